@@ -1,0 +1,53 @@
+"""Records and record events: the immutable facts everything else is computed from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+EventKind = Literal["contested", "upheld", "overturned", "repaired", "erased"]
+EVENT_KINDS: tuple[EventKind, ...] = ("contested", "upheld", "overturned", "repaired", "erased")
+
+# Statuses under which a record stops counting (DESIGN.md §3); ``upheld`` counts.
+SUSPENDING_STATUSES: frozenset[str] = frozenset({"contested", "overturned", "repaired", "erased"})
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One reported fact. ``points`` and ``expires_at`` are fixed at report time
+    from the scheme version the record was reported under."""
+
+    id: str
+    subject: str  # the subject's keyed hash, never the raw identifier
+    scheme: str
+    scheme_version: int
+    category: str
+    occurred_at: datetime
+    reported_at: datetime
+    expires_at: datetime
+    points: int
+    reporter: str
+    evidence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordEvent:
+    record: str
+    kind: EventKind
+    at: datetime
+    actor: str
+    reason: str | None = None
+
+
+def status_at(events: Sequence[RecordEvent], t: datetime) -> EventKind | None:
+    """The record's status at ``t``: the kind of the last event at or before ``t``.
+
+    ``events`` must be in the order they were appended (ledger order), which
+    also breaks ties between events with the same time."""
+    status: EventKind | None = None
+    for event in events:
+        if event.at <= t:
+            status = event.kind
+    return status

@@ -1,0 +1,141 @@
+"""Check decisions: may this subject do this action at t, and why (DESIGN.md §3 "Check")."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from socialcredit.schemes.compiled import MeasureIndex, MeasureSource
+from socialcredit.schemes.models import EFFECTS_STRONGEST_FIRST
+from socialcredit.scoring.engine import ListEntry, SchemeEvaluation
+
+_STRENGTH = {effect: rank for rank, effect in enumerate(EFFECTS_STRONGEST_FIRST)}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One measure that applies, and what made it apply."""
+
+    effect: str
+    factor: float | None
+    source: str  # "grade", "list" or "memorandum"
+    scheme: str
+    authority: str
+    context: str
+    rationale: str
+    grade: str | None = None
+    list: str | None = None
+    list_kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    memorandum: str | None = None
+    records: tuple[str, ...] = ()
+    via: str | None = None  # e.g. "legal_representative of cn-uscc:913710********0001"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: str
+    at: datetime
+    effect: str
+    factor: float | None
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Representation:
+    """A business's evaluations that reach a person through a link such as
+    legal representative (only lists declaring that reach are used)."""
+
+    role: str
+    represented: str  # the business's masked identifier, for the reason text
+    evaluations: Mapping[str, SchemeEvaluation]
+
+
+def decide(
+    action: str,
+    t: datetime,
+    index: MeasureIndex,
+    evaluations: Mapping[str, SchemeEvaluation],
+    representations: Sequence[Representation] = (),
+    list_reach: Mapping[tuple[str, str], frozenset[str]] | None = None,
+) -> Decision:
+    """Gather every measure on ``action`` that applies and combine them.
+
+    ``evaluations`` are the subject's own, keyed by scheme id, for at least
+    the schemes ``index.schemes_for(action)`` names. ``list_reach`` maps
+    (scheme, list) to the link roles the list's measures reach."""
+    reasons: list[Reason] = []
+    for source in index.sources(action):
+        evaluation = evaluations.get(source.scheme)
+        if evaluation is not None:
+            reasons.extend(_own_reasons(source, evaluation))
+        for link in representations:
+            linked = link.evaluations.get(source.scheme)
+            if linked is None or source.list is None:
+                continue
+            if link.role in (list_reach or {}).get((source.scheme, source.list), frozenset()):
+                via = f"{link.role} of {link.represented}"
+                reasons.extend(_list_reasons(source, linked.entries, via))
+    return combine(action, t, reasons)
+
+
+def combine(action: str, t: datetime, reasons: list[Reason]) -> Decision:
+    """The strongest effect present; with ``adjust``, the product of every factor."""
+    if not reasons:
+        return Decision(action, t, "allow", None, ())
+    effect = min((r.effect for r in reasons), key=_STRENGTH.__getitem__)
+    factor = None
+    if effect == "adjust":
+        factor = math.prod(r.factor for r in reasons if r.effect == "adjust" and r.factor)
+    return Decision(action, t, effect, factor, tuple(reasons))
+
+
+def _own_reasons(source: MeasureSource, evaluation: SchemeEvaluation) -> list[Reason]:
+    if source.grades is not None:
+        explanation = evaluation.explanation
+        if explanation.grade is None or explanation.grade not in source.grades:
+            return []
+        return [
+            _reason(
+                source,
+                grade=explanation.grade,
+                records=tuple(c.record for c in explanation.counted),
+            )
+        ]
+    return _list_reasons(source, evaluation.entries, None)
+
+
+def _list_reasons(
+    source: MeasureSource, entries: Sequence[ListEntry], via: str | None
+) -> list[Reason]:
+    return [
+        _reason(
+            source,
+            list=entry.list,
+            list_kind=entry.kind,
+            since=entry.since,
+            until=entry.until,
+            records=entry.records,
+            via=via,
+            grade=entry.grade,
+        )
+        for entry in entries
+        if entry.list == source.list
+    ]
+
+
+def _reason(source: MeasureSource, **found: object) -> Reason:
+    return Reason(
+        effect=source.effect,
+        factor=source.factor,
+        source="memorandum" if source.memorandum else ("grade" if source.grades else "list"),
+        scheme=source.scheme,
+        authority=source.authority,
+        context=source.context,
+        rationale=source.rationale,
+        memorandum=source.memorandum,
+        **found,  # type: ignore[arg-type]
+    )

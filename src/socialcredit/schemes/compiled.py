@@ -1,0 +1,175 @@
+"""Schemes compiled into the lookup tables the scoring hot path needs.
+
+The pydantic models are the source of truth; this module only reshapes them
+(dicts keyed by code, grade ranks, measures keyed by action) so that scoring a
+subject is a handful of dict lookups rather than scans of thousands of
+categories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from socialcredit.schemes.durations import Duration
+from socialcredit.schemes.models import (
+    Category,
+    ListDefinition,
+    Measure,
+    Memorandum,
+    MemorandumMeasure,
+    Scheme,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledScheme:
+    definition: Scheme
+    version: int
+    categories: Mapping[str, Category]
+    bands: tuple[tuple[str, int | None], ...]
+    grade_rank: Mapping[str, int]  # 0 is the top grade; a higher rank is a lower grade
+    lists: Mapping[str, ListDefinition]
+    measures_by_action: Mapping[str, tuple[Measure, ...]]
+
+    @property
+    def id(self) -> str:
+        return self.definition.id
+
+    @property
+    def scored(self) -> bool:
+        return self.definition.score is not None
+
+    def grade_for(self, score: int) -> str | None:
+        for name, minimum in self.bands:
+            if minimum is None or score >= minimum:
+                return name
+        return None
+
+    def expiry(self, category: Category, occurred_at: datetime) -> datetime:
+        return category.validity.after(occurred_at)
+
+
+def compile_scheme(scheme: Scheme, version: int) -> CompiledScheme:
+    measures: dict[str, list[Measure]] = {}
+    for measure in scheme.measures:
+        measures.setdefault(measure.action, []).append(measure)
+    return CompiledScheme(
+        definition=scheme,
+        version=version,
+        categories={c.code: c for c in scheme.categories},
+        bands=tuple((g.name, g.min) for g in scheme.grades),
+        grade_rank={g.name: rank for rank, g in enumerate(scheme.grades)},
+        lists={lst.id: lst for lst in scheme.lists},
+        measures_by_action={action: tuple(found) for action, found in measures.items()},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SchemeHistory:
+    """Every version of one scheme. Records keep the category rules of the
+    version they were reported under; grades, lists and measures come from
+    the current (latest) version."""
+
+    versions: Mapping[int, CompiledScheme]
+    current: CompiledScheme = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not self.versions:
+            raise ValueError("a scheme history needs at least one version")
+        object.__setattr__(self, "current", self.versions[max(self.versions)])
+
+    @property
+    def id(self) -> str:
+        return self.current.id
+
+    def category(self, version: int, code: str) -> Category | None:
+        compiled = self.versions.get(version, self.current)
+        return compiled.categories.get(code)
+
+    @classmethod
+    def of(cls, definitions: Iterable[tuple[int, Scheme]]) -> SchemeHistory:
+        return cls({number: compile_scheme(scheme, number) for number, scheme in definitions})
+
+
+def list_end(definition: ListDefinition, occurred_at: datetime, expires_at: datetime) -> datetime:
+    """When a record-triggered list entry ends: the list's duration, else the record's validity."""
+    duration: Duration | None = definition.duration
+    return duration.after(occurred_at) if duration is not None else expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureSource:
+    """One measure on one action, with where it comes from."""
+
+    action: str
+    effect: str
+    factor: float | None
+    context: str
+    rationale: str
+    scheme: str
+    authority: str
+    grades: frozenset[str] | None = None
+    list: str | None = None
+    memorandum: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureIndex:
+    """Every measure of every current scheme and memorandum, keyed by action."""
+
+    by_action: Mapping[str, tuple[MeasureSource, ...]]
+
+    def sources(self, action: str) -> tuple[MeasureSource, ...]:
+        return self.by_action.get(action, ())
+
+    def schemes_for(self, action: str) -> frozenset[str]:
+        """The schemes whose grades or lists can bear on ``action``."""
+        return frozenset(source.scheme for source in self.sources(action))
+
+    @property
+    def actions(self) -> list[str]:
+        return sorted(self.by_action)
+
+
+def build_measure_index(
+    schemes: Iterable[CompiledScheme], memoranda: Iterable[Memorandum]
+) -> MeasureIndex:
+    found: dict[str, list[MeasureSource]] = {}
+    for scheme in schemes:
+        for measure in scheme.definition.measures:
+            found.setdefault(measure.action, []).append(_scheme_source(scheme, measure))
+    for memo in memoranda:
+        for consequence in memo.measures:
+            found.setdefault(consequence.action, []).append(_memo_source(memo, consequence))
+    return MeasureIndex({action: tuple(sources) for action, sources in found.items()})
+
+
+def _scheme_source(scheme: CompiledScheme, measure: Measure) -> MeasureSource:
+    grades = frozenset(measure.on.grades) if measure.on.grades is not None else None
+    return MeasureSource(
+        action=measure.action,
+        effect=measure.effect,
+        factor=measure.factor,
+        context=measure.context,
+        rationale=measure.rationale,
+        scheme=scheme.id,
+        authority=scheme.definition.authority.id,
+        grades=grades,
+        list=measure.on.list_id,
+    )
+
+
+def _memo_source(memo: Memorandum, consequence: MemorandumMeasure) -> MeasureSource:
+    return MeasureSource(
+        action=consequence.action,
+        effect=consequence.effect,
+        factor=consequence.factor,
+        context=consequence.context,
+        rationale=consequence.rationale,
+        scheme=memo.on.scheme,
+        authority=consequence.authority,
+        list=memo.on.list_id,
+        memorandum=memo.id,
+    )

@@ -1,0 +1,75 @@
+"""ISO-8601 durations with calendar arithmetic.
+
+Scheme files express validity, retention and list durations as ISO-8601
+durations (``P2Y``, ``P6M``, ``P30D``).  ``datetime.timedelta`` cannot hold
+years or months, and "two years after 29 February" must land on 28 February,
+so durations keep their calendar parts and are added field by field.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+)
+
+
+class DurationError(ValueError):
+    """A text that is not an ISO-8601 duration."""
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A calendar duration: whole months (years folded in) plus an exact time span."""
+
+    months: int
+    span: timedelta
+    text: str
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        match = _DURATION.match(text) if isinstance(text, str) else None
+        if match is None:
+            raise DurationError(f"{text!r} is not an ISO-8601 duration")
+        part = {name: int(value or 0) for name, value in match.groupdict().items()}
+        months = part["years"] * 12 + part["months"]
+        span = timedelta(
+            weeks=part["weeks"],
+            days=part["days"],
+            hours=part["hours"],
+            minutes=part["minutes"],
+            seconds=part["seconds"],
+        )
+        if months == 0 and not span:
+            raise DurationError(f"{text!r} is a zero duration")
+        return cls(months=months, span=span, text=text)
+
+    def after(self, start: datetime) -> datetime:
+        """The instant this duration after ``start`` (month ends are clamped)."""
+        moved = add_months(start, self.months) if self.months else start
+        return moved + self.span
+
+    def before(self, end: datetime) -> datetime:
+        """The instant this duration before ``end``."""
+        moved = add_months(end, -self.months) if self.months else end
+        return moved - self.span
+
+    def approx_days(self) -> float:
+        """Length in days for comparisons between durations (a month counts 30.44 days)."""
+        return self.months * 30.436875 + self.span.total_seconds() / 86400
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    index = moment.year * 12 + (moment.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)

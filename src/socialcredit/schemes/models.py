@@ -1,0 +1,209 @@
+"""Typed models of the scheme language (DESIGN.md §3b).
+
+The field names are fixed by the design; extensions are added, never renamed.
+Structural rules (types, required fields, formats) live here; rules that
+relate one part of a definition to another live in ``references.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from socialcredit.schemes.durations import Duration, DurationError
+
+SubjectKind = Literal["person", "business", "institution"]
+Severity = Literal["minor", "general", "serious"]
+Effect = Literal["deny", "allow", "adjust", "publish", "priority"]
+LawfulBasis = Literal[
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
+    "legitimate_interests",
+]
+Period = Literal["day", "week", "month", "year"]
+Reach = Literal["legal_representative"]
+
+SEVERITIES: tuple[Severity, ...] = ("minor", "general", "serious")
+EFFECTS_STRONGEST_FIRST: tuple[Effect, ...] = ("deny", "adjust", "publish", "priority", "allow")
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_ACTION = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$")
+
+
+def _parse_duration(value: Any) -> Duration:
+    if isinstance(value, Duration):
+        return value
+    try:
+        return Duration.parse(value)
+    except DurationError as error:
+        raise PydanticCustomError("iso_duration", str(error).replace("{", "{{")) from None
+
+
+def _pattern(kind: str, regex: re.Pattern[str], hint: str) -> Any:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not regex.match(value):
+            text = repr(value).replace("{", "{{")
+            raise PydanticCustomError(kind, f"{text} is not a valid {kind}: {hint}")
+        return value
+
+    return PlainValidator(check, json_schema_input_type=str)
+
+
+IsoDuration = Annotated[
+    Duration,
+    PlainValidator(_parse_duration, json_schema_input_type=str),
+    PlainSerializer(lambda d: d.text, return_type=str),
+]
+Slug = Annotated[str, _pattern("id", _SLUG, "lower-case letters, digits and '-'")]
+Code = Annotated[str, _pattern("code", _CODE, "lower-case letters, digits, '.', '_' and '-'")]
+Action = Annotated[str, _pattern("action", _ACTION, "dotted lower-case names, e.g. fee.heating")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Authority(_Model):
+    id: Slug
+    name: str
+    kind: Literal["government", "commercial"] = "government"
+
+
+class ScoreRule(_Model):
+    base: int
+    min: int | None = None
+    max: int | None = None
+
+    @model_validator(mode="after")
+    def _range_is_ordered(self) -> ScoreRule:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise PydanticCustomError("score_range", "min must not exceed max")
+        return self
+
+
+class Grade(_Model):
+    name: str = Field(min_length=1)
+    min: int | None = None
+    description: str | None = None
+
+
+class ListDefinition(_Model):
+    id: Slug
+    kind: Literal["black", "red"]
+    title: str | None = None
+    duration: IsoDuration | None = None
+    grades: tuple[str, ...] | None = None
+    # Extension: who else the list's measures reach. A business's entry on a
+    # list with ``reach: [legal_representative]`` also restricts the person
+    # linked to it as legal representative (SPC rules, art. 3).
+    reach: tuple[Reach, ...] = ()
+
+
+class Limit(_Model):
+    count: int = Field(ge=1)
+    per: Period
+
+
+class Category(_Model):
+    code: Code
+    title: str
+    points: int = 0
+    severity: Severity
+    validity: IsoDuration
+    grade_cap: str | None = None
+    limit: Limit | None = None
+    lists: tuple[Slug, ...] = ()
+    data_categories: tuple[str, ...] = ()
+    legal_basis: str | None = None
+
+
+class MeasureTarget(_Model):
+    grades: tuple[str, ...] | None = None
+    list_id: Slug | None = Field(default=None, alias="list")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MeasureTarget:
+        if (self.grades is None) == (self.list_id is None):
+            raise PydanticCustomError("measure_target", "give exactly one of 'grades' or 'list'")
+        return self
+
+
+class _Consequence(_Model):
+    action: Action
+    effect: Effect
+    factor: float | None = Field(default=None, gt=0)
+    context: str
+    rationale: str
+
+    @model_validator(mode="after")
+    def _factor_only_with_adjust(self) -> _Consequence:
+        if self.effect == "adjust" and self.factor is None:
+            raise PydanticCustomError("factor", "an 'adjust' measure needs a factor")
+        if self.effect != "adjust" and self.factor is not None:
+            raise PydanticCustomError("factor", "only an 'adjust' measure takes a factor")
+        return self
+
+
+class Measure(_Consequence):
+    on: MeasureTarget
+
+
+class Scheme(_Model):
+    type: Literal["scheme"]
+    id: Slug
+    title: str
+    description: str | None = None
+    authority: Authority
+    context: str
+    lawful_basis: LawfulBasis
+    subjects: tuple[SubjectKind, ...] = Field(min_length=1)
+    retention: IsoDuration
+    score: ScoreRule | None = None
+    grades: tuple[Grade, ...] = ()
+    lists: tuple[ListDefinition, ...] = ()
+    categories: tuple[Category, ...] = ()
+    measures: tuple[Measure, ...] = ()
+    # Extension: the public sources the definition rests on.
+    sources: tuple[str, ...] = ()
+
+
+class Signatory(_Model):
+    id: Slug
+    name: str
+
+
+class MemorandumTarget(_Model):
+    scheme: Slug
+    list_id: Slug = Field(alias="list")
+
+
+class MemorandumMeasure(_Consequence):
+    authority: Slug
+
+
+class Memorandum(_Model):
+    type: Literal["memorandum"]
+    id: Slug
+    title: str
+    description: str | None = None
+    signatories: tuple[Signatory, ...] = Field(min_length=1)
+    on: MemorandumTarget
+    measures: tuple[MemorandumMeasure, ...] = Field(min_length=1)
+    sources: tuple[str, ...] = ()
+
+
+Definition = Scheme | Memorandum

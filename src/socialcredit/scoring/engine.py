@@ -1,0 +1,312 @@
+"""Scores, grades, explanations and list entries: pure functions of
+(scheme versions, records, record events, t), exactly as DESIGN.md §3 defines.
+
+Nothing here reads a clock, a file or a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from socialcredit.ledger.model import SUSPENDING_STATUSES, Record, RecordEvent, status_at
+from socialcredit.schemes.compiled import CompiledScheme, SchemeHistory, list_end
+from socialcredit.schemes.models import Category, ListDefinition
+
+ExclusionReason = Literal[
+    "not_yet_reported", "expired", "limit", "contested", "overturned", "repaired", "erased"
+]
+NO_EVENTS: tuple[RecordEvent, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    record: str
+    category: str
+    points: int
+    occurred_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    record: str
+    category: str
+    reason: ExclusionReason
+
+
+@dataclass(frozen=True, slots=True)
+class GradeCap:
+    grade: str
+    record: str
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    scheme: str
+    list: str
+    kind: str
+    since: datetime
+    until: datetime | None  # None: held while the grade holds
+    records: tuple[str, ...]
+    grade: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreExplanation:
+    scheme: str
+    version: int
+    at: datetime
+    enrolled: bool
+    score: int | None
+    grade: str | None
+    band: str | None  # the grade the score alone gives, before any cap
+    cap: GradeCap | None
+    base: int | None
+    counted: tuple[Counted, ...]
+    excluded: tuple[Excluded, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemeEvaluation:
+    explanation: ScoreExplanation
+    entries: tuple[ListEntry, ...]
+
+
+def evaluate(
+    history: SchemeHistory,
+    records: Sequence[Record],
+    events: Mapping[str, Sequence[RecordEvent]],
+    t: datetime,
+    enrolled_at: datetime | None = None,
+) -> SchemeEvaluation:
+    """Score, grade, explanation and list entries of one subject in one scheme at ``t``.
+
+    ``records`` are the subject's records in this scheme (any order),
+    ``events`` maps record ids to their events in ledger order, and
+    ``enrolled_at`` is the time of an explicit enrolment, if any."""
+    explanation, standing = _explain(history, records, events, t, enrolled_at)
+    entries = _record_list_entries(history, standing, events, t)
+    if explanation.grade is not None:
+        entries += _grade_list_entries(history, records, events, t, enrolled_at, explanation)
+    return SchemeEvaluation(explanation, tuple(entries))
+
+
+def explain_score(
+    history: SchemeHistory,
+    records: Sequence[Record],
+    events: Mapping[str, Sequence[RecordEvent]],
+    t: datetime,
+    enrolled_at: datetime | None = None,
+) -> ScoreExplanation:
+    return _explain(history, records, events, t, enrolled_at)[0]
+
+
+def _explain(
+    history: SchemeHistory,
+    records: Sequence[Record],
+    events: Mapping[str, Sequence[RecordEvent]],
+    t: datetime,
+    enrolled_at: datetime | None,
+) -> tuple[ScoreExplanation, list[tuple[Record, Category | None]]]:
+    """The explanation, plus the records in standing (counted or merely expired)
+    that list entries are drawn from."""
+    ordered = sorted(records, key=_record_order)
+    excluded: list[Excluded] = []
+    candidates: list[tuple[Record, Category | None]] = []
+    standing: list[tuple[Record, Category | None]] = []
+    known = False
+    for record in ordered:
+        if record.reported_at > t:
+            excluded.append(Excluded(record.id, record.category, "not_yet_reported"))
+            continue
+        known = True
+        category = history.category(record.scheme_version, record.category)
+        status = status_at(events.get(record.id, NO_EVENTS), t)
+        if status in SUSPENDING_STATUSES:
+            excluded.append(Excluded(record.id, record.category, status))  # type: ignore[arg-type]
+        elif t >= record.expires_at:
+            excluded.append(Excluded(record.id, record.category, "expired"))
+            standing.append((record, category))
+        else:
+            candidates.append((record, category))
+    counted_pairs = _apply_limits(candidates, excluded)
+    standing.extend(counted_pairs)
+    enrolled = known or (enrolled_at is not None and enrolled_at <= t)
+    explanation = _grade(history.current, t, enrolled, counted_pairs, excluded)
+    return explanation, standing
+
+
+def _record_order(record: Record) -> tuple[datetime, str]:
+    return record.occurred_at, record.id
+
+
+def _apply_limits(
+    candidates: list[tuple[Record, Category | None]], excluded: list[Excluded]
+) -> list[tuple[Record, Category | None]]:
+    """Keep the first N counting records of a limited category per calendar period."""
+    used: dict[tuple[str, object], int] = {}
+    counted: list[tuple[Record, Category | None]] = []
+    for record, category in candidates:  # already in (occurred_at, id) order
+        limit = category.limit if category is not None else None
+        if limit is not None:
+            slot = (record.category, PERIOD_KEYS[limit.per](record.occurred_at))
+            taken = used.get(slot, 0)
+            if taken >= limit.count:
+                excluded.append(Excluded(record.id, record.category, "limit"))
+                continue
+            used[slot] = taken + 1
+        counted.append((record, category))
+    return counted
+
+
+PERIOD_KEYS: Mapping[str, Callable[[datetime], object]] = {
+    "day": lambda moment: moment.date(),
+    "week": lambda moment: moment.date() - timedelta(days=moment.weekday()),  # Monday
+    "month": lambda moment: (moment.year, moment.month),
+    "year": lambda moment: moment.year,
+}
+
+
+def _grade(
+    scheme: CompiledScheme,
+    t: datetime,
+    enrolled: bool,
+    counted_pairs: list[tuple[Record, Category | None]],
+    excluded: list[Excluded],
+) -> ScoreExplanation:
+    counted = tuple(
+        Counted(r.id, r.category, r.points, r.occurred_at, r.expires_at) for r, _ in counted_pairs
+    )
+    excluded.sort(key=lambda e: e.record)
+    rule = scheme.definition.score
+    if not enrolled or rule is None:
+        return ScoreExplanation(
+            scheme.id, scheme.version, t, enrolled, None, None, None, None,
+            rule.base if rule else None, counted, tuple(excluded),
+        )  # fmt: skip
+    total = rule.base + sum(c.points for c in counted)
+    if rule.min is not None and total < rule.min:
+        total = rule.min
+    if rule.max is not None and total > rule.max:
+        total = rule.max
+    band = scheme.grade_for(total)
+    cap = _lowest_cap(scheme, counted_pairs)
+    grade = band
+    if (
+        cap is not None
+        and band is not None
+        and scheme.grade_rank[cap.grade] > scheme.grade_rank[band]
+    ):
+        grade = cap.grade
+    return ScoreExplanation(
+        scheme.id, scheme.version, t, True, total, grade, band, cap, rule.base, counted,
+        tuple(excluded),
+    )  # fmt: skip
+
+
+def _lowest_cap(
+    scheme: CompiledScheme, counted_pairs: list[tuple[Record, Category | None]]
+) -> GradeCap | None:
+    lowest: GradeCap | None = None
+    for record, category in counted_pairs:
+        if category is None or category.grade_cap is None:
+            continue
+        rank = scheme.grade_rank.get(category.grade_cap)
+        if rank is None:  # the cap names a grade the current version dropped
+            continue
+        if lowest is None or rank > scheme.grade_rank[lowest.grade]:
+            lowest = GradeCap(category.grade_cap, record.id, record.category)
+    return lowest
+
+
+def _record_list_entries(
+    history: SchemeHistory,
+    standing: list[tuple[Record, Category | None]],
+    events: Mapping[str, Sequence[RecordEvent]],
+    t: datetime,
+) -> list[ListEntry]:
+    """Entries caused by records: from ``occurred_at`` to ``occurred_at + duration``.
+
+    Overlapping causes on one list merge into one entry naming every record."""
+    spans: dict[str, list[tuple[datetime, datetime, str]]] = {}
+    lists = history.current.lists
+    for record, category in standing:
+        if category is None:
+            continue
+        for list_id in category.lists:
+            definition = lists.get(list_id)
+            if definition is None or definition.grades is not None:
+                continue
+            until = list_end(definition, record.occurred_at, record.expires_at)
+            if t < until:
+                spans.setdefault(list_id, []).append((record.occurred_at, until, record.id))
+    return [_merge(history.id, lists[list_id], found) for list_id, found in spans.items()]
+
+
+def _merge(
+    scheme_id: str, definition: ListDefinition, spans: list[tuple[datetime, datetime, str]]
+) -> ListEntry:
+    return ListEntry(
+        scheme=scheme_id,
+        list=definition.id,
+        kind=definition.kind,
+        since=min(s[0] for s in spans),
+        until=max(s[1] for s in spans),
+        records=tuple(sorted(s[2] for s in spans)),
+    )
+
+
+def _grade_list_entries(
+    history: SchemeHistory,
+    records: Sequence[Record],
+    events: Mapping[str, Sequence[RecordEvent]],
+    t: datetime,
+    enrolled_at: datetime | None,
+    explanation: ScoreExplanation,
+) -> list[ListEntry]:
+    held = [
+        lst
+        for lst in history.current.lists.values()
+        if lst.grades is not None and explanation.grade in lst.grades
+    ]
+    if not held:
+        return []
+    entries = []
+    for definition in held:
+        grades = frozenset(definition.grades or ())
+        since = _grade_held_since(history, records, events, t, enrolled_at, grades)
+        entries.append(
+            ListEntry(
+                history.id, definition.id, definition.kind, since, None,
+                tuple(c.record for c in explanation.counted), explanation.grade,
+            )
+        )  # fmt: skip
+    return entries
+
+
+def _grade_held_since(
+    history: SchemeHistory,
+    records: Sequence[Record],
+    events: Mapping[str, Sequence[RecordEvent]],
+    t: datetime,
+    enrolled_at: datetime | None,
+    grades: frozenset[str],
+) -> datetime:
+    """Start of the unbroken run, ending at ``t``, in which the grade was one of ``grades``.
+
+    The grade can only change at a record's occurrence, report or expiry, or at
+    an event, so it is enough to look at those instants, latest first."""
+    instants = {enrolled_at} if enrolled_at is not None else set()
+    for record in records:
+        instants.update((record.occurred_at, record.reported_at, record.expires_at))
+        instants.update(event.at for event in events.get(record.id, NO_EVENTS))
+    since = t
+    for instant in sorted((i for i in instants if i is not None and i <= t), reverse=True):
+        if explain_score(history, records, events, instant, enrolled_at).grade not in grades:
+            break
+        since = instant
+    return since
