@@ -1,0 +1,488 @@
+"""The application layer: use cases that load values from a store, hand them
+to the pure domain, and write back what must be kept (records, events,
+decisions, the access log).
+
+CLI and (later) HTTP are thin adapters over :class:`SocialCredit`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from socialcredit.identity import IdentifierError, Pseudonymiser, load_or_create_key
+from socialcredit.intake import RecordError, RecordIntake, parse_time
+from socialcredit.ledger.model import SUSPENDING_STATUSES, EventKind, RecordEvent, status_at
+from socialcredit.ledger.store import (
+    ChainProblem,
+    DecisionRow,
+    Link,
+    NewRecord,
+    Progress,
+    SubjectLedger,
+    SubjectRow,
+)
+from socialcredit.registry import Registry, UnknownName, build_registry
+from socialcredit.sanctions.check import Decision, Representation, decide
+from socialcredit.schemes.loader import DefinitionError, LoadedDefinition, load_definition
+from socialcredit.schemes.models import Memorandum, Scheme
+from socialcredit.scoring.engine import ListEntry, SchemeEvaluation, evaluate
+from socialcredit.store.sqlite import SQLiteStore, StoreError
+
+DEFAULT_DB = "socialcredit.db"
+IMPORT_BATCH = 5_000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UsageError(ValueError):
+    """A request that cannot be carried out as asked; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    line: int
+    record: str | None
+    reason: str
+
+
+@dataclass(slots=True)
+class ImportReport:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    decision_id: str
+    subject: str  # masked
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class ListedEntry:
+    subject: str  # masked
+    kind: str
+    entry: ListEntry
+    subject_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddedDefinition:
+    id: str
+    type: str
+    version: int
+    source: str
+
+
+class SocialCredit:
+    def __init__(
+        self,
+        store: SQLiteStore,
+        pseudonymiser: Pseudonymiser,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.pseudonymiser = pseudonymiser
+        self.clock = clock
+        self._registry: Registry | None = None
+
+    # -- opening -------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        location: str = DEFAULT_DB,
+        *,
+        create: bool = False,
+        clock: Callable[[], datetime] = utc_now,
+        env: Mapping[str, str] | None = None,
+    ) -> SocialCredit:
+        if location.startswith(("postgresql://", "postgres://")):
+            raise UsageError("the PostgreSQL store is not available yet: use a SQLite file path")
+        store = SQLiteStore(location, create=create)
+        if create:
+            store.initialise()
+        key = load_or_create_key(location) if env is None else load_or_create_key(location, env)
+        return cls(store, Pseudonymiser(key), clock)
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            self._registry = build_registry(self.store.definitions())
+        return self._registry
+
+    # -- definitions ---------------------------------------------------------
+
+    def validate_files(self, paths: Sequence[str | Path]) -> list[LoadedDefinition]:
+        return validate_files(paths, self.registry.current_schemes)
+
+    def add_definitions(self, paths: Sequence[str | Path]) -> list[AddedDefinition]:
+        added = []
+        for item in self.validate_files(paths):
+            definition = item.definition
+            version = self.store.add_definition(
+                definition.id, definition.type, self.clock(), item.digest, item.text
+            )
+            added.append(AddedDefinition(definition.id, definition.type, version, item.source))
+        self._registry = None
+        return added
+
+    # -- subjects ------------------------------------------------------------
+
+    def subject_row(self, identifier: str, kind: str | None = None) -> SubjectRow:
+        intake = RecordIntake(self.registry, self.pseudonymiser, self.clock())
+        try:
+            return intake.subject_row(identifier, kind)
+        except IdentifierError as error:
+            raise UsageError(str(error)) from None
+
+    def enrol(self, identifier: str, scheme_id: str, *, kind: str | None = None,
+              at: datetime | None = None, actor: str = "cli") -> tuple[SubjectRow, bool]:  # fmt: skip
+        history = self.registry.history(scheme_id)
+        subject = self.subject_row(identifier, kind or _only_kind(history.current.definition))
+        rated = history.current.definition.subjects
+        if subject.kind not in rated:
+            raise UsageError(
+                f"a {subject.kind} is not rated by {scheme_id!r} (it rates: {', '.join(rated)})"
+            )
+        self._known_kind(subject)
+        created = self.store.enrol(subject, scheme_id, at or self.clock(), actor)
+        return subject, created
+
+    def _known_kind(self, subject: SubjectRow) -> None:
+        stored = self.store.subject(subject.key)
+        if stored is not None and stored.kind != subject.kind:
+            raise UsageError(
+                f"{subject.masked} is already held as a {stored.kind}, not a {subject.kind}"
+            )
+
+    def link(self, business: str, person: str, *, role: str = "legal_representative",
+             since: datetime, until: datetime | None = None, reporter: str = "cli") -> None:  # fmt: skip
+        biz = self.subject_row(business)
+        who = self.subject_row(person, "person")
+        if biz.kind != "business":
+            raise UsageError(
+                f"{biz.masked} is a {biz.kind}: only a business has a legal representative"
+            )
+        if who.kind != "person":
+            raise UsageError(f"{who.masked} is a {who.kind}: a legal representative is a person")
+        if until is not None and until <= since:
+            raise UsageError("until must be after since")
+        for row in (biz, who):
+            self._known_kind(row)
+            self.store.ensure_subject(row)
+        self.store.add_link(Link(biz.key, who.key, role, since, until), reporter, self.clock())
+
+    def add_links(self, links: Sequence[tuple[str, str, datetime]], reporter: str = "cli") -> int:
+        """Bulk legal-representative links: (business, person, since) triples."""
+        rows: list[Link] = []
+        subjects: dict[str, SubjectRow] = {}
+        for business, person, since in links:
+            biz, who = self.subject_row(business), self.subject_row(person, "person")
+            if biz.kind != "business":
+                raise UsageError(
+                    f"{biz.masked} is a {biz.kind}: only a business has a legal representative"
+                )
+            subjects[biz.key], subjects[who.key] = biz, who
+            rows.append(Link(biz.key, who.key, "legal_representative", since, None))
+        for row in subjects.values():
+            self.store.ensure_subject(row)
+        self.store.add_links(rows, reporter, self.clock())
+        return len(rows)
+
+    # -- records -------------------------------------------------------------
+
+    def import_records(
+        self,
+        lines: Iterable[tuple[int, Mapping[str, Any] | str]],
+        progress: Progress | None = None,
+        batch_size: int = IMPORT_BATCH,
+    ) -> ImportReport:
+        """Validate and append records. ``lines`` yields (line number, fields)
+        or (line number, a reason the line could not be read). Good lines are
+        kept whatever the bad ones do; each batch is one transaction."""
+        report = ImportReport()
+        intake = RecordIntake(self.registry, self.pseudonymiser, self.clock())
+        batch: list[tuple[int, NewRecord]] = []
+        for number, fields in lines:
+            if isinstance(fields, str):
+                report.rejected.append(Rejection(number, None, fields))
+                continue
+            try:
+                batch.append((number, intake.parse(fields)))
+            except RecordError as error:
+                report.rejected.append(Rejection(number, _record_id(fields), str(error)))
+            if len(batch) >= batch_size:
+                self._append(batch, report, progress)
+                batch = []
+        if batch:
+            self._append(batch, report, progress)
+        report.rejected.sort(key=lambda r: r.line)
+        return report
+
+    def _append(
+        self, batch: list[tuple[int, NewRecord]], report: ImportReport, progress: Progress | None
+    ) -> None:
+        outcome = self.store.append_records([item for _, item in batch])
+        report.accepted += len(outcome.accepted)
+        report.duplicates += len(outcome.duplicates)
+        conflicts = set(outcome.conflicts)
+        for number, item in batch:
+            if item.record.id in conflicts:
+                conflicts.discard(item.record.id)  # report each conflicting line once
+                report.rejected.append(Rejection(
+                    number, item.record.id,
+                    "id: a record with this id already exists with different contents (conflict)",
+                ))  # fmt: skip
+        if progress is not None:
+            progress(len(batch))
+
+    def record_event(
+        self, record_id: str, kind: EventKind, *, actor: str = "cli",
+        reason: str | None = None, at: datetime | None = None,
+    ) -> RecordEvent:  # fmt: skip
+        record = self.store.record(record_id)
+        if record is None:
+            raise UsageError(f"no record with id {record_id!r}")
+        moment = at or self.clock()
+        status = status_at(self.store.record_events(record_id), moment)
+        _check_transition(record_id, status, kind)
+        event = RecordEvent(record_id, kind, moment, actor, reason)
+        self.store.append_event(record.subject, event)
+        return event
+
+    # -- reading: scores, checks, lists -----------------------------------------
+
+    def scores(
+        self, identifier: str, *, scheme: str | None = None, at: datetime | None = None,
+        kind: str | None = None, actor: str = "cli", purpose: str = "score enquiry",
+    ) -> tuple[SubjectRow, list[SchemeEvaluation]]:  # fmt: skip
+        if scheme is not None:
+            self.registry.history(scheme)
+        subject = self._held_subject(identifier, kind)
+        moment = at or self.clock()
+        ledger = self._ledger(subject.key, frozenset({scheme}) if scheme else None)
+        evaluations = self._evaluate(ledger, moment, scheme_filter=scheme)
+        shown = ",".join(e.explanation.scheme for e in evaluations) or "none"
+        self.store.log_access(
+            subject.key, self.clock(), actor, purpose, f"scores at {moment.isoformat()}: {shown}"
+        )
+        return subject, evaluations
+
+    def check(
+        self, identifier: str, action: str, *, at: datetime | None = None,
+        kind: str | None = None, actor: str = "cli", purpose: str = "check",
+    ) -> CheckResult:  # fmt: skip
+        registry = self.registry
+        moment = at or self.clock()
+        subject = self.subject_row(identifier, kind)
+        relevant = registry.index.schemes_for(action)
+        evaluations: dict[str, SchemeEvaluation] = {}
+        representations: list[Representation] = []
+        if relevant and self.store.subject(subject.key) is not None:
+            ledger = self._ledger(subject.key, relevant)
+            evaluations = {e.explanation.scheme: e for e in self._evaluate(ledger, moment)}
+            representations = self._representations(subject, relevant, moment)
+        decision = decide(
+            action, moment, registry.index, evaluations, representations, registry.list_reach
+        )
+        decision_id = str(uuid.uuid4())
+        self.store.log_decision(DecisionRow(
+            decision_id, subject.key, action, moment, decision.effect, decision.factor,
+            json.dumps([_reason_json(r) for r in decision.reasons]), self.clock(), actor, purpose,
+        ))  # fmt: skip
+        return CheckResult(decision_id, subject.masked, decision)
+
+    def lists(
+        self, scheme: str | None = None, list_id: str | None = None, *,
+        at: datetime | None = None, actor: str = "cli", purpose: str = "list enquiry",
+    ) -> list[ListedEntry]:  # fmt: skip
+        moment = at or self.clock()
+        histories = (
+            [self.registry.history(scheme)] if scheme else list(self.registry.schemes.values())
+        )
+        if list_id is not None and scheme is not None and list_id not in histories[0].current.lists:
+            raise UsageError(f"scheme {scheme!r} has no list {list_id!r}")
+        found: list[ListedEntry] = []
+        for history in histories:
+            if not history.current.lists:
+                continue
+            for subject, evaluation in self.evaluate_scheme(history.id, moment):
+                for entry in evaluation.entries:
+                    if list_id is None or entry.list == list_id:
+                        found.append(ListedEntry(subject.masked, subject.kind, entry, subject.key))
+        self.store.log_accesses(
+            sorted({e.subject_key for e in found}), self.clock(), actor, purpose,
+            f"list entries at {moment.isoformat()}",
+        )  # fmt: skip
+        return found
+
+    def evaluate_scheme(
+        self, scheme: str, at: datetime
+    ) -> Iterator[tuple[SubjectRow, SchemeEvaluation]]:
+        """Every subject of one scheme, evaluated at ``at`` (the batch path:
+        the same pure function as a single score, fed a scheme at a time)."""
+        history = self.registry.history(scheme)
+        for ledger in self.store.scheme_ledgers(scheme):
+            yield (
+                ledger.subject,
+                evaluate(history, ledger.records, ledger.events, at, ledger.enrolled_at),
+            )
+
+    def _held_subject(self, identifier: str, kind: str | None) -> SubjectRow:
+        subject = self.subject_row(identifier, kind)
+        if self.store.subject(subject.key) is None:
+            raise UsageError(f"no data is held about {subject.masked}")
+        return subject
+
+    def _ledger(self, subject: str, schemes: frozenset[str] | None) -> SubjectLedger:
+        return self.store.subject_ledger(subject, schemes)
+
+    def _evaluate(
+        self, ledger: SubjectLedger, moment: datetime, scheme_filter: str | None = None
+    ) -> list[SchemeEvaluation]:
+        enrolments = self.store.enrolments(ledger.subject.key)
+        by_scheme: dict[str, list[Any]] = {sid: [] for sid in enrolments}
+        for record in ledger.records:
+            by_scheme.setdefault(record.scheme, []).append(record)
+        results = []
+        for scheme_id in sorted(by_scheme):
+            if scheme_filter is not None and scheme_id != scheme_filter:
+                continue
+            history = self.registry.schemes.get(scheme_id)
+            if history is None:
+                continue
+            results.append(evaluate(history, by_scheme[scheme_id], ledger.events, moment,
+                                    enrolments.get(scheme_id)))  # fmt: skip
+        if scheme_filter is not None and not results:
+            history = self.registry.history(scheme_filter)
+            results.append(evaluate(history, [], {}, moment, None))
+        return results
+
+    def _representations(
+        self, subject: SubjectRow, relevant: frozenset[str], moment: datetime
+    ) -> list[Representation]:
+        registry = self.registry
+        if subject.kind != "person" or not registry.list_reach:
+            return []
+        reaching = frozenset(s for s, _ in registry.list_reach) & relevant
+        if not reaching:
+            return []
+        found = []
+        for role in registry.reaching_roles():
+            for link in self.store.links_to(subject.key, role):
+                if not (link.since <= moment and (link.until is None or moment < link.until)):
+                    continue
+                business = self.store.subject(link.business)
+                ledger = self._ledger(link.business, reaching)
+                evaluations = {e.explanation.scheme: e for e in self._evaluate(ledger, moment)}
+                masked = business.masked if business else "unknown business"
+                found.append(Representation(role, masked, evaluations))
+        return found
+
+    # -- integrity -----------------------------------------------------------
+
+    def verify(self, progress: Progress | None = None) -> list[ChainProblem]:
+        return self.store.verify(progress)
+
+
+def validate_files(
+    paths: Sequence[str | Path], known_schemes: Mapping[str, Scheme] | None = None
+) -> list[LoadedDefinition]:
+    """Load and validate every file; memoranda may name schemes in the same call.
+
+    Problems in every file are gathered into one :class:`DefinitionErrors`,
+    so that a caller adds nothing unless all files pass."""
+    known: dict[str, Scheme] = dict(known_schemes or {})
+    loaded: list[LoadedDefinition] = []
+    errors: list[DefinitionError] = []
+    memoranda: list[Path] = []
+    for path in map(Path, paths):
+        try:
+            item = load_definition(path)
+        except DefinitionError as error:
+            errors.append(error)
+            continue
+        if isinstance(item.definition, Memorandum):
+            memoranda.append(path)
+        else:
+            known[item.definition.id] = item.definition
+            loaded.append(item)
+    for path in memoranda:
+        try:
+            loaded.append(load_definition(path, known))
+        except DefinitionError as error:
+            errors.append(error)
+    if errors:
+        raise DefinitionErrors(errors)
+    return loaded
+
+
+class DefinitionErrors(ValueError):
+    def __init__(self, errors: list[DefinitionError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+_ALLOWED_BEFORE: Mapping[str, frozenset[str | None]] = {
+    "contested": frozenset({None, "upheld"}),
+    "upheld": frozenset({"contested"}),
+    "overturned": frozenset({"contested"}),
+    "repaired": frozenset({None, "upheld"}),
+    "erased": frozenset({None, "upheld", "contested", "overturned", "repaired"}),
+}
+
+
+def _check_transition(record_id: str, status: str | None, kind: str) -> None:
+    if status in _ALLOWED_BEFORE[kind]:
+        return
+    shown = status or "standing (never contested)"
+    if kind in ("upheld", "overturned"):
+        raise UsageError(
+            f"record {record_id!r} is {shown}: only a contested record can be reviewed"
+        )
+    if status in SUSPENDING_STATUSES:
+        raise UsageError(f"record {record_id!r} is already {status}")
+    raise UsageError(f"record {record_id!r} is {shown} and cannot be {kind}")
+
+
+def _record_id(fields: Mapping[str, Any]) -> str | None:
+    value = fields.get("id")
+    return str(value) if value not in (None, "") else None
+
+
+def _only_kind(scheme: Scheme) -> str | None:
+    return scheme.subjects[0] if len(scheme.subjects) == 1 else None
+
+
+def _reason_json(reason: Any) -> dict[str, Any]:
+    from socialcredit.views import reason_view
+
+    return reason_view(reason)
+
+
+__all__ = [
+    "DEFAULT_DB",
+    "CheckResult",
+    "DefinitionErrors",
+    "ImportReport",
+    "ListedEntry",
+    "Rejection",
+    "SocialCredit",
+    "StoreError",
+    "UnknownName",
+    "UsageError",
+    "parse_time",
+]

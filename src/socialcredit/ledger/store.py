@@ -1,0 +1,140 @@
+"""The store interface the application layer talks to.
+
+SQLite implements it today (``socialcredit.store.sqlite``); a PostgreSQL
+store implements the same protocol. The domain never sees a store: the
+application layer loads values from it and hands them to pure functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from socialcredit.ledger.model import Record, RecordEvent
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDefinition:
+    id: str
+    version: int
+    type: str  # "scheme" or "memorandum"
+    added_at: datetime
+    digest: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRow:
+    key: str  # keyed hash of the identifier
+    kind: str
+    masked: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecord:
+    """A validated record ready to append, with the fingerprint of what the
+    reporter sent (to tell a harmless repeat from a conflicting one)."""
+
+    record: Record
+    subject: SubjectRow
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppendOutcome:
+    accepted: list[str]
+    duplicates: list[str]
+    conflicts: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A business linked to a person, e.g. as its legal representative."""
+
+    business: str
+    person: str
+    role: str
+    since: datetime
+    until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectLedger:
+    subject: SubjectRow
+    records: list[Record]
+    events: dict[str, list[RecordEvent]]
+    enrolled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainProblem:
+    table: str
+    subject_masked: str
+    seq: int | None
+    row: str
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"seq {self.seq}" if self.seq is not None else "chain head"
+        return f"{self.table} {self.row} (subject {self.subject_masked}, {where}): {self.problem}"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    id: str
+    subject: str
+    action: str
+    at: datetime
+    effect: str
+    factor: float | None
+    reasons_json: str
+    asked_at: datetime
+    asked_by: str
+    purpose: str
+
+
+Progress = Callable[[int], None]
+
+
+class LedgerStore(Protocol):
+    def initialise(self) -> None: ...
+    def close(self) -> None: ...
+
+    # definitions (append-only: each add is a new version)
+    def add_definition(
+        self, id: str, type: str, added_at: datetime, digest: str, text: str
+    ) -> int: ...
+    def definitions(self) -> list[StoredDefinition]: ...
+
+    # subjects and enrolments
+    def subject(self, key: str) -> SubjectRow | None: ...
+    def ensure_subject(self, subject: SubjectRow) -> SubjectRow: ...
+    def enrol(self, subject: SubjectRow, scheme: str, at: datetime, actor: str) -> bool: ...
+    def enrolments(self, subject: str) -> dict[str, datetime]: ...
+
+    # the ledger
+    def append_records(self, batch: Sequence[NewRecord]) -> AppendOutcome: ...
+    def append_event(self, subject: str, event: RecordEvent) -> None: ...
+    def record(self, record_id: str) -> Record | None: ...
+    def subject_ledger(self, subject: str, schemes: frozenset[str] | None) -> SubjectLedger: ...
+    def scheme_ledgers(self, scheme: str) -> Iterator[SubjectLedger]: ...
+    def counts(self) -> dict[str, int]: ...
+
+    # links between subjects
+    def add_link(self, link: Link, reporter: str, reported_at: datetime) -> None: ...
+    def links_to(self, person: str, role: str) -> list[Link]: ...
+
+    # decisions and access log
+    def log_decision(self, decision: DecisionRow) -> None: ...
+    def log_access(
+        self, subject: str, at: datetime, actor: str, purpose: str, what: str
+    ) -> None: ...
+
+    def log_accesses(
+        self, subjects: Sequence[str], at: datetime, actor: str, purpose: str, what: str
+    ) -> None: ...
+
+    # integrity
+    def verify(self, progress: Progress | None = None) -> list[ChainProblem]: ...

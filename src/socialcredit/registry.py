@@ -1,0 +1,77 @@
+"""The definitions in force: every version of every scheme, the memoranda,
+and the measure index that check decisions are answered from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from socialcredit.ledger.store import StoredDefinition
+from socialcredit.schemes.compiled import (
+    MeasureIndex,
+    SchemeHistory,
+    build_measure_index,
+    compile_scheme,
+)
+from socialcredit.schemes.loader import parse_definition
+from socialcredit.schemes.models import Memorandum, Scheme
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    schemes: Mapping[str, SchemeHistory]
+    memoranda: Mapping[str, Memorandum]
+    index: MeasureIndex = field(init=False)
+    # (scheme, list) -> link roles its measures reach, e.g. {"legal_representative"}
+    list_reach: Mapping[tuple[str, str], frozenset[str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        currents = [history.current for history in self.schemes.values()]
+        object.__setattr__(self, "index", build_measure_index(currents, self.memoranda.values()))
+        reach = {
+            (scheme.id, lst.id): frozenset(lst.reach)
+            for scheme in currents
+            for lst in scheme.definition.lists
+            if lst.reach
+        }
+        object.__setattr__(self, "list_reach", reach)
+
+    @property
+    def current_schemes(self) -> dict[str, Scheme]:
+        return {sid: history.current.definition for sid, history in self.schemes.items()}
+
+    def history(self, scheme_id: str) -> SchemeHistory:
+        try:
+            return self.schemes[scheme_id]
+        except KeyError:
+            known = ", ".join(sorted(self.schemes)) or "none yet"
+            raise UnknownName(f"unknown scheme {scheme_id!r} (known: {known})") from None
+
+    def reaching_roles(self) -> frozenset[str]:
+        return frozenset(role for roles in self.list_reach.values() for role in roles)
+
+
+class UnknownName(LookupError):
+    """A scheme, list, record or action that does not exist."""
+
+
+def build_registry(stored: Sequence[StoredDefinition]) -> Registry:
+    """Re-validate stored definitions (they were validated when added) and compile them."""
+    versions: dict[str, dict[int, Scheme]] = {}
+    memoranda: dict[str, Memorandum] = {}
+    for row in stored:
+        if row.type != "scheme":
+            continue
+        loaded = parse_definition(row.text, f"{row.id} v{row.version}")
+        assert isinstance(loaded.definition, Scheme)
+        versions.setdefault(row.id, {})[row.version] = loaded.definition
+    schemes = {
+        sid: SchemeHistory({n: compile_scheme(s, n) for n, s in found.items()})
+        for sid, found in versions.items()
+    }
+    current = {sid: history.current.definition for sid, history in schemes.items()}
+    for row in sorted((r for r in stored if r.type == "memorandum"), key=lambda r: r.version):
+        loaded = parse_definition(row.text, f"{row.id} v{row.version}", current)
+        assert isinstance(loaded.definition, Memorandum)
+        memoranda[row.id] = loaded.definition  # the latest version wins
+    return Registry(schemes, memoranda)

@@ -1,0 +1,602 @@
+"""The embedded SQLite store: one file, no server.
+
+Writes run in ``BEGIN IMMEDIATE`` transactions so that a batch, its chain
+links and its chain heads land together or not at all; a crash mid-import
+leaves no half-written record. Append-only tables refuse UPDATE and DELETE
+through triggers, so only someone who drops the triggers can tamper, and
+``verify`` then names the row.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from socialcredit.ledger.chain import GENESIS, link_hash
+from socialcredit.ledger.model import Record, RecordEvent
+from socialcredit.ledger.store import (
+    AppendOutcome,
+    ChainProblem,
+    DecisionRow,
+    Link,
+    NewRecord,
+    Progress,
+    StoredDefinition,
+    SubjectLedger,
+    SubjectRow,
+)
+
+SCHEMA_VERSION = 1
+_CHUNK = 500  # stays under SQLite's bound-parameter limit
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS definitions (
+    id TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL,
+    added_at TEXT NOT NULL, digest TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (id, version)
+);
+CREATE TABLE IF NOT EXISTS subjects (
+    subject TEXT PRIMARY KEY, kind TEXT NOT NULL, masked TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS enrolments (
+    subject TEXT NOT NULL, scheme TEXT NOT NULL, enrolled_at TEXT NOT NULL, actor TEXT NOT NULL,
+    PRIMARY KEY (subject, scheme)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+    subject TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
+    scheme TEXT NOT NULL, scheme_version INTEGER NOT NULL, category TEXT NOT NULL,
+    occurred_at TEXT NOT NULL, reported_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+    points INTEGER NOT NULL, reporter TEXT NOT NULL, evidence TEXT,
+    fingerprint TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+    PRIMARY KEY (subject, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS records_by_id ON records (id);
+CREATE INDEX IF NOT EXISTS records_by_scheme ON records (scheme, subject);
+CREATE TABLE IF NOT EXISTS record_events (
+    subject TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL, kind TEXT NOT NULL,
+    at TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT,
+    prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+    PRIMARY KEY (subject, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_events_by_record ON record_events (record);
+CREATE TABLE IF NOT EXISTS chain_heads (
+    subject TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS links (
+    business TEXT NOT NULL, person TEXT NOT NULL, role TEXT NOT NULL,
+    since TEXT NOT NULL, until TEXT, reporter TEXT NOT NULL, reported_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS links_by_person ON links (person, role);
+CREATE TABLE IF NOT EXISTS decisions (
+    id TEXT PRIMARY KEY, subject TEXT NOT NULL, action TEXT NOT NULL, at TEXT NOT NULL,
+    effect TEXT NOT NULL, factor REAL, reasons TEXT NOT NULL,
+    asked_at TEXT NOT NULL, asked_by TEXT NOT NULL, purpose TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_by_subject ON decisions (subject, asked_at);
+CREATE TABLE IF NOT EXISTS access_log (
+    subject TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,
+    purpose TEXT NOT NULL, what TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS access_log_by_subject ON access_log (subject, at);
+"""
+
+_APPEND_ONLY = ("definitions", "records", "record_events", "links", "decisions", "access_log")
+
+
+def _append_only_triggers() -> str:
+    statements = []
+    for table in _APPEND_ONLY:
+        for verb in ("UPDATE", "DELETE"):
+            statements.append(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+            )
+    return "\n".join(statements)
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used (missing, wrong version, locked)."""
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+_parse = datetime.fromisoformat
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class SQLiteStore:
+    def __init__(self, path: str | Path, *, create: bool = False) -> None:
+        self.path = str(path)
+        if not create and self.path != ":memory:" and not Path(self.path).exists():
+            raise StoreError(f"no database at {self.path}: run 'socialcredit init' first")
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute("PRAGMA cache_size=-65536")
+        self._db.execute("PRAGMA temp_store=MEMORY")
+        if not create:
+            self._check_version()
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def initialise(self) -> None:
+        """Create the schema; idempotent, and all in one transaction."""
+        self._db.executescript(
+            "BEGIN IMMEDIATE;\n"
+            + _SCHEMA
+            + _append_only_triggers()
+            + f"\nINSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');\nCOMMIT;"
+        )
+        self._check_version()
+
+    def _check_version(self) -> None:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path} is not a socialcredit database ({error})") from None
+        if row is None or int(row[0]) != SCHEMA_VERSION:
+            raise StoreError(f"{self.path} has schema {row and row[0]}, expected {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _write(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    # -- definitions ---------------------------------------------------------
+
+    def add_definition(self, id: str, type: str, added_at: datetime, digest: str, text: str) -> int:
+        with self._write():
+            (latest,) = self._db.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM definitions WHERE id = ?", (id,)
+            ).fetchone()
+            version = latest + 1
+            self._db.execute(
+                "INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?)",
+                (id, version, type, _iso(added_at), digest, text),
+            )
+        return int(version)
+
+    def definitions(self) -> list[StoredDefinition]:
+        rows = self._db.execute(
+            "SELECT id, version, type, added_at, digest, body FROM definitions ORDER BY id, version"
+        )
+        return [
+            StoredDefinition(id, version, type, _parse(added), digest, body)
+            for id, version, type, added, digest, body in rows
+        ]
+
+    # -- subjects and enrolments ---------------------------------------------
+
+    def subject(self, key: str) -> SubjectRow | None:
+        row = self._db.execute(
+            "SELECT subject, kind, masked FROM subjects WHERE subject = ?", (key,)
+        ).fetchone()
+        return SubjectRow(*row) if row else None
+
+    def ensure_subject(self, subject: SubjectRow) -> SubjectRow:
+        with self._write():
+            self._db.execute(
+                "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
+                (subject.key, subject.kind, subject.masked),
+            )
+        stored = self.subject(subject.key)
+        assert stored is not None
+        return stored
+
+    def enrol(self, subject: SubjectRow, scheme: str, at: datetime, actor: str) -> bool:
+        with self._write():
+            self._db.execute(
+                "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
+                (subject.key, subject.kind, subject.masked),
+            )
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO enrolments VALUES (?, ?, ?, ?)",
+                (subject.key, scheme, _iso(at), actor),
+            )
+        return cursor.rowcount == 1
+
+    def enrol_many(
+        self, subjects: Sequence[SubjectRow], scheme: str, at: datetime, actor: str
+    ) -> None:
+        with self._write():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
+                [(s.key, s.kind, s.masked) for s in subjects],
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO enrolments VALUES (?, ?, ?, ?)",
+                [(s.key, scheme, _iso(at), actor) for s in subjects],
+            )
+
+    def enrolments(self, subject: str) -> dict[str, datetime]:
+        rows = self._db.execute(
+            "SELECT scheme, enrolled_at FROM enrolments WHERE subject = ?", (subject,)
+        )
+        return {scheme: _parse(at) for scheme, at in rows}
+
+    # -- the ledger ----------------------------------------------------------
+
+    def append_records(self, batch: Sequence[NewRecord]) -> AppendOutcome:
+        outcome = AppendOutcome([], [], [])
+        with self._write():
+            fresh = self._split_known(batch, outcome)
+            fresh = self._refuse_kind_changes(fresh, outcome)
+            heads = self._heads({item.record.subject for item in fresh})
+            self._db.executemany(
+                "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
+                {(i.subject.key, i.subject.kind, i.subject.masked) for i in fresh},
+            )
+            self._db.executemany(
+                "INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [self._chained_record(item, heads) for item in fresh],
+            )
+            self._save_heads(heads, {item.record.subject for item in fresh})
+        outcome.accepted.extend(item.record.id for item in fresh)
+        return outcome
+
+    def _split_known(self, batch: Sequence[NewRecord], outcome: AppendOutcome) -> list[NewRecord]:
+        """Drop records whose id is already stored (or repeated in the batch):
+        a duplicate if the payload matches, a conflict if it differs."""
+        known: dict[str, str] = {}
+        ids = [item.record.id for item in batch]
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, fingerprint FROM records WHERE id IN ({marks})"
+            known.update(self._db.execute(sql, chunk).fetchall())
+        fresh = []
+        for item in batch:
+            seen = known.get(item.record.id)
+            if seen is None:
+                known[item.record.id] = item.fingerprint
+                fresh.append(item)
+            elif seen == item.fingerprint:
+                outcome.duplicates.append(item.record.id)
+            else:
+                outcome.conflicts.append(item.record.id)
+        return fresh
+
+    def _refuse_kind_changes(
+        self, fresh: list[NewRecord], outcome: AppendOutcome
+    ) -> list[NewRecord]:
+        kinds: dict[str, str] = {}
+        keys = sorted({item.subject.key for item in fresh})
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT subject, kind FROM subjects WHERE subject IN ({marks})"
+            kinds.update(self._db.execute(sql, chunk).fetchall())
+        kept = []
+        for item in fresh:
+            stored = kinds.setdefault(item.subject.key, item.subject.kind)
+            if stored == item.subject.kind:
+                kept.append(item)
+            else:
+                outcome.conflicts.append(item.record.id)
+        return kept
+
+    def _heads(self, subjects: Iterable[str]) -> dict[str, tuple[int, str]]:
+        heads: dict[str, tuple[int, str]] = {}
+        keys = sorted(subjects)
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT subject, seq, hash FROM chain_heads WHERE subject IN ({marks})"
+            heads.update((s, (q, h)) for s, q, h in self._db.execute(sql, chunk))
+        return heads
+
+    def _save_heads(self, heads: dict[str, tuple[int, str]], touched: set[str]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)",
+            [(subject, *heads[subject]) for subject in touched],
+        )
+
+    @staticmethod
+    def _chained_record(item: NewRecord, heads: dict[str, tuple[int, str]]) -> tuple[Any, ...]:
+        r = item.record
+        seq, previous = heads.get(r.subject, (0, GENESIS))
+        fields = record_fields(r, seq + 1)
+        digest = link_hash(previous, "record", fields)
+        heads[r.subject] = (seq + 1, digest)
+        return (
+            r.subject, seq + 1, r.id, r.scheme, r.scheme_version, r.category,
+            _iso(r.occurred_at), _iso(r.reported_at), _iso(r.expires_at), r.points,
+            r.reporter, r.evidence, item.fingerprint, previous, digest,
+        )  # fmt: skip
+
+    def append_event(self, subject: str, event: RecordEvent) -> None:
+        with self._write():
+            seq, previous = self._heads([subject]).get(subject, (0, GENESIS))
+            fields = event_fields(subject, seq + 1, event)
+            digest = link_hash(previous, "event", fields)
+            self._db.execute(
+                "INSERT INTO record_events VALUES (?,?,?,?,?,?,?,?,?)",
+                (subject, seq + 1, event.record, event.kind, _iso(event.at), event.actor,
+                 event.reason, previous, digest),
+            )  # fmt: skip
+            self._save_heads({subject: (seq + 1, digest)}, {subject})
+
+    def record(self, record_id: str) -> Record | None:
+        row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = ?", (record_id,))
+        found = row.fetchone()
+        return _record(found) if found else None
+
+    def record_events(self, record_id: str) -> list[RecordEvent]:
+        rows = self._db.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM record_events WHERE record = ? ORDER BY seq",
+            (record_id,),
+        )
+        return [_event(row) for row in rows]
+
+    def subject_ledger(self, subject: str, schemes: frozenset[str] | None) -> SubjectLedger:
+        row = self.subject(subject)
+        if row is None:
+            raise KeyError(subject)
+        records = [
+            _record(found)
+            for found in self._db.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM records WHERE subject = ?", (subject,)
+            )
+            if schemes is None or found[2] in schemes
+        ]
+        events: dict[str, list[RecordEvent]] = {}
+        for found in self._db.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM record_events WHERE subject = ? ORDER BY seq",
+            (subject,),
+        ):
+            events.setdefault(found[0], []).append(_event(found))
+        return SubjectLedger(row, records, events, None)
+
+    def scheme_ledgers(self, scheme: str) -> Iterator[SubjectLedger]:
+        """Every subject enrolled in or recorded under ``scheme``, one at a time."""
+        enrolled = dict(
+            self._db.execute(
+                "SELECT subject, enrolled_at FROM enrolments WHERE scheme = ?", (scheme,)
+            )
+        )
+        events: dict[str, list[RecordEvent]] = {}
+        for found in self._db.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM record_events e WHERE record IN "
+            "(SELECT id FROM records WHERE scheme = ?) ORDER BY subject, seq",
+            (scheme,),
+        ):
+            events.setdefault(found[0], []).append(_event(found))
+        by_subject: dict[str, list[Record]] = {key: [] for key in enrolled}
+        for found in self._db.execute(
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE scheme = ? ORDER BY subject", (scheme,)
+        ):
+            by_subject.setdefault(found[1], []).append(_record(found))
+        subjects = self._subject_rows(list(by_subject))
+        for key, records in by_subject.items():
+            ids = {r.id for r in records}
+            mine = {rid: found for rid, found in events.items() if rid in ids} if events else {}
+            at = enrolled.get(key)
+            yield SubjectLedger(subjects[key], records, mine, _parse(at) if at else None)
+
+    def _subject_rows(self, keys: list[str]) -> dict[str, SubjectRow]:
+        rows: dict[str, SubjectRow] = {}
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT subject, kind, masked FROM subjects WHERE subject IN ({marks})"
+            rows.update(
+                (key, SubjectRow(key, kind, masked))
+                for key, kind, masked in self._db.execute(sql, chunk)
+            )
+        return rows
+
+    def counts(self) -> dict[str, int]:
+        tables = ("subjects", "enrolments", "records", "record_events", "links", "decisions")
+        return {t: self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+
+    # -- links ---------------------------------------------------------------
+
+    def add_link(self, link: Link, reporter: str, reported_at: datetime) -> None:
+        with self._write():
+            self._db.execute(
+                "INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (link.business, link.person, link.role, _iso(link.since), _iso(link.until),
+                 reporter, _iso(reported_at)),
+            )  # fmt: skip
+
+    def add_links(self, links: Sequence[Link], reporter: str, reported_at: datetime) -> None:
+        with self._write():
+            self._db.executemany(
+                "INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (link.business, link.person, link.role, _iso(link.since), _iso(link.until),
+                     reporter, _iso(reported_at))
+                    for link in links
+                ],
+            )  # fmt: skip
+
+    def links_to(self, person: str, role: str) -> list[Link]:
+        rows = self._db.execute(
+            "SELECT business, person, role, since, until FROM links WHERE person = ? AND role = ?",
+            (person, role),
+        )
+        return [Link(b, p, r, _parse(s), _parse(u) if u else None) for b, p, r, s, u in rows]
+
+    # -- decisions and access log -------------------------------------------
+
+    def log_decision(self, decision: DecisionRow) -> None:
+        self._db.execute(
+            "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (decision.id, decision.subject, decision.action, _iso(decision.at), decision.effect,
+             decision.factor, decision.reasons_json, _iso(decision.asked_at), decision.asked_by,
+             decision.purpose),
+        )  # fmt: skip
+
+    def decisions(self, subject: str) -> list[DecisionRow]:
+        rows = self._db.execute(
+            "SELECT id, subject, action, at, effect, factor, reasons, asked_at, asked_by, purpose "
+            "FROM decisions WHERE subject = ? ORDER BY asked_at",
+            (subject,),
+        )
+        return [
+            DecisionRow(i, s, a, _parse(at), e, f, r, _parse(asked), by, p)
+            for i, s, a, at, e, f, r, asked, by, p in rows
+        ]
+
+    def log_access(self, subject: str, at: datetime, actor: str, purpose: str, what: str) -> None:
+        self._db.execute(
+            "INSERT INTO access_log VALUES (?, ?, ?, ?, ?)",
+            (subject, _iso(at), actor, purpose, what),
+        )
+
+    def log_accesses(
+        self, subjects: Sequence[str], at: datetime, actor: str, purpose: str, what: str
+    ) -> None:
+        with self._write():
+            self._db.executemany(
+                "INSERT INTO access_log VALUES (?, ?, ?, ?, ?)",
+                [(subject, _iso(at), actor, purpose, what) for subject in subjects],
+            )
+
+    def access_log(self, subject: str) -> list[tuple[datetime, str, str, str]]:
+        rows = self._db.execute(
+            "SELECT at, actor, purpose, what FROM access_log WHERE subject = ? ORDER BY rowid",
+            (subject,),
+        )
+        return [(_parse(at), actor, purpose, what) for at, actor, purpose, what in rows]
+
+    # -- integrity -----------------------------------------------------------
+
+    def verify(self, progress: Progress | None = None) -> list[ChainProblem]:
+        problems: list[ChainProblem] = []
+        masked = dict(self._db.execute("SELECT subject, masked FROM subjects"))
+        heads = {s: (q, h) for s, q, h in self._db.execute("SELECT * FROM chain_heads")}
+        rows = self._db.execute(
+            f"SELECT 'record', subject, seq, prev_hash, hash, {_RECORD_HASHED} FROM records "
+            f"UNION ALL SELECT 'event', subject, seq, prev_hash, hash, {_EVENT_HASHED} "
+            "FROM record_events ORDER BY 2, 3"
+        )
+        checker = _ChainChecker(masked, heads, problems)
+        for count, row in enumerate(rows, 1):
+            checker.visit(row)
+            if progress is not None and count % 10_000 == 0:
+                progress(10_000)
+        checker.finish()
+        return problems
+
+
+# Columns in the order the chain hashes them (see record_fields / event_fields).
+_RECORD_HASHED = (
+    "id, scheme, scheme_version, category, occurred_at, reported_at, expires_at, "
+    "points, reporter, evidence, NULL, NULL"
+)
+_EVENT_HASHED = "record, kind, at, actor, reason, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+_RECORD_COLUMNS = (
+    "id, subject, scheme, scheme_version, category, occurred_at, reported_at, expires_at, "
+    "points, reporter, evidence"
+)
+_EVENT_COLUMNS = "record, kind, at, actor, reason"
+
+
+def record_fields(record: Record, seq: int) -> tuple[object, ...]:
+    return (
+        record.subject, seq, record.id, record.scheme, record.scheme_version, record.category,
+        _iso(record.occurred_at), _iso(record.reported_at), _iso(record.expires_at),
+        record.points, record.reporter, record.evidence,
+    )  # fmt: skip
+
+
+def event_fields(subject: str, seq: int, event: RecordEvent) -> tuple[object, ...]:
+    return (subject, seq, event.record, event.kind, _iso(event.at), event.actor, event.reason)
+
+
+def _record(row: Sequence[Any]) -> Record:
+    rid, subject, scheme, version, category, occurred, reported, expires, points, reporter, ev = row
+    return Record(
+        rid, subject, scheme, version, category, _parse(occurred), _parse(reported),
+        _parse(expires), points, reporter, ev,
+    )  # fmt: skip
+
+
+def _event(row: Sequence[Any]) -> RecordEvent:
+    record, kind, at, actor, reason = row
+    return RecordEvent(record, kind, _parse(at), actor, reason)
+
+
+class _ChainChecker:
+    """Walks every subject's chain in seq order and names the first broken row of each."""
+
+    def __init__(
+        self,
+        masked: dict[str, str],
+        heads: dict[str, tuple[int, str]],
+        problems: list[ChainProblem],
+    ) -> None:
+        self.masked, self.heads, self.problems = masked, heads, problems
+        self.subject: str | None = None
+        self.expected_seq, self.previous, self.broken = 1, GENESIS, False
+        self.seen: set[str] = set()
+
+    def visit(self, row: Sequence[Any]) -> None:
+        kind, subject, seq, prev_hash, stored_hash, *values = row
+        if subject != self.subject:
+            self._close_subject()
+            self.subject, self.expected_seq, self.previous, self.broken = subject, 1, GENESIS, False
+            self.seen.add(subject)
+        if self.broken:
+            return
+        table = "records" if kind == "record" else "record_events"
+        name = f"{kind} {values[0]!r}" if kind == "record" else f"event on record {values[0]!r}"
+        fields = (subject, seq, *values[:10]) if kind == "record" else (subject, seq, *values[:5])
+        problem = None
+        if seq != self.expected_seq:
+            problem = f"expected seq {self.expected_seq}: a row before it was removed or reordered"
+        elif prev_hash != self.previous:
+            problem = "previous-hash link does not match: rows were removed or reordered"
+        elif link_hash(prev_hash, kind, fields) != stored_hash:
+            problem = "hash does not match its contents: the row was edited"
+        if problem:
+            self._report(table, name, seq, problem)
+            self.broken = True
+            return
+        self.previous, self.expected_seq = stored_hash, seq + 1
+
+    def _report(self, table: str, row: str, seq: int | None, problem: str) -> None:
+        masked = self.masked.get(self.subject or "", "unknown subject")
+        self.problems.append(ChainProblem(table, masked, seq, row, problem))
+
+    def _close_subject(self) -> None:
+        if self.subject is None or self.broken:
+            return
+        head = self.heads.get(self.subject)
+        if head != (self.expected_seq - 1, self.previous):
+            self._report(
+                "chain_heads", "head", None,
+                f"chain ends at seq {self.expected_seq - 1} but the head says {head and head[0]}: "
+                "the last rows were removed or the head was edited",
+            )  # fmt: skip
+
+    def finish(self) -> None:
+        self._close_subject()
+        for subject in self.heads.keys() - self.seen:
+            self.subject = subject
+            self._report("chain_heads", "head", None, "the head has no rows: rows were removed")
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if kind is None:
+            self._db.execute("COMMIT")
+        else:
+            self._db.execute("ROLLBACK")

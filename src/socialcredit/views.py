@@ -1,0 +1,93 @@
+"""JSON shapes of scores, decisions and list entries, shared by the CLI's
+``--json`` and the HTTP API so that both say the same thing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from socialcredit.sanctions.check import Reason
+from socialcredit.scoring.engine import ListEntry, SchemeEvaluation
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+def score_view(evaluation: SchemeEvaluation, subject: str) -> dict[str, Any]:
+    e = evaluation.explanation
+    return {
+        "subject": subject,
+        "scheme": e.scheme,
+        "version": e.version,
+        "at": iso(e.at),
+        "enrolled": e.enrolled,
+        "score": e.score,
+        "grade": e.grade,
+        "band": e.band,
+        "base": e.base,
+        "cap": (
+            {"grade": e.cap.grade, "record": e.cap.record, "category": e.cap.category}
+            if e.cap
+            else None
+        ),
+        "counted": [
+            {
+                "record": c.record,
+                "category": c.category,
+                "points": c.points,
+                "occurred_at": iso(c.occurred_at),
+                "expires_at": iso(c.expires_at),
+            }
+            for c in e.counted
+        ],
+        "excluded": [
+            {"record": x.record, "category": x.category, "reason": x.reason} for x in e.excluded
+        ],
+        "lists": [entry_view(entry) for entry in evaluation.entries],
+    }
+
+
+def entry_view(entry: ListEntry) -> dict[str, Any]:
+    return {
+        "scheme": entry.scheme,
+        "list": entry.list,
+        "kind": entry.kind,
+        "since": iso(entry.since),
+        "until": iso(entry.until),
+        "records": list(entry.records),
+        "grade": entry.grade,
+    }
+
+
+def reason_view(reason: Reason) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "effect": reason.effect,
+        "factor": reason.factor,
+        "source": reason.source,
+        "scheme": reason.scheme,
+        "authority": reason.authority,
+        "context": reason.context,
+        "rationale": reason.rationale,
+        "grade": reason.grade,
+        "list": reason.list,
+        "list_kind": reason.list_kind,
+        "since": iso(reason.since),
+        "until": iso(reason.until),
+        "memorandum": reason.memorandum,
+        "records": list(reason.records),
+        "via": reason.via,
+    }
+    return view
+
+
+def check_view(decision_id: str, subject: str, decision: Any) -> dict[str, Any]:
+    return {
+        "decision_id": decision_id,
+        "subject": subject,
+        "action": decision.action,
+        "at": iso(decision.at),
+        "effect": decision.effect,
+        "factor": decision.factor,
+        "reasons": [reason_view(r) for r in decision.reasons],
+    }
