@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +36,7 @@ from socialcredit.scoring.engine import ListEntry, SchemeEvaluation, evaluate
 from socialcredit.store.sqlite import SQLiteStore, StoreError
 
 DEFAULT_DB = "socialcredit.db"
-IMPORT_BATCH = 5_000
+IMPORT_BATCH = 20_000
 
 
 def utc_now() -> datetime:
@@ -215,20 +216,28 @@ class SocialCredit:
         kept whatever the bad ones do; each batch is one transaction."""
         report = ImportReport()
         intake = RecordIntake(self.registry, self.pseudonymiser, self.clock())
-        batch: list[tuple[int, NewRecord]] = []
-        for number, fields in lines:
-            if isinstance(fields, str):
-                report.rejected.append(Rejection(number, None, fields))
-                continue
-            try:
-                batch.append((number, intake.parse(fields)))
-            except RecordError as error:
-                report.rejected.append(Rejection(number, _record_id(fields), str(error)))
-            if len(batch) >= batch_size:
+        # The store writes one batch while this thread validates the next:
+        # SQLite releases the GIL while it works, so the two overlap.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer") as writer:
+            pending: Future[None] | None = None
+            batch: list[tuple[int, NewRecord]] = []
+            for number, fields in lines:
+                if isinstance(fields, str):
+                    report.rejected.append(Rejection(number, None, fields))
+                    continue
+                try:
+                    batch.append((number, intake.parse(fields)))
+                except RecordError as error:
+                    report.rejected.append(Rejection(number, _record_id(fields), str(error)))
+                if len(batch) >= batch_size:
+                    if pending is not None:
+                        pending.result()
+                    pending = writer.submit(self._append, batch, report, progress)
+                    batch = []
+            if pending is not None:
+                pending.result()
+            if batch:
                 self._append(batch, report, progress)
-                batch = []
-        if batch:
-            self._append(batch, report, progress)
         report.rejected.sort(key=lambda r: r.line)
         return report
 
@@ -240,10 +249,10 @@ class SocialCredit:
         report.duplicates += len(outcome.duplicates)
         conflicts = set(outcome.conflicts)
         for number, item in batch:
-            if item.record.id in conflicts:
-                conflicts.discard(item.record.id)  # report each conflicting line once
+            if item.id in conflicts:
+                conflicts.discard(item.id)  # report each conflicting line once
                 report.rejected.append(Rejection(
-                    number, item.record.id,
+                    number, item.id,
                     "id: a record with this id already exists with different contents (conflict)",
                 ))  # fmt: skip
         if progress is not None:
@@ -291,10 +300,14 @@ class SocialCredit:
         relevant = registry.index.schemes_for(action)
         evaluations: dict[str, SchemeEvaluation] = {}
         representations: list[Representation] = []
-        if relevant and self.store.subject(subject.key) is not None:
-            ledger = self._ledger(subject.key, relevant)
-            evaluations = {e.explanation.scheme: e for e in self._evaluate(ledger, moment)}
-            representations = self._representations(subject, relevant, moment)
+        if relevant:
+            try:
+                ledger = self._ledger(subject.key, relevant)
+            except KeyError:
+                pass  # nothing is held about this subject: no measure can apply
+            else:
+                evaluations = {e.explanation.scheme: e for e in self._evaluate(ledger, moment)}
+                representations = self._representations(subject, relevant, moment)
         decision = decide(
             action, moment, registry.index, evaluations, representations, registry.list_reach
         )

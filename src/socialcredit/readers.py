@@ -7,10 +7,11 @@ can report it and carry on with the rest.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 Line = tuple[int, Mapping[str, Any] | str]
 
@@ -44,8 +45,8 @@ def _read_jsonl(path: Path) -> Iterator[Line]:
             if not text.strip():
                 continue
             try:
-                value = json.loads(text)
-            except json.JSONDecodeError as error:
+                value = orjson.loads(text)
+            except orjson.JSONDecodeError as error:
                 yield number, f"line is not valid JSON: {error.msg} at column {error.colno}"
                 continue
             if isinstance(value, dict):

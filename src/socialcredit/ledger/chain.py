@@ -18,7 +18,7 @@ _SEPARATOR = "\x1f"  # ASCII unit separator: cannot occur in validated fields
 
 
 def canonical(fields: Iterable[object]) -> str:
-    return _SEPARATOR.join(_text(value) for value in fields)
+    return _SEPARATOR.join([value if type(value) is str else _text(value) for value in fields])
 
 
 def link_hash(previous: str, row_kind: str, fields: Iterable[object]) -> str:

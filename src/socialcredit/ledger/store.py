@@ -32,13 +32,24 @@ class SubjectRow:
     masked: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NewRecord:
-    """A validated record ready to append, with the fingerprint of what the
-    reporter sent (to tell a harmless repeat from a conflicting one)."""
+    """A validated record ready to append. Times are canonical ISO-8601 text
+    (what the chain hashes and the store keeps), computed once on intake.
+    ``fingerprint`` covers what the reporter sent, to tell a harmless repeat
+    of an id from a conflicting one."""
 
-    record: Record
+    id: str
     subject: SubjectRow
+    scheme: str
+    scheme_version: int
+    category: str
+    occurred_at: str
+    reported_at: str
+    expires_at: str
+    points: int
+    reporter: str
+    evidence: str | None
     fingerprint: str
 
 

@@ -89,7 +89,8 @@ def combine(action: str, t: datetime, reasons: list[Reason]) -> Decision:
     effect = min((r.effect for r in reasons), key=_STRENGTH.__getitem__)
     factor = None
     if effect == "adjust":
-        factor = math.prod(r.factor for r in reasons if r.effect == "adjust" and r.factor)
+        # Sorted so that the float product does not depend on the order of the reasons.
+        factor = math.prod(sorted(r.factor for r in reasons if r.effect == "adjust" and r.factor))
     return Decision(action, t, effect, factor, tuple(reasons))
 
 

@@ -67,9 +67,15 @@ class Duration:
         return self.text
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def add_months(moment: datetime, months: int) -> datetime:
     index = moment.year * 12 + (moment.month - 1) + months
     year, month = divmod(index, 12)
     month += 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
+    day = moment.day
+    if day > 28:  # only month ends need clamping (calendar.monthrange is slow on this hot path)
+        last = 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month - 1]
+        day = min(day, last)
     return moment.replace(year=year, month=month, day=day)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from socialcredit.ledger.model import SUSPENDING_STATUSES, Record, RecordEvent, status_at
@@ -120,17 +120,20 @@ def _explain(
     standing: list[tuple[Record, Category | None]] = []
     known = False
     for record in ordered:
-        if record.reported_at > t:
+        if record.reported_at > t or record.occurred_at > t:
             excluded.append(Excluded(record.id, record.category, "not_yet_reported"))
+            known = known or record.reported_at <= t
             continue
         known = True
         category = history.category(record.scheme_version, record.category)
         status = status_at(events.get(record.id, NO_EVENTS), t)
-        if status in SUSPENDING_STATUSES:
-            excluded.append(Excluded(record.id, record.category, status))  # type: ignore[arg-type]
-        elif t >= record.expires_at:
+        # Reason priority: not_yet_reported, expired, status, limit.
+        if t >= record.expires_at:
             excluded.append(Excluded(record.id, record.category, "expired"))
-            standing.append((record, category))
+            if status not in SUSPENDING_STATUSES:
+                standing.append((record, category))
+        elif status in SUSPENDING_STATUSES:
+            excluded.append(Excluded(record.id, record.category, status))  # type: ignore[arg-type]
         else:
             candidates.append((record, category))
     counted_pairs = _apply_limits(candidates, excluded)
@@ -163,11 +166,16 @@ def _apply_limits(
     return counted
 
 
+def _utc(moment: datetime) -> datetime:
+    """Calendar periods are UTC periods, whatever offset a time was given with."""
+    return moment.astimezone(UTC) if moment.utcoffset() else moment
+
+
 PERIOD_KEYS: Mapping[str, Callable[[datetime], object]] = {
-    "day": lambda moment: moment.date(),
-    "week": lambda moment: moment.date() - timedelta(days=moment.weekday()),  # Monday
-    "month": lambda moment: (moment.year, moment.month),
-    "year": lambda moment: moment.year,
+    "day": lambda moment: _utc(moment).date(),
+    "week": lambda moment: _utc(moment).date() - timedelta(days=_utc(moment).weekday()),  # Monday
+    "month": lambda moment: (_utc(moment).year, _utc(moment).month),
+    "year": lambda moment: _utc(moment).year,
 }
 
 

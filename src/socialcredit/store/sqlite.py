@@ -10,6 +10,7 @@ through triggers, so only someone who drops the triggers can tamper, and
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -51,17 +52,18 @@ CREATE TABLE IF NOT EXISTS records (
     scheme TEXT NOT NULL, scheme_version INTEGER NOT NULL, category TEXT NOT NULL,
     occurred_at TEXT NOT NULL, reported_at TEXT NOT NULL, expires_at TEXT NOT NULL,
     points INTEGER NOT NULL, reporter TEXT NOT NULL, evidence TEXT,
-    fingerprint TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, hash TEXT NOT NULL,
     PRIMARY KEY (subject, seq)
 ) WITHOUT ROWID;
+-- Rows are clustered by subject: scoring and checks read one subject's
+-- records as one contiguous range. The idempotency key has its own index.
 CREATE UNIQUE INDEX IF NOT EXISTS records_by_id ON records (id);
-CREATE INDEX IF NOT EXISTS records_by_scheme ON records (scheme, subject);
 CREATE TABLE IF NOT EXISTS record_events (
     subject TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL, kind TEXT NOT NULL,
     at TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT,
-    prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
-    PRIMARY KEY (subject, seq)
-) WITHOUT ROWID;
+    hash TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS record_events_by_subject ON record_events (subject, seq);
 CREATE INDEX IF NOT EXISTS record_events_by_record ON record_events (record);
 CREATE TABLE IF NOT EXISTS chain_heads (
     subject TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL
@@ -83,6 +85,12 @@ CREATE TABLE IF NOT EXISTS access_log (
 );
 CREATE INDEX IF NOT EXISTS access_log_by_subject ON access_log (subject, at);
 """
+
+_INSERT_RECORD = (
+    "INSERT INTO records (subject, seq, id, scheme, scheme_version, category, occurred_at, "
+    "reported_at, expires_at, points, reporter, evidence, fingerprint, hash) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
 
 _APPEND_ONLY = ("definitions", "records", "record_events", "links", "decisions", "access_log")
 
@@ -109,6 +117,26 @@ def _iso(moment: datetime | None) -> str | None:
 _parse = datetime.fromisoformat
 
 
+def _subject_and_seq(row: tuple[Any, ...]) -> tuple[str, int]:
+    return row[0], row[1]
+
+
+def _without_repeats(batch: Sequence[NewRecord], outcome: AppendOutcome) -> list[NewRecord]:
+    """Within one batch, a repeated id is a duplicate or a conflict of the first."""
+    first: dict[str, str] = {}
+    kept = []
+    for item in batch:
+        seen = first.get(item.id)
+        if seen is None:
+            first[item.id] = item.fingerprint
+            kept.append(item)
+        elif seen == item.fingerprint:
+            outcome.duplicates.append(item.id)
+        else:
+            outcome.conflicts.append(item.id)
+    return kept
+
+
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -123,8 +151,11 @@ class SQLiteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.execute("PRAGMA cache_size=-65536")
+        self._db.execute("PRAGMA cache_size=-262144")
         self._db.execute("PRAGMA temp_store=MEMORY")
+        # Checkpoint less often: bulk imports then copy each page once, not many times.
+        self._db.execute("PRAGMA wal_autocheckpoint=10000")
+        self._cache = _LedgerCache()
         if not create:
             self._check_version()
 
@@ -152,7 +183,7 @@ class SQLiteStore:
         self._db.close()
 
     def _write(self) -> _Transaction:
-        return _Transaction(self._db)
+        return _Transaction(self._db, self._cache)
 
     # -- definitions ---------------------------------------------------------
 
@@ -230,100 +261,150 @@ class SQLiteStore:
 
     def append_records(self, batch: Sequence[NewRecord]) -> AppendOutcome:
         outcome = AppendOutcome([], [], [])
+        cache = self._cache
         with self._write():
-            fresh = self._split_known(batch, outcome)
-            fresh = self._refuse_kind_changes(fresh, outcome)
-            heads = self._heads({item.record.subject for item in fresh})
+            self._refresh_cache(len(batch))
+            fresh = self._refuse_kind_changes(_without_repeats(batch, outcome), outcome)
+            self._load_heads({item.subject.key for item in fresh})
+            try:
+                # Fast path: most imports are new records, and the unique index
+                # on id finds any that are not without a lookup per record.
+                self._db.execute("SAVEPOINT fresh_records")
+                rows, heads = self._chain(fresh)
+                self._db.executemany(_INSERT_RECORD, rows)
+                self._db.execute("RELEASE fresh_records")
+            except sqlite3.IntegrityError:
+                self._db.execute("ROLLBACK TO fresh_records")
+                self._db.execute("RELEASE fresh_records")
+                fresh = self._drop_stored(fresh, outcome)
+                rows, heads = self._chain(fresh)
+                self._db.executemany(_INSERT_RECORD, rows)
+            new_subjects = {
+                i.subject.key: i.subject for i in fresh if i.subject.key not in cache.kinds
+            }
             self._db.executemany(
                 "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
-                {(i.subject.key, i.subject.kind, i.subject.masked) for i in fresh},
+                [(s.key, s.kind, s.masked) for s in new_subjects.values()],
             )
             self._db.executemany(
-                "INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [self._chained_record(item, heads) for item in fresh],
+                "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)",
+                [(subject, seq, digest) for subject, (seq, digest) in heads.items()],
             )
-            self._save_heads(heads, {item.record.subject for item in fresh})
-        outcome.accepted.extend(item.record.id for item in fresh)
+        # Only a committed batch may teach the cache.
+        cache.heads.update(heads)
+        cache.kinds.update((key, row.kind) for key, row in new_subjects.items())
+        outcome.accepted.extend(item.id for item in fresh)
         return outcome
 
-    def _split_known(self, batch: Sequence[NewRecord], outcome: AppendOutcome) -> list[NewRecord]:
-        """Drop records whose id is already stored (or repeated in the batch):
-        a duplicate if the payload matches, a conflict if it differs."""
-        known: dict[str, str] = {}
-        ids = [item.record.id for item in batch]
+    def _refresh_cache(self, batch_size: int) -> None:
+        """Drop the cache if another writer has committed since we last did;
+        load every head at once when the batch is large against the table."""
+        cache = self._cache
+        (generation,) = self._db.execute(
+            "SELECT value FROM meta WHERE key = 'generation'"
+        ).fetchone()
+        if generation != cache.generation:
+            cache.reset()
+        if not cache.complete:
+            (heads,) = self._db.execute("SELECT COUNT(*) FROM chain_heads").fetchone()
+            (subjects,) = self._db.execute("SELECT COUNT(*) FROM subjects").fetchone()
+            if batch_size * 20 >= heads + subjects:
+                cache.heads = {
+                    s: (q, h) for s, q, h in self._db.execute("SELECT * FROM chain_heads")
+                }
+                cache.kinds = dict(self._db.execute("SELECT subject, kind FROM subjects"))
+                cache.complete = True
+
+    def _drop_stored(self, fresh: list[NewRecord], outcome: AppendOutcome) -> list[NewRecord]:
+        """Drop records whose id is already stored: a duplicate if the payload
+        matches, a conflict if it differs."""
+        stored: dict[str, str] = {}
+        ids = [item.id for item in fresh]
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT id, fingerprint FROM records WHERE id IN ({marks})"
-            known.update(self._db.execute(sql, chunk).fetchall())
-        fresh = []
-        for item in batch:
-            seen = known.get(item.record.id)
+            stored.update(self._db.execute(sql, chunk).fetchall())
+        kept = []
+        for item in fresh:
+            seen = stored.get(item.id)
             if seen is None:
-                known[item.record.id] = item.fingerprint
-                fresh.append(item)
+                kept.append(item)
             elif seen == item.fingerprint:
-                outcome.duplicates.append(item.record.id)
+                outcome.duplicates.append(item.id)
             else:
-                outcome.conflicts.append(item.record.id)
-        return fresh
+                outcome.conflicts.append(item.id)
+        return kept
 
     def _refuse_kind_changes(
         self, fresh: list[NewRecord], outcome: AppendOutcome
     ) -> list[NewRecord]:
-        kinds: dict[str, str] = {}
-        keys = sorted({item.subject.key for item in fresh})
-        for chunk in _chunks(keys):
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT subject, kind FROM subjects WHERE subject IN ({marks})"
-            kinds.update(self._db.execute(sql, chunk).fetchall())
+        cache = self._cache
+        if not cache.complete:
+            missing = sorted({i.subject.key for i in fresh} - cache.kinds.keys())
+            for chunk in _chunks(missing):
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT subject, kind FROM subjects WHERE subject IN ({marks})"
+                cache.kinds.update(self._db.execute(sql, chunk).fetchall())
+        kinds = cache.kinds
+        batch_kinds: dict[str, str] = {}
         kept = []
         for item in fresh:
-            stored = kinds.setdefault(item.subject.key, item.subject.kind)
+            key = item.subject.key
+            stored = kinds.get(key) or batch_kinds.setdefault(key, item.subject.kind)
             if stored == item.subject.kind:
                 kept.append(item)
             else:
-                outcome.conflicts.append(item.record.id)
+                outcome.conflicts.append(item.id)
         return kept
 
-    def _heads(self, subjects: Iterable[str]) -> dict[str, tuple[int, str]]:
-        heads: dict[str, tuple[int, str]] = {}
-        keys = sorted(subjects)
-        for chunk in _chunks(keys):
+    def _load_heads(self, subjects: Iterable[str]) -> None:
+        cache = self._cache
+        if cache.complete:
+            return
+        missing = sorted(set(subjects) - cache.heads.keys())
+        for chunk in _chunks(missing):
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT subject, seq, hash FROM chain_heads WHERE subject IN ({marks})"
-            heads.update((s, (q, h)) for s, q, h in self._db.execute(sql, chunk))
-        return heads
+            cache.heads.update((s, (q, h)) for s, q, h in self._db.execute(sql, chunk))
 
-    def _save_heads(self, heads: dict[str, tuple[int, str]], touched: set[str]) -> None:
-        self._db.executemany(
-            "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)",
-            [(subject, *heads[subject]) for subject in touched],
-        )
-
-    @staticmethod
-    def _chained_record(item: NewRecord, heads: dict[str, tuple[int, str]]) -> tuple[Any, ...]:
-        r = item.record
-        seq, previous = heads.get(r.subject, (0, GENESIS))
-        fields = record_fields(r, seq + 1)
-        digest = link_hash(previous, "record", fields)
-        heads[r.subject] = (seq + 1, digest)
-        return (
-            r.subject, seq + 1, r.id, r.scheme, r.scheme_version, r.category,
-            _iso(r.occurred_at), _iso(r.reported_at), _iso(r.expires_at), r.points,
-            r.reporter, r.evidence, item.fingerprint, previous, digest,
-        )  # fmt: skip
+    def _chain(
+        self, fresh: list[NewRecord]
+    ) -> tuple[list[tuple[Any, ...]], dict[str, tuple[int, str]]]:
+        """Rows ready to insert and the new chain heads; the cache is not touched."""
+        known = self._cache.heads
+        heads: dict[str, tuple[int, str]] = {}
+        rows = []
+        for item in fresh:
+            subject = item.subject.key
+            seq, previous = heads.get(subject) or known.get(subject) or (0, GENESIS)
+            seq += 1
+            row = (
+                subject, seq, item.id, item.scheme, item.scheme_version, item.category,
+                item.occurred_at, item.reported_at, item.expires_at, item.points, item.reporter,
+                item.evidence,
+            )  # fmt: skip
+            digest = link_hash(previous, "record", row)
+            heads[subject] = (seq, digest)
+            rows.append((*row, item.fingerprint, digest))
+        rows.sort(key=_subject_and_seq)  # inserting in key order keeps B-tree pages warm
+        return rows, heads
 
     def append_event(self, subject: str, event: RecordEvent) -> None:
         with self._write():
-            seq, previous = self._heads([subject]).get(subject, (0, GENESIS))
+            row = self._db.execute(
+                "SELECT seq, hash FROM chain_heads WHERE subject = ?", (subject,)
+            ).fetchone()
+            seq, previous = row or (0, GENESIS)
             fields = event_fields(subject, seq + 1, event)
             digest = link_hash(previous, "event", fields)
             self._db.execute(
-                "INSERT INTO record_events VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO record_events VALUES (?,?,?,?,?,?,?,?)",
                 (subject, seq + 1, event.record, event.kind, _iso(event.at), event.actor,
-                 event.reason, previous, digest),
+                 event.reason, digest),
             )  # fmt: skip
-            self._save_heads({subject: (seq + 1, digest)}, {subject})
+            self._db.execute(
+                "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)", (subject, seq + 1, digest)
+            )
 
     def record(self, record_id: str) -> Record | None:
         row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = ?", (record_id,))
@@ -338,22 +419,23 @@ class SQLiteStore:
         return [_event(row) for row in rows]
 
     def subject_ledger(self, subject: str, schemes: frozenset[str] | None) -> SubjectLedger:
+        """One subject's records (of ``schemes``, or all) and their events; KeyError if unknown."""
         row = self.subject(subject)
         if row is None:
             raise KeyError(subject)
-        records = [
-            _record(found)
-            for found in self._db.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM records WHERE subject = ?", (subject,)
-            )
-            if schemes is None or found[2] in schemes
-        ]
+        sql = f"SELECT {_RECORD_COLUMNS} FROM records WHERE subject = ?"
+        params: list[str] = [subject]
+        if schemes is not None:
+            sql += f" AND scheme IN ({','.join('?' * len(schemes))})"
+            params.extend(sorted(schemes))
+        records = [_record(found) for found in self._db.execute(sql, params)]
         events: dict[str, list[RecordEvent]] = {}
-        for found in self._db.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM record_events WHERE subject = ? ORDER BY seq",
-            (subject,),
-        ):
-            events.setdefault(found[0], []).append(_event(found))
+        if records:
+            for found in self._db.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM record_events WHERE subject = ? ORDER BY seq",
+                (subject,),
+            ):
+                events.setdefault(found[0], []).append(_event(found))
         return SubjectLedger(row, records, events, None)
 
     def scheme_ledgers(self, scheme: str) -> Iterator[SubjectLedger]:
@@ -475,8 +557,8 @@ class SQLiteStore:
         masked = dict(self._db.execute("SELECT subject, masked FROM subjects"))
         heads = {s: (q, h) for s, q, h in self._db.execute("SELECT * FROM chain_heads")}
         rows = self._db.execute(
-            f"SELECT 'record', subject, seq, prev_hash, hash, {_RECORD_HASHED} FROM records "
-            f"UNION ALL SELECT 'event', subject, seq, prev_hash, hash, {_EVENT_HASHED} "
+            f"SELECT 'record', subject, seq, hash, {_RECORD_HASHED} FROM records "
+            f"UNION ALL SELECT 'event', subject, seq, hash, {_EVENT_HASHED} "
             "FROM record_events ORDER BY 2, 3"
         )
         checker = _ChainChecker(masked, heads, problems)
@@ -488,7 +570,7 @@ class SQLiteStore:
         return problems
 
 
-# Columns in the order the chain hashes them (see record_fields / event_fields).
+# Columns in the order the chain hashes them (see SQLiteStore._chain and event_fields).
 _RECORD_HASHED = (
     "id, scheme, scheme_version, category, occurred_at, reported_at, expires_at, "
     "points, reporter, evidence, NULL, NULL"
@@ -499,14 +581,6 @@ _RECORD_COLUMNS = (
     "points, reporter, evidence"
 )
 _EVENT_COLUMNS = "record, kind, at, actor, reason"
-
-
-def record_fields(record: Record, seq: int) -> tuple[object, ...]:
-    return (
-        record.subject, seq, record.id, record.scheme, record.scheme_version, record.category,
-        _iso(record.occurred_at), _iso(record.reported_at), _iso(record.expires_at),
-        record.points, record.reporter, record.evidence,
-    )  # fmt: skip
 
 
 def event_fields(subject: str, seq: int, event: RecordEvent) -> tuple[object, ...]:
@@ -541,7 +615,7 @@ class _ChainChecker:
         self.seen: set[str] = set()
 
     def visit(self, row: Sequence[Any]) -> None:
-        kind, subject, seq, prev_hash, stored_hash, *values = row
+        kind, subject, seq, stored_hash, *values = row
         if subject != self.subject:
             self._close_subject()
             self.subject, self.expected_seq, self.previous, self.broken = subject, 1, GENESIS, False
@@ -554,10 +628,10 @@ class _ChainChecker:
         problem = None
         if seq != self.expected_seq:
             problem = f"expected seq {self.expected_seq}: a row before it was removed or reordered"
-        elif prev_hash != self.previous:
-            problem = "previous-hash link does not match: rows were removed or reordered"
-        elif link_hash(prev_hash, kind, fields) != stored_hash:
-            problem = "hash does not match its contents: the row was edited"
+        elif link_hash(self.previous, kind, fields) != stored_hash:
+            # The hash covers the previous row's hash, the row's own seq and its
+            # fields: an edit, a removal before it or a swap all land here.
+            problem = "hash does not match its contents and place in the chain: edited or reordered"
         if problem:
             self._report(table, name, seq, problem)
             self.broken = True
@@ -586,17 +660,41 @@ class _ChainChecker:
             self._report("chain_heads", "head", None, "the head has no rows: rows were removed")
 
 
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error."""
+class _LedgerCache:
+    """Chain heads and subject kinds as this connection last saw them.
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    Valid only while no other connection has written: every write
+    transaction bumps ``meta.generation``, and a batch that finds a
+    generation other than its own last one starts from an empty cache."""
+
+    def __init__(self) -> None:
+        self.generation: str | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        self.heads: dict[str, tuple[int, str]] = {}
+        self.kinds: dict[str, str] = {}
+        self.complete = False
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error; each
+    commit bumps the generation that tells other connections to drop caches."""
+
+    def __init__(self, db: sqlite3.Connection, cache: _LedgerCache) -> None:
         self._db = db
+        self._cache = cache
 
     def __enter__(self) -> None:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
-        if kind is None:
-            self._db.execute("COMMIT")
-        else:
+        if kind is not None:
             self._db.execute("ROLLBACK")
+            self._cache.reset()
+            self._cache.generation = None
+            return
+        token = uuid.uuid4().hex
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (token,))
+        self._db.execute("COMMIT")
+        self._cache.generation = token
