@@ -48,7 +48,9 @@ def main() -> None:
 def run(tmp: Path, n_records: int, n_subjects: int, samples: int) -> dict[str, object]:
     rng = random.Random(42)
     now = datetime.now(UTC).replace(microsecond=0)
-    system = SocialCredit.open(str(tmp / "bench.db"), create=True, env={"SOCIALCREDIT_KEY": "ab" * 32})
+    system = SocialCredit.open(
+        str(tmp / "bench.db"), create=True, env={"SOCIALCREDIT_KEY": "ab" * 32}
+    )
     system.add_definitions([*shipped_scheme_files(), *_extra_schemes(tmp)])
     schemes = {sid: h.current for sid, h in system.registry.schemes.items()}
     subjects = _subjects(rng, n_subjects)
@@ -93,7 +95,9 @@ def _extra_schemes(tmp: Path) -> list[Path]:
 def _subjects(rng: random.Random, total: int) -> dict[str, list[str]]:
     people = {"cn-ric:" + generate_ric(rng) for _ in range(int(total * 0.9))}
     firms = {"cn-uscc:" + generate_uscc(rng, first="9") for _ in range(int(total * 0.09))}
-    bodies = {"cn-uscc:" + generate_uscc(rng, first="1") for _ in range(total - len(people) - len(firms))}
+    bodies = {
+        "cn-uscc:" + generate_uscc(rng, first="1") for _ in range(total - len(people) - len(firms))
+    }
     return {"person": sorted(people), "business": sorted(firms), "institution": sorted(bodies)}
 
 
@@ -112,7 +116,9 @@ def _write_records(path, rng, subjects, schemes, focus, n_records, now) -> int:
         while written < n_records:
             kind = rng.choice(kinds)
             written += 1
-            out.write(_line(written, rng.choice(by_kind[kind]), rng.choice(subjects[kind]), rng, now))
+            out.write(
+                _line(written, rng.choice(by_kind[kind]), rng.choice(subjects[kind]), rng, now)
+            )
     return written
 
 

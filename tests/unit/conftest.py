@@ -18,8 +18,8 @@ from socialcredit.schemes.compiled import SchemeHistory, build_measure_index
 from socialcredit.schemes.loader import parse_definition
 from socialcredit.schemes.models import Memorandum, Scheme
 from socialcredit.scoring.engine import (
-    ScoreExplanation,
     SchemeEvaluation,
+    ScoreExplanation,
     evaluate,
     explain_score,
 )

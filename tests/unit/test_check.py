@@ -112,7 +112,9 @@ def test_an_action_nobody_restricts_is_allowed() -> None:
 def test_list_measures_stop_when_the_entry_ends() -> None:
     r = record(EH, "c-deny", T)
     end = at(2025, 3, 1, 12)  # T + P1Y
-    assert check(ACTION, end - US, [EH], {"effects": evaluation(EH, [r], end - US)}).effect == "deny"
+    assert (
+        check(ACTION, end - US, [EH], {"effects": evaluation(EH, [r], end - US)}).effect == "deny"
+    )
     assert check(ACTION, end, [EH], {"effects": evaluation(EH, [r], end)}).effect == "allow"
 
 
@@ -241,7 +243,9 @@ def _rep(evaluations, role="legal_representative"):
 
 
 def test_list_measure_reaches_the_legal_representative_via_a_reaching_list() -> None:
-    decision = check("property.purchase", T, [KH], {}, representations=_rep(courts_eval("refuse-pay")))
+    decision = check(
+        "property.purchase", T, [KH], {}, representations=_rep(courts_eval("refuse-pay"))
+    )
     assert decision.effect == "deny"
     (reason,) = decision.reasons
     assert reason.via == f"legal_representative of {BUSINESS}"
@@ -286,9 +290,14 @@ def test_a_business_grade_measures_do_not_reach() -> None:
 
 def test_own_and_represented_reasons_combine() -> None:
     own = courts_eval("refuse-pay")
-    decision = check("property.purchase", T, [KH], own, representations=_rep(courts_eval("refuse-pay")))
+    decision = check(
+        "property.purchase", T, [KH], own, representations=_rep(courts_eval("refuse-pay"))
+    )
     assert decision.effect == "deny"
-    assert sorted((r.via or "") for r in decision.reasons) == ["", f"legal_representative of {BUSINESS}"]
+    assert sorted((r.via or "") for r in decision.reasons) == [
+        "",
+        f"legal_representative of {BUSINESS}",
+    ]
 
 
 def test_reasons_and_factors_combine_across_schemes_and_memoranda() -> None:
@@ -311,7 +320,9 @@ measures:
     }
     decision = check("travel.rail.highspeed", T, [KH, transport], evaluations, [MEMO])
     assert (decision.effect, decision.factor) == ("adjust", pytest.approx(0.45))
-    assert sorted((r.scheme, r.source, r.grade, r.list, r.memorandum) for r in decision.reasons) == [
+    assert sorted(
+        (r.scheme, r.source, r.grade, r.list, r.memorandum) for r in decision.reasons
+    ) == [
         ("courts", "memorandum", None, "defaulters", "ndrc-2016-141"),
         ("transport", "grade", "A", None, None),
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 import time
 from datetime import timedelta
 
@@ -88,9 +87,7 @@ def test_bad_duration_names_file_path_and_rule() -> None:
 
 def test_bad_list_duration() -> None:
     text = edited("duration: P2Y", "duration: two years")
-    assert errors(text) == [
-        "x.yaml: lists[0].duration: 'two years' is not an ISO-8601 duration"
-    ]
+    assert errors(text) == ["x.yaml: lists[0].duration: 'two years' is not an ISO-8601 duration"]
 
 
 def test_unknown_list_in_a_category() -> None:

@@ -285,7 +285,9 @@ def test_a_record_not_yet_reported_does_not_enrol() -> None:
     [(120, "A"), (100, "A"), (99, "B"), (80, "B"), (79, "C"), (50, "C"), (49, "D"), (-500, "D")],
 )
 def test_grade_bands_are_top_down_with_inclusive_min(base: int, grade: str) -> None:
-    h = history(scheme(BODY.replace("score: {base: 100, min: 0, max: 120}", f"score: {{base: {base}}}")))
+    h = history(
+        scheme(BODY.replace("score: {base: 100, min: 0, max: 120}", f"score: {{base: {base}}}"))
+    )
     e = explain(h, [], T, enrolled_at=T)
     assert (e.score, e.grade, e.band) == (base, grade, grade)
 
@@ -321,7 +323,12 @@ def test_grade_cap_ends_when_the_capping_record_expires() -> None:
 def test_grade_cap_ends_when_the_capping_record_is_contested() -> None:
     drunk = record(H, "drunk", T)
     ticket = record(H, "ticket", T)
-    e = explain(H, [drunk, ticket], T + timedelta(days=2), [event(drunk, "contested", T + timedelta(days=1))])
+    e = explain(
+        H,
+        [drunk, ticket],
+        T + timedelta(days=2),
+        [event(drunk, "contested", T + timedelta(days=1))],
+    )
     assert (e.score, e.band, e.grade, e.cap) == (95, "B", "B", None)
 
 
@@ -348,7 +355,10 @@ def test_overturned_repaired_erased_exclude_with_their_reason(kind) -> None:
 
 def test_status_is_the_last_event_at_or_before_t() -> None:
     r = record(H, "ticket", T)
-    evs = [event(r, "contested", T + timedelta(days=1)), event(r, "overturned", T + timedelta(days=3))]
+    evs = [
+        event(r, "contested", T + timedelta(days=1)),
+        event(r, "overturned", T + timedelta(days=3)),
+    ]
     assert reasons_of(explain(H, [r], T + timedelta(days=2), evs)) == {r.id: "contested"}
     assert reasons_of(explain(H, [r], T + timedelta(days=3), evs)) == {r.id: "overturned"}
 
@@ -466,9 +476,7 @@ def test_grade_list_holds_while_the_grade_holds_since_the_run_start() -> None:
     enrolled = at(2024, 1, 1)
     ticket = record(H, "ticket", T)  # 95 -> B, until 2025-03-01 12:00
     e0 = evaluation(H, [ticket], T - US, enrolled_at=enrolled)
-    assert e0.entries == (
-        ListEntry("civic", "models", "red", enrolled, None, (), grade="A"),
-    )
+    assert e0.entries == (ListEntry("civic", "models", "red", enrolled, None, (), grade="A"),)
     assert evaluation(H, [ticket], T, enrolled_at=enrolled).entries == ()
     later = evaluation(H, [ticket], at(2025, 6, 1), enrolled_at=enrolled)
     assert [(e.list, e.since, e.until, e.grade) for e in later.entries] == [
@@ -480,7 +488,9 @@ def test_grade_list_run_restarts_when_a_contest_changes_the_grade() -> None:
     enrolled = at(2024, 1, 1)
     ticket = record(H, "ticket", T)
     contested = T + timedelta(days=10)
-    ev = evaluation(H, [ticket], T + timedelta(days=20), [event(ticket, "contested", contested)], enrolled)
+    ev = evaluation(
+        H, [ticket], T + timedelta(days=20), [event(ticket, "contested", contested)], enrolled
+    )
     assert [(e.list, e.since) for e in ev.entries] == [("models", contested)]
 
 
