@@ -121,7 +121,7 @@ class SocialCredit:
     @property
     def registry(self) -> Registry:
         if self._registry is None:
-            self._registry = build_registry(self.store.definitions())
+            self._registry = build_registry(self.store.definitions(), self.store.rescorings())
         return self._registry
 
     # -- definitions ---------------------------------------------------------
@@ -139,6 +139,22 @@ class SocialCredit:
             added.append(AddedDefinition(definition.id, definition.type, version, item.source))
         self._registry = None
         return added
+
+    def rescore(
+        self, scheme_id: str, *, version: int | None = None, at: datetime | None = None,
+        actor: str = "cli", reason: str | None = None,
+    ) -> tuple[int, datetime]:  # fmt: skip
+        """From ``at`` on, records reported under older versions count with the
+        points of ``version`` (default: the latest). Logged; never silent."""
+        history = self.registry.history(scheme_id)
+        target = version if version is not None else history.current.version
+        if target not in history.versions:
+            known = ", ".join(map(str, sorted(history.versions)))
+            raise UsageError(f"scheme {scheme_id!r} has no version {target} (it has {known})")
+        moment = at or self.clock()
+        self.store.add_rescoring(scheme_id, target, moment, actor, reason)
+        self._registry = None
+        return target, moment
 
     # -- subjects ------------------------------------------------------------
 

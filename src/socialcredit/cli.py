@@ -211,6 +211,25 @@ def schemes_show(
     sys.stdout.write(row.text if row.text.endswith("\n") else row.text + "\n")
 
 
+@schemes_app.command("rescore")
+@handled
+def schemes_rescore(
+    scheme_id: Annotated[str, typer.Argument(metavar="ID")],
+    version: Annotated[
+        int | None, typer.Option(help="Version whose points apply; default the latest.")
+    ] = None,
+    at: At = None,
+    reason: Annotated[str | None, typer.Option(help="Why, for the log.")] = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Count older records with a newer version's points from now (or --at) on. Logged."""
+    with opened(db) as system:
+        target, moment = system.rescore(scheme_id, version=version, at=_at(at), reason=reason)
+    out.print(
+        f"{scheme_id}: records of earlier versions count with version {target}'s points from {iso(moment)}"
+    )
+
+
 # -- records ---------------------------------------------------------------------
 
 

@@ -34,11 +34,17 @@ YEAR = timedelta(days=365)
 # Persona mixes: (share of the population, records per year, weights of
 # (bonus, minor deduction, general deduction, serious deduction)).
 PERSONAS: dict[str, tuple[float, tuple[int, int], tuple[float, float, float, float]]] = {
-    "ordinary": (0.65, (0, 3), (0.4, 0.6, 0.0, 0.0)),
+    "ordinary": (0.645, (0, 3), (0.4, 0.6, 0.0, 0.0)),
     "civic": (0.15, (3, 12), (0.9, 0.1, 0.0, 0.0)),
     "troubled": (0.15, (2, 6), (0.1, 0.4, 0.5, 0.0)),
     "serious": (0.05, (2, 6), (0.1, 0.2, 0.3, 0.4)),
+    "dishonest": (0.005, (8, 16), (0.0, 0.1, 0.3, 0.6)),
 }
+# Actions the examples prefer to show, most telling first.
+SHOWCASE_ACTIONS = (
+    "travel.air.ticket", "travel.rail.highspeed", "welfare.benefit", "fee.heating",
+    "service.hall.queue", "public.disclosure",
+)  # fmt: skip
 LIST_ONLY_SHARE = {"person": 0.02, "business": 0.05, "institution": 0.04}
 
 
@@ -303,6 +309,11 @@ def _grade_table(console: Console, scheme_id: str, order: list[str], counts: Cou
     console.print(table)
 
 
+def _showcase_first(actions: list[str]) -> list[str]:
+    rank = {action: n for n, action in enumerate(SHOWCASE_ACTIONS)}
+    return sorted(actions, key=lambda a: (rank.get(a, len(rank)), a))
+
+
 def _examples(
     system: SocialCredit, town: Town, now: datetime,
     by_list: dict[tuple[str, str], list[str]], by_grade: dict[tuple[str, str], list[str]],
@@ -317,7 +328,7 @@ def _examples(
     wanted: list[tuple[str, str | None, str]] = []
     for (scheme, list_id), keys in sorted(by_list.items()):
         persons = [k for k in keys if key_to_id.get(k, "").startswith("cn-ric:")]
-        for action in index.actions:
+        for action in _showcase_first(index.actions):
             sources = [s for s in index.sources(action) if s.scheme == scheme and s.list == list_id]
             if persons and any(s.memorandum for s in sources):
                 wanted.append(
@@ -343,7 +354,7 @@ def _examples(
             break
     for grade, label in (("AAA", "a model resident (AAA)"), ("D", "a resident graded D")):
         keys = by_grade.get(("rongcheng-personal", grade), [])
-        actions = [a for a in index.actions for s in index.sources(a)
+        actions = [a for a in _showcase_first(index.actions) for s in index.sources(a)
                    if s.scheme == "rongcheng-personal" and s.grades and grade in s.grades]  # fmt: skip
         if keys and actions:
             wanted.append((label, key_to_id[keys[0]], actions[0]))

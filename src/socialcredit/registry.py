@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from socialcredit.ledger.store import StoredDefinition
 from socialcredit.schemes.compiled import (
@@ -55,7 +56,10 @@ class UnknownName(LookupError):
     """A scheme, list, record or action that does not exist."""
 
 
-def build_registry(stored: Sequence[StoredDefinition]) -> Registry:
+def build_registry(
+    stored: Sequence[StoredDefinition],
+    rescorings: Sequence[tuple[str, int, datetime]] = (),
+) -> Registry:
     """Re-validate stored definitions (they were validated when added) and compile them."""
     versions: dict[str, dict[int, Scheme]] = {}
     memoranda: dict[str, Memorandum] = {}
@@ -66,7 +70,10 @@ def build_registry(stored: Sequence[StoredDefinition]) -> Registry:
         assert isinstance(loaded.definition, Scheme)
         versions.setdefault(row.id, {})[row.version] = loaded.definition
     schemes = {
-        sid: SchemeHistory({n: compile_scheme(s, n) for n, s in found.items()})
+        sid: SchemeHistory(
+            {n: compile_scheme(s, n) for n, s in found.items()},
+            tuple((at, version) for scheme, version, at in rescorings if scheme == sid),
+        )
         for sid, found in versions.items()
     }
     current = {sid: history.current.definition for sid, history in schemes.items()}

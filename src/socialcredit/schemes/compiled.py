@@ -73,12 +73,30 @@ class SchemeHistory:
     the current (latest) version."""
 
     versions: Mapping[int, CompiledScheme]
+    # (time, version): from that time on, records reported under an older
+    # version take their points from this one. Rescoring is explicit and
+    # logged; without it records keep the points they were reported with.
+    rescorings: tuple[tuple[datetime, int], ...] = ()
     current: CompiledScheme = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.versions:
             raise ValueError("a scheme history needs at least one version")
         object.__setattr__(self, "current", self.versions[max(self.versions)])
+        object.__setattr__(self, "rescorings", tuple(sorted(self.rescorings)))
+
+    def points(self, record_version: int, code: str, recorded: int, t: datetime) -> int:
+        """The points a record counts for at ``t``: its own, unless a rescoring
+        in force at ``t`` moved it to a later version that still has its category."""
+        target = None
+        for at, version in self.rescorings:
+            if at > t:
+                break
+            target = version
+        if target is None or target <= record_version:
+            return recorded
+        category = self.versions[target].categories.get(code)
+        return category.points if category is not None else recorded
 
     @property
     def id(self) -> str:
@@ -89,8 +107,13 @@ class SchemeHistory:
         return compiled.categories.get(code)
 
     @classmethod
-    def of(cls, definitions: Iterable[tuple[int, Scheme]]) -> SchemeHistory:
-        return cls({number: compile_scheme(scheme, number) for number, scheme in definitions})
+    def of(
+        cls,
+        definitions: Iterable[tuple[int, Scheme]],
+        rescorings: Iterable[tuple[datetime, int]] = (),
+    ) -> SchemeHistory:
+        compiled = {number: compile_scheme(scheme, number) for number, scheme in definitions}
+        return cls(compiled, tuple(rescorings))
 
 
 def list_end(definition: ListDefinition, occurred_at: datetime, expires_at: datetime) -> datetime:

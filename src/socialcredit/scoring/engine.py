@@ -139,7 +139,7 @@ def _explain(
     counted_pairs = _apply_limits(candidates, excluded)
     standing.extend(counted_pairs)
     enrolled = known or (enrolled_at is not None and enrolled_at <= t)
-    explanation = _grade(history.current, t, enrolled, counted_pairs, excluded)
+    explanation = _grade(history, t, enrolled, counted_pairs, excluded)
     return explanation, standing
 
 
@@ -180,15 +180,24 @@ PERIOD_KEYS: Mapping[str, Callable[[datetime], object]] = {
 
 
 def _grade(
-    scheme: CompiledScheme,
+    history: SchemeHistory,
     t: datetime,
     enrolled: bool,
     counted_pairs: list[tuple[Record, Category | None]],
     excluded: list[Excluded],
 ) -> ScoreExplanation:
-    counted = tuple(
-        Counted(r.id, r.category, r.points, r.occurred_at, r.expires_at) for r, _ in counted_pairs
-    )
+    scheme = history.current
+    if history.rescorings:
+        counted = tuple(
+            Counted(r.id, r.category, history.points(r.scheme_version, r.category, r.points, t),
+                    r.occurred_at, r.expires_at)
+            for r, _ in counted_pairs
+        )  # fmt: skip
+    else:
+        counted = tuple(
+            Counted(r.id, r.category, r.points, r.occurred_at, r.expires_at)
+            for r, _ in counted_pairs
+        )
     excluded.sort(key=lambda e: e.record)
     rule = scheme.definition.score
     if not enrolled or rule is None:

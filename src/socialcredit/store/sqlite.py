@@ -40,6 +40,10 @@ CREATE TABLE IF NOT EXISTS definitions (
     added_at TEXT NOT NULL, digest TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (id, version)
 );
+CREATE TABLE IF NOT EXISTS rescorings (
+    scheme TEXT NOT NULL, version INTEGER NOT NULL, at TEXT NOT NULL,
+    actor TEXT NOT NULL, reason TEXT
+);
 CREATE TABLE IF NOT EXISTS subjects (
     subject TEXT PRIMARY KEY, kind TEXT NOT NULL, masked TEXT NOT NULL
 ) WITHOUT ROWID;
@@ -92,7 +96,15 @@ _INSERT_RECORD = (
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 
-_APPEND_ONLY = ("definitions", "records", "record_events", "links", "decisions", "access_log")
+_APPEND_ONLY = (
+    "definitions",
+    "rescorings",
+    "records",
+    "record_events",
+    "links",
+    "decisions",
+    "access_log",
+)
 
 
 def _append_only_triggers() -> str:
@@ -207,6 +219,19 @@ class SQLiteStore:
             StoredDefinition(id, version, type, _parse(added), digest, body)
             for id, version, type, added, digest, body in rows
         ]
+
+    def add_rescoring(
+        self, scheme: str, version: int, at: datetime, actor: str, reason: str | None
+    ) -> None:
+        with self._write():
+            self._db.execute(
+                "INSERT INTO rescorings VALUES (?, ?, ?, ?, ?)",
+                (scheme, version, _iso(at), actor, reason),
+            )
+
+    def rescorings(self) -> list[tuple[str, int, datetime]]:
+        rows = self._db.execute("SELECT scheme, version, at FROM rescorings ORDER BY rowid")
+        return [(scheme, version, _parse(at)) for scheme, version, at in rows]
 
     # -- subjects and enrolments ---------------------------------------------
 
