@@ -36,7 +36,11 @@ from socialcredit.scoring.engine import ListEntry, SchemeEvaluation, evaluate
 from socialcredit.store.sqlite import SQLiteStore, StoreError
 
 DEFAULT_DB = "socialcredit.db"
-IMPORT_BATCH = 20_000
+# Large batches: each commit rewrites the index pages it touches, and with
+# keyed-hash subject keys a batch touches pages all over the index, so fewer,
+# larger commits write far less. Each batch is still atomic.
+IMPORT_BATCH = 100_000
+PROGRESS_STEP = 5_000
 
 
 def utc_now() -> datetime:
@@ -237,7 +241,11 @@ class SocialCredit:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer") as writer:
             pending: Future[None] | None = None
             batch: list[tuple[int, NewRecord]] = []
+            seen = 0
             for number, fields in lines:
+                seen += 1
+                if progress is not None and seen % PROGRESS_STEP == 0:
+                    progress(PROGRESS_STEP)
                 if isinstance(fields, str):
                     report.rejected.append(Rejection(number, None, fields))
                     continue
@@ -248,31 +256,30 @@ class SocialCredit:
                 if len(batch) >= batch_size:
                     if pending is not None:
                         pending.result()
-                    pending = writer.submit(self._append, batch, report, progress)
+                    pending = writer.submit(self._append, batch, report)
                     batch = []
             if pending is not None:
                 pending.result()
             if batch:
-                self._append(batch, report, progress)
+                self._append(batch, report)
+        if progress is not None:
+            progress(seen % PROGRESS_STEP)
         report.rejected.sort(key=lambda r: r.line)
         return report
 
-    def _append(
-        self, batch: list[tuple[int, NewRecord]], report: ImportReport, progress: Progress | None
-    ) -> None:
+    def _append(self, batch: list[tuple[int, NewRecord]], report: ImportReport) -> None:
         outcome = self.store.append_records([item for _, item in batch])
         report.accepted += len(outcome.accepted)
         report.duplicates += len(outcome.duplicates)
-        conflicts = set(outcome.conflicts)
-        for number, item in batch:
-            if item.id in conflicts:
-                conflicts.discard(item.id)  # report each conflicting line once
-                report.rejected.append(Rejection(
-                    number, item.id,
-                    "id: a record with this id already exists with different contents (conflict)",
-                ))  # fmt: skip
-        if progress is not None:
-            progress(len(batch))
+        for number, item in _conflicting_lines(batch, outcome.conflicts):
+            held = self.store.subject(item.subject.key)
+            if held is not None and held.kind != item.subject.kind:
+                reason = (f"subject: {item.subject.masked} is already held as a {held.kind}, "
+                          f"not a {item.subject.kind}")  # fmt: skip
+            else:
+                reason = "id: a record with this id already exists with different contents"
+                reason += " (conflict)"
+            report.rejected.append(Rejection(number, item.id, reason))
 
     def record_event(
         self, record_id: str, kind: EventKind, *, actor: str = "cli",
@@ -485,6 +492,32 @@ def _check_transition(record_id: str, status: str | None, kind: str) -> None:
     if status in SUSPENDING_STATUSES:
         raise UsageError(f"record {record_id!r} is already {status}")
     raise UsageError(f"record {record_id!r} is {shown} and cannot be {kind}")
+
+
+def _conflicting_lines(
+    batch: list[tuple[int, NewRecord]], conflicts: list[str]
+) -> list[tuple[int, NewRecord]]:
+    """The lines the store refused as conflicts (it names only their ids). Of
+    the lines sharing an id in one batch the store keeps the first, unless that
+    one conflicts with a stored record or its subject's kind, and refuses each
+    later line whose contents differ from the first."""
+    remaining = dict.fromkeys(conflicts, 0)
+    for record_id in conflicts:
+        remaining[record_id] += 1
+    first: dict[str, NewRecord] = {}
+    found: list[tuple[int, NewRecord]] = []
+    firsts: list[tuple[int, NewRecord]] = []
+    for number, item in batch:
+        if item.id not in remaining:
+            continue
+        head = first.setdefault(item.id, item)
+        if head is item:
+            firsts.append((number, item))
+        elif item.fingerprint != head.fingerprint:
+            found.append((number, item))
+            remaining[item.id] -= 1
+    found.extend((number, item) for number, item in firsts if remaining[item.id] > 0)
+    return found
 
 
 def _record_id(fields: Mapping[str, Any]) -> str | None:
