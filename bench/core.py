@@ -25,7 +25,6 @@ from pathlib import Path
 
 from socialcredit.app import SocialCredit
 from socialcredit.identity import generate_ric, generate_uscc
-from socialcredit.readers import read_lines
 from socialcredit.shipped import shipped_scheme_files
 
 # Extra person-rating schemes (copies of the Rongcheng personal scheme under
@@ -59,7 +58,7 @@ def run(tmp: Path, n_records: int, n_subjects: int, samples: int) -> dict[str, o
     written = _write_records(source, rng, subjects, schemes, focus, n_records, now)
 
     started = time.perf_counter()
-    report = system.import_records(read_lines(source))
+    report = system.import_file(source)
     import_seconds = time.perf_counter() - started
     assert report.accepted == written, (report.accepted, written, report.rejected[:3])
 

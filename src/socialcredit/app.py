@@ -10,14 +10,19 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from socialcredit.identity import IdentifierError, Pseudonymiser, load_or_create_key
-from socialcredit.intake import RecordError, RecordIntake, parse_time
+from socialcredit.intake import (
+    Parsed,
+    RecordIntake,
+    parse_file,
+    parse_time,
+    validate_lines,
+)
 from socialcredit.ledger.model import SUSPENDING_STATUSES, EventKind, RecordEvent, status_at
 from socialcredit.ledger.store import (
     ChainProblem,
@@ -234,34 +239,35 @@ class SocialCredit:
         """Validate and append records. ``lines`` yields (line number, fields)
         or (line number, a reason the line could not be read). Good lines are
         kept whatever the bad ones do; each batch is one transaction."""
-        report = ImportReport()
         intake = RecordIntake(self.registry, self.pseudonymiser, self.clock())
-        # The store writes one batch while this thread validates the next:
-        # SQLite releases the GIL while it works, so the two overlap.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer") as writer:
-            pending: Future[None] | None = None
-            batch: list[tuple[int, NewRecord]] = []
-            seen = 0
-            for number, fields in lines:
-                seen += 1
-                if progress is not None and seen % PROGRESS_STEP == 0:
-                    progress(PROGRESS_STEP)
-                if isinstance(fields, str):
-                    report.rejected.append(Rejection(number, None, fields))
-                    continue
-                try:
-                    batch.append((number, intake.parse(fields)))
-                except RecordError as error:
-                    report.rejected.append(Rejection(number, _record_id(fields), str(error)))
-                if len(batch) >= batch_size:
-                    if pending is not None:
-                        pending.result()
-                    pending = writer.submit(self._append, batch, report)
-                    batch = []
-            if pending is not None:
-                pending.result()
-            if batch:
+        return self._import(validate_lines(lines, intake), progress, batch_size)
+
+    def import_file(
+        self, path: str | Path, progress: Progress | None = None, batch_size: int = IMPORT_BATCH
+    ) -> ImportReport:
+        """Import a CSV or JSON Lines file."""
+        parsed = parse_file(Path(path), self.registry, self.pseudonymiser, self.clock())
+        return self._import(parsed, progress, batch_size)
+
+    def _import(
+        self, parsed: Iterable[Parsed], progress: Progress | None, batch_size: int
+    ) -> ImportReport:
+        report = ImportReport()
+        batch: list[tuple[int, NewRecord]] = []
+        seen = 0
+        for item in parsed:
+            seen += 1
+            if progress is not None and seen % PROGRESS_STEP == 0:
+                progress(PROGRESS_STEP)
+            if item[1] is None:
+                report.rejected.append(Rejection(item[0], item[2], item[3]))  # type: ignore[misc]
+                continue
+            batch.append(item)  # type: ignore[arg-type]
+            if len(batch) >= batch_size:
                 self._append(batch, report)
+                batch = []
+        if batch:
+            self._append(batch, report)
         if progress is not None:
             progress(seen % PROGRESS_STEP)
         report.rejected.sort(key=lambda r: r.line)
@@ -271,14 +277,8 @@ class SocialCredit:
         outcome = self.store.append_records([item for _, item in batch])
         report.accepted += len(outcome.accepted)
         report.duplicates += len(outcome.duplicates)
-        for number, item in _conflicting_lines(batch, outcome.conflicts):
-            held = self.store.subject(item.subject.key)
-            if held is not None and held.kind != item.subject.kind:
-                reason = (f"subject: {item.subject.masked} is already held as a {held.kind}, "
-                          f"not a {item.subject.kind}")  # fmt: skip
-            else:
-                reason = "id: a record with this id already exists with different contents"
-                reason += " (conflict)"
+        for position, reason in outcome.refused:
+            number, item = batch[position]
             report.rejected.append(Rejection(number, item.id, reason))
 
     def record_event(
@@ -492,37 +492,6 @@ def _check_transition(record_id: str, status: str | None, kind: str) -> None:
     if status in SUSPENDING_STATUSES:
         raise UsageError(f"record {record_id!r} is already {status}")
     raise UsageError(f"record {record_id!r} is {shown} and cannot be {kind}")
-
-
-def _conflicting_lines(
-    batch: list[tuple[int, NewRecord]], conflicts: list[str]
-) -> list[tuple[int, NewRecord]]:
-    """The lines the store refused as conflicts (it names only their ids). Of
-    the lines sharing an id in one batch the store keeps the first, unless that
-    one conflicts with a stored record or its subject's kind, and refuses each
-    later line whose contents differ from the first."""
-    remaining = dict.fromkeys(conflicts, 0)
-    for record_id in conflicts:
-        remaining[record_id] += 1
-    first: dict[str, NewRecord] = {}
-    found: list[tuple[int, NewRecord]] = []
-    firsts: list[tuple[int, NewRecord]] = []
-    for number, item in batch:
-        if item.id not in remaining:
-            continue
-        head = first.setdefault(item.id, item)
-        if head is item:
-            firsts.append((number, item))
-        elif item.fingerprint != head.fingerprint:
-            found.append((number, item))
-            remaining[item.id] -= 1
-    found.extend((number, item) for number, item in firsts if remaining[item.id] > 0)
-    return found
-
-
-def _record_id(fields: Mapping[str, Any]) -> str | None:
-    value = fields.get("id")
-    return str(value) if value not in (None, "") else None
 
 
 def _only_kind(scheme: Scheme) -> str | None:

@@ -33,7 +33,7 @@ from socialcredit.app import (
 )
 from socialcredit.identity import IdentifierError
 from socialcredit.intake import RecordError, parse_time
-from socialcredit.readers import count_lines, read_lines
+from socialcredit.readers import count_lines
 from socialcredit.views import check_view, entry_view, iso, score_view
 
 app = typer.Typer(
@@ -81,13 +81,18 @@ def handled(command: F) -> F:
                 IdentifierError, Failure) as error:  # fmt: skip
             message = str(error.args[0]) if isinstance(error, UnknownName) else str(error)
             for line in message.splitlines() or ["failed"]:
-                err.print(f"error: {line}", markup=False, highlight=False)
+                _stderr_line(f"error: {line}")
             raise typer.Exit(1) from None
         except OSError as error:
-            err.print(f"error: {error.strerror}: {error.filename}", markup=False, highlight=False)
+            _stderr_line(f"error: {error.strerror}: {error.filename}")
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _stderr_line(text: str) -> None:
+    """One unwrapped line: scripts and people both read errors line by line."""
+    sys.stderr.write(text + "\n")
 
 
 @contextmanager
@@ -247,9 +252,7 @@ def records_import(
     total = count_lines(file)
     with opened(db) as system, _progress(not as_json and total > 5000) as progress:
         task = progress.add_task("importing", total=total)
-        report = system.import_records(
-            read_lines(file), progress=lambda n: progress.advance(task, n)
-        )
+        report = system.import_file(file, progress=lambda n: progress.advance(task, n))
     if report.rejected:
         with rejects_path.open("w", encoding="utf-8") as handle:
             for rejection in report.rejected:
@@ -390,7 +393,7 @@ def check(
         return
     _print_decision(view)
     if not known_action:
-        err.print(f"note: no scheme or memorandum has a measure on {action!r}")
+        _stderr_line(f"note: no scheme or memorandum has a measure on {action!r}")
 
 
 def _print_decision(view: dict[str, Any]) -> None:
@@ -513,7 +516,7 @@ def verify(db: Db = DEFAULT_DB, as_json: Json = False) -> None:
     elif not problems:
         out.print(f"ledger intact: {total} rows verified")
     for problem in problems if not as_json else []:
-        err.print(f"tampered: {problem}", markup=False, highlight=False)
+        _stderr_line(f"tampered: {problem}")
     if problems:
         raise typer.Exit(1)
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from socialcredit.identity import (
@@ -21,6 +22,7 @@ from socialcredit.identity import (
 )
 from socialcredit.ledger.chain import canonical
 from socialcredit.ledger.store import NewRecord, SubjectRow
+from socialcredit.readers import Line, read_lines
 from socialcredit.registry import Registry
 
 RECORD_FIELDS = (
@@ -129,13 +131,18 @@ class RecordIntake:
         if reported_at > self._latest:
             raise RecordError("reported_at", "is in the future")
         evidence = _optional(line.get("evidence"))
+        if _CONTROL.search(reporter) or (evidence and _CONTROL.search(evidence)):
+            field = "reporter" if _CONTROL.search(reporter) else "evidence"
+            raise RecordError(field, "must not contain control characters")
         occurred_text = _canonical(occurred_raw, occurred_at)
-        # What the reporter sent, so a repeat can be told from a conflicting reuse of the id.
-        sent = canonical((scheme.id, code, subject.key, occurred_text, reported_text or "",
+        sent_reported = _canonical(reported_text, reported_at) if reported_text else ""
+        # What the reporter sent (times canonical), so a repeat can be told from
+        # a conflicting reuse of the id; a reported_at we filled in is not part of it.
+        sent = canonical((scheme.id, code, subject.key, occurred_text, sent_reported,
                           reporter, evidence))  # fmt: skip
         return NewRecord(
             record_id, subject, scheme.id, scheme.version, code, occurred_text,
-            _canonical(reported_text, reported_at) if reported_text else reported_at.isoformat(),
+            sent_reported or reported_at.isoformat(),
             category.validity.after(occurred_at).isoformat(), category.points, reporter,
             evidence, hashlib.sha256(sent.encode()).hexdigest()[:32],
         )  # fmt: skip
@@ -175,6 +182,7 @@ def _canonical(text: str, moment: datetime) -> str:
 
 _ALLOWED = frozenset(RECORD_FIELDS) | OPTIONAL_FIELDS
 _SPACE = re.compile(r"\s")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # the chain hash separates fields with \x1f
 
 
 def _required(value: Any, field: str) -> str:
@@ -203,3 +211,27 @@ def _optional(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+# One validated line: (line, record fields) or (line, None, record id, reason).
+Parsed = tuple[int, NewRecord] | tuple[int, None, str | None, str]
+
+
+def validate_lines(lines: Iterable[Line], intake: RecordIntake) -> Iterator[Parsed]:
+    """Each read line as a record ready to append, or as a refusal with its reason."""
+    for number, fields in lines:
+        if isinstance(fields, str):
+            yield number, None, None, fields
+            continue
+        try:
+            yield number, intake.parse(fields)
+        except RecordError as error:
+            value = fields.get("id")
+            yield number, None, str(value) if value not in (None, "") else None, str(error)
+
+
+def parse_file(
+    path: Path, registry: Registry, pseudonymiser: Pseudonymiser, now: datetime
+) -> Iterator[Parsed]:
+    """Every line of ``path``, validated, in file order (in this process)."""
+    return validate_lines(read_lines(path), RecordIntake(registry, pseudonymiser, now))

@@ -1,7 +1,8 @@
 """Reading record files: CSV or JSON Lines, one record per line.
 
 A line that cannot be read at all becomes a reason string so the importer
-can report it and carry on with the rest.
+can report it and carry on with the rest. Files are UTF-8; a leading byte
+order mark (spreadsheets write one) is not part of the first line.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def record_format(path: Path) -> str:
         return "csv"
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
-    with path.open(encoding="utf-8", errors="replace") as handle:
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
         first = handle.read(1)
     return "jsonl" if first == "{" else "csv"
 
@@ -40,7 +41,7 @@ def count_lines(path: Path) -> int:
 
 
 def _read_jsonl(path: Path) -> Iterator[Line]:
-    with path.open(encoding="utf-8", errors="replace") as handle:
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
         for number, text in enumerate(handle, 1):
             if not text.strip():
                 continue
@@ -56,7 +57,7 @@ def _read_jsonl(path: Path) -> Iterator[Line]:
 
 
 def _read_csv(path: Path) -> Iterator[Line]:
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:

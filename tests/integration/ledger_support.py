@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from socialcredit.app import SocialCredit
-from socialcredit.identity import generate_ric, generate_uscc
+from socialcredit.identity import generate_ric, generate_uscc, parse_identifier
 from socialcredit.shipped import shipped_scheme_files
 
 KEY = "ab" * 32
@@ -96,9 +96,8 @@ def with_bad_check_char(identifier: str) -> str:
     return f"{namespace}:{value[:-1]}{wrong}"
 
 
-def masked(identifier: str) -> str:
-    value = identifier.partition(":")[2]
-    return f"{identifier.partition(':')[0]}:{value[:6]}{'*' * 8}{value[-4:]}"
+def masked(identifier: str, kind: str | None = None) -> str:
+    return parse_identifier(identifier, kind).masked()  # type: ignore[arg-type]
 
 
 def scheme_file(folder: Path, name: str, categories: str, *, id: str = "village") -> Path:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from collections import Counter
 from datetime import datetime, timedelta
@@ -146,7 +147,9 @@ def subjects(draw, sid: str):
     # the last minute before a turn and the first after it
     either_side = st.sampled_from(TURNS).map(lambda turn: [turn - 1, turn])
     anywhere = st.integers(0, SPAN_MINUTES).map(lambda n: [n])
-    pool = [n for found in draw(st.lists(either_side | anywhere, min_size=1, max_size=3)) for n in found]
+    pool = [
+        n for found in draw(st.lists(either_side | anywhere, min_size=1, max_size=3)) for n in found
+    ]
     records: list[Record] = []
     found: list[RecordEvent] = []
     for i in range(count):
@@ -260,7 +263,7 @@ def naive(hist: SchemeHistory, records, evs, t: datetime, enrolled_at):
 # --- (a) the explanation agrees with §3 ------------------------------------------------------
 
 
-@settings(SETTINGS, max_examples=200)
+@SETTINGS
 @given(subjects("s0"))
 def test_explanation_agrees_with_a_naive_reading_of_the_rules(subject) -> None:
     hist, records, evs, enrolled_at, t = subject
@@ -299,6 +302,52 @@ def test_explanation_agrees_with_a_naive_reading_of_the_rules(subject) -> None:
     assert grade_lists == ({"top"} if e.grade == top else set())
 
 
+@functools.cache
+def limited(per: str, count: int) -> SchemeHistory:
+    body = {
+        "score": {"base": 0},
+        "grades": [{"name": "G0"}],
+        "categories": [
+            {
+                "code": "c0",
+                "title": "Limited",
+                "points": -1,
+                "severity": "minor",
+                "validity": "P1Y",
+                "limit": {"count": count, "per": per},
+            }
+        ],
+    }
+    return history(scheme(yaml.safe_dump(body, sort_keys=False), id="limited"))
+
+
+@settings(SETTINGS, max_examples=200)
+@given(
+    st.sampled_from(PERIODS),
+    st.integers(1, 2),
+    st.lists(
+        st.sampled_from(TURNS).flatmap(lambda turn: st.integers(turn - 2, turn + 1))
+        | st.integers(0, SPAN_MINUTES),
+        max_size=8,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_limits_count_the_first_n_in_each_calendar_period(per, count, offsets, rng) -> None:
+    hist = limited(per, count)
+    ids = list(range(len(offsets)))
+    rng.shuffle(ids)
+    records = [
+        record(hist, "c0", minutes(n), id=f"r{i:02d}") for i, n in zip(ids, offsets, strict=True)
+    ]
+    t = minutes(SPAN_MINUTES)
+    e = evaluate(hist, records, {}, t, START).explanation
+    counted, reasons, score, _, _ = naive(hist, records, {}, t, START)
+    assert [c.record for c in e.counted] == counted
+    assert {x.record: x.reason for x in e.excluded} == reasons
+    assert set(reasons.values()) <= {"limit"}
+    assert e.score == score == -len(counted)
+
+
 # --- (b) order never matters ---------------------------------------------------------------
 
 
@@ -318,7 +367,7 @@ def canonical(decision: Decision):
     )
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=100)
 @given(
     subjects("s0"),
     subjects("s1"),

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 GENESIS = "0" * 64
-_SEPARATOR = "\x1f"  # ASCII unit separator: cannot occur in validated fields
+_SEPARATOR = "\x1f"  # ASCII unit separator: intake refuses control characters in fields
+_NONE = "\x00"  # how an absent value is hashed
 
 
 def canonical(fields: Iterable[object]) -> str:
@@ -26,9 +27,25 @@ def link_hash(previous: str, row_kind: str, fields: Iterable[object]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def record_link_hash(
+    previous: str, subject: str, seq: int, record_id: str, scheme: str, version: int,
+    category: str, occurred_at: str, reported_at: str, expires_at: str, points: int,
+    reporter: str, evidence: str | None,
+) -> str:  # fmt: skip
+    """``link_hash(previous, "record", fields)`` for a record row, spelled out for the
+    import hot path (one f-string instead of a generic join); a test holds the two equal."""
+    tail = _NONE if evidence is None else evidence
+    payload = (
+        f"{previous}\x1frecord\x1f{subject}\x1f{seq}\x1f{record_id}\x1f{scheme}\x1f{version}"
+        f"\x1f{category}\x1f{occurred_at}\x1f{reported_at}\x1f{expires_at}\x1f{points}"
+        f"\x1f{reporter}\x1f{tail}"
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
 def _text(value: object) -> str:
     if value is None:
-        return "\x00"
+        return _NONE
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)

@@ -55,9 +55,11 @@ class NewRecord:
 
 @dataclass(frozen=True, slots=True)
 class AppendOutcome:
-    accepted: list[str]
-    duplicates: list[str]
-    conflicts: list[str]
+    """What became of each record of a batch, by its position in the batch."""
+
+    accepted: list[int]
+    duplicates: list[int]
+    refused: list[tuple[int, str]]  # (position, reason naming the field)
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,7 +91,14 @@ def combine(action: str, t: datetime, reasons: list[Reason]) -> Decision:
     if effect == "adjust":
         # Sorted so that the float product does not depend on the order of the reasons.
         factor = math.prod(sorted(r.factor for r in reasons if r.effect == "adjust" and r.factor))
+    # A fixed order, so that the same facts always log the same decision.
+    reasons.sort(key=_reason_order)
     return Decision(action, t, effect, factor, tuple(reasons))
+
+
+def _reason_order(reason: Reason) -> tuple[str, ...]:
+    return (reason.scheme, reason.memorandum or "", reason.list or "", reason.grade or "",
+            reason.via or "", reason.authority, reason.effect)  # fmt: skip
 
 
 def _own_reasons(source: MeasureSource, evaluation: SchemeEvaluation) -> list[Reason]:

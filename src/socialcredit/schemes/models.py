@@ -106,7 +106,7 @@ class ListDefinition(_Model):
     kind: Literal["black", "red"]
     title: str | None = None
     duration: IsoDuration | None = None
-    grades: tuple[str, ...] | None = None
+    grades: tuple[str, ...] | None = Field(default=None, min_length=1)
     # Extension: who else the list's measures reach. A business's entry on a
     # list with ``reach: [legal_representative]`` also restricts the person
     # linked to it as legal representative (SPC rules, art. 3).
@@ -132,7 +132,7 @@ class Category(_Model):
 
 
 class MeasureTarget(_Model):
-    grades: tuple[str, ...] | None = None
+    grades: tuple[str, ...] | None = Field(default=None, min_length=1)
     list_id: Slug | None = Field(default=None, alias="list")
 
     @model_validator(mode="after")

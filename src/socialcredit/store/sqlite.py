@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from socialcredit.ledger.chain import GENESIS, link_hash
+from socialcredit.ledger.chain import GENESIS, link_hash, record_link_hash
 from socialcredit.ledger.model import Record, RecordEvent
 from socialcredit.ledger.store import (
     AppendOutcome,
@@ -135,19 +135,38 @@ def _subject_and_seq(row: tuple[Any, ...]) -> tuple[str, int]:
     return row[0], row[1]
 
 
-def _without_repeats(batch: Sequence[NewRecord], outcome: AppendOutcome) -> list[NewRecord]:
-    """Within one batch, a repeated id is a duplicate or a conflict of the first."""
-    first: dict[str, str] = {}
-    kept = []
-    for item in batch:
-        seen = first.get(item.id)
-        if seen is None:
-            first[item.id] = item.fingerprint
-            kept.append(item)
-        elif seen == item.fingerprint:
-            outcome.duplicates.append(item.id)
+CONFLICT = "id: a record with this id already exists with different contents (conflict)"
+
+
+def _split_repeats(
+    batch: Sequence[NewRecord],
+) -> tuple[list[tuple[int, NewRecord]], list[tuple[int, NewRecord]]]:
+    """The first line of each id in the batch, and the later lines repeating one."""
+    seen: set[str] = set()
+    firsts, repeats = [], []
+    for position, item in enumerate(batch):
+        if item.id in seen:
+            repeats.append((position, item))
         else:
-            outcome.conflicts.append(item.id)
+            seen.add(item.id)
+            firsts.append((position, item))
+    return firsts, repeats
+
+
+def _drop_stored(
+    fresh: list[tuple[int, NewRecord]], stored: dict[str, str], outcome: AppendOutcome
+) -> list[tuple[int, NewRecord]]:
+    """Keep what is not stored yet; a stored id is a duplicate if the payload
+    matches, a conflict if it differs."""
+    kept = []
+    for position, item in fresh:
+        held = stored.get(item.id)
+        if held is None:
+            kept.append((position, item))
+        elif held == item.fingerprint:
+            outcome.duplicates.append(position)
+        else:
+            outcome.refused.append((position, CONFLICT))
     return kept
 
 
@@ -249,6 +268,7 @@ class SQLiteStore:
                 "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
                 (subject.key, subject.kind, subject.masked),
             )
+        self._remember_kinds([subject])
         stored = self.subject(subject.key)
         assert stored is not None
         return stored
@@ -263,6 +283,7 @@ class SQLiteStore:
                 "INSERT OR IGNORE INTO enrolments VALUES (?, ?, ?, ?)",
                 (subject.key, scheme, _iso(at), actor),
             )
+        self._remember_kinds([subject])
         return cursor.rowcount == 1
 
     def enrol_many(
@@ -277,6 +298,15 @@ class SQLiteStore:
                 "INSERT OR IGNORE INTO enrolments VALUES (?, ?, ?, ?)",
                 [(s.key, scheme, _iso(at), actor) for s in subjects],
             )
+        self._remember_kinds(subjects)
+
+    def _remember_kinds(self, subjects: Iterable[SubjectRow]) -> None:
+        """A complete cache must learn subjects written outside ``append_records``
+        (INSERT OR IGNORE: a subject it does not know is new, so its kind is the one
+        just written); an incomplete one looks them up when it needs them."""
+        if self._cache.complete:
+            for subject in subjects:
+                self._cache.kinds.setdefault(subject.key, subject.kind)
 
     def enrolments(self, subject: str) -> dict[str, datetime]:
         rows = self._db.execute(
@@ -289,10 +319,12 @@ class SQLiteStore:
     def append_records(self, batch: Sequence[NewRecord]) -> AppendOutcome:
         outcome = AppendOutcome([], [], [])
         cache = self._cache
+        firsts, repeats = _split_repeats(batch)
         with self._write():
             self._refresh_cache(len(batch))
-            fresh = self._refuse_kind_changes(_without_repeats(batch, outcome), outcome)
-            self._load_heads({item.subject.key for item in fresh})
+            fresh = self._refuse_kind_changes(firsts, outcome)
+            self._load_heads({item.subject.key for _, item in fresh})
+            stored: dict[str, str] = {}
             try:
                 # Fast path: most imports are new records, and the unique index
                 # on id finds any that are not without a lookup per record.
@@ -303,11 +335,12 @@ class SQLiteStore:
             except sqlite3.IntegrityError:
                 self._db.execute("ROLLBACK TO fresh_records")
                 self._db.execute("RELEASE fresh_records")
-                fresh = self._drop_stored(fresh, outcome)
+                stored = self._stored_fingerprints([item.id for _, item in fresh])
+                fresh = _drop_stored(fresh, stored, outcome)
                 rows, heads = self._chain(fresh)
                 self._db.executemany(_INSERT_RECORD, rows)
             new_subjects = {
-                i.subject.key: i.subject for i in fresh if i.subject.key not in cache.kinds
+                i.subject.key: i.subject for _, i in fresh if i.subject.key not in cache.kinds
             }
             self._db.executemany(
                 "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
@@ -320,7 +353,15 @@ class SQLiteStore:
         # Only a committed batch may teach the cache.
         cache.heads.update(heads)
         cache.kinds.update((key, row.kind) for key, row in new_subjects.items())
-        outcome.accepted.extend(item.id for item in fresh)
+        outcome.accepted.extend(position for position, _ in fresh)
+        # A repeated id is judged against the stored record if there is one,
+        # else against the batch's first line with that id.
+        reference = {item.id: item.fingerprint for _, item in firsts} | stored
+        for position, item in repeats:
+            if reference[item.id] == item.fingerprint:
+                outcome.duplicates.append(position)
+            else:
+                outcome.refused.append((position, CONFLICT))
         return outcome
 
     def _refresh_cache(self, batch_size: int) -> None:
@@ -342,32 +383,20 @@ class SQLiteStore:
                 cache.kinds = dict(self._db.execute("SELECT subject, kind FROM subjects"))
                 cache.complete = True
 
-    def _drop_stored(self, fresh: list[NewRecord], outcome: AppendOutcome) -> list[NewRecord]:
-        """Drop records whose id is already stored: a duplicate if the payload
-        matches, a conflict if it differs."""
+    def _stored_fingerprints(self, ids: list[str]) -> dict[str, str]:
         stored: dict[str, str] = {}
-        ids = [item.id for item in fresh]
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT id, fingerprint FROM records WHERE id IN ({marks})"
             stored.update(self._db.execute(sql, chunk).fetchall())
-        kept = []
-        for item in fresh:
-            seen = stored.get(item.id)
-            if seen is None:
-                kept.append(item)
-            elif seen == item.fingerprint:
-                outcome.duplicates.append(item.id)
-            else:
-                outcome.conflicts.append(item.id)
-        return kept
+        return stored
 
     def _refuse_kind_changes(
-        self, fresh: list[NewRecord], outcome: AppendOutcome
-    ) -> list[NewRecord]:
+        self, fresh: list[tuple[int, NewRecord]], outcome: AppendOutcome
+    ) -> list[tuple[int, NewRecord]]:
         cache = self._cache
         if not cache.complete:
-            missing = sorted({i.subject.key for i in fresh} - cache.kinds.keys())
+            missing = sorted({i.subject.key for _, i in fresh} - cache.kinds.keys())
             for chunk in _chunks(missing):
                 marks = ",".join("?" * len(chunk))
                 sql = f"SELECT subject, kind FROM subjects WHERE subject IN ({marks})"
@@ -375,13 +404,15 @@ class SQLiteStore:
         kinds = cache.kinds
         batch_kinds: dict[str, str] = {}
         kept = []
-        for item in fresh:
-            key = item.subject.key
-            stored = kinds.get(key) or batch_kinds.setdefault(key, item.subject.kind)
-            if stored == item.subject.kind:
-                kept.append(item)
+        for position, item in fresh:
+            subject = item.subject
+            held = kinds.get(subject.key) or batch_kinds.setdefault(subject.key, subject.kind)
+            if held == subject.kind:
+                kept.append((position, item))
             else:
-                outcome.conflicts.append(item.id)
+                outcome.refused.append((position, (
+                    f"subject: {subject.masked} is already held as a {held}, not a {subject.kind}"
+                )))  # fmt: skip
         return kept
 
     def _load_heads(self, subjects: Iterable[str]) -> None:
@@ -395,24 +426,27 @@ class SQLiteStore:
             cache.heads.update((s, (q, h)) for s, q, h in self._db.execute(sql, chunk))
 
     def _chain(
-        self, fresh: list[NewRecord]
+        self, fresh: list[tuple[int, NewRecord]]
     ) -> tuple[list[tuple[Any, ...]], dict[str, tuple[int, str]]]:
         """Rows ready to insert and the new chain heads; the cache is not touched."""
         known = self._cache.heads
         heads: dict[str, tuple[int, str]] = {}
         rows = []
-        for item in fresh:
+        for _, item in fresh:
             subject = item.subject.key
             seq, previous = heads.get(subject) or known.get(subject) or (0, GENESIS)
             seq += 1
-            row = (
-                subject, seq, item.id, item.scheme, item.scheme_version, item.category,
+            digest = record_link_hash(
+                previous, subject, seq, item.id, item.scheme, item.scheme_version, item.category,
                 item.occurred_at, item.reported_at, item.expires_at, item.points, item.reporter,
                 item.evidence,
             )  # fmt: skip
-            digest = link_hash(previous, "record", row)
             heads[subject] = (seq, digest)
-            rows.append((*row, item.fingerprint, digest))
+            rows.append((
+                subject, seq, item.id, item.scheme, item.scheme_version, item.category,
+                item.occurred_at, item.reported_at, item.expires_at, item.points, item.reporter,
+                item.evidence, item.fingerprint, digest,
+            ))  # fmt: skip
         rows.sort(key=_subject_and_seq)  # inserting in key order keeps B-tree pages warm
         return rows, heads
 
@@ -432,6 +466,8 @@ class SQLiteStore:
             self._db.execute(
                 "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)", (subject, seq + 1, digest)
             )
+        # The next batch chains on from the event; a stale cached head would fork the chain.
+        self._cache.heads[subject] = (seq + 1, digest)
 
     def record(self, record_id: str) -> Record | None:
         row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = ?", (record_id,))
