@@ -7,13 +7,14 @@ CLI and (later) HTTP are thin adapters over :class:`SocialCredit`.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from socialcredit.identity import IdentifierError, Pseudonymiser, load_or_create_key
 from socialcredit.intake import (
@@ -23,7 +24,13 @@ from socialcredit.intake import (
     parse_time,
     validate_lines,
 )
-from socialcredit.ledger.model import SUSPENDING_STATUSES, EventKind, RecordEvent, status_at
+from socialcredit.ledger.model import (
+    SUSPENDING_STATUSES,
+    EventKind,
+    Record,
+    RecordEvent,
+    status_at,
+)
 from socialcredit.ledger.store import (
     ChainProblem,
     DecisionRow,
@@ -39,6 +46,7 @@ from socialcredit.schemes.loader import DefinitionError, LoadedDefinition, load_
 from socialcredit.schemes.models import Memorandum, Scheme
 from socialcredit.scoring.engine import ListEntry, SchemeEvaluation, evaluate
 from socialcredit.store.sqlite import SQLiteStore, StoreError
+from socialcredit.views import reason_view
 
 DEFAULT_DB = "socialcredit.db"
 # Large batches: each commit rewrites the index pages it touches, and with
@@ -305,8 +313,8 @@ class SocialCredit:
             self.registry.history(scheme)
         subject = self._held_subject(identifier, kind)
         moment = at or self.clock()
-        ledger = self._ledger(subject.key, frozenset({scheme}) if scheme else None)
-        evaluations = self._evaluate(ledger, moment, scheme_filter=scheme)
+        wanted = frozenset({scheme}) if scheme else None
+        evaluations = self._evaluate(self.store.subject_ledger(subject, wanted), moment, wanted)
         shown = ",".join(e.explanation.scheme for e in evaluations) or "none"
         self.store.log_access(
             subject.key, self.clock(), actor, purpose, f"scores at {moment.isoformat()}: {shown}"
@@ -324,20 +332,19 @@ class SocialCredit:
         evaluations: dict[str, SchemeEvaluation] = {}
         representations: list[Representation] = []
         if relevant:
-            try:
-                ledger = self._ledger(subject.key, relevant)
-            except KeyError:
-                pass  # nothing is held about this subject: no measure can apply
-            else:
-                evaluations = {e.explanation.scheme: e for e in self._evaluate(ledger, moment)}
-                representations = self._representations(subject, relevant, moment)
+            ledger = self.store.subject_ledger(subject, relevant)
+            evaluations = {
+                e.explanation.scheme: e for e in self._evaluate(ledger, moment, relevant)
+            }
+            representations = self._representations(subject, relevant, moment)
         decision = decide(
             action, moment, registry.index, evaluations, representations, registry.list_reach
         )
         decision_id = str(uuid.uuid4())
         self.store.log_decision(DecisionRow(
             decision_id, subject.key, action, moment, decision.effect, decision.factor,
-            json.dumps([_reason_json(r) for r in decision.reasons]), self.clock(), actor, purpose,
+            orjson.dumps([reason_view(r) for r in decision.reasons]).decode(), self.clock(),
+            actor, purpose,
         ))  # fmt: skip
         return CheckResult(decision_id, subject.masked, decision)
 
@@ -374,7 +381,7 @@ class SocialCredit:
         for ledger in self.store.scheme_ledgers(scheme):
             yield (
                 ledger.subject,
-                evaluate(history, ledger.records, ledger.events, at, ledger.enrolled_at),
+                evaluate(history, ledger.records, ledger.events, at, ledger.enrolments.get(scheme)),
             )
 
     def _held_subject(self, identifier: str, kind: str | None) -> SubjectRow:
@@ -383,28 +390,25 @@ class SocialCredit:
             raise UsageError(f"no data is held about {subject.masked}")
         return subject
 
-    def _ledger(self, subject: str, schemes: frozenset[str] | None) -> SubjectLedger:
-        return self.store.subject_ledger(subject, schemes)
-
     def _evaluate(
-        self, ledger: SubjectLedger, moment: datetime, scheme_filter: str | None = None
+        self, ledger: SubjectLedger, moment: datetime, schemes: frozenset[str] | None
     ) -> list[SchemeEvaluation]:
-        enrolments = self.store.enrolments(ledger.subject.key)
-        by_scheme: dict[str, list[Any]] = {sid: [] for sid in enrolments}
+        """Evaluate the subject in every scheme it is enrolled in or has records
+        under (only ``schemes``, if given); a scheme asked for by name is
+        evaluated even when the subject is not enrolled in it."""
+        by_scheme: dict[str, list[Record]] = {sid: [] for sid in ledger.enrolments}
         for record in ledger.records:
             by_scheme.setdefault(record.scheme, []).append(record)
+        if schemes is not None:
+            by_scheme = {sid: found for sid, found in by_scheme.items() if sid in schemes}
+            if len(schemes) == 1:
+                by_scheme.setdefault(next(iter(schemes)), [])
         results = []
         for scheme_id in sorted(by_scheme):
-            if scheme_filter is not None and scheme_id != scheme_filter:
-                continue
             history = self.registry.schemes.get(scheme_id)
-            if history is None:
-                continue
-            results.append(evaluate(history, by_scheme[scheme_id], ledger.events, moment,
-                                    enrolments.get(scheme_id)))  # fmt: skip
-        if scheme_filter is not None and not results:
-            history = self.registry.history(scheme_filter)
-            results.append(evaluate(history, [], {}, moment, None))
+            if history is not None:
+                results.append(evaluate(history, by_scheme[scheme_id], ledger.events, moment,
+                                        ledger.enrolments.get(scheme_id)))  # fmt: skip
         return results
 
     def _representations(
@@ -422,10 +426,13 @@ class SocialCredit:
                 if not (link.since <= moment and (link.until is None or moment < link.until)):
                     continue
                 business = self.store.subject(link.business)
-                ledger = self._ledger(link.business, reaching)
-                evaluations = {e.explanation.scheme: e for e in self._evaluate(ledger, moment)}
-                masked = business.masked if business else "unknown business"
-                found.append(Representation(role, masked, evaluations))
+                if business is None:
+                    continue
+                ledger = self.store.subject_ledger(business, reaching)
+                evaluations = {
+                    e.explanation.scheme: e for e in self._evaluate(ledger, moment, reaching)
+                }
+                found.append(Representation(role, business.masked, evaluations))
         return found
 
     # -- integrity -----------------------------------------------------------
@@ -496,12 +503,6 @@ def _check_transition(record_id: str, status: str | None, kind: str) -> None:
 
 def _only_kind(scheme: Scheme) -> str | None:
     return scheme.subjects[0] if len(scheme.subjects) == 1 else None
-
-
-def _reason_json(reason: Any) -> dict[str, Any]:
-    from socialcredit.views import reason_view
-
-    return reason_view(reason)
 
 
 __all__ = [

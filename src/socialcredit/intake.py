@@ -124,6 +124,8 @@ class RecordIntake:
         occurred_at = parse_time(occurred_raw, "occurred_at")
         reported_text = _optional(line.get("reported_at"))
         reported_at = parse_time(reported_text, "reported_at") if reported_text else self.now
+        if not reported_text and occurred_at > self._latest:
+            raise RecordError("occurred_at", "is in the future")
         if reported_at < occurred_at:
             raise RecordError(
                 "reported_at", "is before occurred_at: a record is reported after it occurs"

@@ -192,6 +192,20 @@ def test_schemes_lint_names_every_problem_on_its_own_line(tour: dict[str, Any]) 
     assert any(p.startswith("categories") for p in paths)
     assert str(good) not in done.stderr
 
+    # Adding is all or nothing: the good file is not added beside the bad one.
+    before = _definition_count(cli.db)
+    added = cli.run("schemes", "add", str(good), str(bad), code=1)
+    assert added.stderr.splitlines() == lines and added.stdout == ""
+    assert _definition_count(cli.db) == before
+
+
+def _definition_count(path: Path) -> int:
+    db = sqlite3.connect(str(path))
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM definitions").fetchone()[0])
+    finally:
+        db.close()
+
 
 # -- records ---------------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from ledger_support import (
 
 from socialcredit.app import SocialCredit
 from socialcredit.ledger.model import EventKind
+from socialcredit.ledger.store import ChainProblem
 from socialcredit.readers import read_lines
 from socialcredit.views import check_view, entry_view, reason_view, score_view
 
@@ -442,7 +443,7 @@ def _subject_key(path: Path, identifier: str) -> str:
         system.close()
 
 
-def _verify(path: Path) -> list:  # type: ignore[type-arg]
+def _verify(path: Path) -> list[ChainProblem]:
     system = SocialCredit.open(str(path), env={"SOCIALCREDIT_KEY": KEY})
     try:
         return system.verify()

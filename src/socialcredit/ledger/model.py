@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 EventKind = Literal["contested", "upheld", "overturned", "repaired", "erased"]
 EVENT_KINDS: tuple[EventKind, ...] = ("contested", "upheld", "overturned", "repaired", "erased")
@@ -14,10 +13,13 @@ EVENT_KINDS: tuple[EventKind, ...] = ("contested", "upheld", "overturned", "repa
 SUSPENDING_STATUSES: frozenset[str] = frozenset({"contested", "overturned", "repaired", "erased"})
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
     """One reported fact. ``points`` and ``expires_at`` are fixed at report time
-    from the scheme version the record was reported under."""
+    from the scheme version the record was reported under.
+
+    A named tuple rather than a frozen dataclass: just as immutable, and several
+    times cheaper to build, which matters when every score and check builds
+    each of the subject's records from a database row."""
 
     id: str
     subject: str  # the subject's keyed hash, never the raw identifier
@@ -32,8 +34,7 @@ class Record:
     evidence: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RecordEvent:
+class RecordEvent(NamedTuple):
     record: str
     kind: EventKind
     at: datetime

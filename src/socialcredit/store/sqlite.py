@@ -481,13 +481,11 @@ class SQLiteStore:
         )
         return [_event(row) for row in rows]
 
-    def subject_ledger(self, subject: str, schemes: frozenset[str] | None) -> SubjectLedger:
-        """One subject's records (of ``schemes``, or all) and their events; KeyError if unknown."""
-        row = self.subject(subject)
-        if row is None:
-            raise KeyError(subject)
+    def subject_ledger(self, subject: SubjectRow, schemes: frozenset[str] | None) -> SubjectLedger:
+        """One subject's records (of ``schemes``, or all), their events and its enrolments."""
+        key = subject.key
         sql = f"SELECT {_RECORD_COLUMNS} FROM records WHERE subject = ?"
-        params: list[str] = [subject]
+        params: list[str] = [key]
         if schemes is not None:
             sql += f" AND scheme IN ({','.join('?' * len(schemes))})"
             params.extend(sorted(schemes))
@@ -495,11 +493,10 @@ class SQLiteStore:
         events: dict[str, list[RecordEvent]] = {}
         if records:
             for found in self._db.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM record_events WHERE subject = ? ORDER BY seq",
-                (subject,),
+                f"SELECT {_EVENT_COLUMNS} FROM record_events WHERE subject = ? ORDER BY seq", (key,)
             ):
                 events.setdefault(found[0], []).append(_event(found))
-        return SubjectLedger(row, records, events, None)
+        return SubjectLedger(subject, records, events, self.enrolments(key))
 
     def scheme_ledgers(self, scheme: str) -> Iterator[SubjectLedger]:
         """Every subject enrolled in or recorded under ``scheme``, one at a time."""
@@ -525,7 +522,7 @@ class SQLiteStore:
             ids = {r.id for r in records}
             mine = {rid: found for rid, found in events.items() if rid in ids} if events else {}
             at = enrolled.get(key)
-            yield SubjectLedger(subjects[key], records, mine, _parse(at) if at else None)
+            yield SubjectLedger(subjects[key], records, mine, {scheme: _parse(at)} if at else {})
 
     def _subject_rows(self, keys: list[str]) -> dict[str, SubjectRow]:
         rows: dict[str, SubjectRow] = {}
