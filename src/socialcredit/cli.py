@@ -33,6 +33,7 @@ from socialcredit.app import (
 )
 from socialcredit.identity import IdentifierError
 from socialcredit.intake import RecordError, parse_time
+from socialcredit.ledger.model import EventKind
 from socialcredit.readers import count_lines
 from socialcredit.views import check_view, entry_view, iso, score_view
 
@@ -459,6 +460,14 @@ def lists_command(
 Reason = Annotated[str | None, typer.Option("--reason", help="Why, in a sentence.")]
 
 
+def _write_event(
+    db: str, record: str, kind: EventKind, reason: str | None, effect: str = ""
+) -> None:
+    with opened(db) as system:
+        event = system.record_event(record, kind, reason=reason)
+    out.print(f"record {record} {kind} at {iso(event.at)}" + (f": {effect}" if effect else ""))
+
+
 @app.command()
 @handled
 def contest(
@@ -467,9 +476,7 @@ def contest(
     db: Db = DEFAULT_DB,
 ) -> None:
     """Contest a record: its effect freezes until a reviewer decides."""
-    with opened(db) as system:
-        event = system.record_event(record, "contested", reason=reason)
-    out.print(f"record {record} contested at {iso(event.at)}: it no longer counts until reviewed")
+    _write_event(db, record, "contested", reason, "it no longer counts until reviewed")
 
 
 @app.command()
@@ -484,9 +491,7 @@ def review(
     """Decide a contested record: --uphold or --overturn."""
     if uphold == overturn:
         raise Failure("give exactly one of --uphold or --overturn")
-    with opened(db) as system:
-        event = system.record_event(record, "upheld" if uphold else "overturned", reason=reason)
-    out.print(f"record {record} {event.kind} at {iso(event.at)}")
+    _write_event(db, record, "upheld" if uphold else "overturned", reason)
 
 
 @app.command()
@@ -497,9 +502,7 @@ def repair(
     db: Db = DEFAULT_DB,
 ) -> None:
     """Mark a record as repaired: it stops counting and ends the list entries it caused."""
-    with opened(db) as system:
-        event = system.record_event(record, "repaired", reason=reason)
-    out.print(f"record {record} repaired at {iso(event.at)}")
+    _write_event(db, record, "repaired", reason, "it stops counting and ends its list entries")
 
 
 @app.command()
