@@ -24,6 +24,7 @@ from socialcredit.intake import (
     parse_time,
     validate_lines,
 )
+from socialcredit.intake_worker import parse_file_forked, worker_worthwhile
 from socialcredit.ledger.model import (
     SUSPENDING_STATUSES,
     EventKind,
@@ -251,10 +252,20 @@ class SocialCredit:
         return self._import(validate_lines(lines, intake), progress, batch_size)
 
     def import_file(
-        self, path: str | Path, progress: Progress | None = None, batch_size: int = IMPORT_BATCH
+        self,
+        path: str | Path,
+        progress: Progress | None = None,
+        batch_size: int = IMPORT_BATCH,
+        *,
+        worker: bool | None = None,
     ) -> ImportReport:
-        """Import a CSV or JSON Lines file."""
-        parsed = parse_file(Path(path), self.registry, self.pseudonymiser, self.clock())
+        """Import a CSV or JSON Lines file. A large file is validated in a forked
+        worker while this process writes (``worker`` forces the choice); the
+        ledger comes out the same either way."""
+        file = Path(path)
+        use_worker = worker_worthwhile(file) if worker is None else worker
+        parse = parse_file_forked if use_worker else parse_file
+        parsed = parse(file, self.registry, self.pseudonymiser, self.clock())
         return self._import(parsed, progress, batch_size)
 
     def _import(

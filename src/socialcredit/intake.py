@@ -142,12 +142,12 @@ class RecordIntake:
         # a conflicting reuse of the id; a reported_at we filled in is not part of it.
         sent = canonical((scheme.id, code, subject.key, occurred_text, sent_reported,
                           reporter, evidence))  # fmt: skip
-        return NewRecord(
+        return NewRecord._make((
             record_id, subject, scheme.id, scheme.version, code, occurred_text,
             sent_reported or reported_at.isoformat(),
             category.validity.after(occurred_at).isoformat(), category.points, reporter,
             evidence, hashlib.sha256(sent.encode()).hexdigest()[:32],
-        )  # fmt: skip
+        ))  # fmt: skip
 
     def _subject(self, value: Any, kind: str | None, rated: tuple[str, ...]) -> SubjectRow:
         text = _text(value, "subject")

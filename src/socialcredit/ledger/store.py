@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from socialcredit.ledger.model import Record, RecordEvent
 
@@ -25,15 +25,13 @@ class StoredDefinition:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class SubjectRow:
+class SubjectRow(NamedTuple):
     key: str  # keyed hash of the identifier
     kind: str
     masked: str
 
 
-@dataclass(slots=True)
-class NewRecord:
+class NewRecord(NamedTuple):
     """A validated record ready to append. Times are canonical ISO-8601 text
     (what the chain hashes and the store keeps), computed once on intake.
     ``fingerprint`` covers what the reporter sent, to tell a harmless repeat

@@ -142,6 +142,8 @@ def _split_repeats(
     batch: Sequence[NewRecord],
 ) -> tuple[list[tuple[int, NewRecord]], list[tuple[int, NewRecord]]]:
     """The first line of each id in the batch, and the later lines repeating one."""
+    if len({item.id for item in batch}) == len(batch):
+        return list(enumerate(batch)), []  # the usual case, without a Python-level loop
     seen: set[str] = set()
     firsts, repeats = [], []
     for position, item in enumerate(batch):
@@ -649,10 +651,10 @@ def event_fields(subject: str, seq: int, event: RecordEvent) -> tuple[object, ..
 
 def _record(row: Sequence[Any]) -> Record:
     rid, subject, scheme, version, category, occurred, reported, expires, points, reporter, ev = row
-    return Record(
+    return Record._make((
         rid, subject, scheme, version, category, _parse(occurred), _parse(reported),
         _parse(expires), points, reporter, ev,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def _event(row: Sequence[Any]) -> RecordEvent:
