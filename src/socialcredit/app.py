@@ -35,6 +35,7 @@ from socialcredit.ledger.model import (
 from socialcredit.ledger.store import (
     ChainProblem,
     DecisionRow,
+    LedgerStore,
     Link,
     NewRecord,
     Progress,
@@ -105,7 +106,7 @@ class AddedDefinition:
 class SocialCredit:
     def __init__(
         self,
-        store: SQLiteStore,
+        store: LedgerStore,
         pseudonymiser: Pseudonymiser,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -279,9 +280,9 @@ class SocialCredit:
             if progress is not None and seen % PROGRESS_STEP == 0:
                 progress(PROGRESS_STEP)
             if item[1] is None:
-                report.rejected.append(Rejection(item[0], item[2], item[3]))  # type: ignore[misc]
+                report.rejected.append(Rejection(item[0], item[2], item[3]))
                 continue
-            batch.append(item)  # type: ignore[arg-type]
+            batch.append(item)
             if len(batch) >= batch_size:
                 self._append(batch, report)
                 batch = []

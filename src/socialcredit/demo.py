@@ -24,6 +24,7 @@ from rich.table import Table
 
 from socialcredit.app import SocialCredit, utc_now
 from socialcredit.identity import generate_ric, generate_uscc
+from socialcredit.ledger.model import EventKind
 from socialcredit.schemes.compiled import CompiledScheme
 from socialcredit.schemes.models import Category
 from socialcredit.shipped import shipped_scheme_files
@@ -242,10 +243,10 @@ def _due_process(
         events += 1
         decided_at = contested_at + timedelta(days=rng.randint(5, 30))
         if decided_at < now and rng.random() < 0.7:
-            outcome = "overturned" if rng.random() < 0.4 else "upheld"
+            outcome: EventKind = "overturned" if rng.random() < 0.4 else "upheld"
             system.record_event(
                 line["id"], outcome, actor="reviewer", reason="reviewed the evidence", at=decided_at
-            )  # type: ignore[arg-type]
+            )
             events += 1
     return events
 

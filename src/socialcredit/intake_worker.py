@@ -133,6 +133,6 @@ def _flatten(parsed: Parsed) -> tuple[Any, ...]:
 
 def _revive(item: tuple[Any, ...]) -> Parsed:
     if item[1] is None:
-        return item  # type: ignore[return-value]
+        return item
     # _make builds the tuple in C; calling the class runs a Python-level __new__.
     return item[0], NewRecord._make((item[1], SubjectRow._make(item[2]), *item[3:]))

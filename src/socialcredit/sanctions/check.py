@@ -11,7 +11,7 @@ from socialcredit.schemes.compiled import MeasureIndex, MeasureSource
 from socialcredit.schemes.models import EFFECTS_STRONGEST_FIRST
 from socialcredit.scoring.engine import ListEntry, SchemeEvaluation
 
-_STRENGTH = {effect: rank for rank, effect in enumerate(EFFECTS_STRONGEST_FIRST)}
+_STRENGTH: dict[str, int] = {effect: rank for rank, effect in enumerate(EFFECTS_STRONGEST_FIRST)}
 
 
 @dataclass(frozen=True, slots=True)
