@@ -7,6 +7,7 @@ CLI and (later) HTTP are thin adapters over :class:`SocialCredit`.
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -270,6 +271,19 @@ class SocialCredit:
         return self._import(parsed, progress, batch_size)
 
     def _import(
+        self, parsed: Iterable[Parsed], progress: Progress | None, batch_size: int
+    ) -> ImportReport:
+        # An import allocates millions of small acyclic tuples; the cyclic
+        # collector would rescan the whole growing heap again and again.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._import_batches(parsed, progress, batch_size)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _import_batches(
         self, parsed: Iterable[Parsed], progress: Progress | None, batch_size: int
     ) -> ImportReport:
         report = ImportReport()

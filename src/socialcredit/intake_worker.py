@@ -105,6 +105,7 @@ def _work(
     path: Path, registry: Registry, pseudonymiser: Pseudonymiser, now: datetime, out: Connection
 ) -> None:
     # The parent's SQLite connection was copied by fork: this process never uses it.
+    gc.disable()  # nothing here makes cycles, and the heap is large
     try:
         chunk: list[tuple[Any, ...]] = []
         for parsed in parse_file(path, registry, pseudonymiser, now):
