@@ -51,15 +51,20 @@ def parse_file_forked(
     """The same (line, record) or (line, None, id, reason) items as
     :func:`socialcredit.intake.parse_file`, in the same order, validated by a
     forked worker while the caller consumes them."""
+    for message in _from_worker(_work, (path, registry, pseudonymiser, now)):
+        for item in message:
+            yield _revive(item)
+
+
+def _from_worker(target: Any, args: tuple[Any, ...]) -> Iterator[Any]:
+    """Run ``target(*args, sender)`` in a forked process and yield what it sends."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     # Freeze the heap first: otherwise the child's garbage collector touches
     # every inherited object and copies page after page of the parent's memory.
     gc.freeze()
     try:
-        worker = context.Process(
-            target=_work, args=(path, registry, pseudonymiser, now, sender), daemon=True
-        )
+        worker = context.Process(target=target, args=(*args, sender), daemon=True)
         worker.start()
     finally:
         gc.unfreeze()
@@ -80,8 +85,7 @@ def parse_file_forked(
             message = pickle.loads(payload)
             if isinstance(message, str):
                 raise RuntimeError(f"the import worker failed: {message}")
-            for item in message:
-                yield _revive(item)
+            yield message
     finally:
         receiver.close()
         worker.join(timeout=10)
@@ -101,6 +105,10 @@ def _drain(receiver: Connection, chunks: queue.SimpleQueue[bytes | None]) -> Non
         chunks.put(None)
 
 
+def _send(out: Connection, message: object) -> None:
+    out.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
+
 def _work(
     path: Path, registry: Registry, pseudonymiser: Pseudonymiser, now: datetime, out: Connection
 ) -> None:
@@ -111,10 +119,10 @@ def _work(
         for parsed in parse_file(path, registry, pseudonymiser, now):
             chunk.append(_flatten(parsed))
             if len(chunk) >= CHUNK:
-                out.send_bytes(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
+                _send(out, chunk)
                 chunk = []
         if chunk:
-            out.send_bytes(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
+            _send(out, chunk)
         out.send_bytes(b"")
     except BrokenPipeError:
         pass  # the parent stopped reading (it failed or was interrupted)

@@ -16,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from socialcredit.ledger.chain import GENESIS, link_hash, record_link_hash
+from socialcredit.ledger.batching import BatchPlan, plan_batch
+from socialcredit.ledger.chain import GENESIS, link_hash
 from socialcredit.ledger.model import Record, RecordEvent
 from socialcredit.ledger.store import (
     AppendOutcome,
@@ -129,47 +130,6 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 _parse = datetime.fromisoformat
-
-
-def _subject_and_seq(row: tuple[Any, ...]) -> tuple[str, int]:
-    return row[0], row[1]
-
-
-CONFLICT = "id: a record with this id already exists with different contents (conflict)"
-
-
-def _split_repeats(
-    batch: Sequence[NewRecord],
-) -> tuple[list[tuple[int, NewRecord]], list[tuple[int, NewRecord]]]:
-    """The first line of each id in the batch, and the later lines repeating one."""
-    if len({item.id for item in batch}) == len(batch):
-        return list(enumerate(batch)), []  # the usual case, without a Python-level loop
-    seen: set[str] = set()
-    firsts, repeats = [], []
-    for position, item in enumerate(batch):
-        if item.id in seen:
-            repeats.append((position, item))
-        else:
-            seen.add(item.id)
-            firsts.append((position, item))
-    return firsts, repeats
-
-
-def _drop_stored(
-    fresh: list[tuple[int, NewRecord]], stored: dict[str, str], outcome: AppendOutcome
-) -> list[tuple[int, NewRecord]]:
-    """Keep what is not stored yet; a stored id is a duplicate if the payload
-    matches, a conflict if it differs."""
-    kept = []
-    for position, item in fresh:
-        held = stored.get(item.id)
-        if held is None:
-            kept.append((position, item))
-        elif held == item.fingerprint:
-            outcome.duplicates.append(position)
-        else:
-            outcome.refused.append((position, CONFLICT))
-    return kept
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -319,52 +279,41 @@ class SQLiteStore:
     # -- the ledger ----------------------------------------------------------
 
     def append_records(self, batch: Sequence[NewRecord]) -> AppendOutcome:
-        outcome = AppendOutcome([], [], [])
         cache = self._cache
-        firsts, repeats = _split_repeats(batch)
         with self._write():
             self._refresh_cache(len(batch))
-            fresh = self._refuse_kind_changes(firsts, outcome)
-            self._load_heads({item.subject.key for _, item in fresh})
-            stored: dict[str, str] = {}
+            self._load_subjects({item.subject.key for item in batch})
             try:
                 # Fast path: most imports are new records, and the unique index
                 # on id finds any that are not without a lookup per record.
                 self._db.execute("SAVEPOINT fresh_records")
-                rows, heads = self._chain(fresh)
-                self._db.executemany(_INSERT_RECORD, rows)
+                plan = plan_batch(batch, cache.heads, cache.kinds, {})
+                self._db.executemany(_INSERT_RECORD, plan.rows)
                 self._db.execute("RELEASE fresh_records")
             except sqlite3.IntegrityError:
                 self._db.execute("ROLLBACK TO fresh_records")
                 self._db.execute("RELEASE fresh_records")
-                stored = self._stored_fingerprints([item.id for _, item in fresh])
-                fresh = _drop_stored(fresh, stored, outcome)
-                rows, heads = self._chain(fresh)
-                self._db.executemany(_INSERT_RECORD, rows)
-            new_subjects = {
-                i.subject.key: i.subject for _, i in fresh if i.subject.key not in cache.kinds
-            }
-            self._db.executemany(
-                "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
-                [(s.key, s.kind, s.masked) for s in new_subjects.values()],
-            )
-            self._db.executemany(
-                "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)",
-                [(subject, seq, digest) for subject, (seq, digest) in heads.items()],
-            )
-        # Only a committed batch may teach the cache.
-        cache.heads.update(heads)
-        cache.kinds.update((key, row.kind) for key, row in new_subjects.items())
-        outcome.accepted.extend(position for position, _ in fresh)
-        # A repeated id is judged against the stored record if there is one,
-        # else against the batch's first line with that id.
-        reference = {item.id: item.fingerprint for _, item in firsts} | stored
-        for position, item in repeats:
-            if reference[item.id] == item.fingerprint:
-                outcome.duplicates.append(position)
-            else:
-                outcome.refused.append((position, CONFLICT))
-        return outcome
+                stored = self._stored_fingerprints([item.id for item in batch])
+                plan = plan_batch(batch, cache.heads, cache.kinds, stored)
+                self._db.executemany(_INSERT_RECORD, plan.rows)
+            self._write_subjects_and_heads(plan)
+        self._learn(plan)
+        return plan.outcome
+
+    def _write_subjects_and_heads(self, plan: BatchPlan) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
+            [(s.key, s.kind, s.masked) for s in plan.new_subjects.values()],
+        )
+        self._db.executemany(
+            "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)",
+            [(subject, seq, digest) for subject, (seq, digest) in plan.heads.items()],
+        )
+
+    def _learn(self, plan: BatchPlan) -> None:
+        """Only a committed batch may teach the cache."""
+        self._cache.heads.update(plan.heads)
+        self._cache.kinds.update((key, row.kind) for key, row in plan.new_subjects.items())
 
     def _refresh_cache(self, batch_size: int) -> None:
         """Drop the cache if another writer has committed since we last did;
@@ -393,64 +342,20 @@ class SQLiteStore:
             stored.update(self._db.execute(sql, chunk).fetchall())
         return stored
 
-    def _refuse_kind_changes(
-        self, fresh: list[tuple[int, NewRecord]], outcome: AppendOutcome
-    ) -> list[tuple[int, NewRecord]]:
-        cache = self._cache
-        if not cache.complete:
-            missing = sorted({i.subject.key for _, i in fresh} - cache.kinds.keys())
-            for chunk in _chunks(missing):
-                marks = ",".join("?" * len(chunk))
-                sql = f"SELECT subject, kind FROM subjects WHERE subject IN ({marks})"
-                cache.kinds.update(self._db.execute(sql, chunk).fetchall())
-        kinds = cache.kinds
-        batch_kinds: dict[str, str] = {}
-        kept = []
-        for position, item in fresh:
-            subject = item.subject
-            held = kinds.get(subject.key) or batch_kinds.setdefault(subject.key, subject.kind)
-            if held == subject.kind:
-                kept.append((position, item))
-            else:
-                outcome.refused.append((position, (
-                    f"subject: {subject.masked} is already held as a {held}, not a {subject.kind}"
-                )))  # fmt: skip
-        return kept
-
-    def _load_heads(self, subjects: Iterable[str]) -> None:
+    def _load_subjects(self, subjects: set[str]) -> None:
+        """Make sure the cache knows the kind and chain head of every held subject in ``subjects``."""
         cache = self._cache
         if cache.complete:
             return
-        missing = sorted(set(subjects) - cache.heads.keys())
+        missing = sorted(subjects - cache.kinds.keys())
         for chunk in _chunks(missing):
             marks = ",".join("?" * len(chunk))
-            sql = f"SELECT subject, seq, hash FROM chain_heads WHERE subject IN ({marks})"
-            cache.heads.update((s, (q, h)) for s, q, h in self._db.execute(sql, chunk))
-
-    def _chain(
-        self, fresh: list[tuple[int, NewRecord]]
-    ) -> tuple[list[tuple[Any, ...]], dict[str, tuple[int, str]]]:
-        """Rows ready to insert and the new chain heads; the cache is not touched."""
-        known = self._cache.heads
-        heads: dict[str, tuple[int, str]] = {}
-        rows = []
-        for _, item in fresh:
-            subject = item.subject.key
-            seq, previous = heads.get(subject) or known.get(subject) or (0, GENESIS)
-            seq += 1
-            digest = record_link_hash(
-                previous, subject, seq, item.id, item.scheme, item.scheme_version, item.category,
-                item.occurred_at, item.reported_at, item.expires_at, item.points, item.reporter,
-                item.evidence,
-            )  # fmt: skip
-            heads[subject] = (seq, digest)
-            rows.append((
-                subject, seq, item.id, item.scheme, item.scheme_version, item.category,
-                item.occurred_at, item.reported_at, item.expires_at, item.points, item.reporter,
-                item.evidence, item.fingerprint, digest,
+            cache.kinds.update(self._db.execute(
+                f"SELECT subject, kind FROM subjects WHERE subject IN ({marks})", chunk
+            ).fetchall())  # fmt: skip
+            cache.heads.update((subject, (seq, digest)) for subject, seq, digest in self._db.execute(
+                f"SELECT subject, seq, hash FROM chain_heads WHERE subject IN ({marks})", chunk
             ))  # fmt: skip
-        rows.sort(key=_subject_and_seq)  # inserting in key order keeps B-tree pages warm
-        return rows, heads
 
     def append_event(self, subject: str, event: RecordEvent) -> None:
         with self._write():

@@ -1,0 +1,139 @@
+"""What becomes of a batch of new records: a pure plan, applied by a store.
+
+Given the chain heads and subject kinds already held and the fingerprints of
+ids already stored, each record of a batch is:
+- accepted, and linked into its subject's hash chain;
+- a duplicate: its id is held with the same payload;
+- or refused, with a reason that names the field.
+
+A store plans each batch inside its write transaction, then writes the plan. Keeping the judgement pure keeps
+it the same for every store (the PostgreSQL store will use it too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from socialcredit.ledger.chain import GENESIS, record_link_hash
+from socialcredit.ledger.store import AppendOutcome, NewRecord, SubjectRow
+
+CONFLICT = "id: a record with this id already exists with different contents (conflict)"
+
+Head = tuple[int, str]  # (seq, hash) of a subject's last ledger row
+
+
+@dataclass(slots=True)
+class BatchPlan:
+    rows: list[tuple[Any, ...]]  # accepted records as `records` rows, chained
+    heads: dict[str, Head]  # new heads of the subjects the batch touches
+    new_subjects: dict[str, SubjectRow]  # subjects the ledger does not hold yet
+    outcome: AppendOutcome = field(default_factory=lambda: AppendOutcome([], [], []))
+
+
+def plan_batch(
+    batch: Sequence[NewRecord],
+    heads: Mapping[str, Head],
+    kinds: Mapping[str, str],
+    stored: Mapping[str, str],
+) -> BatchPlan:
+    """``heads`` and ``kinds`` must cover every subject of the batch the ledger
+    holds; ``stored`` maps the batch's ids that are already held to their
+    fingerprints."""
+    plan = BatchPlan([], {}, {})
+    firsts, repeats = _split_repeats(batch)
+    fresh = _refuse_kind_changes(firsts, kinds, plan)
+    fresh = _drop_stored(fresh, stored, plan.outcome)
+    _chain(fresh, heads, plan)
+    # A new subject is written only with a record of its own.
+    plan.new_subjects = {k: v for k, v in plan.new_subjects.items() if k in plan.heads}
+    plan.outcome.accepted.extend(position for position, _ in fresh)
+    # A repeated id is judged against the stored record if there is one, else
+    # against the batch's first line with that id.
+    reference = {item.id: item.fingerprint for _, item in firsts} | dict(stored)
+    for position, item in repeats:
+        if reference[item.id] == item.fingerprint:
+            plan.outcome.duplicates.append(position)
+        else:
+            plan.outcome.refused.append((position, CONFLICT))
+    return plan
+
+
+def _split_repeats(
+    batch: Sequence[NewRecord],
+) -> tuple[list[tuple[int, NewRecord]], list[tuple[int, NewRecord]]]:
+    """The first line of each id in the batch, and the later lines repeating one."""
+    if len({item.id for item in batch}) == len(batch):
+        return list(enumerate(batch)), []  # the usual case, without a Python-level loop
+    seen: set[str] = set()
+    firsts, repeats = [], []
+    for position, item in enumerate(batch):
+        if item.id in seen:
+            repeats.append((position, item))
+        else:
+            seen.add(item.id)
+            firsts.append((position, item))
+    return firsts, repeats
+
+
+def _refuse_kind_changes(
+    fresh: list[tuple[int, NewRecord]], kinds: Mapping[str, str], plan: BatchPlan
+) -> list[tuple[int, NewRecord]]:
+    kept = []
+    for position, item in fresh:
+        subject = item.subject
+        held = kinds.get(subject.key)
+        if held is None:
+            held = plan.new_subjects.setdefault(subject.key, subject).kind
+        if held == subject.kind:
+            kept.append((position, item))
+        else:
+            plan.outcome.refused.append((position, (
+                f"subject: {subject.masked} is already held as a {held}, not a {subject.kind}"
+            )))  # fmt: skip
+    return kept
+
+
+def _drop_stored(
+    fresh: list[tuple[int, NewRecord]], stored: Mapping[str, str], outcome: AppendOutcome
+) -> list[tuple[int, NewRecord]]:
+    """Keep what is not stored yet; a stored id is a duplicate if the payload
+    matches, a conflict if it differs."""
+    if not stored:
+        return fresh
+    kept = []
+    for position, item in fresh:
+        held = stored.get(item.id)
+        if held is None:
+            kept.append((position, item))
+        elif held == item.fingerprint:
+            outcome.duplicates.append(position)
+        else:
+            outcome.refused.append((position, CONFLICT))
+    return kept
+
+
+def _chain(fresh: list[tuple[int, NewRecord]], known: Mapping[str, Head], plan: BatchPlan) -> None:
+    heads = plan.heads
+    rows = plan.rows
+    for _, item in fresh:
+        subject = item.subject.key
+        seq, previous = heads.get(subject) or known.get(subject) or (0, GENESIS)
+        seq += 1
+        digest = record_link_hash(
+            previous, subject, seq, item.id, item.scheme, item.scheme_version, item.category,
+            item.occurred_at, item.reported_at, item.expires_at, item.points, item.reporter,
+            item.evidence,
+        )  # fmt: skip
+        heads[subject] = (seq, digest)
+        rows.append((
+            subject, seq, item.id, item.scheme, item.scheme_version, item.category,
+            item.occurred_at, item.reported_at, item.expires_at, item.points, item.reporter,
+            item.evidence, item.fingerprint, digest,
+        ))  # fmt: skip
+    rows.sort(key=_subject_and_seq)  # inserting in key order keeps index pages warm
+
+
+def _subject_and_seq(row: tuple[Any, ...]) -> tuple[str, int]:
+    return row[0], row[1]
