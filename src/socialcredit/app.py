@@ -8,6 +8,7 @@ CLI and (later) HTTP are thin adapters over :class:`SocialCredit`.
 from __future__ import annotations
 
 import gc
+import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,12 @@ from typing import Any
 
 import orjson
 
-from socialcredit.identity import IdentifierError, Pseudonymiser, load_or_create_key
+from socialcredit.identity import (
+    IdentifierError,
+    KeyProblem,
+    Pseudonymiser,
+    load_or_create_key,
+)
 from socialcredit.intake import (
     Parsed,
     RecordIntake,
@@ -130,10 +136,16 @@ class SocialCredit:
         if location.startswith(("postgresql://", "postgres://")):
             raise UsageError("the PostgreSQL store is not available yet: use a SQLite file path")
         store = SQLiteStore(location, create=create)
-        if create:
-            store.initialise()
-        key = load_or_create_key(location) if env is None else load_or_create_key(location, env)
-        return cls(store, Pseudonymiser(key), clock)
+        try:
+            if create:
+                store.initialise()
+            key = load_or_create_key(location, os.environ if env is None else env, create=create)
+            pseudonymiser = Pseudonymiser(key)
+            _check_key(store, pseudonymiser)
+        except (KeyProblem, StoreError):
+            store.close()
+            raise
+        return cls(store, pseudonymiser, clock)
 
     def close(self) -> None:
         self.store.close()
@@ -449,7 +461,10 @@ class SocialCredit:
         found = []
         for role in registry.reaching_roles():
             for link in self.store.links_to(subject.key, role):
-                if not (link.since <= moment and (link.until is None or moment < link.until)):
+                known = link.reported_at is None or link.reported_at <= moment
+                if not (
+                    known and link.since <= moment and (link.until is None or moment < link.until)
+                ):
                     continue
                 business = self.store.subject(link.business)
                 if business is None:
@@ -497,6 +512,20 @@ def validate_files(
     if errors:
         raise DefinitionErrors(errors)
     return loaded
+
+
+def _check_key(store: SQLiteStore, pseudonymiser: Pseudonymiser) -> None:
+    """The first key a database is used with is the only one it accepts:
+    another would silently file every subject under new pseudonyms."""
+    check = pseudonymiser.key_check()
+    held = store.meta("key_check")
+    if held is None:
+        store.set_meta("key_check", check)
+    elif held != check:
+        raise StoreError(
+            f"{store.path}: the identifier key does not match this database "
+            "(wrong SOCIALCREDIT_KEY, or the key file was replaced)"
+        )
 
 
 class DefinitionErrors(ValueError):

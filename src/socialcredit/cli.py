@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -31,7 +32,7 @@ from socialcredit.app import (
     UsageError,
     validate_files,
 )
-from socialcredit.identity import IdentifierError
+from socialcredit.identity import IdentifierError, KeyProblem
 from socialcredit.intake import RecordError, parse_time
 from socialcredit.ledger.model import EventKind
 from socialcredit.readers import count_lines
@@ -48,6 +49,20 @@ schemes_app = typer.Typer(help="Add, list, show and lint scheme definitions.", n
 records_app = typer.Typer(help="Import reported records.", no_args_is_help=True)
 app.add_typer(schemes_app, name="schemes")
 app.add_typer(records_app, name="records")
+
+
+@app.callback()
+def _global_options(
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="SQLite database file, for every command (or SOCIALCREDIT_DB)."),
+    ] = None,
+) -> None:
+    # Commands read SOCIALCREDIT_DB, so `socialcredit --db x.db score ...` works as well as
+    # `socialcredit score ... --db x.db`.
+    if db is not None:
+        os.environ["SOCIALCREDIT_DB"] = db
+
 
 out = Console()
 err = Console(stderr=True)
@@ -79,13 +94,21 @@ def handled(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except (DefinitionErrors, UsageError, StoreError, UnknownName, RecordError,
-                IdentifierError, Failure) as error:  # fmt: skip
+                IdentifierError, KeyProblem, Failure) as error:  # fmt: skip
             message = str(error.args[0]) if isinstance(error, UnknownName) else str(error)
             for line in message.splitlines() or ["failed"]:
                 _stderr_line(f"error: {line}")
             raise typer.Exit(1) from None
         except OSError as error:
             _stderr_line(f"error: {error.strerror}: {error.filename}")
+            raise typer.Exit(1) from None
+        except sqlite3.Error as error:  # e.g. locked by another writer for too long
+            _stderr_line(f"error: database: {error}")
+            raise typer.Exit(1) from None
+        except typer.Exit:
+            raise  # a deliberate exit status (click's Exit is a RuntimeError)
+        except RuntimeError as error:  # e.g. the import worker failed
+            _stderr_line(f"error: {error}".splitlines()[0])
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -433,7 +456,11 @@ def lists_command(
     as_json: Json = False,
 ) -> None:
     """Who is on red and black lists: counts per list, or the entries of one list."""
-    scheme, _, list_id = (which or "").partition("/")
+    scheme, slash, list_id = (which or "").partition("/")
+    if which is not None and (not scheme or (slash and not list_id)):
+        raise Failure(
+            f"{which!r}: give SCHEME or SCHEME/LIST, e.g. spc-defaulters/dishonest-defaulters"
+        )
     with opened(db) as system:
         entries = system.lists(scheme or None, list_id or None, at=_at(at))
     if as_json:

@@ -22,12 +22,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from socialcredit.app import SocialCredit, utc_now
+from socialcredit.app import SocialCredit, UsageError, utc_now
 from socialcredit.identity import generate_ric, generate_uscc
 from socialcredit.ledger.model import EventKind
 from socialcredit.schemes.compiled import CompiledScheme
 from socialcredit.schemes.models import Category
 from socialcredit.shipped import shipped_scheme_files
+from socialcredit.store.sqlite import SQLiteStore, StoreError
 from socialcredit.views import check_view, iso
 
 YEAR = timedelta(days=365)
@@ -161,6 +162,7 @@ def run_demo(
     rng = random.Random(seed)
     _fresh(db)
     system = SocialCredit.open(db, create=True)
+    system.store.set_meta("demo", "1")
     stats = DemoStats()
     try:
         now = utc_now()
@@ -189,7 +191,8 @@ def run_demo(
             f"({report.accepted / max(stats.timings['import_s'], 1e-9):,.0f}/s), rejected {len(report.rejected)}")  # fmt: skip
         stats.events = _due_process(system, rng, [line for _, line in lines], now)
         say(f"{stats.events} contests, reviews and repairs recorded")
-        summary = _summarise(system, town, now, console, quiet)
+        # Ask as of now, after every write: links, records and events are all known by then.
+        summary = _summarise(system, town, utc_now(), console, quiet)
         stats.timings["total_s"] = time.perf_counter() - started
         summary.update(records=stats.records, events=stats.events, rejected=stats.rejected,
                        timings={k: round(v, 2) for k, v in stats.timings.items()}, db=db)  # fmt: skip
@@ -210,6 +213,14 @@ def run_demo(
 
 
 def _fresh(db: str) -> None:
+    """Remove an earlier demo database, and refuse to touch anything else."""
+    if Path(db).exists():
+        try:
+            is_demo = SQLiteStore(db).meta("demo") == "1"
+        except StoreError:
+            is_demo = False
+        if not is_demo:
+            raise UsageError(f"refusing to replace {db}: it is not a demo database")
     for suffix in ("", "-wal", "-shm"):
         Path(db + suffix).unlink(missing_ok=True)
 

@@ -38,6 +38,7 @@ RECORD_FIELDS = (
 )
 OPTIONAL_FIELDS = frozenset({"reported_at", "evidence", "subject_kind"})
 MAX_ID_LENGTH = 200
+MAX_TEXT_LENGTH = 2_000  # reporter and evidence: a name and a reference, not a document
 CLOCK_SKEW = timedelta(minutes=5)  # a reporter's clock may run a little ahead of ours
 
 
@@ -70,7 +71,10 @@ def parse_time(value: Any, field: str) -> datetime:
         raise RecordError(field, "must be an ISO-8601 date or time")
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 falls before year 1 in UTC
+        raise RecordError(field, f"{value!r} is outside the years 1 to 9999 in UTC") from None
 
 
 class RecordIntake:
@@ -145,6 +149,8 @@ class RecordIntake:
             return None
         if _CONTROL.search(reporter) or (evidence and _CONTROL.search(evidence)):
             return None
+        if len(reporter) > MAX_TEXT_LENGTH or (evidence and len(evidence) > MAX_TEXT_LENGTH):
+            return None
         expires_text = self._expiry(category.validity, occurred_text, occurred_at)
         sent = "\x1f".join((scheme_id, code, subject.key, occurred_text, reported_text,
                              reporter, evidence or "\x00"))  # fmt: skip
@@ -169,7 +175,9 @@ class RecordIntake:
     def _parse_checked(self, line: Mapping[str, Any]) -> NewRecord:
         # Every rule, in order, each refusal naming its field.
         if not line.keys() <= _ALLOWED:
-            raise RecordError(sorted(set(line) - _ALLOWED)[0], "is not a record field")
+            unknown = sorted(set(line) - _ALLOWED)[0]
+            shown = unknown if len(unknown) <= 40 and unknown.isprintable() else repr(unknown[:40])
+            raise RecordError(shown, "is not a record field")
         record_id = _required(line.get("id"), "id")
         if len(record_id) > MAX_ID_LENGTH or _SPACE.search(record_id):
             raise RecordError("id", f"must be at most {MAX_ID_LENGTH} characters with no spaces")
@@ -207,6 +215,9 @@ class RecordIntake:
         if _CONTROL.search(reporter) or (evidence and _CONTROL.search(evidence)):
             field = "reporter" if _CONTROL.search(reporter) else "evidence"
             raise RecordError(field, "must not contain control characters")
+        if len(reporter) > MAX_TEXT_LENGTH or (evidence and len(evidence) > MAX_TEXT_LENGTH):
+            field = "reporter" if len(reporter) > MAX_TEXT_LENGTH else "evidence"
+            raise RecordError(field, f"must be at most {MAX_TEXT_LENGTH} characters")
         occurred_text = _canonical(occurred_raw, occurred_at)
         sent_reported = _canonical(reported_text, reported_at) if reported_text else ""
         # What the reporter sent (times canonical), so a repeat can be told from

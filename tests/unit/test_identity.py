@@ -185,9 +185,10 @@ def test_a_wrong_ric_check_character_is_named_in_the_message(seed: int, check: s
     with pytest.raises(IdentifierError) as caught:
         parse_identifier(f"cn-ric:{ric[:17]}{check}")
     assert str(caught.value) == (
-        f"cn-ric:{ric[:17]}{check}: check character is '{check}' "
+        f"cn-ric:{ric[:6]}********{ric[14:17]}{check}: check character is '{check}' "
         f"but GB 11643-1999 gives '{ric[17]}'"
     )
+    assert ric[6:14] not in str(caught.value)  # the birth date and sequence stay masked
 
 
 def test_a_wrong_uscc_check_character_is_named_in_the_message() -> None:
@@ -288,7 +289,7 @@ def test_ext_needs_an_explicit_kind() -> None:
     with pytest.raises(IdentifierError) as caught:
         parse_identifier("ext:mobike:u-991")
     assert str(caught.value) == (
-        "ext:mobike:u-991: needs an explicit kind (person, business or institution)"
+        "ext:mobike:u***1: needs an explicit kind (person, business or institution)"
     )
     identifier = parse_identifier("ext:mobike:u-991", "person")
     assert (identifier.namespace, identifier.value, identifier.kind) == (

@@ -13,12 +13,19 @@ from socialcredit.identity.identifiers import (
     SubjectKind,
     parse_identifier,
 )
-from socialcredit.identity.pseudonym import Pseudonymiser, load_or_create_key
+from socialcredit.identity.pseudonym import (
+    KeyMissing,
+    KeyProblem,
+    Pseudonymiser,
+    load_or_create_key,
+)
 
 __all__ = [
     "SUBJECT_KINDS",
     "Identifier",
     "IdentifierError",
+    "KeyMissing",
+    "KeyProblem",
     "Pseudonymiser",
     "SubjectKind",
     "generate_ric",

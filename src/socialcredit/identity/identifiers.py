@@ -56,12 +56,25 @@ class IdentifierError(ValueError):
     """An identifier is malformed, fails its check character or has the wrong kind."""
 
 
-def _shown(value: str) -> str:
+def _cut(value: str) -> str:
     return value if len(value) <= _SHOWN_MAX else value[:_SHOWN_MAX] + "..."
 
 
+def _shown(value: str, namespace: str = "") -> str:
+    """The value as an error message may show it: masked like a stored
+    identifier, since a near-miss resident ID is nearly the real one and
+    messages end up in logs, reject files and API responses."""
+    if namespace == EXT:
+        authority, colon, local = _cut(value).partition(":")
+        return f"{authority}{colon}{_mask_middle(local)}"
+    value = _cut(value)
+    if len(value) < 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
 def _fail(namespace: str, value: str, problem: str) -> IdentifierError:
-    return IdentifierError(f"{namespace}:{_shown(value)}: {problem}")
+    return IdentifierError(f"{namespace}:{_shown(value, namespace)}: {problem}")
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -124,7 +137,7 @@ def _slow_namespace(text: str, namespace: str, colon: str) -> _Parser:
     parser = _PARSERS.get(namespace.lower())
     if parser is None:
         raise IdentifierError(
-            f"unknown identifier namespace {_shown(namespace)!r} (expected cn-ric, cn-uscc or ext)"
+            f"unknown identifier namespace {_cut(namespace)!r} (expected cn-ric, cn-uscc or ext)"
         )
     return parser
 

@@ -56,21 +56,41 @@ class Pseudonymiser:
         self._cache[text] = digest
         return digest
 
+    def key_check(self) -> str:
+        """A value derived from the key that reveals nothing about it; stored in
+        the database so that opening it with another key fails loudly."""
+        return hmac.digest(self._key, b"socialcredit key check", hashlib.sha256)[:16].hex()
+
     def __repr__(self) -> str:
         return "Pseudonymiser(<key hidden>)"  # never let the key reach a log
 
 
-def load_or_create_key(db_location: str, env: Mapping[str, str] = os.environ) -> bytes:
+class KeyProblem(ValueError):
+    """The pseudonymisation key is missing or malformed."""
+
+
+class KeyMissing(KeyProblem):
+    """No key for a database that already exists: refuse rather than invent one,
+    since a new key would file every subject under a new pseudonym."""
+
+
+def load_or_create_key(
+    db_location: str, env: Mapping[str, str] = os.environ, *, create: bool = True
+) -> bytes:
     """Return the pseudonymisation key for the database at ``db_location``.
 
     ``SOCIALCREDIT_KEY`` (hex) wins; otherwise the hex key file beside the database
     (``<db path>.key``, or ``./socialcredit.key`` for a server or in-memory database)
-    is read, or created with a fresh random key if it does not exist.
+    is read, or, when ``create`` is true, created with a fresh random key.
     """
     if KEY_ENV in env:
         return _decode_hex_key(env[KEY_ENV], f"environment variable {KEY_ENV}")
     path = key_path_for(db_location)
     if not path.exists():
+        if not create:
+            raise KeyMissing(
+                f"no identifier key for {db_location}: set {KEY_ENV} or restore {path}"
+            )
         _create_key_file(path)
     return _decode_hex_key(path.read_text(encoding="ascii"), f"key file {path}")
 
@@ -91,14 +111,14 @@ def _decode_hex_key(text: str, source: str) -> bytes:
     # Messages name the source and the length, never the key text itself.
     text = text.strip()
     if len(text) < 2 * MIN_KEY_BYTES:
-        raise ValueError(
+        raise KeyProblem(
             f"{source} must hold at least {2 * MIN_KEY_BYTES} hex characters "
             f"({MIN_KEY_BYTES} bytes), got {len(text)}"
         )
     try:
         return bytes.fromhex(text)
     except ValueError:
-        raise ValueError(
+        raise KeyProblem(
             f"{source} must be hexadecimal (0-9, a-f) with an even number of characters"
         ) from None
 

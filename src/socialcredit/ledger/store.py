@@ -69,6 +69,7 @@ class Link:
     role: str
     since: datetime
     until: datetime | None
+    reported_at: datetime | None = None  # when the ledger learnt of the link
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,8 @@ Progress = Callable[[int], None]
 class LedgerStore(Protocol):
     def initialise(self) -> None: ...
     def close(self) -> None: ...
+    def meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
 
     # definitions (append-only: each add is a new version)
     def add_definition(

@@ -31,7 +31,6 @@ class CompiledScheme:
     bands: tuple[tuple[str, int | None], ...]
     grade_rank: Mapping[str, int]  # 0 is the top grade; a higher rank is a lower grade
     lists: Mapping[str, ListDefinition]
-    measures_by_action: Mapping[str, tuple[Measure, ...]]
 
     @property
     def id(self) -> str:
@@ -47,14 +46,8 @@ class CompiledScheme:
                 return name
         return None
 
-    def expiry(self, category: Category, occurred_at: datetime) -> datetime:
-        return category.validity.after(occurred_at)
-
 
 def compile_scheme(scheme: Scheme, version: int) -> CompiledScheme:
-    measures: dict[str, list[Measure]] = {}
-    for measure in scheme.measures:
-        measures.setdefault(measure.action, []).append(measure)
     return CompiledScheme(
         definition=scheme,
         version=version,
@@ -62,7 +55,6 @@ def compile_scheme(scheme: Scheme, version: int) -> CompiledScheme:
         bands=tuple((g.name, g.min) for g in scheme.grades),
         grade_rank={g.name: rank for rank, g in enumerate(scheme.grades)},
         lists={lst.id: lst for lst in scheme.lists},
-        measures_by_action={action: tuple(found) for action, found in measures.items()},
     )
 
 

@@ -102,6 +102,8 @@ _INSERT_RECORD = (
 _APPEND_ONLY = (
     "definitions",
     "rescorings",
+    "subjects",
+    "enrolments",
     "records",
     "record_events",
     "links",
@@ -142,8 +144,13 @@ class SQLiteStore:
         self.path = str(path)
         if not create and self.path != ":memory:" and not Path(self.path).exists():
             raise StoreError(f"no database at {self.path}: run 'socialcredit init' first")
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as error:  # not a database, or a folder that is not there
+            raise StoreError(
+                f"cannot open {self.path} as a socialcredit database: {error}"
+            ) from None
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.execute("PRAGMA cache_size=-262144")
@@ -176,6 +183,14 @@ class SQLiteStore:
 
     def close(self) -> None:
         self._db.close()
+
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write():
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def _write(self) -> _Transaction:
         return _Transaction(self._db, self._cache)
@@ -316,14 +331,9 @@ class SQLiteStore:
         self._cache.kinds.update((key, row.kind) for key, row in plan.new_subjects.items())
 
     def _refresh_cache(self, batch_size: int) -> None:
-        """Drop the cache if another writer has committed since we last did;
-        load every head at once when the batch is large against the table."""
+        """Load every head and kind at once when the batch is large against the
+        tables (the transaction has already dropped a stale cache)."""
         cache = self._cache
-        (generation,) = self._db.execute(
-            "SELECT value FROM meta WHERE key = 'generation'"
-        ).fetchone()
-        if generation != cache.generation:
-            cache.reset()
         if not cache.complete:
             (heads,) = self._db.execute("SELECT COUNT(*) FROM chain_heads").fetchone()
             (subjects,) = self._db.execute("SELECT COUNT(*) FROM subjects").fetchone()
@@ -426,8 +436,7 @@ class SQLiteStore:
             by_subject.setdefault(found[1], []).append(_record(found))
         subjects = self._subject_rows(list(by_subject))
         for key, records in by_subject.items():
-            ids = {r.id for r in records}
-            mine = {rid: found for rid, found in events.items() if rid in ids} if events else {}
+            mine = {r.id: events[r.id] for r in records if r.id in events}
             at = enrolled.get(key)
             yield SubjectLedger(subjects[key], records, mine, {scheme: _parse(at)} if at else {})
 
@@ -449,12 +458,7 @@ class SQLiteStore:
     # -- links ---------------------------------------------------------------
 
     def add_link(self, link: Link, reporter: str, reported_at: datetime) -> None:
-        with self._write():
-            self._db.execute(
-                "INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (link.business, link.person, link.role, _iso(link.since), _iso(link.until),
-                 reporter, _iso(reported_at)),
-            )  # fmt: skip
+        self.add_links([link], reporter, reported_at)
 
     def add_links(self, links: Sequence[Link], reporter: str, reported_at: datetime) -> None:
         with self._write():
@@ -469,10 +473,14 @@ class SQLiteStore:
 
     def links_to(self, person: str, role: str) -> list[Link]:
         rows = self._db.execute(
-            "SELECT business, person, role, since, until FROM links WHERE person = ? AND role = ?",
+            "SELECT business, person, role, since, until, reported_at FROM links "
+            "WHERE person = ? AND role = ?",
             (person, role),
         )
-        return [Link(b, p, r, _parse(s), _parse(u) if u else None) for b, p, r, s, u in rows]
+        return [
+            Link(b, p, r, _parse(s), _parse(u) if u else None, _parse(at))
+            for b, p, r, s, u, at in rows
+        ]
 
     # -- decisions and access log -------------------------------------------
 
@@ -496,19 +504,23 @@ class SQLiteStore:
         ]
 
     def log_access(self, subject: str, at: datetime, actor: str, purpose: str, what: str) -> None:
-        self._db.execute(
-            "INSERT INTO access_log VALUES (?, ?, ?, ?, ?)",
-            (subject, _iso(at), actor, purpose, what),
-        )
+        self.log_accesses([subject], at, actor, purpose, what)
 
     def log_accesses(
         self, subjects: Sequence[str], at: datetime, actor: str, purpose: str, what: str
     ) -> None:
-        with self._write():
+        # One plain transaction: the access log feeds no cache, so unlike the
+        # ledger it needs neither the write lock's generation check nor a bump.
+        self._db.execute("BEGIN")
+        try:
             self._db.executemany(
                 "INSERT INTO access_log VALUES (?, ?, ?, ?, ?)",
                 [(subject, _iso(at), actor, purpose, what) for subject in subjects],
             )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def access_log(self, subject: str) -> list[tuple[datetime, str, str, str]]:
         rows = self._db.execute(
@@ -654,6 +666,11 @@ class _Transaction:
 
     def __enter__(self) -> None:
         self._db.execute("BEGIN IMMEDIATE")
+        # Under the write lock: if anyone else has committed since this
+        # connection last did, what it remembers of heads and kinds is stale.
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        if row is None or row[0] != self._cache.generation:
+            self._cache.reset()
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
         if kind is not None:

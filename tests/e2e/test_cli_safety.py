@@ -1,0 +1,70 @@
+"""The CLI refuses what would silently damage a ledger, with one line on stderr."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BIN = Path(sys.executable).parent / "socialcredit"
+KEY = "cd" * 32
+
+
+def run(
+    folder: Path, *args: str, key: str | None = KEY, code: int = 0
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
+    if key is not None:
+        env["SOCIALCREDIT_KEY"] = key
+    done = subprocess.run(
+        [str(BIN), *args], env=env, cwd=folder, capture_output=True, text=True, timeout=60
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == code, (args, done.stdout, done.stderr)
+    return done
+
+
+def error_line(done: subprocess.CompletedProcess[str]) -> str:
+    [line] = done.stderr.splitlines()
+    assert line.startswith("error: ")
+    return line
+
+
+def test_a_database_refuses_a_key_other_than_its_own(tmp_path: Path) -> None:
+    run(tmp_path, "--db", "city.db", "init")
+    wrong = run(tmp_path, "--db", "city.db", "schemes", "list", key="ef" * 32, code=1)
+    assert "key does not match this database" in error_line(wrong)
+    run(tmp_path, "--db", "city.db", "schemes", "list")  # the right key still works
+
+
+def test_no_key_is_invented_for_an_existing_database(tmp_path: Path) -> None:
+    run(tmp_path, "--db", "city.db", "init", key=None)  # init creates city.db.key
+    (tmp_path / "city.db.key").rename(tmp_path / "elsewhere.key")
+    missing = run(tmp_path, "--db", "city.db", "schemes", "list", key=None, code=1)
+    assert "no identifier key" in error_line(missing)
+    assert not (tmp_path / "city.db.key").exists()
+
+
+def test_files_that_are_not_ledgers_are_named_not_tracebacked(tmp_path: Path) -> None:
+    (tmp_path / "notes.db").write_text("not a database\n")
+    assert "cannot open notes.db" in error_line(run(tmp_path, "--db", "notes.db", "verify", code=1))
+    assert "cannot open" in error_line(run(tmp_path, "--db", "no/such/dir.db", "init", code=1))
+    assert "no database at" in error_line(run(tmp_path, "--db", "absent.db", "verify", code=1))
+
+
+def test_times_outside_the_calendar_are_refused_by_field(tmp_path: Path) -> None:
+    run(tmp_path, "--db", "city.db", "init")
+    done = run(
+        tmp_path, "--db", "city.db", "check", "cn-ric:11010519491231002X", "travel.air.ticket",
+        "--at", "0001-01-01T00:00:00+05:00", code=1,
+    )  # fmt: skip
+    assert "--at" in error_line(done) and "outside the years" in error_line(done)
+
+
+def test_the_demo_never_replaces_a_real_ledger(tmp_path: Path) -> None:
+    run(tmp_path, "--db", "city.db", "init")
+    before = (tmp_path / "city.db").read_bytes()
+    done = run(tmp_path, "demo", "--db", "city.db", "--people", "50", code=1)
+    assert "not a demo database" in error_line(done)
+    assert (tmp_path / "city.db").read_bytes() == before
