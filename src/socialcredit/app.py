@@ -290,10 +290,14 @@ class SocialCredit:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._import_batches(parsed, progress, batch_size)
+            report = self._import_batches(parsed, progress, batch_size)
         finally:
             if collecting:
                 gc.enable()
+        # Fold the import's write-ahead log into the database now, rather than
+        # inside whichever score or check happens to commit next.
+        self.store.checkpoint()
+        return report
 
     def _import_batches(
         self, parsed: Iterable[Parsed], progress: Progress | None, batch_size: int

@@ -184,6 +184,10 @@ class SQLiteStore:
     def close(self) -> None:
         self._db.close()
 
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and truncate it."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
