@@ -246,8 +246,12 @@ def test_ric_leap_day_in_a_leap_year_is_accepted() -> None:
 # --- kinds ----------------------------------------------------------------------------
 
 
-def test_subject_kinds() -> None:
-    assert SUBJECT_KINDS == ("person", "business", "institution")
+def test_identity_and_the_scheme_language_name_the_same_subject_kinds() -> None:
+    from typing import get_args
+
+    from socialcredit.schemes.models import SubjectKind as SchemeSubjectKind
+
+    assert SUBJECT_KINDS == get_args(SchemeSubjectKind) == ("person", "business", "institution")
 
 
 def test_ric_is_a_person_and_contradicting_kinds_are_rejected() -> None:
