@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,17 @@ PROGRESS_STEP = 5_000
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def time_ordered_id() -> str:
+    """A UUID in the version-7 layout: 48 bits of Unix milliseconds, then random
+    bits. Logged decisions get increasing ids, so their index grows at its end
+    instead of taking inserts all over (Python 3.11 has no ``uuid.uuid7``)."""
+    millis = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (millis << 80) | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64
+    value |= (0b10 << 62) | (rand & ((1 << 62) - 1))
+    return str(uuid.UUID(int=value))
 
 
 class UsageError(ValueError):
@@ -382,7 +394,7 @@ class SocialCredit:
         decision = decide(
             action, moment, registry.index, evaluations, representations, registry.list_reach
         )
-        decision_id = str(uuid.uuid4())
+        decision_id = time_ordered_id()
         self.store.log_decision(DecisionRow(
             decision_id, subject.key, action, moment, decision.effect, decision.factor,
             orjson.dumps([reason_view(r) for r in decision.reasons]).decode(), self.clock(),
