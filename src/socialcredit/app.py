@@ -497,6 +497,9 @@ class SocialCredit:
     def verify(self, progress: Progress | None = None) -> list[ChainProblem]:
         return self.store.verify(progress)
 
+    def ledger_root(self) -> str:
+        return self.store.ledger_root()
+
 
 def validate_files(
     paths: Sequence[str | Path], known_schemes: Mapping[str, Scheme] | None = None

@@ -534,17 +534,33 @@ def repair(
 
 @app.command()
 @handled
-def verify(db: Db = DEFAULT_DB, as_json: Json = False) -> None:
-    """Check every hash chain; name each edited, removed or reordered row."""
+def verify(
+    root: Annotated[
+        str | None,
+        typer.Option(help="A root printed by an earlier verify, kept outside this database."),
+    ] = None,
+    db: Db = DEFAULT_DB,
+    as_json: Json = False,
+) -> None:
+    """Check every hash chain; name each edited, removed or reordered row.
+
+    Prints the ledger root: keep it somewhere else, and a later `verify --root`
+    also catches chains rewritten with fresh hashes or cut short."""
     with opened(db) as system:
         total = sum(system.store.counts()[t] for t in ("records", "record_events"))
         with _progress(not as_json and total > 50_000) as progress:
             task = progress.add_task("verifying", total=total)
-            problems = system.verify(lambda n: progress.advance(task, n))
+            problems = [str(p) for p in system.verify(lambda n: progress.advance(task, n))]
+        current = system.ledger_root()
+    if root is not None and root.strip().lower() != current:
+        problems.append(
+            f"the ledger root is {current}, not the {root.strip()} recorded earlier: "
+            "rows were rewritten or removed since (or rows were added, if the root is old)"
+        )
     if as_json:
-        _print_json({"rows": total, "problems": [str(p) for p in problems]})
+        _print_json({"rows": total, "root": current, "problems": problems})
     elif not problems:
-        out.print(f"ledger intact: {total} rows verified")
+        out.print(f"ledger intact: {total} rows verified; root {current}")
     for problem in problems if not as_json else []:
         _stderr_line(f"tampered: {problem}")
     if problems:

@@ -43,6 +43,17 @@ def record_link_hash(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def ledger_root(heads: Iterable[tuple[str, int, str]]) -> str:
+    """One hash over every subject's chain head. Recorded outside the database
+    (printed by ``socialcredit verify``), it lets a later ``verify --root``
+    catch what the chains alone cannot: a chain rewritten with fresh hashes,
+    or its last rows removed with its head set back."""
+    digest = hashlib.sha256()
+    for subject, seq, head in sorted(heads):
+        digest.update(f"{subject}\x1f{seq}\x1f{head}\n".encode())
+    return digest.hexdigest()
+
+
 def _text(value: object) -> str:
     if value is None:
         return _NONE

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from socialcredit.ledger.batching import BatchPlan, plan_batch
-from socialcredit.ledger.chain import GENESIS, link_hash
+from socialcredit.ledger.chain import GENESIS, ledger_root, link_hash
 from socialcredit.ledger.model import Record, RecordEvent
 from socialcredit.ledger.store import (
     AppendOutcome,
@@ -535,6 +535,9 @@ class SQLiteStore:
 
     # -- integrity -----------------------------------------------------------
 
+    def ledger_root(self) -> str:
+        return ledger_root(self._db.execute("SELECT subject, seq, hash FROM chain_heads"))
+
     def verify(self, progress: Progress | None = None) -> list[ChainProblem]:
         problems: list[ChainProblem] = []
         masked = dict(self._db.execute("SELECT subject, masked FROM subjects"))
@@ -553,7 +556,7 @@ class SQLiteStore:
         return problems
 
 
-# Columns in the order the chain hashes them (see SQLiteStore._chain and event_fields).
+# Columns in the order the chain hashes them (see ledger.batching._chain and event_fields).
 _RECORD_HASHED = (
     "id, scheme, scheme_version, category, occurred_at, reported_at, expires_at, "
     "points, reporter, evidence, NULL, NULL"
