@@ -9,7 +9,10 @@ reasons. Everything goes through the same application layer as the CLI.
 
 from __future__ import annotations
 
+import json
 import random
+import shutil
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -198,18 +201,28 @@ def run_demo(
                        timings={k: round(v, 2) for k, v in stats.timings.items()}, db=db)  # fmt: skip
         say(f"\ndone in {stats.timings['total_s']:.1f} s. Explore it:")
         example = summary["examples"][0]["identifier"] if summary["examples"] else town.people[0]
-        for hint in (f"socialcredit score {example} --db {db}",
-                     f"socialcredit lists --db {db}",
-                     f"socialcredit verify --db {db}"):  # fmt: skip
+        command = _command_name()
+        for hint in (f"{command} score {example} --db {db}",
+                     f"{command} lists --db {db}",
+                     f"{command} verify --db {db}"):  # fmt: skip
             say(f"  {hint}", highlight=False, markup=False)
         if as_json:
-            import json
-            import sys
-
             sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return summary
     finally:
         system.close()
+
+
+def _command_name() -> str:
+    """How the user can type the CLI from here: plain ``socialcredit`` when it
+    is on the PATH, else its path inside the virtual environment."""
+    if shutil.which("socialcredit"):
+        return "socialcredit"
+    installed = Path(sys.executable).parent / "socialcredit"
+    try:
+        return str(installed.relative_to(Path.cwd()))
+    except ValueError:
+        return str(installed)
 
 
 def _fresh(db: str) -> None:
