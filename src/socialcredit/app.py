@@ -8,7 +8,10 @@ CLI and (later) HTTP are thin adapters over :class:`SocialCredit`.
 from __future__ import annotations
 
 import gc
+import hashlib
+import hmac
 import os
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -19,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from socialcredit.access import AUTHORITY_ROLES, ROLES, Principal
 from socialcredit.identity import (
     IdentifierError,
     KeyProblem,
@@ -47,6 +51,7 @@ from socialcredit.ledger.store import (
     Link,
     NewRecord,
     Progress,
+    StoredKey,
     SubjectLedger,
     SubjectRow,
 )
@@ -492,6 +497,60 @@ class SocialCredit:
                 found.append(Representation(role, business.masked, evaluations))
         return found
 
+    # -- API keys --------------------------------------------------------------
+
+    def create_key(
+        self, role: str, *, authority: str | None = None, subject: str | None = None,
+        kind: str | None = None, actor: str = "cli",
+    ) -> tuple[StoredKey, str]:  # fmt: skip
+        """A new API key; the token is returned once and only its hash is kept."""
+        if role not in ROLES:
+            raise UsageError(f"role: {role!r} is not one of {', '.join(ROLES)}")
+        if role in AUTHORITY_ROLES and authority is None:
+            raise UsageError(f"a {role} key acts for an authority: give --authority")
+        if role not in AUTHORITY_ROLES and authority is not None:
+            raise UsageError(f"a {role} key acts for no authority: leave out --authority")
+        if (role == "subject") != (subject is not None):
+            raise UsageError("a subject key, and only a subject key, names its --subject")
+        if authority is not None and authority not in self.authorities():
+            known = ", ".join(sorted(self.authorities())) or "none yet: add schemes first"
+            raise UsageError(f"authority: unknown authority {authority!r} (known: {known})")
+        row = self.subject_row(subject, kind) if subject is not None else None
+        key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+        stored = StoredKey(key_id, role, authority, row.key if row else None,
+                           row.masked if row else None, self.clock(), actor)  # fmt: skip
+        self.store.add_key(stored, _secret_hash(secret))
+        return stored, f"{TOKEN_PREFIX}{key_id}_{secret}"
+
+    def revoke_key(self, key_id: str, actor: str = "cli") -> None:
+        if self.store.key_secret(key_id) is None:
+            raise UsageError(f"no key with id {key_id!r}")
+        if not self.store.revoke_key(key_id, self.clock(), actor):
+            raise UsageError(f"key {key_id!r} was already revoked")
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal a bearer token stands for, or :class:`AuthenticationFailed`."""
+        prefix, _, rest = token.partition(TOKEN_PREFIX)
+        key_id, _, secret = rest.partition("_")
+        if prefix or not key_id or not secret:
+            raise AuthenticationFailed("the key is not a socialcredit API key")
+        found = self.store.key_secret(key_id)
+        # Compare even when the id is unknown, so timing does not tell ids apart.
+        expected = found[1] if found else _secret_hash("")
+        if not hmac.compare_digest(_secret_hash(secret), expected) or found is None:
+            raise AuthenticationFailed("the key is not valid")
+        key = found[0]
+        if key.revoked_at is not None:
+            raise AuthenticationFailed(f"the key {key.id} was revoked")
+        return Principal(key.id, key.role, key.authority, key.subject)  # type: ignore[arg-type]
+
+    def authorities(self) -> set[str]:
+        """Every authority that runs a scheme or signed a memorandum."""
+        found = {h.current.definition.authority.id for h in self.registry.schemes.values()}
+        for memo in self.registry.memoranda.values():
+            found.update(signatory.id for signatory in memo.signatories)
+        return found
+
     # -- integrity -----------------------------------------------------------
 
     def verify(self, progress: Progress | None = None) -> list[ChainProblem]:
@@ -545,6 +604,18 @@ def _check_key(store: SQLiteStore, pseudonymiser: Pseudonymiser) -> None:
             f"{store.path}: the identifier key does not match this database "
             "(wrong SOCIALCREDIT_KEY, or the key file was replaced)"
         )
+
+
+TOKEN_PREFIX = "sck_"
+
+
+class AuthenticationFailed(PermissionError):
+    """No valid key (HTTP 401)."""
+
+
+def _secret_hash(secret: str) -> str:
+    # The secret is 256 random bits, so a plain hash suffices (no key stretching).
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class DefinitionErrors(ValueError):

@@ -35,6 +35,7 @@ from socialcredit.app import (
 from socialcredit.identity import IdentifierError, KeyProblem
 from socialcredit.intake import RecordError, parse_time
 from socialcredit.ledger.model import EventKind
+from socialcredit.ledger.store import StoredKey
 from socialcredit.readers import count_lines
 from socialcredit.views import check_view, entry_view, iso, score_view
 
@@ -47,7 +48,9 @@ app = typer.Typer(
 )
 schemes_app = typer.Typer(help="Add, list, show and lint scheme definitions.", no_args_is_help=True)
 records_app = typer.Typer(help="Import reported records.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(schemes_app, name="schemes")
+app.add_typer(keys_app, name="keys")
 app.add_typer(records_app, name="records")
 
 
@@ -480,6 +483,66 @@ def lists_command(
         table.add_row(e.subject, e.kind, iso(e.entry.since), iso(e.entry.until) or "while graded",
                       ", ".join(e.entry.records[:3]) + (" …" if len(e.entry.records) > 3 else ""))  # fmt: skip
     out.print(table)
+
+
+# -- API keys ----------------------------------------------------------------------
+
+
+@keys_app.command("create")
+@handled
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, reporter, checker, reviewer or subject.")],
+    authority: Annotated[
+        str | None, typer.Option(help="The authority a reporter, checker or reviewer acts for.")
+    ] = None,
+    subject: Annotated[
+        str | None, typer.Option(help="The identifier a subject key belongs to.")
+    ] = None,
+    kind: Kind = None,
+    db: Db = DEFAULT_DB,
+    as_json: Json = False,
+) -> None:
+    """Create an API key and print it once: only its hash is kept."""
+    with opened(db) as system:
+        key, token = system.create_key(role, authority=authority, subject=subject, kind=kind)
+    if as_json:
+        _print_json({**_key_view(key), "key": token})
+        return
+    out.print(f"created {key.role} key {key.id}" + (f" for {key.authority}" if key.authority else "")
+              + (f" for {key.subject_masked}" if key.subject_masked else ""))  # fmt: skip
+    out.print("the key, shown this once (send it as 'Authorization: Bearer <key>'):")
+    sys.stdout.write(token + "\n")
+
+
+@keys_app.command("list")
+@handled
+def keys_list(db: Db = DEFAULT_DB, as_json: Json = False) -> None:
+    """Every key, without its secret."""
+    with opened(db) as system:
+        keys = system.store.keys()
+    if as_json:
+        _print_json([_key_view(key) for key in keys])
+        return
+    table = Table("id", "role", "authority", "subject", "created", "revoked", title="API keys")
+    for key in keys:
+        table.add_row(key.id, key.role, key.authority or "", key.subject_masked or "",
+                      iso(key.created_at), iso(key.revoked_at) or "")  # fmt: skip
+    out.print(table)
+
+
+@keys_app.command("revoke")
+@handled
+def keys_revoke(key_id: Annotated[str, typer.Argument(metavar="ID")], db: Db = DEFAULT_DB) -> None:
+    """Revoke a key: it stops working at once."""
+    with opened(db) as system:
+        system.revoke_key(key_id)
+    out.print(f"revoked key {key_id}")
+
+
+def _key_view(key: StoredKey) -> dict[str, Any]:
+    return {"id": key.id, "role": key.role, "authority": key.authority,
+            "subject": key.subject_masked, "created_at": iso(key.created_at),
+            "revoked_at": iso(key.revoked_at)}  # fmt: skip
 
 
 # -- record events -----------------------------------------------------------------

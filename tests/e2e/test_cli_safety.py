@@ -9,6 +9,7 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent / "socialcredit"
 KEY = "cd" * 32
+SCHEMES = Path(__file__).resolve().parents[2] / "schemes"
 
 
 def run(
@@ -68,3 +69,20 @@ def test_the_demo_never_replaces_a_real_ledger(tmp_path: Path) -> None:
     done = run(tmp_path, "demo", "--db", "city.db", "--people", "50", code=1)
     assert "not a demo database" in error_line(done)
     assert (tmp_path / "city.db").read_bytes() == before
+
+
+def test_api_keys_are_shown_once_listed_without_secrets_and_revocable(tmp_path: Path) -> None:
+    run(tmp_path, "--db", "city.db", "init")
+    run(tmp_path, "--db", "city.db", "schemes", "add", *map(str, sorted(SCHEMES.glob("*.yaml"))))
+    created = run(tmp_path, "--db", "city.db", "keys", "create", "--role", "checker",
+                  "--authority", "china-railway")  # fmt: skip
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("sck_")
+    listed = run(tmp_path, "--db", "city.db", "keys", "list", "--json").stdout
+    key_id = token.split("_")[1]
+    assert key_id in listed and token.split("_", 2)[2] not in listed
+    run(tmp_path, "--db", "city.db", "keys", "revoke", key_id)
+    again = run(tmp_path, "--db", "city.db", "keys", "revoke", key_id, code=1)
+    assert "already revoked" in error_line(again)
+    refused = run(tmp_path, "--db", "city.db", "keys", "create", "--role", "checker", code=1)
+    assert "give --authority" in error_line(refused)

@@ -94,6 +94,20 @@ class ChainProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredKey:
+    """An API key as the store keeps it: never the secret, only its hash (kept apart)."""
+
+    id: str
+    role: str
+    authority: str | None
+    subject: str | None  # keyed hash of the subject, for `subject` keys
+    subject_masked: str | None
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionRow:
     id: str
     subject: str
@@ -161,6 +175,12 @@ class LedgerStore(Protocol):
     def log_accesses(
         self, subjects: Sequence[str], at: datetime, actor: str, purpose: str, what: str
     ) -> None: ...
+
+    # API keys
+    def add_key(self, key: StoredKey, secret_hash: str) -> None: ...
+    def revoke_key(self, key_id: str, at: datetime, by: str) -> bool: ...
+    def keys(self) -> list[StoredKey]: ...
+    def key_secret(self, key_id: str) -> tuple[StoredKey, str] | None: ...
 
     # integrity
     def verify(self, progress: Progress | None = None) -> list[ChainProblem]: ...

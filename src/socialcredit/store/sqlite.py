@@ -27,6 +27,7 @@ from socialcredit.ledger.store import (
     NewRecord,
     Progress,
     StoredDefinition,
+    StoredKey,
     SubjectLedger,
     SubjectRow,
 )
@@ -44,6 +45,13 @@ CREATE TABLE IF NOT EXISTS definitions (
 CREATE TABLE IF NOT EXISTS rescorings (
     scheme TEXT NOT NULL, version INTEGER NOT NULL, at TEXT NOT NULL,
     actor TEXT NOT NULL, reason TEXT
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY, role TEXT NOT NULL, authority TEXT, subject TEXT, subject_masked TEXT,
+    secret_hash TEXT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_key_revocations (
+    id TEXT PRIMARY KEY, revoked_at TEXT NOT NULL, revoked_by TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS subjects (
     subject TEXT PRIMARY KEY, kind TEXT NOT NULL, masked TEXT NOT NULL
@@ -100,6 +108,8 @@ _INSERT_RECORD = (
 )
 
 _APPEND_ONLY = (
+    "api_keys",
+    "api_key_revocations",
     "definitions",
     "rescorings",
     "subjects",
@@ -234,6 +244,40 @@ class SQLiteStore:
     def rescorings(self) -> list[tuple[str, int, datetime]]:
         rows = self._db.execute("SELECT scheme, version, at FROM rescorings ORDER BY rowid")
         return [(scheme, version, _parse(at)) for scheme, version, at in rows]
+
+    # -- API keys ------------------------------------------------------------
+
+    def add_key(self, key: StoredKey, secret_hash: str) -> None:
+        with self._write():
+            self._db.execute(
+                "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (key.id, key.role, key.authority, key.subject, key.subject_masked, secret_hash,
+                 _iso(key.created_at), key.created_by),
+            )  # fmt: skip
+
+    def revoke_key(self, key_id: str, at: datetime, by: str) -> bool:
+        with self._write():
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO api_key_revocations VALUES (?, ?, ?)", (key_id, _iso(at), by)
+            )
+        return cursor.rowcount == 1
+
+    def keys(self) -> list[StoredKey]:
+        rows = self._db.execute(
+            "SELECT k.id, k.role, k.authority, k.subject, k.subject_masked, k.created_at, "
+            "k.created_by, r.revoked_at FROM api_keys k "
+            "LEFT JOIN api_key_revocations r ON r.id = k.id ORDER BY k.created_at, k.id"
+        )
+        return [_stored_key(row) for row in rows]
+
+    def key_secret(self, key_id: str) -> tuple[StoredKey, str] | None:
+        row = self._db.execute(
+            "SELECT k.id, k.role, k.authority, k.subject, k.subject_masked, k.created_at, "
+            "k.created_by, r.revoked_at, k.secret_hash FROM api_keys k "
+            "LEFT JOIN api_key_revocations r ON r.id = k.id WHERE k.id = ?",
+            (key_id,),
+        ).fetchone()
+        return (_stored_key(row[:8]), row[8]) if row else None
 
     # -- subjects and enrolments ---------------------------------------------
 
@@ -579,6 +623,12 @@ def _record(row: Sequence[Any]) -> Record:
         rid, subject, scheme, version, category, _parse(occurred), _parse(reported),
         _parse(expires), points, reporter, ev,
     ))  # fmt: skip
+
+
+def _stored_key(row: Sequence[Any]) -> StoredKey:
+    key_id, role, authority, subject, masked, created, by, revoked = row
+    return StoredKey(key_id, role, authority, subject, masked, _parse(created), by,
+                     _parse(revoked) if revoked else None)  # fmt: skip
 
 
 def _event(row: Sequence[Any]) -> RecordEvent:
