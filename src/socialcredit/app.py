@@ -24,7 +24,6 @@ import orjson
 
 from socialcredit.access import AUTHORITY_ROLES, ROLES, Principal
 from socialcredit.identity import (
-    IdentifierError,
     KeyProblem,
     Pseudonymiser,
     load_or_create_key,
@@ -57,7 +56,12 @@ from socialcredit.ledger.store import (
 )
 from socialcredit.registry import Registry, UnknownName, build_registry
 from socialcredit.sanctions.check import Decision, Representation, decide
-from socialcredit.schemes.loader import DefinitionError, LoadedDefinition, load_definition
+from socialcredit.schemes.loader import (
+    DefinitionError,
+    LoadedDefinition,
+    load_definition,
+    parse_definition,
+)
 from socialcredit.schemes.models import Memorandum, Scheme
 from socialcredit.scoring.engine import ListEntry, SchemeEvaluation, evaluate
 from socialcredit.store.sqlite import SQLiteStore, StoreError
@@ -90,6 +94,10 @@ class UsageError(ValueError):
     """A request that cannot be carried out as asked; the message says why."""
 
 
+class NotFound(UsageError):
+    """The record, subject or key asked for is not held."""
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     line: int
@@ -102,6 +110,7 @@ class ImportReport:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    duplicate_lines: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +188,19 @@ class SocialCredit:
         return validate_files(paths, self.registry.current_schemes)
 
     def add_definitions(self, paths: Sequence[str | Path]) -> list[AddedDefinition]:
+        return self._add(self.validate_files(paths))
+
+    def add_definition_text(self, text: str, source: str = "text") -> list[AddedDefinition]:
+        """Validate and add one definition given as YAML text (e.g. an HTTP body)."""
+        try:
+            loaded = parse_definition(text, source, self.registry.current_schemes)
+        except DefinitionError as error:
+            raise DefinitionErrors([error]) from None
+        return self._add([loaded])
+
+    def _add(self, loaded: Sequence[LoadedDefinition]) -> list[AddedDefinition]:
         added = []
-        for item in self.validate_files(paths):
+        for item in loaded:
             definition = item.definition
             version = self.store.add_definition(
                 definition.id, definition.type, self.clock(), item.digest, item.text
@@ -188,6 +208,16 @@ class SocialCredit:
             added.append(AddedDefinition(definition.id, definition.type, version, item.source))
         self._registry = None
         return added
+
+    def published(self, scheme: str, list_id: str) -> bool:
+        """Whether a `publish` measure (the scheme's own or a memorandum's) covers the list."""
+        if list_id not in self.registry.history(scheme).current.lists:
+            raise NotFound(f"scheme {scheme!r} has no list {list_id!r}")
+        return any(
+            source.effect == "publish" and source.scheme == scheme and source.list == list_id
+            for action in self.registry.index.actions
+            for source in self.registry.index.sources(action)
+        )
 
     def rescore(
         self, scheme_id: str, *, version: int | None = None, at: datetime | None = None,
@@ -208,11 +238,9 @@ class SocialCredit:
     # -- subjects ------------------------------------------------------------
 
     def subject_row(self, identifier: str, kind: str | None = None) -> SubjectRow:
+        # An IdentifierError says what is wrong with the identifier (masked).
         intake = RecordIntake(self.registry, self.pseudonymiser, self.clock())
-        try:
-            return intake.subject_row(identifier, kind)
-        except IdentifierError as error:
-            raise UsageError(str(error)) from None
+        return intake.subject_row(identifier, kind)
 
     def enrol(self, identifier: str, scheme_id: str, *, kind: str | None = None,
               at: datetime | None = None, actor: str = "cli") -> tuple[SubjectRow, bool]:  # fmt: skip
@@ -344,6 +372,7 @@ class SocialCredit:
         outcome = self.store.append_records([item for _, item in batch])
         report.accepted += len(outcome.accepted)
         report.duplicates += len(outcome.duplicates)
+        report.duplicate_lines.extend(batch[position][0] for position in outcome.duplicates)
         for position, reason in outcome.refused:
             number, item = batch[position]
             report.rejected.append(Rejection(number, item.id, reason))
@@ -354,7 +383,7 @@ class SocialCredit:
     ) -> RecordEvent:  # fmt: skip
         record = self.store.record(record_id)
         if record is None:
-            raise UsageError(f"no record with id {record_id!r}")
+            raise NotFound(f"no record with id {record_id!r}")
         moment = at or self.clock()
         status = status_at(self.store.record_events(record_id), moment)
         _check_transition(record_id, status, kind)
@@ -446,7 +475,7 @@ class SocialCredit:
     def _held_subject(self, identifier: str, kind: str | None) -> SubjectRow:
         subject = self.subject_row(identifier, kind)
         if self.store.subject(subject.key) is None:
-            raise UsageError(f"no data is held about {subject.masked}")
+            raise NotFound(f"no data is held about {subject.masked}")
         return subject
 
     def _evaluate(
@@ -524,7 +553,7 @@ class SocialCredit:
 
     def revoke_key(self, key_id: str, actor: str = "cli") -> None:
         if self.store.key_secret(key_id) is None:
-            raise UsageError(f"no key with id {key_id!r}")
+            raise NotFound(f"no key with id {key_id!r}")
         if not self.store.revoke_key(key_id, self.clock(), actor):
             raise UsageError(f"key {key_id!r} was already revoked")
 
@@ -656,6 +685,7 @@ __all__ = [
     "DefinitionErrors",
     "ImportReport",
     "ListedEntry",
+    "NotFound",
     "Rejection",
     "SocialCredit",
     "StoreError",

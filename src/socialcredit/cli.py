@@ -632,6 +632,26 @@ def verify(
 
 @app.command()
 @handled
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs)."""
+    import uvicorn
+
+    from socialcredit.api import create_app
+
+    system = SocialCredit.open(db)
+    try:
+        out.print(f"serving {db} on http://{host}:{port} (docs at /docs)")
+        uvicorn.run(create_app(system), host=host, port=port, log_level="warning")
+    finally:
+        system.close()
+
+
+@app.command()
+@handled
 def demo(
     db: Annotated[
         str,

@@ -1,0 +1,343 @@
+"""Endpoints of the HTTP service (see README and /docs).
+
+Handlers are ``async`` and call the application layer directly, so they run
+one at a time on the event loop: the SQLite store is one connection, and its
+write transactions must not interleave.
+"""
+
+# No `from __future__ import annotations`: FastAPI must see the real
+# annotations of handlers defined inside create_app (e.g. the local `Caller`).
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from socialcredit import __version__
+from socialcredit.access import (
+    AccessDenied,
+    Principal,
+    may_check,
+    may_read_subject,
+    may_report,
+    may_review,
+    require,
+)
+from socialcredit.api import problems
+from socialcredit.app import AuthenticationFailed, NotFound, SocialCredit, UsageError
+from socialcredit.intake import RecordError, parse_time
+from socialcredit.ledger.model import EventKind, Record, status_at
+from socialcredit.views import check_view, entry_view, iso, score_view
+
+MAX_BODY_BYTES = 16 * 1024 * 1024  # a batch of 10,000 records is about 3 MiB
+MAX_BATCH = 10_000
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, whether or not
+    they announce their length, before any handler reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await problems.problem(413, f"the body is over {self.limit} bytes")(
+                scope, receive, send
+            )
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await problems.problem(413, f"the body is over {self.limit} bytes")(
+                scope, receive, send
+            )
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class Contest(BaseModel):
+    statement: str | None = Field(default=None, max_length=10_000)
+
+
+class Review(BaseModel):
+    outcome: Literal["uphold", "overturn"]
+    reason: str | None = Field(default=None, max_length=10_000)
+
+
+class Enrolment(BaseModel):
+    scheme: str = Field(min_length=1, max_length=200)
+    kind: Literal["person", "business", "institution"] | None = None
+
+
+def create_app(system: SocialCredit) -> FastAPI:
+    app = FastAPI(
+        title="socialcredit",
+        version=__version__,
+        description="Many schemes, no single score: every score explained, every record "
+        "contestable, every decision logged.",
+    )
+    problems.install(app)
+    app.add_middleware(BodyLimit)
+
+    def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
+        if not authorization:
+            raise AuthenticationFailed("send an API key as 'Authorization: Bearer <key>'")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationFailed("the Authorization header must be 'Bearer <key>'")
+        return system.authenticate(token.strip())
+
+    Caller = Annotated[Principal, Depends(principal)]
+
+    def actor(who: Principal) -> str:
+        return f"key:{who.key_id}" + (f"@{who.authority}" if who.authority else "")
+
+    def at(value: str | None) -> datetime | None:
+        return parse_time(value, "at") if value is not None else None
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "schemes": len(system.registry.schemes)}
+
+    @app.get("/schemes")
+    async def schemes() -> list[dict[str, Any]]:
+        latest = {row.id: row for row in system.store.definitions()}
+        return [{"id": r.id, "type": r.type, "version": r.version, "added_at": iso(r.added_at)}
+                for r in sorted(latest.values(), key=lambda r: (r.type, r.id))]  # fmt: skip
+
+    @app.get("/schemes/{scheme_id}")
+    async def scheme(scheme_id: str) -> dict[str, Any]:
+        found = [r for r in system.store.definitions() if r.id == scheme_id]
+        if not found:
+            raise NotFound(f"no scheme or memorandum {scheme_id!r}")
+        row = found[-1]
+        return {"id": row.id, "type": row.type, "version": row.version,
+                "versions": [r.version for r in found], "added_at": iso(row.added_at),
+                "digest": row.digest, "text": row.text}  # fmt: skip
+
+    @app.post("/schemes", status_code=201)
+    async def add_scheme(request: Request, who: Caller) -> list[dict[str, Any]]:
+        require(who, "admin")
+        text = (await request.body()).decode("utf-8", errors="replace")
+        added = system.add_definition_text(text, source="request body")
+        return [{"id": a.id, "type": a.type, "version": a.version} for a in added]
+
+    @app.post("/records")
+    async def report(request: Request, who: Caller) -> JSONResponse:
+        require(who, "reporter")
+        body = _json(await request.body())
+        items = body if isinstance(body, list) else [body]
+        if isinstance(body, list) and not 1 <= len(body) <= MAX_BATCH:
+            raise UsageError(f"body: a batch holds 1 to {MAX_BATCH} records, got {len(body)}")
+        results = _report(system, who, items)
+        if isinstance(body, list):
+            return JSONResponse({"results": results})
+        result = results[0]
+        return JSONResponse(result.get("record") or _problem_body(result), status_code=result["status"],
+                            media_type=None if result["status"] < 400 else problems.PROBLEM)  # fmt: skip
+
+    @app.get("/records/{record_id}")
+    async def record(record_id: str, who: Caller) -> dict[str, Any]:
+        found = _record_or_404(system, record_id)
+        _may_see_record(system, who, found)
+        system.store.log_access(found.subject, system.clock(), actor(who), "record enquiry",
+                                f"record {record_id}")  # fmt: skip
+        return _record_view(system, found)
+
+    @app.post("/records/{record_id}/contest")
+    async def contest(record_id: str, body: Contest, who: Caller) -> dict[str, Any]:
+        found = _record_or_404(system, record_id)
+        may_read_subject(who, found.subject)
+        system.record_event(record_id, "contested", actor=actor(who), reason=body.statement)
+        return _record_view(system, found)
+
+    @app.post("/records/{record_id}/review")
+    async def review(record_id: str, body: Review, who: Caller) -> dict[str, Any]:
+        found = _record_or_404(system, record_id)
+        may_review(who, system.registry.history(found.scheme).current.definition)
+        kind: EventKind = "upheld" if body.outcome == "uphold" else "overturned"
+        system.record_event(record_id, kind, actor=actor(who), reason=body.reason)
+        return _record_view(system, found)
+
+    @app.post("/subjects/{identifier}/enrol")
+    async def enrol(identifier: str, body: Enrolment, who: Caller) -> dict[str, Any]:
+        may_report(who, system.registry.history(body.scheme).current.definition)
+        row, created = system.enrol(identifier, body.scheme, kind=body.kind, actor=actor(who))
+        return {"subject": row.masked, "scheme": body.scheme, "created": created}
+
+    @app.get("/subjects/{identifier}/scores")
+    async def scores(
+        identifier: str,
+        who: Caller,
+        scheme: str | None = None,
+        at_: Annotated[str | None, Query(alias="at")] = None,
+    ) -> list[dict[str, Any]]:
+        subject = system.subject_row(identifier)
+        may_read_subject(who, subject.key, also=("admin", "reviewer"))
+        row, evaluations = system.scores(identifier, scheme=scheme, at=at(at_), actor=actor(who),
+                                         purpose="score enquiry")  # fmt: skip
+        if who.role == "reviewer":  # a reviewer sees its own authority's schemes only
+            own = {sid for sid, h in system.registry.schemes.items()
+                   if h.current.definition.authority.id == who.authority}  # fmt: skip
+            evaluations = [e for e in evaluations if e.explanation.scheme in own]
+        return [score_view(e, row.masked) for e in evaluations]
+
+    @app.get("/subjects/{identifier}/check")
+    async def check(
+        identifier: str, who: Caller, action: Annotated[str, Query(min_length=1, max_length=200)],
+        at_: Annotated[str | None, Query(alias="at")] = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        may_check(who, action, system.registry.index)
+        result = system.check(identifier, action, at=at(at_), actor=actor(who), purpose="check")
+        return check_view(result.decision_id, result.subject, result.decision)
+
+    @app.get("/subjects/{identifier}/decisions")
+    async def decisions(identifier: str, who: Caller) -> list[dict[str, Any]]:
+        subject = system.subject_row(identifier)
+        may_read_subject(who, subject.key)
+        system.store.log_access(
+            subject.key, system.clock(), actor(who), "subject access", "decisions"
+        )
+        return [{"decision_id": d.id, "action": d.action, "at": iso(d.at), "effect": d.effect,
+                 "factor": d.factor, "reasons": orjson.loads(d.reasons_json),
+                 "asked_at": iso(d.asked_at), "asked_by": d.asked_by, "purpose": d.purpose}
+                for d in system.store.decisions(subject.key)]  # fmt: skip
+
+    @app.get("/subjects/{identifier}/access-log")
+    async def access_log(identifier: str, who: Caller) -> list[dict[str, Any]]:
+        subject = system.subject_row(identifier)
+        may_read_subject(who, subject.key)
+        entries = [{"at": iso(when), "by": by, "purpose": purpose, "what": what}
+                   for when, by, purpose, what in system.store.access_log(subject.key)]  # fmt: skip
+        system.store.log_access(
+            subject.key, system.clock(), actor(who), "subject access", "access log"
+        )
+        return entries
+
+    @app.get("/lists/{scheme_id}/{list_id}")
+    async def published_list(
+        scheme_id: str, list_id: str, at_: Annotated[str | None, Query(alias="at")] = None
+    ) -> list[dict[str, Any]]:
+        if not system.published(scheme_id, list_id):
+            raise AccessDenied(
+                f"{scheme_id}/{list_id} is not published: no 'publish' measure covers it"
+            )
+        entries = system.lists(
+            scheme_id, list_id, at=at(at_), actor="public", purpose="publication"
+        )
+        return [
+            {"subject": e.subject, "subject_kind": e.kind, **entry_view(e.entry)} for e in entries
+        ]
+
+    return app
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise UsageError(f"body: is not valid JSON ({error.msg})") from None
+
+
+def _report(system: SocialCredit, who: Principal, items: list[Any]) -> list[dict[str, Any]]:
+    """Per-item results: 201 created, 200 already held, 403, 409 conflict, 422 invalid."""
+    results: list[dict[str, Any]] = [{} for _ in items]
+    lines = []
+    for number, item in enumerate(items):
+        if not isinstance(item, dict):
+            results[number] = {
+                "status": 422,
+                "errors": [{"field": "record", "rule": "must be a JSON object"}],
+            }
+            continue
+        history = system.registry.schemes.get(str(item.get("scheme")))
+        if history is not None:
+            try:
+                may_report(who, history.current.definition)
+            except AccessDenied as error:
+                results[number] = {
+                    "status": 403,
+                    "errors": [{"field": "scheme", "rule": str(error)}],
+                }
+                continue
+        lines.append((number, item))
+    report = system.import_records(lines)
+    refused = {r.line: r for r in report.rejected}
+    duplicates = set(report.duplicate_lines)
+    for number, item in lines:
+        if number in refused:
+            field, _, rule = refused[number].reason.partition(": ")
+            status = 409 if "(conflict)" in rule else 422
+            results[number] = {"status": status, "errors": [{"field": field, "rule": rule}]}
+        else:
+            found = system.store.record(str(item["id"]))
+            assert found is not None
+            results[number] = {"status": 200 if number in duplicates else 201,
+                               "record": _record_view(system, found)}  # fmt: skip
+    for number, result in enumerate(results):
+        result["index"] = number
+    return results
+
+
+def _problem_body(result: dict[str, Any]) -> dict[str, Any]:
+    error = result["errors"][0]
+    return {"type": "about:blank", "title": "Record refused", "status": result["status"],
+            "detail": f"{error['field']}: {error['rule']}", "errors": result["errors"]}  # fmt: skip
+
+
+def _record_or_404(system: SocialCredit, record_id: str) -> Record:
+    found = system.store.record(record_id)
+    if found is None:
+        raise NotFound(f"no record with id {record_id!r}")
+    return found
+
+
+def _may_see_record(system: SocialCredit, who: Principal, record: Record) -> None:
+    """The record's subject, a reporter or reviewer of the scheme's authority."""
+    authority = system.registry.history(record.scheme).current.definition.authority.id
+    if who.role == "subject" and who.subject == record.subject:
+        return
+    if who.role in ("reporter", "reviewer") and who.authority == authority:
+        return
+    raise AccessDenied(
+        "only the record's subject, and reporters and reviewers of its scheme, may read it"
+    )
+
+
+def _record_view(system: SocialCredit, record: Record) -> dict[str, Any]:
+    events = system.store.record_events(record.id)
+    held = system.store.subject(record.subject)
+    latest = status_at(events, system.clock())
+    return {
+        "id": record.id, "scheme": record.scheme, "scheme_version": record.scheme_version,
+        "category": record.category, "subject": held.masked if held else None,
+        "occurred_at": iso(record.occurred_at), "reported_at": iso(record.reported_at),
+        "expires_at": iso(record.expires_at), "points": record.points,
+        "reporter": record.reporter, "evidence": record.evidence, "status": latest or "standing",
+        "events": [{"kind": e.kind, "at": iso(e.at), "actor": e.actor, "reason": e.reason}
+                   for e in events],
+    }  # fmt: skip
+
+
+__all__ = ["MAX_BATCH", "MAX_BODY_BYTES", "RecordError", "create_app"]

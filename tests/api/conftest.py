@@ -1,0 +1,90 @@
+"""A real HTTP server on a free loopback port, over a real SQLite file with
+the shipped schemes; tests talk to it with httpx."""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from socialcredit.api import create_app
+from socialcredit.app import SocialCredit
+from socialcredit.identity import generate_ric, generate_uscc
+from socialcredit.shipped import shipped_scheme_files
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+_rng = random.Random(33)
+RESIDENT, NEIGHBOUR = ("cn-ric:" + generate_ric(_rng) for _ in range(2))
+FIRM = "cn-uscc:" + generate_uscc(_rng, first="9")
+
+
+@dataclass
+class Service:
+    url: str
+    system: SocialCredit
+    keys: dict[str, str]  # role name -> bearer token
+
+    def client(self, who: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.keys[who]}"} if who else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    folder: Path = tmp_path_factory.mktemp("api")
+    system = SocialCredit.open(
+        str(folder / "city.db"), create=True, env={"SOCIALCREDIT_KEY": "ab" * 32}
+    )
+    system.add_definitions(shipped_scheme_files())
+    keys = {
+        "admin": system.create_key("admin")[1],
+        "court": system.create_key("reporter", authority="spc")[1],
+        "city": system.create_key("reporter", authority="rongcheng-gov")[1],
+        "rail": system.create_key("checker", authority="china-railway")[1],
+        "city-reviewer": system.create_key("reviewer", authority="rongcheng-gov")[1],
+        "court-reviewer": system.create_key("reviewer", authority="spc")[1],
+        "resident": system.create_key("subject", subject=RESIDENT)[1],
+        "neighbour": system.create_key("subject", subject=NEIGHBOUR)[1],
+    }
+    revoked, token = system.create_key("admin")
+    system.revoke_key(revoked.id)
+    keys["revoked"] = token
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(system), host="127.0.0.1", port=port,
+                                           log_level="warning"))  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield Service(f"http://127.0.0.1:{port}", system, keys)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        system.close()
+
+
+def record(
+    id: str, subject: str, category: str, days_ago: float, scheme: str = "rongcheng-personal"
+) -> dict[str, str]:
+    occurred = NOW - timedelta(days=days_ago)
+    return {"id": id, "scheme": scheme, "category": category, "subject": subject,
+            "occurred_at": occurred.isoformat(), "reported_at": (occurred + timedelta(hours=2)).isoformat(),
+            "reporter": "test"}  # fmt: skip
