@@ -88,17 +88,23 @@ CREATE TABLE IF NOT EXISTS links (
     since TEXT NOT NULL, until TEXT, reporter TEXT NOT NULL, reported_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS links_by_person ON links (person, role);
+-- The audit log: decisions and reads of a subject's data share one hash
+-- chain per subject (seq), like the ledger's records and events.
 CREATE TABLE IF NOT EXISTS decisions (
     id TEXT PRIMARY KEY, subject TEXT NOT NULL, action TEXT NOT NULL, at TEXT NOT NULL,
     effect TEXT NOT NULL, factor REAL, reasons TEXT NOT NULL,
-    asked_at TEXT NOT NULL, asked_by TEXT NOT NULL, purpose TEXT NOT NULL
+    asked_at TEXT NOT NULL, asked_by TEXT NOT NULL, purpose TEXT NOT NULL,
+    seq INTEGER NOT NULL, hash TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS decisions_by_subject ON decisions (subject, asked_at);
+CREATE UNIQUE INDEX IF NOT EXISTS decisions_by_subject ON decisions (subject, seq);
 CREATE TABLE IF NOT EXISTS access_log (
     subject TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,
-    purpose TEXT NOT NULL, what TEXT NOT NULL
+    purpose TEXT NOT NULL, what TEXT NOT NULL, seq INTEGER NOT NULL, hash TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS access_log_by_subject ON access_log (subject, at);
+CREATE UNIQUE INDEX IF NOT EXISTS access_log_by_subject ON access_log (subject, seq);
+CREATE TABLE IF NOT EXISTS audit_heads (
+    subject TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL
+) WITHOUT ROWID;
 """
 
 _INSERT_RECORD = (
@@ -533,17 +539,15 @@ class SQLiteStore:
     # -- decisions and access log -------------------------------------------
 
     def log_decision(self, decision: DecisionRow) -> None:
-        self._db.execute(
-            "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (decision.id, decision.subject, decision.action, _iso(decision.at), decision.effect,
-             decision.factor, decision.reasons_json, _iso(decision.asked_at), decision.asked_by,
-             decision.purpose),
-        )  # fmt: skip
+        fields = (decision.id, decision.action, _iso(decision.at), decision.effect,
+                  decision.factor, decision.reasons_json, _iso(decision.asked_at),
+                  decision.asked_by, decision.purpose)  # fmt: skip
+        self._audit([(decision.subject, "decision", fields)])
 
     def decisions(self, subject: str) -> list[DecisionRow]:
         rows = self._db.execute(
             "SELECT id, subject, action, at, effect, factor, reasons, asked_at, asked_by, purpose "
-            "FROM decisions WHERE subject = ? ORDER BY asked_at",
+            "FROM decisions WHERE subject = ? ORDER BY seq",
             (subject,),
         )
         return [
@@ -557,22 +561,51 @@ class SQLiteStore:
     def log_accesses(
         self, subjects: Sequence[str], at: datetime, actor: str, purpose: str, what: str
     ) -> None:
-        # One plain transaction: the access log feeds no cache, so unlike the
-        # ledger it needs neither the write lock's generation check nor a bump.
-        self._db.execute("BEGIN")
+        when = _iso(at)
+        self._audit([(subject, "access", (when, actor, purpose, what)) for subject in subjects])
+
+    def _audit(self, entries: Sequence[tuple[str, str, tuple[Any, ...]]]) -> None:
+        """Append decisions and reads to their subjects' audit chains, all or none.
+
+        Its own transaction under the write lock, without the ledger's
+        generation bump: the audit log feeds no cache."""
+        self._db.execute("BEGIN IMMEDIATE")
         try:
+            heads = self._audit_heads({subject for subject, _, _ in entries})
+            decisions, accesses = [], []
+            for subject, kind, fields in entries:
+                seq, previous = heads.get(subject, (0, GENESIS))
+                digest = link_hash(previous, kind, (subject, seq + 1, *fields))
+                heads[subject] = (seq + 1, digest)
+                row = (*fields, seq + 1, digest)
+                if kind == "decision":
+                    decisions.append((row[0], subject, *row[1:]))
+                else:
+                    accesses.append((subject, *row))
+            self._db.executemany(f"INSERT INTO decisions ({_DECISION_COLUMNS}) VALUES "
+                                 "(?,?,?,?,?,?,?,?,?,?,?,?)", decisions)  # fmt: skip
+            self._db.executemany("INSERT INTO access_log VALUES (?,?,?,?,?,?,?)", accesses)
             self._db.executemany(
-                "INSERT INTO access_log VALUES (?, ?, ?, ?, ?)",
-                [(subject, _iso(at), actor, purpose, what) for subject in subjects],
+                "INSERT OR REPLACE INTO audit_heads VALUES (?, ?, ?)",
+                [(subject, seq, digest) for subject, (seq, digest) in heads.items()],
             )
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
 
+    def _audit_heads(self, subjects: set[str]) -> dict[str, tuple[int, str]]:
+        heads: dict[str, tuple[int, str]] = {}
+        for chunk in _chunks(sorted(subjects)):
+            marks = ",".join("?" * len(chunk))
+            heads.update((s, (q, h)) for s, q, h in self._db.execute(
+                f"SELECT subject, seq, hash FROM audit_heads WHERE subject IN ({marks})", chunk
+            ))  # fmt: skip
+        return heads
+
     def access_log(self, subject: str) -> list[tuple[datetime, str, str, str]]:
         rows = self._db.execute(
-            "SELECT at, actor, purpose, what FROM access_log WHERE subject = ? ORDER BY rowid",
+            "SELECT at, actor, purpose, what FROM access_log WHERE subject = ? ORDER BY seq",
             (subject,),
         )
         return [(_parse(at), actor, purpose, what) for at, actor, purpose, what in rows]
@@ -597,6 +630,16 @@ class SQLiteStore:
             if progress is not None and count % 10_000 == 0:
                 progress(10_000)
         checker.finish()
+        audit_heads = {s: (q, h) for s, q, h in self._db.execute("SELECT * FROM audit_heads")}
+        audit = self._db.execute(
+            f"SELECT 'decision', subject, seq, hash, {_DECISION_HASHED} FROM decisions "
+            f"UNION ALL SELECT 'access', subject, seq, hash, {_ACCESS_HASHED} FROM access_log "
+            "ORDER BY 2, 3"
+        )
+        audit_checker = _ChainChecker(masked, audit_heads, problems, heads_table="audit_heads")
+        for row in audit:
+            audit_checker.visit(row)
+        audit_checker.finish()
         return problems
 
 
@@ -606,6 +649,14 @@ _RECORD_HASHED = (
     "points, reporter, evidence, NULL, NULL"
 )
 _EVENT_HASHED = "record, kind, at, actor, reason, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+_DECISION_COLUMNS = (
+    "id, subject, action, at, effect, factor, reasons, asked_at, asked_by, purpose, seq, hash"
+)
+# Audit columns in the order the audit chain hashes them (see _audit).
+_DECISION_HASHED = (
+    "id, action, at, effect, factor, reasons, asked_at, asked_by, purpose, NULL, NULL, NULL"
+)
+_ACCESS_HASHED = "at, actor, purpose, what, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
 _RECORD_COLUMNS = (
     "id, subject, scheme, scheme_version, category, occurred_at, reported_at, expires_at, "
     "points, reporter, evidence"
@@ -636,6 +687,15 @@ def _event(row: Sequence[Any]) -> RecordEvent:
     return RecordEvent(record, kind, _parse(at), actor, reason)
 
 
+# Row kind in a chain -> (table, how many of its fields are hashed, how to name a row).
+_ROW_KINDS = {
+    "record": ("records", 10, "record {0!r}"),
+    "event": ("record_events", 5, "event on record {0!r}"),
+    "decision": ("decisions", 9, "decision {0!r}"),
+    "access": ("access_log", 4, "access by {1!r} at {0}"),
+}
+
+
 class _ChainChecker:
     """Walks every subject's chain in seq order and names the first broken row of each."""
 
@@ -644,8 +704,10 @@ class _ChainChecker:
         masked: dict[str, str],
         heads: dict[str, tuple[int, str]],
         problems: list[ChainProblem],
+        heads_table: str = "chain_heads",
     ) -> None:
         self.masked, self.heads, self.problems = masked, heads, problems
+        self.heads_table = heads_table
         self.subject: str | None = None
         self.expected_seq, self.previous, self.broken = 1, GENESIS, False
         self.seen: set[str] = set()
@@ -658,9 +720,9 @@ class _ChainChecker:
             self.seen.add(subject)
         if self.broken:
             return
-        table = "records" if kind == "record" else "record_events"
-        name = f"{kind} {values[0]!r}" if kind == "record" else f"event on record {values[0]!r}"
-        fields = (subject, seq, *values[:10]) if kind == "record" else (subject, seq, *values[:5])
+        table, width, label = _ROW_KINDS[kind]
+        name = label.format(*values)
+        fields = (subject, seq, *values[:width])
         problem = None
         if seq != self.expected_seq:
             problem = f"expected seq {self.expected_seq}: a row before it was removed or reordered"
@@ -684,7 +746,7 @@ class _ChainChecker:
         head = self.heads.get(self.subject)
         if head != (self.expected_seq - 1, self.previous):
             self._report(
-                "chain_heads", "head", None,
+                self.heads_table, "head", None,
                 f"chain ends at seq {self.expected_seq - 1} but the head says {head and head[0]}: "
                 "the last rows were removed or the head was edited",
             )  # fmt: skip
@@ -693,7 +755,7 @@ class _ChainChecker:
         self._close_subject()
         for subject in self.heads.keys() - self.seen:
             self.subject = subject
-            self._report("chain_heads", "head", None, "the head has no rows: rows were removed")
+            self._report(self.heads_table, "head", None, "the head has no rows: rows were removed")
 
 
 class _LedgerCache:

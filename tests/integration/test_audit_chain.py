@@ -1,0 +1,59 @@
+"""The audit log (decisions and reads) is chained per subject like the ledger."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from ledger_support import at, line, numbered, people, shipped_system, sql
+
+
+def _drop_triggers(path: Path) -> None:
+    for (name,) in sql(path, "SELECT name FROM sqlite_master WHERE type = 'trigger'"):
+        sql(path, f"DROP TRIGGER {name}")
+
+
+def _ledger_with_an_audit_trail(path: Path) -> tuple[str, str]:
+    system = shipped_system(path)
+    [who] = people(1, seed=95)
+    system.import_records(
+        numbered([line("a1", who, "cabin-disorder", at(2025, 5, 1), scheme="caac-flight-ban")])
+    )
+    decision = system.check(who, "travel.air.ticket").decision_id
+    system.scores(who)
+    system.check(who, "travel.air.ticket")
+    assert system.verify() == []
+    return who, decision
+
+
+def test_an_edited_decision_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    _, decision = _ledger_with_an_audit_trail(path)
+    _drop_triggers(path)
+    sql(path, "UPDATE decisions SET effect = 'allow' WHERE id = ?", (decision,))
+
+    [problem] = shipped_system(path).verify()
+
+    assert problem.table == "decisions" and decision in problem.row and "edited" in problem.problem
+
+
+def test_a_removed_read_breaks_the_audit_chain(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    _ledger_with_an_audit_trail(path)
+    _drop_triggers(path)
+    sql(path, "DELETE FROM access_log")
+
+    problems = shipped_system(path).verify()
+
+    assert problems and problems[0].table == "decisions"  # the next row no longer follows on
+    assert "removed or reordered" in problems[0].problem
+
+
+def test_audit_rows_are_append_only_while_the_triggers_stand(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    _ledger_with_an_audit_trail(path)
+    db = sqlite3.connect(str(path))
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM access_log")
+    db.close()
