@@ -1,0 +1,183 @@
+"""HTTP benchmark: check throughput and latency, and reporting throughput, over
+loopback, against a bare endpoint of the same framework measured in the same run.
+
+The server runs in its own process (uvicorn, one worker), the load comes from
+wrk (Debian package `wrk`) on the same machine. The PostgreSQL store does not
+exist yet, so its keys are null.
+
+Prints one JSON line. Usage: python bench/http.py [--subjects N] [--seconds S]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is named http.py, and Python puts its folder first on the path,
+# where it would hide the standard library's http package from httpx.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from socialcredit.app import SocialCredit
+from socialcredit.identity import generate_ric
+from socialcredit.shipped import shipped_scheme_files
+
+KEY = "ab" * 32
+SERVER = """
+import sys, uvicorn
+from fastapi import FastAPI
+from socialcredit.api import create_app
+from socialcredit.app import SocialCredit
+if sys.argv[1] == "bare":
+    app = FastAPI()
+    @app.get("/constant")
+    async def constant():
+        return {"status": "ok"}
+else:
+    app = create_app(SocialCredit.open(sys.argv[1]))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="error", access_log=False)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=20_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/http.py needs wrk: apt-get install wrk")
+    with tempfile.TemporaryDirectory(prefix="sc-http-") as tmp:
+        result = run(Path(tmp), args.subjects, args.seconds)
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+def run(tmp: Path, n_subjects: int, seconds: int) -> dict[str, object]:
+    db = tmp / "city.db"
+    subjects, checker, reporter = _prepare(db, n_subjects)
+    baseline = _serve(tmp, "bare", lambda url: _wrk(url, ["/constant"], None, seconds))
+    paths = [f"/subjects/{s}/check?action=travel.rail.highspeed" for s in subjects[:2000]]
+    check = _serve(tmp, str(db), lambda url: _wrk(url, paths, checker, seconds))
+    report_rate = _serve(tmp, str(db), lambda url: _report(url, reporter, subjects))
+    return {
+        "check_rps_sqlite": check["rps"],
+        "check_p50_ms_sqlite": check["p50_ms"],
+        "check_p99_ms_sqlite": check["p99_ms"],
+        "check_rps_postgres": None,
+        "check_p50_ms_postgres": None,
+        "check_p99_ms_postgres": None,
+        "report_records_per_s_sqlite": report_rate,
+        "report_records_per_s_postgres": None,
+        "baseline_rps": baseline["rps"],
+        "check_to_baseline": round(check["rps"] / baseline["rps"], 3),
+        "load_tool": "wrk -t2 -c16",
+    }
+
+
+def _prepare(db: Path, n_subjects: int) -> tuple[list[str], str, str]:
+    rng = random.Random(5)
+    now = datetime.now(UTC)
+    system = SocialCredit.open(str(db), create=True, env={"SOCIALCREDIT_KEY": KEY})
+    system.add_definitions(shipped_scheme_files())
+    subjects = sorted({"cn-ric:" + generate_ric(rng) for _ in range(n_subjects)})
+    lines = []
+    for n, subject in enumerate(subjects):
+        scheme, category = ("spc-defaulters", "able-but-refusing") if n % 20 == 0 else (
+            "rongcheng-personal", "traffic-violation")  # fmt: skip
+        occurred = now - timedelta(days=rng.randrange(1, 300))
+        lines.append((n, {"id": f"seed-{n}", "scheme": scheme, "category": category, "subject": subject,
+                          "occurred_at": occurred.isoformat(), "reporter": "seed"}))  # fmt: skip
+    system.import_records(lines)
+    checker = system.create_key("checker", authority="china-railway")[1]
+    reporter = system.create_key("reporter", authority="rongcheng-gov")[1]
+    system.close()
+    return subjects, checker, reporter
+
+
+def _serve(tmp: Path, target: str, work):  # type: ignore[no-untyped-def]
+    port = _free_port()
+    environment = {**os.environ, "SOCIALCREDIT_KEY": KEY}
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, target, str(port)], cwd=tmp, env=environment
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + ("/constant" if target == "bare" else "/health"), timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the server did not start") from None
+                time.sleep(0.1)
+        return work(url)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wrk(url: str, paths: list[str], key: str | None, seconds: int) -> dict[str, float]:
+    """wrk with a Lua script that cycles through ``paths``; parses req/s and latency percentiles."""
+    header = f'wrk.headers["Authorization"] = "Bearer {key}"\n' if key else ""
+    listing = ",".join(json.dumps(p) for p in paths)
+    script = f"{header}paths = {{{listing}}}\ni = 0\nrequest = function()\n" \
+             "  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n"  # fmt: skip
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    done = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", handle.name, url],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    Path(handle.name).unlink()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
+    if non2xx:
+        raise RuntimeError(f"wrk saw {non2xx.group(1)} error responses:\n{done.stdout}")
+    return {
+        "rps": round(rps),
+        "p50_ms": _percentile(done.stdout, "50"),
+        "p99_ms": _percentile(done.stdout, "99"),
+    }
+
+
+def _percentile(output: str, pct: str) -> float:
+    value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)$", output, re.M).groups()  # type: ignore[union-attr]
+    return round(float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 3)
+
+
+def _report(url: str, key: str, subjects: list[str]) -> int:
+    """POST batches of 1,000 new records; records per second over ten batches."""
+    now = datetime.now(UTC)
+    headers = {"Authorization": f"Bearer {key}"}
+    batches = [[{"id": f"http-{b}-{n}", "scheme": "rongcheng-personal", "category": "volunteering-8h",
+                 "subject": subjects[(b * 1000 + n) % len(subjects)],
+                 "occurred_at": (now - timedelta(hours=n % 500 + 1)).isoformat(), "reporter": "bench"}
+                for n in range(1000)] for b in range(10)]  # fmt: skip
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
+        started = time.perf_counter()
+        for batch in batches:
+            results = http.post("/records", json=batch).json()["results"]
+            assert all(r["status"] == 201 for r in results), results[:2]
+        elapsed = time.perf_counter() - started
+    return round(10_000 / elapsed)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+if __name__ == "__main__":
+    main()
