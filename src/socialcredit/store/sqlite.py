@@ -31,6 +31,22 @@ from socialcredit.ledger.store import (
     SubjectLedger,
     SubjectRow,
 )
+from socialcredit.store.common import (
+    AUDIT_ROWS,
+    DECISION_COLUMNS,
+    EVENT_COLUMNS,
+    LEDGER_ROWS,
+    RECORD_COLUMNS,
+    StoreError,
+    check_chains,
+    chunks,
+    event_fields,
+    event_of,
+    iso,
+    parse,
+    record_of,
+    stored_key_of,
+)
 
 SCHEMA_VERSION = 1
 _CHUNK = 500  # stays under SQLite's bound-parameter limit
@@ -139,22 +155,6 @@ def _append_only_triggers() -> str:
     return "\n".join(statements)
 
 
-class StoreError(RuntimeError):
-    """The database cannot be used (missing, wrong version, locked)."""
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-_parse = datetime.fromisoformat
-
-
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 class SQLiteStore:
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
         self.path = str(path)
@@ -225,7 +225,7 @@ class SQLiteStore:
             version = latest + 1
             self._db.execute(
                 "INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?)",
-                (id, version, type, _iso(added_at), digest, text),
+                (id, version, type, iso(added_at), digest, text),
             )
         return int(version)
 
@@ -234,7 +234,7 @@ class SQLiteStore:
             "SELECT id, version, type, added_at, digest, body FROM definitions ORDER BY id, version"
         )
         return [
-            StoredDefinition(id, version, type, _parse(added), digest, body)
+            StoredDefinition(id, version, type, parse(added), digest, body)
             for id, version, type, added, digest, body in rows
         ]
 
@@ -244,12 +244,12 @@ class SQLiteStore:
         with self._write():
             self._db.execute(
                 "INSERT INTO rescorings VALUES (?, ?, ?, ?, ?)",
-                (scheme, version, _iso(at), actor, reason),
+                (scheme, version, iso(at), actor, reason),
             )
 
     def rescorings(self) -> list[tuple[str, int, datetime]]:
         rows = self._db.execute("SELECT scheme, version, at FROM rescorings ORDER BY rowid")
-        return [(scheme, version, _parse(at)) for scheme, version, at in rows]
+        return [(scheme, version, parse(at)) for scheme, version, at in rows]
 
     # -- API keys ------------------------------------------------------------
 
@@ -258,13 +258,13 @@ class SQLiteStore:
             self._db.execute(
                 "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (key.id, key.role, key.authority, key.subject, key.subject_masked, secret_hash,
-                 _iso(key.created_at), key.created_by),
+                 iso(key.created_at), key.created_by),
             )  # fmt: skip
 
     def revoke_key(self, key_id: str, at: datetime, by: str) -> bool:
         with self._write():
             cursor = self._db.execute(
-                "INSERT OR IGNORE INTO api_key_revocations VALUES (?, ?, ?)", (key_id, _iso(at), by)
+                "INSERT OR IGNORE INTO api_key_revocations VALUES (?, ?, ?)", (key_id, iso(at), by)
             )
         return cursor.rowcount == 1
 
@@ -274,7 +274,7 @@ class SQLiteStore:
             "k.created_by, r.revoked_at FROM api_keys k "
             "LEFT JOIN api_key_revocations r ON r.id = k.id ORDER BY k.created_at, k.id"
         )
-        return [_stored_key(row) for row in rows]
+        return [stored_key_of(row) for row in rows]
 
     def key_secret(self, key_id: str) -> tuple[StoredKey, str] | None:
         row = self._db.execute(
@@ -283,7 +283,7 @@ class SQLiteStore:
             "LEFT JOIN api_key_revocations r ON r.id = k.id WHERE k.id = ?",
             (key_id,),
         ).fetchone()
-        return (_stored_key(row[:8]), row[8]) if row else None
+        return (stored_key_of(row[:8]), row[8]) if row else None
 
     # -- subjects and enrolments ---------------------------------------------
 
@@ -312,7 +312,7 @@ class SQLiteStore:
             )
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO enrolments VALUES (?, ?, ?, ?)",
-                (subject.key, scheme, _iso(at), actor),
+                (subject.key, scheme, iso(at), actor),
             )
         self._remember_kinds([subject])
         return cursor.rowcount == 1
@@ -327,7 +327,7 @@ class SQLiteStore:
             )
             self._db.executemany(
                 "INSERT OR IGNORE INTO enrolments VALUES (?, ?, ?, ?)",
-                [(s.key, scheme, _iso(at), actor) for s in subjects],
+                [(s.key, scheme, iso(at), actor) for s in subjects],
             )
         self._remember_kinds(subjects)
 
@@ -343,7 +343,7 @@ class SQLiteStore:
         rows = self._db.execute(
             "SELECT scheme, enrolled_at FROM enrolments WHERE subject = ?", (subject,)
         )
-        return {scheme: _parse(at) for scheme, at in rows}
+        return {scheme: parse(at) for scheme, at in rows}
 
     # -- the ledger ----------------------------------------------------------
 
@@ -400,7 +400,7 @@ class SQLiteStore:
 
     def _stored_fingerprints(self, ids: list[str]) -> dict[str, str]:
         stored: dict[str, str] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT id, fingerprint FROM records WHERE id IN ({marks})"
             stored.update(self._db.execute(sql, chunk).fetchall())
@@ -412,7 +412,7 @@ class SQLiteStore:
         if cache.complete:
             return
         missing = sorted(subjects - cache.kinds.keys())
-        for chunk in _chunks(missing):
+        for chunk in chunks(missing):
             marks = ",".join("?" * len(chunk))
             cache.kinds.update(self._db.execute(
                 f"SELECT subject, kind FROM subjects WHERE subject IN ({marks})", chunk
@@ -431,7 +431,7 @@ class SQLiteStore:
             digest = link_hash(previous, "event", fields)
             self._db.execute(
                 "INSERT INTO record_events VALUES (?,?,?,?,?,?,?,?)",
-                (subject, seq + 1, event.record, event.kind, _iso(event.at), event.actor,
+                (subject, seq + 1, event.record, event.kind, iso(event.at), event.actor,
                  event.reason, digest),
             )  # fmt: skip
             self._db.execute(
@@ -441,32 +441,32 @@ class SQLiteStore:
         self._cache.heads[subject] = (seq + 1, digest)
 
     def record(self, record_id: str) -> Record | None:
-        row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = ?", (record_id,))
+        row = self._db.execute(f"SELECT {RECORD_COLUMNS} FROM records WHERE id = ?", (record_id,))
         found = row.fetchone()
-        return _record(found) if found else None
+        return record_of(found) if found else None
 
     def record_events(self, record_id: str) -> list[RecordEvent]:
         rows = self._db.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM record_events WHERE record = ? ORDER BY seq",
+            f"SELECT {EVENT_COLUMNS} FROM record_events WHERE record = ? ORDER BY seq",
             (record_id,),
         )
-        return [_event(row) for row in rows]
+        return [event_of(row) for row in rows]
 
     def subject_ledger(self, subject: SubjectRow, schemes: frozenset[str] | None) -> SubjectLedger:
         """One subject's records (of ``schemes``, or all), their events and its enrolments."""
         key = subject.key
-        sql = f"SELECT {_RECORD_COLUMNS} FROM records WHERE subject = ?"
+        sql = f"SELECT {RECORD_COLUMNS} FROM records WHERE subject = ?"
         params: list[str] = [key]
         if schemes is not None:
             sql += f" AND scheme IN ({','.join('?' * len(schemes))})"
             params.extend(sorted(schemes))
-        records = [_record(found) for found in self._db.execute(sql, params)]
+        records = [record_of(found) for found in self._db.execute(sql, params)]
         events: dict[str, list[RecordEvent]] = {}
         if records:
             for found in self._db.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM record_events WHERE subject = ? ORDER BY seq", (key,)
+                f"SELECT {EVENT_COLUMNS} FROM record_events WHERE subject = ? ORDER BY seq", (key,)
             ):
-                events.setdefault(found[0], []).append(_event(found))
+                events.setdefault(found[0], []).append(event_of(found))
         return SubjectLedger(subject, records, events, self.enrolments(key))
 
     def scheme_ledgers(self, scheme: str) -> Iterator[SubjectLedger]:
@@ -478,25 +478,25 @@ class SQLiteStore:
         )
         events: dict[str, list[RecordEvent]] = {}
         for found in self._db.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM record_events e WHERE record IN "
+            f"SELECT {EVENT_COLUMNS} FROM record_events e WHERE record IN "
             "(SELECT id FROM records WHERE scheme = ?) ORDER BY subject, seq",
             (scheme,),
         ):
-            events.setdefault(found[0], []).append(_event(found))
+            events.setdefault(found[0], []).append(event_of(found))
         by_subject: dict[str, list[Record]] = {key: [] for key in enrolled}
         for found in self._db.execute(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE scheme = ? ORDER BY subject", (scheme,)
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE scheme = ? ORDER BY subject", (scheme,)
         ):
-            by_subject.setdefault(found[1], []).append(_record(found))
+            by_subject.setdefault(found[1], []).append(record_of(found))
         subjects = self._subject_rows(list(by_subject))
         for key, records in by_subject.items():
             mine = {r.id: events[r.id] for r in records if r.id in events}
             at = enrolled.get(key)
-            yield SubjectLedger(subjects[key], records, mine, {scheme: _parse(at)} if at else {})
+            yield SubjectLedger(subjects[key], records, mine, {scheme: parse(at)} if at else {})
 
     def _subject_rows(self, keys: list[str]) -> dict[str, SubjectRow]:
         rows: dict[str, SubjectRow] = {}
-        for chunk in _chunks(keys):
+        for chunk in chunks(keys):
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT subject, kind, masked FROM subjects WHERE subject IN ({marks})"
             rows.update(
@@ -519,8 +519,8 @@ class SQLiteStore:
             self._db.executemany(
                 "INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (link.business, link.person, link.role, _iso(link.since), _iso(link.until),
-                     reporter, _iso(reported_at))
+                    (link.business, link.person, link.role, iso(link.since), iso(link.until),
+                     reporter, iso(reported_at))
                     for link in links
                 ],
             )  # fmt: skip
@@ -532,15 +532,15 @@ class SQLiteStore:
             (person, role),
         )
         return [
-            Link(b, p, r, _parse(s), _parse(u) if u else None, _parse(at))
+            Link(b, p, r, parse(s), parse(u) if u else None, parse(at))
             for b, p, r, s, u, at in rows
         ]
 
     # -- decisions and access log -------------------------------------------
 
     def log_decision(self, decision: DecisionRow) -> None:
-        fields = (decision.id, decision.action, _iso(decision.at), decision.effect,
-                  decision.factor, decision.reasons_json, _iso(decision.asked_at),
+        fields = (decision.id, decision.action, iso(decision.at), decision.effect,
+                  decision.factor, decision.reasons_json, iso(decision.asked_at),
                   decision.asked_by, decision.purpose)  # fmt: skip
         self._audit([(decision.subject, "decision", fields)])
 
@@ -551,7 +551,7 @@ class SQLiteStore:
             (subject,),
         )
         return [
-            DecisionRow(i, s, a, _parse(at), e, f, r, _parse(asked), by, p)
+            DecisionRow(i, s, a, parse(at), e, f, r, parse(asked), by, p)
             for i, s, a, at, e, f, r, asked, by, p in rows
         ]
 
@@ -561,7 +561,7 @@ class SQLiteStore:
     def log_accesses(
         self, subjects: Sequence[str], at: datetime, actor: str, purpose: str, what: str
     ) -> None:
-        when = _iso(at)
+        when = iso(at)
         self._audit([(subject, "access", (when, actor, purpose, what)) for subject in subjects])
 
     def _audit(self, entries: Sequence[tuple[str, str, tuple[Any, ...]]]) -> None:
@@ -582,7 +582,7 @@ class SQLiteStore:
                     decisions.append((row[0], subject, *row[1:]))
                 else:
                     accesses.append((subject, *row))
-            self._db.executemany(f"INSERT INTO decisions ({_DECISION_COLUMNS}) VALUES "
+            self._db.executemany(f"INSERT INTO decisions ({DECISION_COLUMNS}) VALUES "
                                  "(?,?,?,?,?,?,?,?,?,?,?,?)", decisions)  # fmt: skip
             self._db.executemany("INSERT INTO access_log VALUES (?,?,?,?,?,?,?)", accesses)
             self._db.executemany(
@@ -596,7 +596,7 @@ class SQLiteStore:
 
     def _audit_heads(self, subjects: set[str]) -> dict[str, tuple[int, str]]:
         heads: dict[str, tuple[int, str]] = {}
-        for chunk in _chunks(sorted(subjects)):
+        for chunk in chunks(sorted(subjects)):
             marks = ",".join("?" * len(chunk))
             heads.update((s, (q, h)) for s, q, h in self._db.execute(
                 f"SELECT subject, seq, hash FROM audit_heads WHERE subject IN ({marks})", chunk
@@ -608,7 +608,7 @@ class SQLiteStore:
             "SELECT at, actor, purpose, what FROM access_log WHERE subject = ? ORDER BY seq",
             (subject,),
         )
-        return [(_parse(at), actor, purpose, what) for at, actor, purpose, what in rows]
+        return [(parse(at), actor, purpose, what) for at, actor, purpose, what in rows]
 
     # -- integrity -----------------------------------------------------------
 
@@ -616,146 +616,14 @@ class SQLiteStore:
         return ledger_root(self._db.execute("SELECT subject, seq, hash FROM chain_heads"))
 
     def verify(self, progress: Progress | None = None) -> list[ChainProblem]:
-        problems: list[ChainProblem] = []
-        masked = dict(self._db.execute("SELECT subject, masked FROM subjects"))
-        heads = {s: (q, h) for s, q, h in self._db.execute("SELECT * FROM chain_heads")}
-        rows = self._db.execute(
-            f"SELECT 'record', subject, seq, hash, {_RECORD_HASHED} FROM records "
-            f"UNION ALL SELECT 'event', subject, seq, hash, {_EVENT_HASHED} "
-            "FROM record_events ORDER BY 2, 3"
+        return check_chains(
+            masked=dict(self._db.execute("SELECT subject, masked FROM subjects")),
+            heads={s: (q, h) for s, q, h in self._db.execute("SELECT * FROM chain_heads")},
+            rows=self._db.execute(LEDGER_ROWS),
+            audit_heads={s: (q, h) for s, q, h in self._db.execute("SELECT * FROM audit_heads")},
+            audit_rows=self._db.execute(AUDIT_ROWS),
+            progress=progress,
         )
-        checker = _ChainChecker(masked, heads, problems)
-        for count, row in enumerate(rows, 1):
-            checker.visit(row)
-            if progress is not None and count % 10_000 == 0:
-                progress(10_000)
-        checker.finish()
-        audit_heads = {s: (q, h) for s, q, h in self._db.execute("SELECT * FROM audit_heads")}
-        audit = self._db.execute(
-            f"SELECT 'decision', subject, seq, hash, {_DECISION_HASHED} FROM decisions "
-            f"UNION ALL SELECT 'access', subject, seq, hash, {_ACCESS_HASHED} FROM access_log "
-            "ORDER BY 2, 3"
-        )
-        audit_checker = _ChainChecker(masked, audit_heads, problems, heads_table="audit_heads")
-        for row in audit:
-            audit_checker.visit(row)
-        audit_checker.finish()
-        return problems
-
-
-# Columns in the order the chain hashes them (see ledger.batching._chain and event_fields).
-_RECORD_HASHED = (
-    "id, scheme, scheme_version, category, occurred_at, reported_at, expires_at, "
-    "points, reporter, evidence, NULL, NULL"
-)
-_EVENT_HASHED = "record, kind, at, actor, reason, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
-_DECISION_COLUMNS = (
-    "id, subject, action, at, effect, factor, reasons, asked_at, asked_by, purpose, seq, hash"
-)
-# Audit columns in the order the audit chain hashes them (see _audit).
-_DECISION_HASHED = (
-    "id, action, at, effect, factor, reasons, asked_at, asked_by, purpose, NULL, NULL, NULL"
-)
-_ACCESS_HASHED = "at, actor, purpose, what, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
-_RECORD_COLUMNS = (
-    "id, subject, scheme, scheme_version, category, occurred_at, reported_at, expires_at, "
-    "points, reporter, evidence"
-)
-_EVENT_COLUMNS = "record, kind, at, actor, reason"
-
-
-def event_fields(subject: str, seq: int, event: RecordEvent) -> tuple[object, ...]:
-    return (subject, seq, event.record, event.kind, _iso(event.at), event.actor, event.reason)
-
-
-def _record(row: Sequence[Any]) -> Record:
-    rid, subject, scheme, version, category, occurred, reported, expires, points, reporter, ev = row
-    return Record._make((
-        rid, subject, scheme, version, category, _parse(occurred), _parse(reported),
-        _parse(expires), points, reporter, ev,
-    ))  # fmt: skip
-
-
-def _stored_key(row: Sequence[Any]) -> StoredKey:
-    key_id, role, authority, subject, masked, created, by, revoked = row
-    return StoredKey(key_id, role, authority, subject, masked, _parse(created), by,
-                     _parse(revoked) if revoked else None)  # fmt: skip
-
-
-def _event(row: Sequence[Any]) -> RecordEvent:
-    record, kind, at, actor, reason = row
-    return RecordEvent(record, kind, _parse(at), actor, reason)
-
-
-# Row kind in a chain -> (table, how many of its fields are hashed, how to name a row).
-_ROW_KINDS = {
-    "record": ("records", 10, "record {0!r}"),
-    "event": ("record_events", 5, "event on record {0!r}"),
-    "decision": ("decisions", 9, "decision {0!r}"),
-    "access": ("access_log", 4, "access by {1!r} at {0}"),
-}
-
-
-class _ChainChecker:
-    """Walks every subject's chain in seq order and names the first broken row of each."""
-
-    def __init__(
-        self,
-        masked: dict[str, str],
-        heads: dict[str, tuple[int, str]],
-        problems: list[ChainProblem],
-        heads_table: str = "chain_heads",
-    ) -> None:
-        self.masked, self.heads, self.problems = masked, heads, problems
-        self.heads_table = heads_table
-        self.subject: str | None = None
-        self.expected_seq, self.previous, self.broken = 1, GENESIS, False
-        self.seen: set[str] = set()
-
-    def visit(self, row: Sequence[Any]) -> None:
-        kind, subject, seq, stored_hash, *values = row
-        if subject != self.subject:
-            self._close_subject()
-            self.subject, self.expected_seq, self.previous, self.broken = subject, 1, GENESIS, False
-            self.seen.add(subject)
-        if self.broken:
-            return
-        table, width, label = _ROW_KINDS[kind]
-        name = label.format(*values)
-        fields = (subject, seq, *values[:width])
-        problem = None
-        if seq != self.expected_seq:
-            problem = f"expected seq {self.expected_seq}: a row before it was removed or reordered"
-        elif link_hash(self.previous, kind, fields) != stored_hash:
-            # The hash covers the previous row's hash, the row's own seq and its
-            # fields: an edit, a removal before it or a swap all land here.
-            problem = "hash does not match its contents and place in the chain: edited or reordered"
-        if problem:
-            self._report(table, name, seq, problem)
-            self.broken = True
-            return
-        self.previous, self.expected_seq = stored_hash, seq + 1
-
-    def _report(self, table: str, row: str, seq: int | None, problem: str) -> None:
-        masked = self.masked.get(self.subject or "", "unknown subject")
-        self.problems.append(ChainProblem(table, masked, seq, row, problem))
-
-    def _close_subject(self) -> None:
-        if self.subject is None or self.broken:
-            return
-        head = self.heads.get(self.subject)
-        if head != (self.expected_seq - 1, self.previous):
-            self._report(
-                self.heads_table, "head", None,
-                f"chain ends at seq {self.expected_seq - 1} but the head says {head and head[0]}: "
-                "the last rows were removed or the head was edited",
-            )  # fmt: skip
-
-    def finish(self) -> None:
-        self._close_subject()
-        for subject in self.heads.keys() - self.seen:
-            self.subject = subject
-            self._report(self.heads_table, "head", None, "the head has no rows: rows were removed")
 
 
 class _LedgerCache:

@@ -1,0 +1,177 @@
+"""What both stores share: row shapes, conversions, and the chain walk of ``verify``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from socialcredit.ledger.chain import GENESIS, link_hash
+from socialcredit.ledger.model import Record, RecordEvent
+from socialcredit.ledger.store import ChainProblem, Progress, StoredKey
+
+_CHUNK = 500  # stays under SQLite's bound-parameter limit
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used (missing, wrong version, locked)."""
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+parse = datetime.fromisoformat
+
+
+def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# Columns in the order the chain hashes them (see ledger.batching._chain and event_fields).
+RECORD_HASHED = (
+    "id, scheme, scheme_version, category, occurred_at, reported_at, expires_at, "
+    "points, reporter, evidence, NULL, NULL"
+)
+EVENT_HASHED = "record, kind, at, actor, reason, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+DECISION_COLUMNS = (
+    "id, subject, action, at, effect, factor, reasons, asked_at, asked_by, purpose, seq, hash"
+)
+# Audit columns in the order the audit chain hashes them (see _audit).
+DECISION_HASHED = (
+    "id, action, at, effect, factor, reasons, asked_at, asked_by, purpose, NULL, NULL, NULL"
+)
+ACCESS_HASHED = "at, actor, purpose, what, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+RECORD_COLUMNS = (
+    "id, subject, scheme, scheme_version, category, occurred_at, reported_at, expires_at, "
+    "points, reporter, evidence"
+)
+EVENT_COLUMNS = "record, kind, at, actor, reason"
+
+
+def event_fields(subject: str, seq: int, event: RecordEvent) -> tuple[object, ...]:
+    return (subject, seq, event.record, event.kind, iso(event.at), event.actor, event.reason)
+
+
+def record_of(row: Sequence[Any]) -> Record:
+    rid, subject, scheme, version, category, occurred, reported, expires, points, reporter, ev = row
+    return Record._make((
+        rid, subject, scheme, version, category, parse(occurred), parse(reported),
+        parse(expires), points, reporter, ev,
+    ))  # fmt: skip
+
+
+def stored_key_of(row: Sequence[Any]) -> StoredKey:
+    key_id, role, authority, subject, masked, created, by, revoked = row
+    return StoredKey(key_id, role, authority, subject, masked, parse(created), by,
+                     parse(revoked) if revoked else None)  # fmt: skip
+
+
+def event_of(row: Sequence[Any]) -> RecordEvent:
+    record, kind, at, actor, reason = row
+    return RecordEvent(record, kind, parse(at), actor, reason)
+
+
+# Row kind in a chain -> (table, how many of its fields are hashed, how to name a row).
+_ROW_KINDS = {
+    "record": ("records", 10, "record {0!r}"),
+    "event": ("record_events", 5, "event on record {0!r}"),
+    "decision": ("decisions", 9, "decision {0!r}"),
+    "access": ("access_log", 4, "access by {1!r} at {0}"),
+}
+
+
+class _ChainChecker:
+    """Walks every subject's chain in seq order and names the first broken row of each."""
+
+    def __init__(
+        self,
+        masked: dict[str, str],
+        heads: dict[str, tuple[int, str]],
+        problems: list[ChainProblem],
+        heads_table: str = "chain_heads",
+    ) -> None:
+        self.masked, self.heads, self.problems = masked, heads, problems
+        self.heads_table = heads_table
+        self.subject: str | None = None
+        self.expected_seq, self.previous, self.broken = 1, GENESIS, False
+        self.seen: set[str] = set()
+
+    def visit(self, row: Sequence[Any]) -> None:
+        kind, subject, seq, stored_hash, *values = row
+        if subject != self.subject:
+            self._close_subject()
+            self.subject, self.expected_seq, self.previous, self.broken = subject, 1, GENESIS, False
+            self.seen.add(subject)
+        if self.broken:
+            return
+        table, width, label = _ROW_KINDS[kind]
+        name = label.format(*values)
+        fields = (subject, seq, *values[:width])
+        problem = None
+        if seq != self.expected_seq:
+            problem = f"expected seq {self.expected_seq}: a row before it was removed or reordered"
+        elif link_hash(self.previous, kind, fields) != stored_hash:
+            # The hash covers the previous row's hash, the row's own seq and its
+            # fields: an edit, a removal before it or a swap all land here.
+            problem = "hash does not match its contents and place in the chain: edited or reordered"
+        if problem:
+            self._report(table, name, seq, problem)
+            self.broken = True
+            return
+        self.previous, self.expected_seq = stored_hash, seq + 1
+
+    def _report(self, table: str, row: str, seq: int | None, problem: str) -> None:
+        masked = self.masked.get(self.subject or "", "unknown subject")
+        self.problems.append(ChainProblem(table, masked, seq, row, problem))
+
+    def _close_subject(self) -> None:
+        if self.subject is None or self.broken:
+            return
+        head = self.heads.get(self.subject)
+        if head != (self.expected_seq - 1, self.previous):
+            self._report(
+                self.heads_table, "head", None,
+                f"chain ends at seq {self.expected_seq - 1} but the head says {head and head[0]}: "
+                "the last rows were removed or the head was edited",
+            )  # fmt: skip
+
+    def finish(self) -> None:
+        self._close_subject()
+        for subject in self.heads.keys() - self.seen:
+            self.subject = subject
+            self._report(self.heads_table, "head", None, "the head has no rows: rows were removed")
+
+
+LEDGER_ROWS = (
+    f"SELECT 'record', subject, seq, hash, {RECORD_HASHED} FROM records "
+    f"UNION ALL SELECT 'event', subject, seq, hash, {EVENT_HASHED} FROM record_events ORDER BY 2, 3"
+)
+AUDIT_ROWS = (
+    f"SELECT 'decision', subject, seq, hash, {DECISION_HASHED} FROM decisions "
+    f"UNION ALL SELECT 'access', subject, seq, hash, {ACCESS_HASHED} FROM access_log ORDER BY 2, 3"
+)
+
+
+def check_chains(
+    masked: dict[str, str],
+    heads: dict[str, tuple[int, str]],
+    rows: Iterable[Sequence[Any]],
+    audit_heads: dict[str, tuple[int, str]],
+    audit_rows: Iterable[Sequence[Any]],
+    progress: Progress | None = None,
+) -> list[ChainProblem]:
+    """Walk the ledger's and the audit log's chains; name the first broken row of each."""
+    problems: list[ChainProblem] = []
+    checker = _ChainChecker(masked, heads, problems)
+    for count, row in enumerate(rows, 1):
+        checker.visit(row)
+        if progress is not None and count % 10_000 == 0:
+            progress(10_000)
+    checker.finish()
+    audit = _ChainChecker(masked, audit_heads, problems, heads_table="audit_heads")
+    for row in audit_rows:
+        audit.visit(row)
+    audit.finish()
+    return problems
