@@ -159,9 +159,13 @@ class SocialCredit:
         clock: Callable[[], datetime] = utc_now,
         env: Mapping[str, str] | None = None,
     ) -> SocialCredit:
+        store: SQLiteStore
         if location.startswith(("postgresql://", "postgres://")):
-            raise UsageError("the PostgreSQL store is not available yet: use a SQLite file path")
-        store = SQLiteStore(location, create=create)
+            from socialcredit.store.postgres import PostgresStore
+
+            store = PostgresStore(location, create=create)
+        else:
+            store = SQLiteStore(location, create=create)
         try:
             if create:
                 store.initialise()

@@ -8,6 +8,7 @@ it apart from ``tests/unit/conftest.py``.
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import textwrap
@@ -16,9 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from socialcredit.app import SocialCredit
 from socialcredit.identity import generate_ric, generate_uscc, parse_identifier
 from socialcredit.shipped import shipped_scheme_files
+from socialcredit.testing import TEST_SERVER_ENV, location
 
 KEY = "ab" * 32
 KEY_ENV = {"SOCIALCREDIT_KEY": KEY}
@@ -31,8 +35,9 @@ def at(*parts: int) -> datetime:
 
 
 def open_system(path: Path | str, now: datetime = NOW) -> SocialCredit:
-    """A ledger in a real SQLite file with a fixed clock and the key from the env mapping."""
-    return SocialCredit.open(str(path), create=True, clock=lambda: now, env=KEY_ENV)
+    """A ledger in a real SQLite file (or PostgreSQL database, see :func:`location`)
+    with a fixed clock and the key from the env mapping."""
+    return SocialCredit.open(location(path), create=True, clock=lambda: now, env=KEY_ENV)
 
 
 def shipped_system(path: Path | str, now: datetime = NOW) -> SocialCredit:
@@ -127,6 +132,8 @@ def scheme_file(folder: Path, name: str, categories: str, *, id: str = "village"
 
 def sql(path: Path | str, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """Run one statement on the file through a separate sqlite3 connection."""
+    if os.environ.get(TEST_SERVER_ENV):
+        pytest.skip("inspects or tampers with the SQLite file itself")
     db = sqlite3.connect(str(path), isolation_level=None)
     try:
         return db.execute(statement, params).fetchall()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -50,10 +49,14 @@ def test_a_removed_read_breaks_the_audit_chain(tmp_path: Path) -> None:
     assert "removed or reordered" in problems[0].problem
 
 
-def test_audit_rows_are_append_only_while_the_triggers_stand(tmp_path: Path) -> None:
+def test_ledger_and_audit_rows_are_append_only_on_either_store(tmp_path: Path) -> None:
     path = tmp_path / "ledger.db"
     _ledger_with_an_audit_trail(path)
-    db = sqlite3.connect(str(path))
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        db.execute("DELETE FROM access_log")
-    db.close()
+    store = shipped_system(path).store
+    statements = (
+        "DELETE FROM access_log", "UPDATE decisions SET effect = 'allow'", "DELETE FROM records",
+        "UPDATE subjects SET kind = 'business'", "DELETE FROM definitions",
+    )  # fmt: skip
+    for statement in statements:
+        with pytest.raises(Exception, match="append-only"):  # sqlite3 or psycopg, as the store is
+            store._db.execute(statement)

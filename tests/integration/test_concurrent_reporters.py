@@ -7,7 +7,7 @@ import multiprocessing
 from datetime import timedelta
 from pathlib import Path
 
-from ledger_support import KEY_ENV, NOW, at, line, numbered, people, shipped_system
+from ledger_support import KEY_ENV, NOW, at, line, location, numbered, people, shipped_system
 
 from socialcredit.app import SocialCredit
 
@@ -15,7 +15,7 @@ WRITERS, PER_WRITER, BATCH = 4, 600, 50
 
 
 def _report(path: str, writer: int, subjects: list[str]) -> None:
-    system = SocialCredit.open(path, clock=lambda: NOW, env=KEY_ENV)
+    system = SocialCredit.open(location(path), clock=lambda: NOW, env=KEY_ENV)
     lines = [
         line(f"w{writer}-{n}", subjects[n % len(subjects)], "traffic-violation",
              at(2025, 1, 1) + timedelta(minutes=n), reported_at=at(2025, 1, 2) + timedelta(minutes=n))
@@ -42,7 +42,7 @@ def test_concurrent_writers_lose_nothing_and_keep_every_chain_whole(tmp_path: Pa
         worker.join(timeout=120)
         assert worker.exitcode == 0
 
-    system = SocialCredit.open(str(path), clock=lambda: NOW, env=KEY_ENV)
+    system = SocialCredit.open(location(path), clock=lambda: NOW, env=KEY_ENV)
     assert system.verify() == []
     [(count,)] = system.store._db.execute("SELECT COUNT(*) FROM records").fetchall()
     assert count == WRITERS * PER_WRITER

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ledger_support import at, line, numbered, people, shipped_system
+from ledger_support import at, line, location, numbered, people, shipped_system
 
 from socialcredit.app import SocialCredit
 
 
 def _second(path: Path, first: SocialCredit) -> SocialCredit:
-    return SocialCredit(type(first.store)(path), first.pseudonymiser, first.clock)
+    return SocialCredit(type(first.store)(location(path)), first.pseudonymiser, first.clock)
 
 
 def test_an_event_written_elsewhere_is_not_overwritten_by_a_stale_head(tmp_path: Path) -> None:

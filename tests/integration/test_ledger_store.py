@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from ledger_support import (
     KEY,
@@ -28,6 +29,7 @@ from ledger_support import (
     at,
     businesses,
     line,
+    location,
     masked,
     numbered,
     open_system,
@@ -42,6 +44,7 @@ from socialcredit.app import SocialCredit
 from socialcredit.ledger.model import EventKind
 from socialcredit.ledger.store import ChainProblem
 from socialcredit.readers import read_lines
+from socialcredit.testing import TEST_SERVER_ENV
 from socialcredit.views import check_view, entry_view, reason_view, score_view
 
 # -- idempotency -------------------------------------------------------------------
@@ -336,6 +339,15 @@ def test_a_retry_spelling_reported_at_differently_is_a_duplicate(tmp_path: Path)
 
 
 def _every_value(path: Path) -> str:
+    """Every value of every table, whichever database holds the ledger."""
+    if os.environ.get(TEST_SERVER_ENV):
+        with psycopg.connect(location(path)) as pg:
+            tables = [t for (t,) in pg.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")]  # fmt: skip
+            assert {"subjects", "records", "record_events", "decisions", "access_log"} <= set(
+                tables
+            )
+            return "\n".join(repr(row) for t in tables for row in pg.execute(f"SELECT * FROM {t}"))
     db = sqlite3.connect(str(path))
     try:
         tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
@@ -393,6 +405,10 @@ def test_raw_identifiers_are_never_stored_in_clear(tmp_path: Path) -> None:
 def tamper_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """A ledger with three subjects, an event inside a chain and a row in
     every append-only table; tests copy the closed file and tamper with the copy."""
+    if os.environ.get(TEST_SERVER_ENV):
+        pytest.skip(
+            "copies and tampers with SQLite files (the triggers on PostgreSQL are tested apart)"
+        )
     folder = tmp_path_factory.mktemp("template")
     path = folder / "ledger.db"
     system = shipped_system(path)
@@ -436,7 +452,7 @@ def _drop_triggers(path: Path) -> None:
 
 
 def _subject_key(path: Path, identifier: str) -> str:
-    system = SocialCredit.open(str(path), env={"SOCIALCREDIT_KEY": KEY})
+    system = SocialCredit.open(location(path), env={"SOCIALCREDIT_KEY": KEY})
     try:
         return system.subject_row(identifier).key
     finally:
@@ -444,7 +460,7 @@ def _subject_key(path: Path, identifier: str) -> str:
 
 
 def _verify(path: Path) -> list[ChainProblem]:
-    system = SocialCredit.open(str(path), env={"SOCIALCREDIT_KEY": KEY})
+    system = SocialCredit.open(location(path), env={"SOCIALCREDIT_KEY": KEY})
     try:
         return system.verify()
     finally:
@@ -599,17 +615,19 @@ def test_a_crash_mid_import_leaves_no_half_written_batch(tmp_path: Path) -> None
             )) + "\n")  # fmt: skip
 
     importer = subprocess.Popen(
-        [sys.executable, "-c", _IMPORTER, str(path), str(source), str(batch)],
+        [sys.executable, "-c", _IMPORTER, location(path), str(source), str(batch)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    watcher = sqlite3.connect(str(path), isolation_level=None)
+    watcher = open_system(
+        path, now=at(2026, 1, 1)
+    )  # a second connection, as an operator's would be
     try:
         deadline = time.monotonic() + 120
         seen = 0
         while seen < 3 * batch and importer.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
-            seen = watcher.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+            seen = watcher.store.counts()["records"]
         os.kill(importer.pid, signal.SIGKILL)
     finally:
         watcher.close()
@@ -617,16 +635,17 @@ def test_a_crash_mid_import_leaves_no_half_written_batch(tmp_path: Path) -> None
     assert importer.returncode == -signal.SIGKILL, "the import ended before it could be killed"
 
     system = open_system(path, now=at(2026, 1, 1))
-    (stored,) = sql(path, "SELECT COUNT(*) FROM records")[0]
+    db = system.store._db  # the store's own connection: SQLite or PostgreSQL alike
+    stored = system.store.counts()["records"]
     assert 3 * batch <= stored < total
     assert stored % batch == 0  # whole batches only: each is one transaction
     assert system.verify() == []
-    heads = dict(sql(path, "SELECT subject, seq FROM chain_heads"))
-    tails = dict(sql(path, "SELECT subject, MAX(seq) FROM records GROUP BY subject"))
+    heads = dict(db.execute("SELECT subject, seq FROM chain_heads").fetchall())
+    tails = dict(db.execute("SELECT subject, MAX(seq) FROM records GROUP BY subject").fetchall())
     assert heads == tails  # every subject with records has its head, and no head is ahead
-    (orphans,) = sql(
-        path, "SELECT COUNT(*) FROM records WHERE subject NOT IN (SELECT subject FROM subjects)"
-    )[0]
+    (orphans,) = db.execute(
+        "SELECT COUNT(*) FROM records WHERE subject NOT IN (SELECT subject FROM subjects)"
+    ).fetchone()
     assert orphans == 0
 
     report = system.import_records(read_lines(source), batch_size=batch)

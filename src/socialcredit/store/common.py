@@ -30,8 +30,10 @@ def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
 
 
 # Columns in the order the chain hashes them (see ledger.batching._chain and event_fields).
+# scheme_version is cast so that every branch of the verify UNION has text
+# there (PostgreSQL insists; the hash input, str(version), is the same).
 RECORD_HASHED = (
-    "id, scheme, scheme_version, category, occurred_at, reported_at, expires_at, "
+    "id, scheme, CAST(scheme_version AS TEXT), category, occurred_at, reported_at, expires_at, "
     "points, reporter, evidence, NULL, NULL"
 )
 EVENT_HASHED = "record, kind, at, actor, reason, NULL, NULL, NULL, NULL, NULL, NULL, NULL"

@@ -156,6 +156,9 @@ def _append_only_triggers() -> str:
 
 
 class SQLiteStore:
+    # What a unique-index violation raises (the PostgreSQL store sets its own).
+    _integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
         self.path = str(path)
         if not create and self.path != ":memory:" and not Path(self.path).exists():
@@ -248,7 +251,7 @@ class SQLiteStore:
             )
 
     def rescorings(self) -> list[tuple[str, int, datetime]]:
-        rows = self._db.execute("SELECT scheme, version, at FROM rescorings ORDER BY rowid")
+        rows = self._db.execute("SELECT scheme, version, at FROM rescorings ORDER BY at, version")
         return [(scheme, version, parse(at)) for scheme, version, at in rows]
 
     # -- API keys ------------------------------------------------------------
@@ -358,10 +361,10 @@ class SQLiteStore:
                 self._db.execute("SAVEPOINT fresh_records")
                 plan = plan_batch(batch, cache.heads, cache.kinds, {})
                 self._db.executemany(_INSERT_RECORD, plan.rows)
-                self._db.execute("RELEASE fresh_records")
-            except sqlite3.IntegrityError:
-                self._db.execute("ROLLBACK TO fresh_records")
-                self._db.execute("RELEASE fresh_records")
+                self._db.execute("RELEASE SAVEPOINT fresh_records")
+            except self._integrity_errors:
+                self._db.execute("ROLLBACK TO SAVEPOINT fresh_records")
+                self._db.execute("RELEASE SAVEPOINT fresh_records")
                 stored = self._stored_fingerprints([item.id for item in batch])
                 plan = plan_batch(batch, cache.heads, cache.kinds, stored)
                 self._db.executemany(_INSERT_RECORD, plan.rows)

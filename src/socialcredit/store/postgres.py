@@ -1,0 +1,150 @@
+"""The PostgreSQL store: the SQLite store's SQL, through a translating connection.
+
+Every statement of :class:`SQLiteStore` is plain SQL apart from a few SQLite
+spellings, which :class:`_Translating` rewrites on the way out (and caches):
+``?`` placeholders, ``INSERT OR IGNORE`` and ``INSERT OR REPLACE``. The write
+lock that SQLite's ``BEGIN IMMEDIATE`` takes on the whole file becomes a
+transaction-scoped advisory lock, so concurrent writers in other processes
+queue exactly as they do on SQLite. One implementation of the ledger logic,
+two databases.
+
+Per-subject tables are keyed by subject first (``(subject, seq)``), so they
+can be distributed by that key (e.g. with Citus); the record-id index is then
+the one global index a sharded deployment has to keep apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import psycopg
+
+from socialcredit.store.common import StoreError
+from socialcredit.store.sqlite import (
+    _APPEND_ONLY,
+    _SCHEMA,
+    SCHEMA_VERSION,
+    SQLiteStore,
+    _LedgerCache,
+)
+
+# Tables written with INSERT OR REPLACE, and their keys.
+_UPSERT_KEYS = {"meta": ("key",), "chain_heads": ("subject",), "audit_heads": ("subject",)}
+_LEDGER_LOCK = 7_243_001  # advisory lock ids: one for the ledger's write lock
+
+
+class _Translating:
+    """Enough of the sqlite3.Connection interface, over psycopg, for the store."""
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self._connection = connection
+        self._cache: dict[str, list[str]] = {}
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        statements = self._translate(sql)
+        cursor = self._connection.cursor()
+        for statement in statements:
+            cursor.execute(statement, params if "%s" in statement else None)
+        return cursor
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> psycopg.Cursor[Any]:
+        [statement] = self._translate(sql)
+        cursor = self._connection.cursor()
+        rows = list(rows)
+        if rows:
+            cursor.executemany(statement, rows)
+        return cursor
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _translate(self, sql: str) -> list[str]:
+        found = self._cache.get(sql)
+        if found is None:
+            found = self._cache[sql] = _translate(sql)
+        return found
+
+
+def _translate(sql: str) -> list[str]:
+    text = sql.strip()
+    if text == "BEGIN IMMEDIATE":
+        return ["BEGIN", f"SELECT pg_advisory_xact_lock({_LEDGER_LOCK})"]
+    text = text.replace("?", "%s")
+    if text.startswith("INSERT OR IGNORE INTO"):
+        return [text.replace("INSERT OR IGNORE INTO", "INSERT INTO", 1) + " ON CONFLICT DO NOTHING"]
+    match = re.match(r"INSERT OR REPLACE INTO (\w+) ", text)
+    if match:
+        table = match.group(1)
+        keys = _UPSERT_KEYS[table]
+        columns = {"meta": ("value",)}.get(table, ("seq", "hash"))
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
+        return [text.replace("INSERT OR REPLACE INTO", "INSERT INTO", 1)
+                + f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"]  # fmt: skip
+    return [text]
+
+
+def _postgres_schema() -> list[str]:
+    ddl = _SCHEMA.replace(" WITHOUT ROWID", "").replace("factor REAL", "factor DOUBLE PRECISION")
+    ddl = re.sub(r"--[^\n]*", "", ddl)
+    statements = [s.strip() for s in ddl.split(";") if s.strip()]
+    statements.append(
+        "CREATE OR REPLACE FUNCTION socialcredit_append_only() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"
+    )
+    for table in _APPEND_ONLY:
+        statements.append(
+            f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION socialcredit_append_only()"
+        )
+    statements.append(
+        f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}') ON CONFLICT DO NOTHING"
+    )
+    return statements
+
+
+class PostgresStore(SQLiteStore):
+    _integrity_errors = (psycopg.errors.IntegrityError,)
+
+    def __init__(self, dsn: str, *, create: bool = False) -> None:
+        self.path = _without_password(dsn)
+        try:
+            connection = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
+        except psycopg.Error as error:
+            raise StoreError(f"cannot connect to {self.path}: {str(error).strip()}") from None
+        self._db = _Translating(connection)  # type: ignore[assignment]
+        self._cache = _LedgerCache()
+        if not create:
+            self._check_version()
+
+    def initialise(self) -> None:
+        """Create the schema; idempotent, in one transaction under the write lock."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _postgres_schema():
+                self._db.execute(statement)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        self._check_version()
+
+    def checkpoint(self) -> None:
+        """Nothing to do: PostgreSQL checkpoints on its own."""
+
+    def _check_version(self) -> None:
+        try:
+            super()._check_version()
+        except psycopg.errors.UndefinedTable:
+            raise StoreError(
+                f"{self.path} has no socialcredit schema: run 'socialcredit init'"
+            ) from None
+
+
+def _without_password(dsn: str) -> str:
+    """The DSN as it may appear in messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", dsn)
+
+
+__all__ = ["PostgresStore"]
