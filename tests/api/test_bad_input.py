@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import RESIDENT, Service
-
 from socialcredit.api.service import MAX_BATCH, MAX_BODY_BYTES
 
 PROBLEM = "application/problem+json"

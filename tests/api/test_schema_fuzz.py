@@ -7,9 +7,10 @@ plugin does not support this pytest yet)."""
 from __future__ import annotations
 
 import schemathesis
-from conftest import Service
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
+
+from conftest import Service
 
 # The key that may call each operation, so generated requests get past
 # authentication and reach the code that parses them.

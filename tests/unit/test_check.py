@@ -6,8 +6,8 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from conftest import US, at, check, evaluation, history, memorandum, record, scheme
 
+from conftest import US, at, check, evaluation, history, memorandum, record, scheme
 from socialcredit.sanctions.check import Reason, Representation, combine
 from socialcredit.schemes.models import EFFECTS_STRONGEST_FIRST
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import at
 
+from conftest import at
 from socialcredit.schemes.durations import Duration, DurationError, add_months
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from conftest import scheme
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import scheme
 from socialcredit.identity import Pseudonymiser
 from socialcredit.intake import RecordError, RecordIntake
 from socialcredit.registry import Registry

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import at, explain, record, scheme
-
 from socialcredit.schemes.compiled import SchemeHistory
 
 V1 = """\

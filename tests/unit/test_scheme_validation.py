@@ -6,8 +6,8 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import at, explain, history, record, scheme
 
+from conftest import at, explain, history, record, scheme
 from socialcredit.schemes.loader import DefinitionError, load_definition, parse_definition
 from socialcredit.schemes.models import Memorandum, Scheme
 

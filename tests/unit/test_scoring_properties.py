@@ -15,10 +15,10 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import yaml
-from conftest import US, at, event, events, history, memorandum, record, scheme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import US, at, event, events, history, memorandum, record, scheme
 from socialcredit.ledger.model import EVENT_KINDS, SUSPENDING_STATUSES, Record, RecordEvent
 from socialcredit.sanctions.check import Decision, Reason, combine, decide
 from socialcredit.schemes.compiled import SchemeHistory, build_measure_index, list_end

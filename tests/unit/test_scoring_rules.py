@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
 from conftest import (
     US,
     at,
@@ -17,7 +18,6 @@ from conftest import (
     record,
     scheme,
 )
-
 from socialcredit.scoring.engine import GradeCap, ListEntry
 
 BODY = """
