@@ -2,8 +2,8 @@
 loopback, against a bare endpoint of the same framework measured in the same run.
 
 The server runs in its own process (uvicorn, one worker), the load comes from
-wrk (Debian package `wrk`) on the same machine. The PostgreSQL store does not
-exist yet, so its keys are null.
+wrk (Debian package `wrk`) on the same machine. The PostgreSQL numbers come
+from a throwaway server started for the run (needs the postgresql package).
 
 Prints one JSON line. Usage: python bench/http.py [--subjects N] [--seconds S]
 """
@@ -34,6 +34,7 @@ import httpx
 from socialcredit.app import SocialCredit
 from socialcredit.identity import generate_ric
 from socialcredit.shipped import shipped_scheme_files
+from socialcredit.testing import create_database, throwaway_postgres
 
 KEY = "ab" * 32
 SERVER = """
@@ -65,31 +66,33 @@ def main() -> None:
 
 
 def run(tmp: Path, n_subjects: int, seconds: int) -> dict[str, object]:
-    db = tmp / "city.db"
-    subjects, checker, reporter = _prepare(db, n_subjects)
     baseline = _serve(tmp, "bare", lambda url: _wrk(url, ["/constant"], None, seconds))
-    paths = [f"/subjects/{s}/check?action=travel.rail.highspeed" for s in subjects[:2000]]
-    check = _serve(tmp, str(db), lambda url: _wrk(url, paths, checker, seconds))
-    report_rate = _serve(tmp, str(db), lambda url: _report(url, reporter, subjects))
-    return {
-        "check_rps_sqlite": check["rps"],
-        "check_p50_ms_sqlite": check["p50_ms"],
-        "check_p99_ms_sqlite": check["p99_ms"],
-        "check_rps_postgres": None,
-        "check_p50_ms_postgres": None,
-        "check_p99_ms_postgres": None,
-        "report_records_per_s_sqlite": report_rate,
-        "report_records_per_s_postgres": None,
+    result: dict[str, object] = {}
+    with throwaway_postgres() as server:
+        stores = {"sqlite": str(tmp / "city.db"), "postgres": create_database(server, "bench")}
+        for name, location in stores.items():
+            subjects, checker, reporter = _prepare(location, n_subjects)
+            paths = [f"/subjects/{s}/check?action=travel.rail.highspeed" for s in subjects[:2000]]
+            check = _serve(tmp, location, lambda url, p=paths, k=checker: _wrk(url, p, k, seconds))
+            rate = _serve(tmp, location, lambda url, k=reporter, s=subjects: _report(url, k, s))
+            result |= {
+                f"check_rps_{name}": check["rps"],
+                f"check_p50_ms_{name}": check["p50_ms"],
+                f"check_p99_ms_{name}": check["p99_ms"],
+                f"report_records_per_s_{name}": rate,
+            }
+    result |= {
         "baseline_rps": baseline["rps"],
-        "check_to_baseline": round(check["rps"] / baseline["rps"], 3),
+        "check_to_baseline_sqlite": round(result["check_rps_sqlite"] / baseline["rps"], 3),  # type: ignore[operator]
         "load_tool": "wrk -t2 -c16",
     }
+    return result
 
 
-def _prepare(db: Path, n_subjects: int) -> tuple[list[str], str, str]:
+def _prepare(location: str, n_subjects: int) -> tuple[list[str], str, str]:
     rng = random.Random(5)
     now = datetime.now(UTC)
-    system = SocialCredit.open(str(db), create=True, env={"SOCIALCREDIT_KEY": KEY})
+    system = SocialCredit.open(location, create=True, env={"SOCIALCREDIT_KEY": KEY})
     system.add_definitions(shipped_scheme_files())
     subjects = sorted({"cn-ric:" + generate_ric(rng) for _ in range(n_subjects)})
     lines = []

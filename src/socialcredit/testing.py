@@ -3,8 +3,15 @@ want to run against a throwaway PostgreSQL server as well as SQLite)."""
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 TEST_SERVER_ENV = "SOCIALCREDIT_TEST_PG"
@@ -27,4 +34,60 @@ def location(path: Path | str) -> str:
             is None
         ):
             admin.execute(f"CREATE DATABASE {name}")
+    return f"{server}/{name}"
+
+
+def postgres_binary(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or [shutil.which(name) or ""]
+    if not found[-1]:
+        raise FileNotFoundError(
+            f"PostgreSQL's {name} is not installed (apt-get install postgresql)"
+        )
+    return found[-1]
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    # initdb refuses to run as root; the Debian package brings a postgres user.
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A PostgreSQL server of its own (initdb and pg_ctl in a temporary folder,
+    on a free loopback port), yielding its base URL; stopped and removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="sc-pg-"))
+    folder.chmod(0o777)  # the server runs as the postgres user
+    data = folder / "data"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    subprocess.run(
+        _as_postgres([postgres_binary("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+                      "--no-sync", "-E", "UTF8"]),
+        check=True, capture_output=True,
+    )  # fmt: skip
+    options = (
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    )
+    subprocess.run(
+        _as_postgres([postgres_binary("pg_ctl"), "-D", str(data), "-o", options,
+                      "-l", str(folder / "log"), "-w", "start"]),
+        check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            _as_postgres([postgres_binary("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def create_database(server: str, name: str) -> str:
+    """A fresh database on ``server``; its URL."""
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
     return f"{server}/{name}"
