@@ -147,6 +147,7 @@ class SocialCredit:
         self.pseudonymiser = pseudonymiser
         self.clock = clock
         self._registry: Registry | None = None
+        self.migrated: list[int] = []  # schema migrations applied when opened with create=True
 
     # -- opening -------------------------------------------------------------
 
@@ -166,16 +167,19 @@ class SocialCredit:
             store = PostgresStore(location, create=create)
         else:
             store = SQLiteStore(location, create=create)
+        migrated: list[int] = []
         try:
             if create:
-                store.initialise()
+                migrated = store.initialise()
             key = load_or_create_key(location, os.environ if env is None else env, create=create)
             pseudonymiser = Pseudonymiser(key)
             _check_key(store, pseudonymiser)
         except (KeyProblem, StoreError):
             store.close()
             raise
-        return cls(store, pseudonymiser, clock)
+        system = cls(store, pseudonymiser, clock)
+        system.migrated = migrated
+        return system
 
     def close(self) -> None:
         self.store.close()

@@ -123,6 +123,15 @@ def _stderr_line(text: str) -> None:
 
 
 @contextmanager
+def _created(db: str) -> Iterator[SocialCredit]:
+    system = SocialCredit.open(db, create=True)
+    try:
+        yield system
+    finally:
+        system.close()
+
+
+@contextmanager
 def opened(db: str) -> Iterator[SocialCredit]:
     system = SocialCredit.open(db)
     try:
@@ -151,9 +160,12 @@ def _print_json(value: Any) -> None:
 @handled
 def init(db: Db = DEFAULT_DB) -> None:
     """Create the database (idempotent) and its identifier key beside it."""
-    existed = Path(db).exists()
-    SocialCredit.open(db, create=True).close()
-    out.print(f"{'Database is ready' if existed else 'Created'}: {db}")
+    with _created(db) as system:
+        migrated = system.migrated
+    if migrated:
+        out.print(f"{db}: schema migrations applied: {', '.join(map(str, migrated))}")
+    else:
+        out.print(f"{db}: the schema is up to date")
 
 
 # -- schemes -----------------------------------------------------------------------

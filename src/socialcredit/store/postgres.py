@@ -25,7 +25,6 @@ from socialcredit.store.common import StoreError
 from socialcredit.store.sqlite import (
     _APPEND_ONLY,
     _SCHEMA,
-    SCHEMA_VERSION,
     SQLiteStore,
     _LedgerCache,
 )
@@ -85,7 +84,8 @@ def _translate(sql: str) -> list[str]:
     return [text]
 
 
-def _postgres_schema() -> list[str]:
+def baseline_statements() -> list[str]:
+    """Migration 1 for PostgreSQL: the SQLite schema, respelt, and the triggers."""
     ddl = _SCHEMA.replace(" WITHOUT ROWID", "").replace("factor REAL", "factor DOUBLE PRECISION")
     ddl = re.sub(r"--[^\n]*", "", ddl)
     statements = [s.strip() for s in ddl.split(";") if s.strip()]
@@ -98,14 +98,13 @@ def _postgres_schema() -> list[str]:
             f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION socialcredit_append_only()"
         )
-    statements.append(
-        f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}') ON CONFLICT DO NOTHING"
-    )
     return statements
 
 
 class PostgresStore(SQLiteStore):
     _integrity_errors = (psycopg.errors.IntegrityError,)
+    _missing_table_errors = (psycopg.errors.UndefinedTable,)
+    dialect = "postgres"
 
     def __init__(self, dsn: str, *, create: bool = False) -> None:
         self.path = _without_password(dsn)
@@ -118,28 +117,8 @@ class PostgresStore(SQLiteStore):
         if not create:
             self._check_version()
 
-    def initialise(self) -> None:
-        """Create the schema; idempotent, in one transaction under the write lock."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _postgres_schema():
-                self._db.execute(statement)
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-        self._check_version()
-
     def checkpoint(self) -> None:
         """Nothing to do: PostgreSQL checkpoints on its own."""
-
-    def _check_version(self) -> None:
-        try:
-            super()._check_version()
-        except psycopg.errors.UndefinedTable:
-            raise StoreError(
-                f"{self.path} has no socialcredit schema: run 'socialcredit init'"
-            ) from None
 
 
 def _without_password(dsn: str) -> str:

@@ -9,6 +9,7 @@ through triggers, so only someone who drops the triggers can tamper, and
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -47,8 +48,8 @@ from socialcredit.store.common import (
     record_of,
     stored_key_of,
 )
+from socialcredit.store.migrations import LATEST, pending
 
-SCHEMA_VERSION = 1
 _CHUNK = 500  # stays under SQLite's bound-parameter limit
 
 _SCHEMA = """
@@ -144,20 +145,25 @@ _APPEND_ONLY = (
 )
 
 
-def _append_only_triggers() -> str:
-    statements = []
-    for table in _APPEND_ONLY:
-        for verb in ("UPDATE", "DELETE"):
-            statements.append(
-                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
-            )
-    return "\n".join(statements)
+def _append_only_triggers() -> list[str]:
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+        for table in _APPEND_ONLY
+        for verb in ("UPDATE", "DELETE")
+    ]
+
+
+def baseline_statements() -> list[str]:
+    """Migration 1 for SQLite: the tables, indexes and append-only triggers."""
+    tables = [s.strip() for s in re.sub(r"--[^\n]*", "", _SCHEMA).split(";") if s.strip()]
+    return tables + _append_only_triggers()
 
 
 class SQLiteStore:
     # What a unique-index violation raises (the PostgreSQL store sets its own).
     _integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+    _missing_table_errors: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
         self.path = str(path)
@@ -182,23 +188,51 @@ class SQLiteStore:
 
     # -- lifecycle -----------------------------------------------------------
 
-    def initialise(self) -> None:
-        """Create the schema; idempotent, and all in one transaction."""
-        self._db.executescript(
-            "BEGIN IMMEDIATE;\n"
-            + _SCHEMA
-            + _append_only_triggers()
-            + f"\nINSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');\nCOMMIT;"
-        )
+    dialect = "sqlite"
+
+    def initialise(self) -> list[int]:
+        """Bring the schema up to date: apply every pending migration, each in
+        one transaction under the write lock. Idempotent; returns the versions applied."""
+        applied = []
+        for migration in pending(self._schema_version()):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in migration.statements(self.dialect):
+                    self._db.execute(statement)
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                    (str(migration.version),),
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            applied.append(migration.version)
         self._check_version()
+        return applied
+
+    def _schema_version(self) -> int | None:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except self._missing_table_errors:
+            return None  # a new, empty database
+        return int(row[0]) if row else None
 
     def _check_version(self) -> None:
         try:
-            row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = self._schema_version()
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path} is not a socialcredit database ({error})") from None
-        if row is None or int(row[0]) != SCHEMA_VERSION:
-            raise StoreError(f"{self.path} has schema {row and row[0]}, expected {SCHEMA_VERSION}")
+        if version is None:
+            raise StoreError(f"{self.path} has no socialcredit schema: run 'socialcredit init'")
+        if version < LATEST:
+            raise StoreError(
+                f"{self.path} has schema {version}; run 'socialcredit init' to migrate it to {LATEST}"
+            )
+        if version > LATEST:
+            raise StoreError(
+                f"{self.path} has schema {version}, newer than this socialcredit ({LATEST})"
+            )
 
     def close(self) -> None:
         self._db.close()

@@ -1,0 +1,41 @@
+"""Schema migrations, the same list for every store.
+
+Each migration has a version and the statements that bring a database from
+the version before to it, spelt for each store. ``socialcredit init`` applies
+the pending ones in order, each in one transaction, and records the version
+reached in ``meta.schema_version``; opening a database whose schema is older
+or newer than this code is refused with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    title: str
+    statements: Callable[[str], list[str]]  # dialect ("sqlite" or "postgres") -> statements
+
+
+def _baseline(dialect: str) -> list[str]:
+    if dialect == "postgres":
+        from socialcredit.store.postgres import baseline_statements as postgres_baseline
+
+        return postgres_baseline()
+    from socialcredit.store.sqlite import baseline_statements
+
+    return baseline_statements()
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "ledger, audit log, links, keys and their hash chains", _baseline),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+def pending(current: int | None) -> list[Migration]:
+    """The migrations a database at ``current`` (None: empty) still needs, in order."""
+    return [m for m in MIGRATIONS if current is None or m.version > current]
