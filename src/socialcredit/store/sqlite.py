@@ -619,9 +619,11 @@ class SQLiteStore:
                     decisions.append((row[0], subject, *row[1:]))
                 else:
                     accesses.append((subject, *row))
-            self._db.executemany(f"INSERT INTO decisions ({DECISION_COLUMNS}) VALUES "
-                                 "(?,?,?,?,?,?,?,?,?,?,?,?)", decisions)  # fmt: skip
-            self._db.executemany("INSERT INTO access_log VALUES (?,?,?,?,?,?,?)", accesses)
+            if decisions:
+                self._db.executemany(f"INSERT INTO decisions ({DECISION_COLUMNS}) VALUES "
+                                     "(?,?,?,?,?,?,?,?,?,?,?,?)", decisions)  # fmt: skip
+            if accesses:
+                self._db.executemany("INSERT INTO access_log VALUES (?,?,?,?,?,?,?)", accesses)
             self._db.executemany(
                 "INSERT OR REPLACE INTO audit_heads VALUES (?, ?, ?)",
                 [(subject, seq, digest) for subject, (seq, digest) in heads.items()],
