@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -132,7 +133,7 @@ def create_app(system: SocialCredit) -> FastAPI:
 
     # async, like every handler: a plain `def` dependency would cost a hop to a
     # worker thread on every request, and the store must stay on one thread.
-    async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
+    async def principal(authorization: str | None) -> Principal:
         if not authorization:
             raise AuthenticationFailed("send an API key as 'Authorization: Bearer <key>'")
         scheme, _, token = authorization.partition(" ")
@@ -140,7 +141,18 @@ def create_app(system: SocialCredit) -> FastAPI:
             raise AuthenticationFailed("the Authorization header must be 'Bearer <key>'")
         return system.authenticate(token.strip())
 
-    Caller = Annotated[Principal, Depends(principal)]
+    # Declared as HTTP bearer security, so the docs page offers an Authorize button.
+    bearer = HTTPBearer(auto_error=False, description="An API key from `socialcredit keys create`.")
+
+    async def caller(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> Principal:
+        if credentials is None:
+            return await principal(authorization)  # names what is wrong with the header
+        return system.authenticate(credentials.credentials.strip())
+
+    Caller = Annotated[Principal, Depends(caller)]
 
     def actor(who: Principal) -> str:
         return f"key:{who.key_id}" + (f"@{who.authority}" if who.authority else "")
@@ -243,9 +255,7 @@ def create_app(system: SocialCredit) -> FastAPI:
             {"name": "action", "in": "query", "required": True,
              "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
             {"name": "at", "in": "query", "required": False, "schema": {"type": "string"}},
-            {"name": "authorization", "in": "header", "required": False,
-             "schema": {"type": "string"}},
-        ]},
+        ], "security": [{"HTTPBearer": []}]},
     )  # fmt: skip
     async def check(request: Request) -> Response:
         # The hot path reads its path, header and query itself and serialises
