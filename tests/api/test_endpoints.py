@@ -12,7 +12,10 @@ def test_health_and_the_openapi_schema_are_public(service: Service) -> None:
         assert http.get("/health").json()["status"] == "ok"
         schema = http.get("/openapi.json").json()
         assert "/subjects/{identifier}/check" in schema["paths"]
-        assert http.get("/docs").status_code == 200
+        docs = http.get("/docs")
+        assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text
+        assert "cdn" not in docs.text.lower()  # works without internet
+        assert http.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
 
 
 def test_schemes_are_listed_and_shown_publicly(service: Service) -> None:

@@ -12,9 +12,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
+import swagger_ui_bundle
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -123,6 +126,7 @@ class Enrolment(BaseModel):
 
 def create_app(system: SocialCredit) -> FastAPI:
     app = FastAPI(
+        docs_url=None,  # served below from bundled assets, so /docs works without internet
         title="socialcredit",
         version=__version__,
         description="Many schemes, no single score: every score explained, every record "
@@ -130,6 +134,7 @@ def create_app(system: SocialCredit) -> FastAPI:
     )
     problems.install(app)
     app.add_middleware(BodyLimit)
+    _offline_docs(app)
 
     # async, like every handler: a plain `def` dependency would cost a hop to a
     # worker thread on every request, and the store must stay on one thread.
@@ -315,6 +320,24 @@ def create_app(system: SocialCredit) -> FastAPI:
     app.router.routes.remove(hot)
     app.router.routes.insert(0, hot)
     return app
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI from the swagger-ui-bundle package instead of a CDN: many
+    deployments of a system like this run on networks without internet."""
+    app.mount(
+        "/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets"
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="socialcredit API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
 
 
 def _fast_json(content: Any) -> Response:
