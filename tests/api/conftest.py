@@ -32,6 +32,7 @@ class Service:
     url: str
     system: SocialCredit
     keys: dict[str, str]  # role name -> bearer token
+    folder: Path
 
     def client(self, who: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.keys[who]}"} if who else {}
@@ -74,7 +75,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.02)
     try:
-        yield Service(f"http://127.0.0.1:{port}", system, keys)
+        yield Service(f"http://127.0.0.1:{port}", system, keys, folder)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

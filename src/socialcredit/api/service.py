@@ -9,10 +9,11 @@ write transactions must not interleave.
 # annotations of handlers defined inside create_app (e.g. the local `Caller`).
 
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import fastapi_offline
 import orjson
-import swagger_ui_bundle
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
@@ -322,12 +323,14 @@ def create_app(system: SocialCredit) -> FastAPI:
     return app
 
 
+# Swagger UI (recent enough for OpenAPI 3.1) as the fastapi-offline package ships it.
+_DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+
+
 def _offline_docs(app: FastAPI) -> None:
-    """Swagger UI from the swagger-ui-bundle package instead of a CDN: many
-    deployments of a system like this run on networks without internet."""
-    app.mount(
-        "/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets"
-    )
+    """Swagger UI from bundled assets instead of a CDN: many deployments of a
+    system like this run on networks without internet."""
+    app.mount("/docs-assets", StaticFiles(directory=_DOCS_ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> Response:
@@ -336,7 +339,7 @@ def _offline_docs(app: FastAPI) -> None:
             title="socialcredit API",
             swagger_js_url="/docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+            swagger_favicon_url="/docs-assets/favicon.png",
         )
 
 
