@@ -489,8 +489,11 @@ class SQLiteStore:
         )
         return [event_of(row) for row in rows]
 
-    def subject_ledger(self, subject: SubjectRow, schemes: frozenset[str] | None) -> SubjectLedger:
-        """One subject's records (of ``schemes``, or all), their events and its enrolments."""
+    def subject_ledger(
+        self, subject: SubjectRow, schemes: frozenset[str] | None, *, enrolments: bool = True
+    ) -> SubjectLedger:
+        """One subject's records (of ``schemes``, or all), their events and (unless
+        the caller needs no grades) its enrolments."""
         key = subject.key
         sql = f"SELECT {RECORD_COLUMNS} FROM records WHERE subject = ?"
         params: list[str] = [key]
@@ -504,7 +507,7 @@ class SQLiteStore:
                 f"SELECT {EVENT_COLUMNS} FROM record_events WHERE subject = ? ORDER BY seq", (key,)
             ):
                 events.setdefault(found[0], []).append(event_of(found))
-        return SubjectLedger(subject, records, events, self.enrolments(key))
+        return SubjectLedger(subject, records, events, self.enrolments(key) if enrolments else {})
 
     def scheme_ledgers(self, scheme: str) -> Iterator[SubjectLedger]:
         """Every subject enrolled in or recorded under ``scheme``, one at a time."""

@@ -1,0 +1,29 @@
+"""An enrolled subject without records still has a grade, and a grade (or a list
+held by grade) can bear on a check; a list entered only by records cannot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ledger_support import people, scheme_file, shipped_system
+
+
+def test_a_list_held_by_grade_reaches_an_enrolled_subject_without_records(tmp_path: Path) -> None:
+    system = shipped_system(tmp_path / "ledger.db")
+    path = scheme_file(tmp_path, "village.yaml", """\
+        - {code: help, title: Help, points: 1, severity: minor, validity: P1Y}
+    """)  # fmt: skip
+    text = path.read_text() + (
+        "lists:\n  - {id: good-standing, kind: red, grades: [good]}\n"
+        "measures:\n  - {on: {list: good-standing}, action: fee.water, effect: adjust, factor: 0.8,"
+        " context: civic, rationale: Residents in good standing pay less for water.}\n"
+    )
+    path.write_text(text)
+    system.add_definitions([path])
+    [resident] = people(1, seed=97)
+    system.enrol(resident, "village")
+
+    decision = system.check(resident, "fee.water").decision
+
+    assert (decision.effect, decision.factor) == ("adjust", 0.8)
+    assert decision.reasons[0].list == "good-standing"
