@@ -148,6 +148,7 @@ class SocialCredit:
         self.clock = clock
         self._registry: Registry | None = None
         self.migrated: list[int] = []  # schema migrations applied when opened with create=True
+        self._subjects: RecordIntake | None = None  # its bounded cache of parsed identifiers
 
     # -- opening -------------------------------------------------------------
 
@@ -246,9 +247,12 @@ class SocialCredit:
     # -- subjects ------------------------------------------------------------
 
     def subject_row(self, identifier: str, kind: str | None = None) -> SubjectRow:
-        # An IdentifierError says what is wrong with the identifier (masked).
-        intake = RecordIntake(self.registry, self.pseudonymiser, self.clock())
-        return intake.subject_row(identifier, kind)
+        """The subject an identifier names (validated, hashed, masked); an
+        IdentifierError says what is wrong with it. Kept for the life of this
+        object: a service asks about the same people again and again."""
+        if self._subjects is None:
+            self._subjects = RecordIntake(self.registry, self.pseudonymiser, self.clock())
+        return self._subjects.subject_row(identifier, kind)
 
     def enrol(self, identifier: str, scheme_id: str, *, kind: str | None = None,
               at: datetime | None = None, actor: str = "cli") -> tuple[SubjectRow, bool]:  # fmt: skip
