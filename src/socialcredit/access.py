@@ -41,20 +41,19 @@ def require(principal: Principal, *roles: Role) -> None:
 
 def may_report(principal: Principal, scheme: Scheme) -> None:
     """A reporter writes only to the schemes of its own authority."""
-    require(principal, "reporter")
-    if scheme.authority.id != principal.authority:
-        raise AccessDenied(
-            f"a reporter of {principal.authority!r} may not report to {scheme.id!r}, "
-            f"which {scheme.authority.id!r} runs"
-        )
+    _own_scheme(principal, "reporter", scheme, "report to")
 
 
 def may_review(principal: Principal, scheme: Scheme) -> None:
     """A reviewer decides contests for its own authority's schemes only."""
-    require(principal, "reviewer")
+    _own_scheme(principal, "reviewer", scheme, "review records of")
+
+
+def _own_scheme(principal: Principal, role: Role, scheme: Scheme, doing: str) -> None:
+    require(principal, role)
     if scheme.authority.id != principal.authority:
         raise AccessDenied(
-            f"a reviewer of {principal.authority!r} may not review records of {scheme.id!r}, "
+            f"a {role} of {principal.authority!r} may not {doing} {scheme.id!r}, "
             f"which {scheme.authority.id!r} runs"
         )
 
