@@ -37,6 +37,7 @@ from socialcredit.intake import RecordError, parse_time
 from socialcredit.ledger.model import EventKind
 from socialcredit.ledger.store import StoredKey
 from socialcredit.readers import count_lines
+from socialcredit.schemes.linter import PROFILES, Finding, has_errors, legal_findings, lint
 from socialcredit.views import check_view, entry_view, iso, score_view
 
 app = typer.Typer(
@@ -194,17 +195,62 @@ def schemes_add(
 @handled
 def schemes_lint(
     files: Annotated[list[Path], typer.Argument(help="Definition files (YAML).")],
+    profile: Annotated[
+        str | None,
+        typer.Option(help="Also check against the law: eu (AI Act, GDPR) or cn (credit repair)."),
+    ] = None,
     db: Db = DEFAULT_DB,
+    as_json: Json = False,
 ) -> None:
-    """Validate definitions without adding them. Memoranda are checked against
-    the schemes in the same call and, if the database exists, those already added."""
+    """Validate definitions without adding them, and with --profile lint them.
+    Memoranda are checked against the schemes in the same call and, if the
+    database exists, those already added. Exits non-zero on any error."""
+    if profile is not None and profile not in PROFILES:
+        raise Failure(f"--profile: {profile!r} is not one of {', '.join(PROFILES)}")
+    known: dict[str, Any] = {}
     if Path(db).exists():
         with opened(db) as system:
-            loaded = system.validate_files(files)
-    else:
-        loaded = validate_files(files)
-    for item in loaded:
-        out.print(f"ok: {item.source} ({item.definition.type} {item.definition.id})")
+            known = dict(system.registry.current_schemes)
+    try:
+        loaded = validate_files(files, known)
+    except DefinitionErrors as failure:
+        if profile is None:
+            raise
+        _report_lint([(e.source, legal_findings((p.path, p.message) for p in e.problems), str(e))
+                      for e in failure.errors], as_json)  # fmt: skip
+        raise typer.Exit(1) from None
+    if profile is None:
+        for item in loaded:
+            out.print(f"ok: {item.source} ({item.definition.type} {item.definition.id})")
+        return
+    schemes = {
+        **known,
+        **{i.definition.id: i.definition for i in loaded if i.definition.type == "scheme"},
+    }
+    results: list[tuple[str, list[Finding], str | None]] = [
+        (i.source, lint(i.definition, profile, schemes), None)
+        for i in loaded
+    ]
+    _report_lint(results, as_json)
+    if any(has_errors(found) for _, found, _ in results):
+        raise typer.Exit(1)
+
+
+def _report_lint(results: list[tuple[str, list[Finding], str | None]], as_json: bool) -> None:
+    if as_json:
+        _print_json([{"file": source, "invalid": invalid,
+                      "findings": [{"severity": f.severity, "rule": f.rule, "path": f.path,
+                                    "message": f.message} for f in found]}
+                     for source, found, invalid in results])  # fmt: skip
+        return
+    for source, found, invalid in results:
+        if invalid:
+            for line in invalid.splitlines():
+                _stderr_line(f"invalid: {line}")
+        for finding in found:
+            sys.stdout.write(f"{source}: {finding}\n")
+        if not found and not invalid:
+            out.print(f"no findings: {source}")
 
 
 @schemes_app.command("list")

@@ -86,3 +86,16 @@ def test_api_keys_are_shown_once_listed_without_secrets_and_revocable(tmp_path: 
     assert "already revoked" in error_line(again)
     refused = run(tmp_path, "--db", "city.db", "keys", "create", "--role", "checker", code=1)
     assert "give --authority" in error_line(refused)
+
+
+def test_lint_profiles_report_findings_and_fail_on_errors(tmp_path: Path) -> None:
+    files = [str(SCHEMES / "spc-defaulters.yaml"), str(SCHEMES / "ndrc-2016-141.yaml")]
+    eu = run(tmp_path, "schemes", "lint", "--profile", "eu", *files, code=1)
+    assert (
+        "AI Act art. 5(1)(c)(i)" in eu.stdout
+        and "ndrc-2016-141.yaml: measures[0].context: error" in eu.stdout
+    )
+    cn = run(tmp_path, "schemes", "lint", "--profile", "cn", *files)
+    assert cn.stdout.count("no findings") == 2
+    wrong = run(tmp_path, "schemes", "lint", "--profile", "us", *files, code=1)
+    assert "--profile" in error_line(wrong)

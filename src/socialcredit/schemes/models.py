@@ -179,6 +179,9 @@ class Scheme(_Model):
     measures: tuple[Measure, ...] = ()
     # Extension: the public sources the definition rests on.
     sources: tuple[str, ...] = ()
+    # Extension: how a person can have an adverse automated decision reviewed
+    # by a human (GDPR art. 22(3)); the eu lint profile asks for it.
+    human_review: str | None = None
 
 
 class Signatory(_Model):

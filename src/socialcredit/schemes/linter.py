@@ -1,0 +1,211 @@
+"""Checking a scheme against the law before it runs.
+
+Two profiles:
+- ``eu``: the AI Act's ban on social scoring (art. 5(1)(c)) and the GDPR;
+- ``cn``: the PRC credit-repair rules on how long dishonesty may be published.
+
+A finding carries a severity (``error`` or ``warning``), the rule it rests on,
+the path in the file, and a sentence saying what is wrong. Pure functions of
+definitions; the CLI formats and counts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from socialcredit.schemes.durations import Duration
+from socialcredit.schemes.models import Category, Memorandum, Scheme
+
+Profile = Literal["eu", "cn"]
+PROFILES: tuple[Profile, ...] = ("eu", "cn")
+
+# GDPR art. 9 special categories and art. 10 criminal-offence data, as data-category prefixes.
+SPECIAL = ("user.health", "user.biometric", "user.genetic", "user.political", "user.religious",
+           "user.sexual", "user.racial", "user.ethnic", "user.trade_union")  # fmt: skip
+CRIMINAL = ("user.criminal_history",)
+# Bare "user.location" does not say how precise it is, so it is treated as precise.
+PRECISE_LOCATION = ("user.location.precise", "user.location")
+IMPRECISE_LOCATION = ("user.location.imprecise",)
+# Effects with legal or similarly significant effect on the person (GDPR art. 22).
+SIGNIFICANT = frozenset({"deny", "adjust"})
+# PRC credit repair: how long a record of each severity may be published, in days.
+CN_PERIODS = {"minor": (0, 92), "general": (92, 366), "serious": (365, 1096)}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    severity: Literal["error", "warning"]
+    rule: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.severity}: {self.rule}: {self.message}"
+
+
+def lint(
+    definition: Scheme | Memorandum, profile: Profile, schemes: Mapping[str, Scheme]
+) -> list[Finding]:
+    """Findings for one definition; ``schemes`` resolves what memoranda refer to."""
+    if isinstance(definition, Memorandum):
+        scheme = schemes.get(definition.on.scheme)
+        if scheme is None:
+            return []
+        return list(_memorandum_eu(definition, scheme)) if profile == "eu" else []
+    if profile == "eu":
+        return [*_context(definition), *_proportion(definition), *_data(definition),
+                *_human_review(definition)]  # fmt: skip
+    return [*_cn_lists(definition), *_cn_publication(definition, schemes)]
+
+
+def _detrimental(effect: str, factor: float | None) -> bool:
+    """Art. 5(1)(c) bans detrimental or unfavourable treatment; a reward in
+    another context is reported as a warning (others are left worse off)."""
+    return effect in ("deny", "publish") or (effect == "adjust" and (factor or 1) > 1)
+
+
+def _context(scheme: Scheme) -> Iterable[Finding]:
+    for index, measure in enumerate(scheme.measures):
+        if measure.context != scheme.context:
+            yield Finding(
+                "error" if _detrimental(measure.effect, measure.factor) else "warning",
+                "AI Act art. 5(1)(c)(i)", f"measures[{index}].context",
+                f"{measure.effect} {measure.action!r} in the {measure.context!r} context, for "
+                f"data collected in the {scheme.context!r} context",
+            )  # fmt: skip
+
+
+def _triggers(scheme: Scheme, list_id: str) -> list[Category]:
+    return [c for c in scheme.categories if list_id in c.lists]
+
+
+def _proportion(scheme: Scheme) -> Iterable[Finding]:
+    minor_deductions = [c for c in scheme.categories if c.severity == "minor" and c.points < 0]
+    for index, measure in enumerate(scheme.measures):
+        if measure.effect not in SIGNIFICANT:
+            continue
+        if measure.on.list_id is not None:
+            minor = [c.code for c in _triggers(scheme, measure.on.list_id) if c.severity == "minor"]
+            if minor:
+                yield Finding(
+                    "error", "AI Act art. 5(1)(c)(ii)", f"measures[{index}]",
+                    f"minor behaviour ({', '.join(minor)}) leads to {measure.effect} {measure.action!r}",
+                )  # fmt: skip
+        elif minor_deductions and measure.effect == "deny":
+            yield Finding(
+                "warning", "AI Act art. 5(1)(c)(ii)", f"measures[{index}]",
+                f"minor deductions ({len(minor_deductions)} categories) can add up to grade "
+                f"{'/'.join(measure.on.grades or ())}, which brings deny {measure.action!r}",
+            )  # fmt: skip
+
+
+def _data(scheme: Scheme) -> Iterable[Finding]:
+    for index, category in enumerate(scheme.categories):
+        path = f"categories[{index}].data_categories"
+        for data in category.data_categories:
+            kind = _special_kind(data)
+            if kind and not (category.legal_basis or "").strip():
+                yield Finding("error", f"GDPR art. {kind}", path,
+                              f"{data!r} is processed with no legal_basis stated")  # fmt: skip
+            if data in PRECISE_LOCATION or data.startswith("user.location.precise"):
+                yield Finding("warning", "GDPR art. 5(1)(c)", path,
+                              f"{data!r}: precise location; keep only what the purpose needs")  # fmt: skip
+
+
+def _special_kind(data: str) -> str | None:
+    if data.startswith(CRIMINAL):
+        return "10"
+    if data.startswith(SPECIAL):
+        return "9"
+    return None
+
+
+def _human_review(scheme: Scheme) -> Iterable[Finding]:
+    significant = [i for i, m in enumerate(scheme.measures) if m.effect in SIGNIFICANT]
+    if significant and not (scheme.human_review or "").strip():
+        yield Finding(
+            "error", "GDPR art. 22(3)", "human_review",
+            f"{len(significant)} measures deny or adjust by automated scoring, and the scheme "
+            "names no way to have a person review such a decision",
+        )  # fmt: skip
+
+
+def _memorandum_eu(memo: Memorandum, scheme: Scheme) -> Iterable[Finding]:
+    triggers = _triggers(scheme, memo.on.list_id)
+    for index, measure in enumerate(memo.measures):
+        if measure.context != scheme.context:
+            yield Finding(
+                "error" if _detrimental(measure.effect, measure.factor) else "warning",
+                "AI Act art. 5(1)(c)(i)", f"measures[{index}].context",
+                f"{measure.authority} applies {measure.effect} {measure.action!r} in the "
+                f"{measure.context!r} context to people listed from {scheme.context!r} data",
+            )  # fmt: skip
+        minor = [c.code for c in triggers if c.severity == "minor"]
+        if measure.effect in SIGNIFICANT and minor:
+            yield Finding(
+                "error", "AI Act art. 5(1)(c)(ii)", f"measures[{index}]",
+                f"minor behaviour ({', '.join(minor)}) leads to {measure.effect} {measure.action!r}",
+            )  # fmt: skip
+
+
+def _days(duration: Duration | None) -> float | None:
+    return duration.approx_days() if duration is not None else None
+
+
+def _cn_lists(scheme: Scheme) -> Iterable[Finding]:
+    """A record-triggered list holds a record for the list's duration (or the
+    record's validity): that is its publication period under the repair rules."""
+    for index, lst in enumerate(scheme.lists):
+        if lst.grades is not None:
+            continue
+        for category in _triggers(scheme, lst.id):
+            held = lst.duration or category.validity
+            low, high = CN_PERIODS[category.severity]
+            days = held.approx_days()
+            if not low <= days <= high:
+                yield Finding(
+                    "warning", "PRC credit repair (publication period)", f"lists[{index}]",
+                    f"{category.code} ({category.severity}) stays on {lst.id!r} for {held}; "
+                    f"{category.severity} dishonesty is published for {_range(category.severity)}",
+                )  # fmt: skip
+
+
+def _cn_publication(scheme: Scheme, schemes: Mapping[str, Scheme]) -> Iterable[Finding]:
+    for index, measure in enumerate(scheme.measures):
+        if measure.effect != "publish" or measure.on.list_id is None:
+            continue
+        minor = [c.code for c in _triggers(scheme, measure.on.list_id) if c.severity == "minor"]
+        if minor:
+            yield Finding(
+                "warning", "PRC credit repair (minor records)", f"measures[{index}]",
+                f"publishes {measure.on.list_id!r}, which minor records ({', '.join(minor)}) enter; "
+                "minor dishonesty is normally not published",
+            )  # fmt: skip
+
+
+def _range(severity: str) -> str:
+    return {"minor": "at most 3 months", "general": "3 months to 1 year",
+            "serious": "1 to 3 years"}[severity]  # fmt: skip
+
+
+def has_errors(findings: Sequence[Finding]) -> bool:
+    return any(f.severity == "error" for f in findings)
+
+
+# Validation problems that are also legal findings: the fields the law requires.
+_REQUIRED_BY_LAW = {
+    "lawful_basis": "GDPR art. 6(1)",
+    "retention": "GDPR art. 5(1)(e)",
+}
+
+
+def legal_findings(problems: Iterable[tuple[str, str]]) -> list[Finding]:
+    """Findings for validation problems (path, message) that the law names:
+    a scheme without a lawful basis or a retention period cannot even load."""
+    return [
+        Finding("error", _REQUIRED_BY_LAW[path], path, f"{path} {message}: the law requires one")
+        for path, message in problems
+        if path in _REQUIRED_BY_LAW
+    ]
