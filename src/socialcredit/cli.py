@@ -228,8 +228,7 @@ def schemes_lint(
         **{i.definition.id: i.definition for i in loaded if i.definition.type == "scheme"},
     }
     results: list[tuple[str, list[Finding], str | None]] = [
-        (i.source, lint(i.definition, profile, schemes), None)
-        for i in loaded
+        (i.source, lint(i.definition, profile, schemes), None) for i in loaded
     ]
     _report_lint(results, as_json)
     if any(has_errors(found) for _, found, _ in results):
@@ -251,6 +250,27 @@ def _report_lint(results: list[tuple[str, list[Finding], str | None]], as_json: 
             sys.stdout.write(f"{source}: {finding}\n")
         if not found and not invalid:
             out.print(f"no findings: {source}")
+
+
+@schemes_app.command("paperwork")
+@handled
+def schemes_paperwork(
+    scheme_id: Annotated[str, typer.Argument(metavar="ID")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="ropa (GDPR art. 30 record) or dpia (art. 35 draft).")
+    ] = "ropa",
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Write a record of processing or a DPIA draft for a scheme, as Markdown."""
+    from socialcredit.schemes.paperwork import dpia_draft, record_of_processing
+
+    if kind not in ("ropa", "dpia"):
+        raise Failure(f"--kind: {kind!r} is not one of ropa, dpia")
+    with opened(db) as system:
+        scheme = system.registry.history(scheme_id).current.definition
+        memoranda = dict(system.registry.memoranda)
+    write = record_of_processing if kind == "ropa" else dpia_draft
+    sys.stdout.write(write(scheme, memoranda))
 
 
 @schemes_app.command("list")
