@@ -38,7 +38,15 @@ from socialcredit.ledger.model import EventKind
 from socialcredit.ledger.store import StoredKey
 from socialcredit.readers import count_lines
 from socialcredit.schemes.linter import PROFILES, Finding, has_errors, legal_findings, lint
-from socialcredit.views import check_view, entry_view, iso, score_view
+from socialcredit.views import (
+    check_view,
+    definition_summary,
+    definition_view,
+    entry_view,
+    iso,
+    latest_definitions,
+    score_view,
+)
 
 app = typer.Typer(
     help="socialcredit: many schemes, no single score. Every score explained, "
@@ -278,12 +286,9 @@ def schemes_paperwork(
 def schemes_list(db: Db = DEFAULT_DB, as_json: Json = False) -> None:
     """Every scheme and memorandum with its latest version."""
     with opened(db) as system:
-        stored = system.store.definitions()
-    latest = {row.id: row for row in stored}
-    rows = sorted(latest.values(), key=lambda r: (r.type, r.id))
+        rows = latest_definitions(system.store.definitions())
     if as_json:
-        _print_json([{"id": r.id, "type": r.type, "version": r.version, "added_at": iso(r.added_at)}
-                     for r in rows])  # fmt: skip
+        _print_json([definition_summary(r) for r in rows])
         return
     table = Table("id", "type", "version", "added", title="Definitions")
     for row in rows:
@@ -313,9 +318,7 @@ def schemes_show(
         )
     row = chosen[-1]
     if as_json:
-        _print_json({"id": row.id, "type": row.type, "version": row.version,
-                     "versions": [r.version for r in found], "added_at": iso(row.added_at),
-                     "digest": row.digest, "text": row.text})  # fmt: skip
+        _print_json(definition_view(row, [r.version for r in found]))
         return
     out.print(f"# {row.id} version {row.version} of {len(found)}, added {iso(row.added_at)}")
     sys.stdout.write(row.text if row.text.endswith("\n") else row.text + "\n")

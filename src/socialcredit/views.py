@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from socialcredit.ledger.store import StoredDefinition
 from socialcredit.sanctions.check import Reason
 from socialcredit.scoring.engine import ListEntry, SchemeEvaluation
 
@@ -91,3 +92,17 @@ def check_view(decision_id: str, subject: str, decision: Any) -> dict[str, Any]:
         "factor": decision.factor,
         "reasons": [reason_view(r) for r in decision.reasons],
     }
+
+
+def latest_definitions(stored: list[StoredDefinition]) -> list[StoredDefinition]:
+    """The latest version of every scheme and memorandum, schemes first, by id."""
+    latest = {row.id: row for row in stored}  # rows come ordered by id, version
+    return sorted(latest.values(), key=lambda r: (r.type, r.id))
+
+
+def definition_summary(row: StoredDefinition) -> dict[str, Any]:
+    return {"id": row.id, "type": row.type, "version": row.version, "added_at": iso(row.added_at)}
+
+
+def definition_view(row: StoredDefinition, versions: list[int]) -> dict[str, Any]:
+    return {**definition_summary(row), "versions": versions, "digest": row.digest, "text": row.text}

@@ -37,7 +37,15 @@ from socialcredit.api import problems
 from socialcredit.app import AuthenticationFailed, NotFound, SocialCredit, UsageError
 from socialcredit.intake import RecordError, parse_time
 from socialcredit.ledger.model import EventKind, Record, status_at
-from socialcredit.views import check_view, entry_view, iso, score_view
+from socialcredit.views import (
+    check_view,
+    definition_summary,
+    definition_view,
+    entry_view,
+    iso,
+    latest_definitions,
+    score_view,
+)
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a batch of 10,000 records is about 3 MiB
 MAX_BATCH = 10_000
@@ -173,19 +181,14 @@ def create_app(system: SocialCredit) -> FastAPI:
 
     @app.get("/schemes")
     async def schemes() -> list[dict[str, Any]]:
-        latest = {row.id: row for row in system.store.definitions()}
-        return [{"id": r.id, "type": r.type, "version": r.version, "added_at": iso(r.added_at)}
-                for r in sorted(latest.values(), key=lambda r: (r.type, r.id))]  # fmt: skip
+        return [definition_summary(r) for r in latest_definitions(system.store.definitions())]
 
     @app.get("/schemes/{scheme_id}")
     async def scheme(scheme_id: str) -> dict[str, Any]:
         found = [r for r in system.store.definitions() if r.id == scheme_id]
         if not found:
             raise NotFound(f"no scheme or memorandum {scheme_id!r}")
-        row = found[-1]
-        return {"id": row.id, "type": row.type, "version": row.version,
-                "versions": [r.version for r in found], "added_at": iso(row.added_at),
-                "digest": row.digest, "text": row.text}  # fmt: skip
+        return definition_view(found[-1], [r.version for r in found])
 
     @app.post("/schemes", status_code=201)
     async def add_scheme(request: Request, who: Caller) -> list[dict[str, Any]]:
