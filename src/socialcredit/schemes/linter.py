@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from socialcredit.schemes.durations import Duration
-from socialcredit.schemes.models import Category, Memorandum, Scheme
+from socialcredit.schemes.models import Category, Measure, Memorandum, MemorandumMeasure, Scheme
 
 Profile = Literal["eu", "cn"]
 PROFILES: tuple[Profile, ...] = ("eu", "cn")
@@ -69,12 +69,19 @@ def _detrimental(effect: str, factor: float | None) -> bool:
 def _context(scheme: Scheme) -> Iterable[Finding]:
     for index, measure in enumerate(scheme.measures):
         if measure.context != scheme.context:
-            yield Finding(
-                "error" if _detrimental(measure.effect, measure.factor) else "warning",
-                "AI Act art. 5(1)(c)(i)", f"measures[{index}].context",
-                f"{measure.effect} {measure.action!r} in the {measure.context!r} context, for "
-                f"data collected in the {scheme.context!r} context",
-            )  # fmt: skip
+            yield _elsewhere(index, measure, scheme.context, "")
+
+
+def _elsewhere(
+    index: int, measure: Measure | MemorandumMeasure, collected: str, who: str
+) -> Finding:
+    """A measure acting outside the context its data comes from (art. 5(1)(c)(i))."""
+    return Finding(
+        "error" if _detrimental(measure.effect, measure.factor) else "warning",
+        "AI Act art. 5(1)(c)(i)", f"measures[{index}].context",
+        f"{who}{measure.effect} {measure.action!r} in the {measure.context!r} context, for "
+        f"data collected in the {collected!r} context",
+    )  # fmt: skip
 
 
 def _triggers(scheme: Scheme, list_id: str) -> list[Category]:
@@ -136,12 +143,7 @@ def _memorandum_eu(memo: Memorandum, scheme: Scheme) -> Iterable[Finding]:
     triggers = _triggers(scheme, memo.on.list_id)
     for index, measure in enumerate(memo.measures):
         if measure.context != scheme.context:
-            yield Finding(
-                "error" if _detrimental(measure.effect, measure.factor) else "warning",
-                "AI Act art. 5(1)(c)(i)", f"measures[{index}].context",
-                f"{measure.authority} applies {measure.effect} {measure.action!r} in the "
-                f"{measure.context!r} context to people listed from {scheme.context!r} data",
-            )  # fmt: skip
+            yield _elsewhere(index, measure, scheme.context, f"{measure.authority} applies ")
         minor = [c.code for c in triggers if c.severity == "minor"]
         if measure.effect in SIGNIFICANT and minor:
             yield Finding(
