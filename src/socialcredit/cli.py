@@ -711,6 +711,26 @@ def verify(
         raise typer.Exit(1)
 
 
+@app.command("export")
+@handled
+def export_command(
+    subject: Annotated[str, typer.Argument(help="Identifier, e.g. cn-ric:…")],
+    html_file: Annotated[
+        Path | None, typer.Option("--html", help="Also write a readable page here.")
+    ] = None,
+    kind: Kind = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Everything held about a subject (GDPR art. 15) as JSON, and optionally as a page."""
+    from socialcredit.export import access_export, export_html
+
+    with opened(db) as system:
+        export = access_export(system, subject, kind=kind)
+    if html_file is not None:
+        html_file.write_text(export_html(export), encoding="utf-8")
+    _print_json(export)
+
+
 @app.command()
 @handled
 def serve(

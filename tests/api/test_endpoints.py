@@ -159,3 +159,14 @@ def test_published_lists_show_masked_identifiers_only(service: Service) -> None:
         assert entries and all("*" in e["subject"] for e in entries)
         assert RESIDENT.split(":")[1] not in str(entries)
         assert http.get("/lists/spc-defaulters/nope").status_code == 404
+
+
+def test_a_subject_exports_what_is_held_as_json_and_as_a_page(service: Service) -> None:
+    with service.client("resident") as http:
+        data = http.get(f"/subjects/{RESIDENT}/export").json()
+        page = http.get(f"/subjects/{RESIDENT}/export", params={"format": "html"})
+    assert data["subject"]["identifier"].endswith(RESIDENT[-4:]) and data["records"]
+    assert (
+        page.headers["content-type"].startswith("text/html") and "What is held about" in page.text
+    )
+    assert RESIDENT.split(":")[1] not in page.text

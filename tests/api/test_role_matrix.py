@@ -41,6 +41,7 @@ ENDPOINTS: list[tuple[str, str, str, Any, set[str]]] = [
     ("check", "GET", f"/subjects/{RESIDENT}/check?action=travel.rail.highspeed", None, {"rail"}),
     ("decisions", "GET", f"/subjects/{RESIDENT}/decisions", None, {"resident"}),
     ("access log", "GET", f"/subjects/{RESIDENT}/access-log", None, {"resident"}),
+    ("export", "GET", f"/subjects/{RESIDENT}/export", None, {"resident"}),
 ]
 
 

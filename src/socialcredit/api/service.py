@@ -16,7 +16,7 @@ import fastapi_offline
 import orjson
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -35,6 +35,7 @@ from socialcredit.access import (
 )
 from socialcredit.api import problems
 from socialcredit.app import AuthenticationFailed, NotFound, SocialCredit, UsageError
+from socialcredit.export import access_export, export_html
 from socialcredit.intake import RecordError, parse_time
 from socialcredit.ledger.model import EventKind, Record, status_at
 from socialcredit.views import (
@@ -302,6 +303,17 @@ def create_app(system: SocialCredit) -> FastAPI:
             subject.key, system.clock(), actor(who), "subject access", "access log"
         )
         return entries
+
+    @app.get("/subjects/{identifier}/export")
+    async def export(
+        identifier: str, who: Caller, format: Literal["json", "html"] = "json"
+    ) -> Response:
+        """Everything held about the subject (GDPR art. 15); the subject only."""
+        may_read_subject(who, system.subject_row(identifier).key)
+        found = access_export(system, identifier, actor=actor(who))
+        if format == "html":
+            return HTMLResponse(export_html(found))
+        return _fast_json(found)
 
     @app.get("/lists/{scheme_id}/{list_id}")
     async def published_list(

@@ -1,0 +1,45 @@
+"""The access export (GDPR art. 15): everything held, the logic in the subject's own numbers, safely rendered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ledger_support import at, line, numbered, people, shipped_system
+
+from socialcredit.export import access_export, export_html
+
+
+def test_the_export_holds_records_events_decisions_reads_and_the_logic(tmp_path: Path) -> None:
+    system = shipped_system(tmp_path / "ledger.db")
+    [who] = people(1, seed=101)
+    system.import_records(numbered([
+        line("x1", who, "traffic-violation", at(2025, 5, 1), reported_at=at(2025, 5, 2),
+             evidence="<script>alert('x')</script>"),
+        line("x2", who, "volunteering-8h", at(2025, 5, 3), reported_at=at(2025, 5, 4)),
+    ]))  # fmt: skip
+    system.record_event("x1", "contested", reason="not my car", at=at(2025, 5, 10))
+    decision = system.check(who, "fee.heating").decision_id
+
+    export = access_export(system, who)
+
+    assert export["subject"]["identifier"].count("*") == 8
+    assert {r["id"]: r["status"] for r in export["records"]} == {
+        "x1": "contested",
+        "x2": "standing",
+    }
+    assert export["records"][0]["events"][0]["reason"] == "not my car"
+    assert [d["decision_id"] for d in export["decisions"]] == [decision]
+    assert any(r["purpose"] == "access request (art. 15)" for r in export["access_log"])
+    [personal] = [p for p in export["schemes"] if p["scheme"] == "rongcheng-personal"]
+    assert personal["logic"].startswith(
+        "Everyone starts at 1000. Your counted records add +2 (volunteering-8h)"
+    )
+    assert (
+        "which gives 1002" in personal["logic"]
+        and "1 of your records do not count now" in personal["logic"]
+    )
+    assert personal["sources"] == ["test-reporter"] and personal["lawful_basis"] == "public_task"
+
+    page = export_html(export)
+    assert "<script>alert" not in page and "&lt;script&gt;" in page  # evidence is escaped
+    assert who.split(":")[1] not in page  # only the masked identifier
