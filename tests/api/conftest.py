@@ -20,6 +20,7 @@ from socialcredit.api import create_app
 from socialcredit.app import SocialCredit
 from socialcredit.identity import generate_ric, generate_uscc
 from socialcredit.shipped import shipped_scheme_files
+from socialcredit.testing import location
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 _rng = random.Random(33)
@@ -49,7 +50,7 @@ def _free_port() -> int:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     folder: Path = tmp_path_factory.mktemp("api")
     system = SocialCredit.open(
-        str(folder / "city.db"), create=True, env={"SOCIALCREDIT_KEY": "ab" * 32}
+        location(folder / "city.db"), create=True, env={"SOCIALCREDIT_KEY": "ab" * 32}
     )
     system.add_definitions(shipped_scheme_files())
     keys = {

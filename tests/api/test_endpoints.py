@@ -170,3 +170,16 @@ def test_a_subject_exports_what_is_held_as_json_and_as_a_page(service: Service) 
         page.headers["content-type"].startswith("text/html") and "What is held about" in page.text
     )
     assert RESIDENT.split(":")[1] not in page.text
+
+
+def test_a_reporter_cannot_reach_another_scheme_by_spelling_its_name_differently(
+    service: Service,
+) -> None:
+    line = record("api-sneak", NEIGHBOUR, "able-but-refusing", 3, scheme=" spc-defaulters ")
+    with service.client("city") as http:
+        refused = http.post("/records", json=line)
+    assert refused.status_code == 403
+    with service.client("court") as http:
+        taken = http.post("/records", json={**record("api-own", NEIGHBOUR, "able-but-refusing", 3,
+                                                      scheme="spc-defaulters"), "reporter": "someone else"})  # fmt: skip
+    assert taken.status_code == 201 and taken.json()["reporter"] == "spc"  # the key's authority

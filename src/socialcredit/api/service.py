@@ -380,7 +380,12 @@ def _report(system: SocialCredit, who: Principal, items: list[Any]) -> list[dict
                 "errors": [{"field": "record", "rule": "must be a JSON object"}],
             }
             continue
-        history = system.registry.schemes.get(str(item.get("scheme")))
+        # Judge the scheme exactly as the importer will read it (trimmed), and
+        # record the key's authority as the reporter: a body cannot claim either.
+        named = item.get("scheme")
+        history = system.registry.schemes.get(
+            named.strip() if isinstance(named, str) else str(named)
+        )
         if history is not None:
             try:
                 may_report(who, history.current.definition)
@@ -390,7 +395,7 @@ def _report(system: SocialCredit, who: Principal, items: list[Any]) -> list[dict
                     "errors": [{"field": "scheme", "rule": str(error)}],
                 }
                 continue
-        lines.append((number, item))
+        lines.append((number, {**item, "reporter": who.authority}))
     report = system.import_records(lines)
     refused = {r.line: r for r in report.rejected}
     duplicates = set(report.duplicate_lines)

@@ -9,6 +9,7 @@ through triggers, so only someone who drops the triggers can tamper, and
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import uuid
@@ -195,8 +196,8 @@ class SQLiteStore:
         one transaction under the write lock. Idempotent; returns the versions applied."""
         applied = []
         for migration in pending(self._schema_version()):
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 for statement in migration.statements(self.dialect):
                     self._db.execute(statement)
                 self._db.execute(
@@ -204,7 +205,7 @@ class SQLiteStore:
                     (str(migration.version),),
                 )
             except BaseException:
-                self._db.execute("ROLLBACK")
+                _rollback_quietly(self._db)
                 raise
             self._db.execute("COMMIT")
             applied.append(migration.version)
@@ -609,8 +610,8 @@ class SQLiteStore:
 
         Its own transaction under the write lock, without the ledger's
         generation bump: the audit log feeds no cache."""
-        self._db.execute("BEGIN IMMEDIATE")
         try:
+            self._db.execute("BEGIN IMMEDIATE")
             heads = self._audit_heads({subject for subject, _, _ in entries})
             decisions, accesses = [], []
             for subject, kind, fields in entries:
@@ -632,7 +633,7 @@ class SQLiteStore:
                 [(subject, seq, digest) for subject, (seq, digest) in heads.items()],
             )
         except BaseException:
-            self._db.execute("ROLLBACK")
+            _rollback_quietly(self._db)
             raise
         self._db.execute("COMMIT")
 
@@ -668,6 +669,12 @@ class SQLiteStore:
         )
 
 
+def _rollback_quietly(db: Any) -> None:
+    # Nothing may have been open, or the connection may be gone: either way there is nothing to undo.
+    with contextlib.suppress(Exception):
+        db.execute("ROLLBACK")
+
+
 class _LedgerCache:
     """Chain heads and subject kinds as this connection last saw them.
 
@@ -694,10 +701,14 @@ class _Transaction:
         self._cache = cache
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-        # Under the write lock: if anyone else has committed since this
-        # connection last did, what it remembers of heads and kinds is stale.
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            # Under the write lock: if anyone else has committed since this
+            # connection last did, what it remembers of heads and kinds is stale.
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        except BaseException:
+            _rollback_quietly(self._db)  # never leave a half-opened transaction behind
+            raise
         if row is None or row[0] != self._cache.generation:
             self._cache.reset()
 
