@@ -408,12 +408,17 @@ class SocialCredit:
     def scores(
         self, identifier: str, *, scheme: str | None = None, at: datetime | None = None,
         kind: str | None = None, actor: str = "cli", purpose: str = "score enquiry",
+        within: frozenset[str] | None = None,
     ) -> tuple[SubjectRow, list[SchemeEvaluation]]:  # fmt: skip
+        """Scores with their explanations; ``within`` limits them to the schemes a
+        caller may see, before anything is read or logged."""
         if scheme is not None:
             self.registry.history(scheme)
         subject = self._held_subject(identifier, kind)
         moment = at or self.clock()
         wanted = frozenset({scheme}) if scheme else None
+        if within is not None:
+            wanted = within if wanted is None else wanted & within
         evaluations = self._evaluate(self.store.subject_ledger(subject, wanted), moment, wanted)
         shown = ",".join(e.explanation.scheme for e in evaluations) or "none"
         self.store.log_access(

@@ -8,9 +8,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
+import orjson
+
 from socialcredit.app import SocialCredit
 from socialcredit.ledger.model import status_at
 from socialcredit.schemes.models import Scheme
+from socialcredit.schemes.paperwork import recipients
 from socialcredit.scoring.engine import SchemeEvaluation
 from socialcredit.views import entry_view, iso, score_view
 
@@ -35,14 +38,15 @@ def access_export(system: SocialCredit, identifier: str, *, kind: str | None = N
                        for e in events],
         })  # fmt: skip
     decisions = [{"decision_id": d.id, "action": d.action, "at": iso(d.at), "effect": d.effect,
-                  "factor": d.factor, "asked_by": d.asked_by, "purpose": d.purpose}
+                  "factor": d.factor, "reasons": orjson.loads(d.reasons_json),
+                  "asked_by": d.asked_by, "purpose": d.purpose}
                  for d in system.store.decisions(subject.key)]  # fmt: skip
     reads = [{"at": iso(at), "by": by, "purpose": purpose, "what": what}
              for at, by, purpose, what in system.store.access_log(subject.key)]  # fmt: skip
     return {
         "subject": {"identifier": subject.masked, "kind": subject.kind},
         "exported_at": iso(now),
-        "schemes": [_scheme_part(system, e, ledger.records) for e in evaluations],
+        "schemes": [_scheme_part(system, e, ledger.records, subject.masked) for e in evaluations],
         "records": records,
         "decisions": decisions,
         "access_log": reads,
@@ -51,11 +55,9 @@ def access_export(system: SocialCredit, identifier: str, *, kind: str | None = N
 
 
 def _scheme_part(
-    system: SocialCredit, evaluation: SchemeEvaluation, records: list[Any]
+    system: SocialCredit, evaluation: SchemeEvaluation, records: list[Any], masked: str
 ) -> dict[str, Any]:
     scheme = system.registry.history(evaluation.explanation.scheme).current.definition
-    recipients = sorted({s.name for m in system.registry.memoranda.values() if m.on.scheme == scheme.id
-                         for s in m.signatories})  # fmt: skip
     sources = sorted({r.reporter for r in records if r.scheme == scheme.id})
     return {
         "scheme": scheme.id,
@@ -64,11 +66,11 @@ def _scheme_part(
         "purpose": (scheme.description or scheme.title).strip(),
         "lawful_basis": scheme.lawful_basis,
         "sources": sources,
-        "recipients": recipients,
+        "recipients": recipients(scheme, system.registry.memoranda),
         "retention": scheme.retention.text,
         "human_review": scheme.human_review,
         "logic": explain_in_words(scheme, evaluation),
-        "score": score_view(evaluation, ""),
+        "score": score_view(evaluation, masked),
         "lists": [entry_view(e) for e in evaluation.entries],
     }
 

@@ -250,12 +250,12 @@ def create_app(system: SocialCredit) -> FastAPI:
     ) -> list[dict[str, Any]]:
         subject = system.subject_row(identifier)
         may_read_subject(who, subject.key, also=("admin", "reviewer"))
-        row, evaluations = system.scores(identifier, scheme=scheme, at=at(at_), actor=actor(who),
-                                         purpose="score enquiry")  # fmt: skip
+        within = None
         if who.role == "reviewer":  # a reviewer sees its own authority's schemes only
-            own = {sid for sid, h in system.registry.schemes.items()
-                   if h.current.definition.authority.id == who.authority}  # fmt: skip
-            evaluations = [e for e in evaluations if e.explanation.scheme in own]
+            within = frozenset(sid for sid, h in system.registry.schemes.items()
+                               if h.current.definition.authority.id == who.authority)  # fmt: skip
+        row, evaluations = system.scores(identifier, scheme=scheme, at=at(at_), actor=actor(who),
+                                         purpose="score enquiry", within=within)  # fmt: skip
         return [score_view(e, row.masked) for e in evaluations]
 
     @app.get(

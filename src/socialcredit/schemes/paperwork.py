@@ -21,7 +21,7 @@ _BASIS = {
 def record_of_processing(scheme: Scheme, memoranda: Mapping[str, Memorandum]) -> str:
     """GDPR art. 30(1): controller, purposes, categories, recipients, retention, safeguards."""
     data = sorted({d for c in scheme.categories for d in c.data_categories})
-    recipients = _recipients(scheme, memoranda)
+    recipients_ = recipients(scheme, memoranda)
     lines = [
         f"# Record of processing: {scheme.title} (`{scheme.id}`)",
         "",
@@ -34,7 +34,7 @@ def record_of_processing(scheme: Scheme, memoranda: Mapping[str, Memorandum]) ->
         f"- **Behaviours recorded:** {len(scheme.categories)} categories "
         f"({sum(c.points < 0 for c in scheme.categories)} deductions, "
         f"{sum(c.points > 0 for c in scheme.categories)} rewards)",
-        f"- **Recipients:** {', '.join(recipients) or 'none beyond the controller'}",
+        f"- **Recipients:** {', '.join(recipients_) or 'none beyond the controller'}",
         f"- **Retention:** records are kept for {scheme.retention} in all; each counts for its "
         "category's validity",
         "- **Security:** identifiers stored only as keyed hashes and masked forms; every record, "
@@ -91,7 +91,9 @@ def dpia_draft(scheme: Scheme, memoranda: Mapping[str, Memorandum]) -> str:
     return "\n".join(lines)
 
 
-def _recipients(scheme: Scheme, memoranda: Mapping[str, Memorandum]) -> list[str]:
+def recipients(scheme: Scheme, memoranda: Mapping[str, Memorandum]) -> list[str]:
+    """Who receives data or decisions derived from the scheme: memorandum signatories
+    that apply measures on its lists, and the public when a list is published."""
     found = [f"{s.name} (memorandum `{m.id}`)" for m in memoranda.values() if m.on.scheme == scheme.id
              for s in m.signatories if any(x.authority == s.id for x in m.measures)]  # fmt: skip
     if any(m.effect == "publish" for m in scheme.measures):
