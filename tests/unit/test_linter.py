@@ -95,3 +95,31 @@ def test_missing_lawful_basis_and_retention_are_legal_findings() -> None:
         ("GDPR art. 6(1)", "lawful_basis"),
         ("GDPR art. 5(1)(e)", "retention"),
     ]
+
+
+def test_edges_of_the_rules() -> None:
+    # a discount from a minor behaviour is no detriment; a surcharge is
+    discount = RULES.replace(
+        "action: travel.air.ticket, effect: deny,", "action: fee.bus, effect: adjust, factor: 0.5,"
+    )
+    assert not any(f.rule == "AI Act art. 5(1)(c)(ii)" for f in lint(scheme(discount), "eu", {}))
+    surcharge = discount.replace("factor: 0.5", "factor: 2")
+    assert any(f.rule == "AI Act art. 5(1)(c)(ii)" for f in lint(scheme(surcharge), "eu", {}))
+    # any location data not declared imprecise is treated as precise
+    gps = RULES.replace("[user.location]", "[user.location.gps]")
+    assert any(f.rule == "GDPR art. 5(1)(c)" for f in lint(scheme(gps), "eu", {}))
+    rough = RULES.replace("[user.location]", "[user.location.imprecise]")
+    assert not any(f.rule == "GDPR art. 5(1)(c)" for f in lint(scheme(rough), "eu", {}))
+    # three months is inside the range for general records
+    general = RULES.replace(
+        "severity: minor, validity: P1M", "severity: general, validity: P1M"
+    ).replace("duration: P1Y", "duration: P3M")
+    assert lint(scheme(general), "cn", {}) == []
+    # a memorandum cannot be judged without its scheme, and says so
+    courts = scheme(RULES, id="courts")
+    memo = memorandum(
+        "measures:\n  - {authority: rail, action: travel.rail.highspeed, effect: deny, context: travel, rationale: r}\n",
+        on_scheme="courts", on_list="banned", known={"courts": courts},
+    )  # fmt: skip
+    [alone] = lint(memo, "eu", {})
+    assert (alone.severity, alone.path) == ("error", "on.scheme")

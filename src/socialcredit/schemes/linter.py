@@ -25,13 +25,11 @@ PROFILES: tuple[Profile, ...] = ("eu", "cn")
 SPECIAL = ("user.health", "user.biometric", "user.genetic", "user.political", "user.religious",
            "user.sexual", "user.racial", "user.ethnic", "user.trade_union")  # fmt: skip
 CRIMINAL = ("user.criminal_history",)
-# Bare "user.location" does not say how precise it is, so it is treated as precise.
-PRECISE_LOCATION = ("user.location.precise", "user.location")
+# Location data is taken as precise unless it says it is not (bare "user.location" included).
 IMPRECISE_LOCATION = ("user.location.imprecise",)
-# Effects with legal or similarly significant effect on the person (GDPR art. 22).
-SIGNIFICANT = frozenset({"deny", "adjust"})
 # PRC credit repair: how long a record of each severity may be published, in days.
-CN_PERIODS = {"minor": (0, 92), "general": (92, 366), "serious": (365, 1096)}
+# (Bounds in days, with a day's slack: P3M is 91.3 days by the average month used.)
+CN_PERIODS = {"minor": (0, 92), "general": (91, 366), "serious": (365, 1096)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +50,9 @@ def lint(
     if isinstance(definition, Memorandum):
         scheme = schemes.get(definition.on.scheme)
         if scheme is None:
-            return []
+            return [Finding("error", "lint", "on.scheme",
+                            f"scheme {definition.on.scheme!r} is not known: lint the memorandum "
+                            "together with the scheme it applies to")]  # fmt: skip
         return list(_memorandum_eu(definition, scheme)) if profile == "eu" else []
     if profile == "eu":
         return [*_context(definition), *_proportion(definition), *_data(definition),
@@ -91,7 +91,7 @@ def _triggers(scheme: Scheme, list_id: str) -> list[Category]:
 def _proportion(scheme: Scheme) -> Iterable[Finding]:
     minor_deductions = [c for c in scheme.categories if c.severity == "minor" and c.points < 0]
     for index, measure in enumerate(scheme.measures):
-        if measure.effect not in SIGNIFICANT:
+        if not _detrimental(measure.effect, measure.factor):
             continue
         if measure.on.list_id is not None:
             minor = [c.code for c in _triggers(scheme, measure.on.list_id) if c.severity == "minor"]
@@ -116,7 +116,7 @@ def _data(scheme: Scheme) -> Iterable[Finding]:
             if kind and not (category.legal_basis or "").strip():
                 yield Finding("error", f"GDPR art. {kind}", path,
                               f"{data!r} is processed with no legal_basis stated")  # fmt: skip
-            if data in PRECISE_LOCATION or data.startswith("user.location.precise"):
+            if data.startswith("user.location") and not data.startswith(IMPRECISE_LOCATION):
                 yield Finding("warning", "GDPR art. 5(1)(c)", path,
                               f"{data!r}: precise location; keep only what the purpose needs")  # fmt: skip
 
@@ -130,11 +130,11 @@ def _special_kind(data: str) -> str | None:
 
 
 def _human_review(scheme: Scheme) -> Iterable[Finding]:
-    significant = [i for i, m in enumerate(scheme.measures) if m.effect in SIGNIFICANT]
+    significant = [i for i, m in enumerate(scheme.measures) if _detrimental(m.effect, m.factor)]
     if significant and not (scheme.human_review or "").strip():
         yield Finding(
             "error", "GDPR art. 22(3)", "human_review",
-            f"{len(significant)} measures deny or adjust by automated scoring, and the scheme "
+            f"{len(significant)} measures deny, surcharge or publish by automated scoring, and the scheme "
             "names no way to have a person review such a decision",
         )  # fmt: skip
 
@@ -145,7 +145,7 @@ def _memorandum_eu(memo: Memorandum, scheme: Scheme) -> Iterable[Finding]:
         if measure.context != scheme.context:
             yield _elsewhere(index, measure, scheme.context, f"{measure.authority} applies ")
         minor = [c.code for c in triggers if c.severity == "minor"]
-        if measure.effect in SIGNIFICANT and minor:
+        if _detrimental(measure.effect, measure.factor) and minor:
             yield Finding(
                 "error", "AI Act art. 5(1)(c)(ii)", f"measures[{index}]",
                 f"minor behaviour ({', '.join(minor)}) leads to {measure.effect} {measure.action!r}",
