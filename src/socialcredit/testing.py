@@ -38,7 +38,10 @@ def location(path: Path | str) -> str:
 
 
 def postgres_binary(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or [shutil.which(name) or ""]
+    # The newest installed major version (sorted as numbers: 9 < 15).
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+                   key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)  # fmt: skip
+    found = found or [shutil.which(name) or ""]
     if not found[-1]:
         raise FileNotFoundError(
             f"PostgreSQL's {name} is not installed (apt-get install postgresql)"

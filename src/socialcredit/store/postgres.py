@@ -70,7 +70,7 @@ def _translate(sql: str) -> list[str]:
     text = sql.strip()
     if text == "BEGIN IMMEDIATE":
         return ["BEGIN", f"SELECT pg_advisory_xact_lock({_LEDGER_LOCK})"]
-    text = text.replace("?", "%s")
+    text = _placeholders(text)
     if text.startswith("INSERT OR IGNORE INTO"):
         return [text.replace("INSERT OR IGNORE INTO", "INSERT INTO", 1) + " ON CONFLICT DO NOTHING"]
     match = re.match(r"INSERT OR REPLACE INTO (\w+) ", text)
@@ -82,6 +82,18 @@ def _translate(sql: str) -> list[str]:
         return [text.replace("INSERT OR REPLACE INTO", "INSERT INTO", 1)
                 + f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"]  # fmt: skip
     return [text]
+
+
+def _placeholders(sql: str) -> str:
+    """``?`` to ``%s`` outside quoted literals; a literal ``%`` doubled so that
+    psycopg does not read it as a placeholder."""
+    if "?" not in sql:
+        return sql
+    parts = sql.split("'")  # even parts are outside quotes
+    return "'".join(
+        part.replace("%", "%%").replace("?", "%s") if index % 2 == 0 else part.replace("%", "%%")
+        for index, part in enumerate(parts)
+    )
 
 
 def baseline_statements() -> list[str]:
