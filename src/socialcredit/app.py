@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -55,6 +55,11 @@ from socialcredit.ledger.store import (
     SubjectRow,
 )
 from socialcredit.registry import Registry, UnknownName, build_registry
+from socialcredit.rights.consent import SCORING, ConsentChange
+from socialcredit.rights.consent import Period as ConsentPeriod
+from socialcredit.rights.consent import active_at as consent_active
+from socialcredit.rights.consent import periods as consent_periods
+from socialcredit.rights.overrides import apply_overrides
 from socialcredit.sanctions.check import Decision, Representation, decide
 from socialcredit.schemes.loader import (
     DefinitionError,
@@ -66,6 +71,9 @@ from socialcredit.schemes.models import Memorandum, Scheme
 from socialcredit.scoring.engine import ListEntry, SchemeEvaluation, evaluate
 from socialcredit.store.sqlite import SQLiteStore, StoreError
 from socialcredit.views import reason_view
+
+if TYPE_CHECKING:
+    from socialcredit.casework import Casework
 
 DEFAULT_DB = "socialcredit.db"
 # Large batches: each commit rewrites the index pages it touches, and with
@@ -184,6 +192,13 @@ class SocialCredit:
 
     def close(self) -> None:
         self.store.close()
+
+    @property
+    def casework(self) -> Casework:
+        """Due process: contests, repair, erasure, reviews, consent, notices, retention."""
+        from socialcredit.casework import Casework
+
+        return Casework(self)
 
     @property
     def registry(self) -> Registry:
@@ -381,6 +396,7 @@ class SocialCredit:
         return report
 
     def _append(self, batch: list[tuple[int, NewRecord]], report: ImportReport) -> None:
+        batch = self._refuse_without_consent(batch, report)
         outcome = self.store.append_records([item for _, item in batch])
         report.accepted += len(outcome.accepted)
         report.duplicates += len(outcome.duplicates)
@@ -388,6 +404,34 @@ class SocialCredit:
         for position, reason in outcome.refused:
             number, item = batch[position]
             report.rejected.append(Rejection(number, item.id, reason))
+
+    def _refuse_without_consent(
+        self, batch: list[tuple[int, NewRecord]], report: ImportReport
+    ) -> list[tuple[int, NewRecord]]:
+        """A consent scheme takes a record only while the subject's consent to its
+        scoring is active, both when the conduct occurred and now (GDPR art. 7)."""
+        needing = self.registry.consent_schemes
+        if not needing or not any(item.scheme in needing for _, item in batch):
+            return batch
+        now = self.clock()
+        changes: dict[str, list[ConsentChange]] = {}
+        kept = []
+        for number, item in batch:
+            if item.scheme in needing:
+                key = item.subject.key
+                if key not in changes:
+                    changes[key] = self.store.consents(key)
+                spans = consent_periods(changes[key], item.scheme, SCORING)
+                occurred = parse_time(item.occurred_at, "occurred_at")
+                if not (consent_active(spans, occurred) and consent_active(spans, now)):
+                    report.rejected.append(Rejection(number, item.id, (
+                        f"subject: {item.subject.masked} has no active consent to "
+                        f"{item.scheme!r} for {SCORING!r} (GDPR art. 7), both when the conduct "
+                        "occurred and now"
+                    )))  # fmt: skip
+                    continue
+            kept.append((number, item))
+        return kept
 
     def record_event(
         self, record_id: str, kind: EventKind, *, actor: str = "cli",
@@ -447,6 +491,9 @@ class SocialCredit:
         decision = decide(
             action, moment, registry.index, evaluations, representations, registry.list_reach
         )
+        overrides = self.store.overrides(subject.key, action)
+        if overrides:  # a reviewer's override (GDPR art. 22) stands over the schemes
+            decision = apply_overrides(decision, overrides)
         decision_id = time_ordered_id()
         self.store.log_decision(DecisionRow(
             decision_id, subject.key, action, moment, decision.effect, decision.factor,
@@ -497,11 +544,17 @@ class SocialCredit:
         """Every subject of one scheme, evaluated at ``at`` (the batch path:
         the same pure function as a single score, fed a scheme at a time)."""
         history = self.registry.history(scheme)
+        consents: dict[str, list[ConsentChange]] = {}
+        if history.current.definition.lawful_basis == "consent":
+            for change in self.store.consents_of_scheme(scheme):
+                consents.setdefault(change.subject, []).append(change)
         for ledger in self.store.scheme_ledgers(scheme):
+            spans = consent_periods(consents.get(ledger.subject.key, ()), scheme, SCORING)
             yield (
                 ledger.subject,
-                evaluate(history, ledger.records, ledger.events, at, ledger.enrolments.get(scheme)),
-            )
+                evaluate(history, ledger.records, ledger.events, at, ledger.enrolments.get(scheme),
+                         spans),
+            )  # fmt: skip
 
     def _held_subject(self, identifier: str, kind: str | None) -> SubjectRow:
         subject = self.subject_row(identifier, kind)
@@ -523,11 +576,18 @@ class SocialCredit:
             if len(schemes) == 1:
                 by_scheme.setdefault(next(iter(schemes)), [])
         results = []
+        changes: list[ConsentChange] | None = None
         for scheme_id in sorted(by_scheme):
             history = self.registry.schemes.get(scheme_id)
-            if history is not None:
-                results.append(evaluate(history, by_scheme[scheme_id], ledger.events, moment,
-                                        ledger.enrolments.get(scheme_id)))  # fmt: skip
+            if history is None:
+                continue
+            spans: list[ConsentPeriod] = []
+            if history.current.definition.lawful_basis == "consent":
+                if changes is None:  # read only when a consent scheme is evaluated
+                    changes = self.store.consents(ledger.subject.key)
+                spans = consent_periods(changes, scheme_id, SCORING)
+            results.append(evaluate(history, by_scheme[scheme_id], ledger.events, moment,
+                                    ledger.enrolments.get(scheme_id), spans))  # fmt: skip
         return results
 
     def _representations(
@@ -686,10 +746,11 @@ class DefinitionErrors(ValueError):
 
 _ALLOWED_BEFORE: Mapping[str, frozenset[str | None]] = {
     "contested": frozenset({None, "upheld"}),
-    "upheld": frozenset({"contested"}),
-    "overturned": frozenset({"contested"}),
+    "upheld": frozenset({"contested", "restricted"}),
+    "overturned": frozenset({"contested", "restricted"}),
     "repaired": frozenset({None, "upheld"}),
-    "erased": frozenset({None, "upheld", "contested", "overturned", "repaired"}),
+    "restricted": frozenset({None, "upheld"}),
+    "erased": frozenset({None, "upheld", "contested", "overturned", "repaired", "restricted"}),
 }
 
 
@@ -699,7 +760,7 @@ def _check_transition(record_id: str, status: str | None, kind: str) -> None:
     shown = status or "standing (never contested)"
     if kind in ("upheld", "overturned"):
         raise UsageError(
-            f"record {record_id!r} is {shown}: only a contested record can be reviewed"
+            f"record {record_id!r} is {shown}: only a contested or restricted record can be reviewed"
         )
     if status in SUSPENDING_STATUSES:
         raise UsageError(f"record {record_id!r} is already {status}")

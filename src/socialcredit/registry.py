@@ -25,6 +25,8 @@ class Registry:
     index: MeasureIndex = field(init=False)
     # (scheme, list) -> link roles its measures reach, e.g. {"legal_representative"}
     list_reach: Mapping[tuple[str, str], frozenset[str]] = field(init=False)
+    # Schemes whose lawful basis is consent: records need the subject's active consent.
+    consent_schemes: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         currents = [history.current for history in self.schemes.values()]
@@ -36,6 +38,8 @@ class Registry:
             if lst.reach
         }
         object.__setattr__(self, "list_reach", reach)
+        consenting = frozenset(s.id for s in currents if s.definition.lawful_basis == "consent")
+        object.__setattr__(self, "consent_schemes", consenting)
 
     @property
     def current_schemes(self) -> dict[str, Scheme]:

@@ -6,11 +6,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, NamedTuple
 
-EventKind = Literal["contested", "upheld", "overturned", "repaired", "erased"]
-EVENT_KINDS: tuple[EventKind, ...] = ("contested", "upheld", "overturned", "repaired", "erased")
+EventKind = Literal["contested", "upheld", "overturned", "repaired", "erased", "restricted"]
+EVENT_KINDS: tuple[EventKind, ...] = (
+    "contested", "upheld", "overturned", "repaired", "erased", "restricted",
+)  # fmt: skip
 
 # Statuses under which a record stops counting (DESIGN.md §3); ``upheld`` counts.
-SUSPENDING_STATUSES: frozenset[str] = frozenset({"contested", "overturned", "repaired", "erased"})
+# ``restricted`` (GDPR art. 18) is an extension: erasure was asked for where
+# the lawful basis does not allow it, so the record is frozen until reviewed.
+SUSPENDING_STATUSES: frozenset[str] = frozenset(
+    {"contested", "overturned", "repaired", "erased", "restricted"}
+)
+
+# What an erased record's category reads after erasure: its contents are gone
+# (only id, subject, place in the chain, scheme and reporter stay), so nothing
+# about it can count or be shown, at any time.
+ERASED = ""
 
 
 class Record(NamedTuple):
@@ -40,6 +51,9 @@ class RecordEvent(NamedTuple):
     at: datetime
     actor: str
     reason: str | None = None
+    # Only on an ``erased`` event: "<hash before the record>:<the record's hash>",
+    # which lets ``verify`` check the chain across the record once its contents are gone.
+    seal: str | None = None
 
 
 def status_at(events: Sequence[RecordEvent], t: datetime) -> EventKind | None:

@@ -162,6 +162,15 @@ class Measure(_Consequence):
     on: MeasureTarget
 
 
+class RepairRule(_Model):
+    """Extension: how credit repair works in a scheme beyond the PRC defaults
+    (repair after the minimum publication period of the record's severity)."""
+
+    # The condition on which a record may be removed before that period, such as
+    # performing the judgment for the SPC list. A reviewer checks it is met.
+    early_removal: str | None = None
+
+
 class Scheme(_Model):
     type: Literal["scheme"]
     id: Slug
@@ -182,6 +191,19 @@ class Scheme(_Model):
     # Extension: how a person can have an adverse automated decision reviewed
     # by a human (GDPR art. 22(3)); the eu lint profile asks for it.
     human_review: str | None = None
+    # Extension: credit-repair rules beyond the PRC defaults.
+    repair: RepairRule | None = None
+    # Extension: the purposes a subject may consent to, each on its own (GDPR
+    # art. 7(2)); consent to "scoring" is what lets a consent scheme count records.
+    purposes: tuple[Slug, ...] = ("scoring",)
+
+    @model_validator(mode="after")
+    def _consent_scheme_scores_by_consent(self) -> Scheme:
+        if self.lawful_basis == "consent" and "scoring" not in self.purposes:
+            raise PydanticCustomError(
+                "purposes", "a scheme with lawful_basis consent must list the purpose 'scoring'"
+            )
+        return self
 
 
 class Signatory(_Model):

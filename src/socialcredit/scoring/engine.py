@@ -11,12 +11,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, NamedTuple
 
-from socialcredit.ledger.model import SUSPENDING_STATUSES, Record, RecordEvent, status_at
+from socialcredit.ledger.model import ERASED, SUSPENDING_STATUSES, Record, RecordEvent, status_at
+from socialcredit.rights.consent import Period as ConsentPeriod
+from socialcredit.rights.consent import active_at as consent_active
 from socialcredit.schemes.compiled import CompiledScheme, SchemeHistory, list_end
 from socialcredit.schemes.models import Category, ListDefinition
 
 ExclusionReason = Literal[
-    "not_yet_reported", "expired", "limit", "contested", "overturned", "repaired", "erased"
+    "not_yet_reported",
+    "expired",
+    "limit",
+    "contested",
+    "overturned",
+    "repaired",
+    "erased",
+    "restricted",
+    "no_consent",
 ]
 NO_EVENTS: tuple[RecordEvent, ...] = ()
 
@@ -80,16 +90,22 @@ def evaluate(
     events: Mapping[str, Sequence[RecordEvent]],
     t: datetime,
     enrolled_at: datetime | None = None,
+    consent: Sequence[ConsentPeriod] = (),
 ) -> SchemeEvaluation:
     """Score, grade, explanation and list entries of one subject in one scheme at ``t``.
 
     ``records`` are the subject's records in this scheme (any order),
-    ``events`` maps record ids to their events in ledger order, and
-    ``enrolled_at`` is the time of an explicit enrolment, if any."""
-    explanation, standing = _explain(history, records, events, t, enrolled_at)
+    ``events`` maps record ids to their events in ledger order,
+    ``enrolled_at`` is the time of an explicit enrolment, if any, and
+    ``consent`` the periods of the subject's consent to the scheme's scoring
+    (read only for a scheme whose lawful basis is consent: without active
+    consent at ``t`` nothing counts and the subject has no score)."""
+    explanation, standing = _explain(history, records, events, t, enrolled_at, consent)
     entries = _record_list_entries(history, standing, events, t)
     if explanation.grade is not None:
-        entries += _grade_list_entries(history, records, events, t, enrolled_at, explanation)
+        entries += _grade_list_entries(
+            history, records, events, t, enrolled_at, explanation, consent
+        )
     return SchemeEvaluation(explanation, tuple(entries))
 
 
@@ -99,8 +115,9 @@ def explain_score(
     events: Mapping[str, Sequence[RecordEvent]],
     t: datetime,
     enrolled_at: datetime | None = None,
+    consent: Sequence[ConsentPeriod] = (),
 ) -> ScoreExplanation:
-    return _explain(history, records, events, t, enrolled_at)[0]
+    return _explain(history, records, events, t, enrolled_at, consent)[0]
 
 
 def _explain(
@@ -109,6 +126,7 @@ def _explain(
     events: Mapping[str, Sequence[RecordEvent]],
     t: datetime,
     enrolled_at: datetime | None,
+    consent: Sequence[ConsentPeriod],
 ) -> tuple[ScoreExplanation, list[tuple[Record, Category | None]]]:
     """The explanation, plus the records in standing (counted or merely expired)
     that list entries are drawn from."""
@@ -117,10 +135,17 @@ def _explain(
     candidates: list[tuple[Record, Category | None]] = []
     standing: list[tuple[Record, Category | None]] = []
     known = False
+    consenting = history.current.definition.lawful_basis != "consent" or consent_active(consent, t)
     for record in ordered:
+        if record.category == ERASED:  # its contents are gone: nothing about it can count
+            excluded.append(Excluded(record.id, record.category, "erased"))
+            continue
         if record.reported_at > t or record.occurred_at > t:
             excluded.append(Excluded(record.id, record.category, "not_yet_reported"))
             known = known or record.reported_at <= t
+            continue
+        if not consenting:
+            excluded.append(Excluded(record.id, record.category, "no_consent"))
             continue
         known = True
         category = history.category(record.scheme_version, record.category)
@@ -136,7 +161,7 @@ def _explain(
             candidates.append((record, category))
     counted_pairs = _apply_limits(candidates, excluded)
     standing.extend(counted_pairs)
-    enrolled = known or (enrolled_at is not None and enrolled_at <= t)
+    enrolled = consenting and (known or (enrolled_at is not None and enrolled_at <= t))
     explanation = _grade(history, t, enrolled, counted_pairs, excluded)
     return explanation, standing
 
@@ -282,6 +307,7 @@ def _grade_list_entries(
     t: datetime,
     enrolled_at: datetime | None,
     explanation: ScoreExplanation,
+    consent: Sequence[ConsentPeriod],
 ) -> list[ListEntry]:
     held = [
         lst
@@ -293,7 +319,7 @@ def _grade_list_entries(
     entries = []
     for definition in held:
         grades = frozenset(definition.grades or ())
-        since = _grade_held_since(history, records, events, t, enrolled_at, grades)
+        since = _grade_held_since(history, records, events, t, enrolled_at, grades, consent)
         entries.append(
             ListEntry(
                 history.id, definition.id, definition.kind, since, None,
@@ -310,6 +336,7 @@ def _grade_held_since(
     t: datetime,
     enrolled_at: datetime | None,
     grades: frozenset[str],
+    consent: Sequence[ConsentPeriod],
 ) -> datetime:
     """Start of the unbroken run, ending at ``t``, in which the grade was one of ``grades``.
 
@@ -319,9 +346,16 @@ def _grade_held_since(
     for record in records:
         instants.update((record.occurred_at, record.reported_at, record.expires_at))
         instants.update(event.at for event in events.get(record.id, NO_EVENTS))
+    for start, end in consent:
+        instants.add(start)
+        if end is not None:
+            instants.add(end)
     since = t
     for instant in sorted((i for i in instants if i is not None and i <= t), reverse=True):
-        if explain_score(history, records, events, instant, enrolled_at).grade not in grades:
+        if (
+            explain_score(history, records, events, instant, enrolled_at, consent).grade
+            not in grades
+        ):
             break
         since = instant
     return since

@@ -8,7 +8,7 @@ from typing import Any
 
 from socialcredit.ledger.chain import GENESIS, link_hash
 from socialcredit.ledger.model import Record, RecordEvent
-from socialcredit.ledger.store import ChainProblem, Progress, StoredKey
+from socialcredit.ledger.store import ChainProblem, DecisionRow, Progress, StoredKey
 
 _CHUNK = 500  # stays under SQLite's bound-parameter limit
 
@@ -36,7 +36,7 @@ RECORD_HASHED = (
     "id, scheme, CAST(scheme_version AS TEXT), category, occurred_at, reported_at, expires_at, "
     "points, reporter, evidence, NULL, NULL"
 )
-EVENT_HASHED = "record, kind, at, actor, reason, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+EVENT_HASHED = "record, kind, at, actor, reason, seal, NULL, NULL, NULL, NULL, NULL, NULL"
 DECISION_COLUMNS = (
     "id, subject, action, at, effect, factor, reasons, asked_at, asked_by, purpose, seq, hash"
 )
@@ -53,7 +53,9 @@ EVENT_COLUMNS = "record, kind, at, actor, reason"
 
 
 def event_fields(subject: str, seq: int, event: RecordEvent) -> tuple[object, ...]:
-    return (subject, seq, event.record, event.kind, iso(event.at), event.actor, event.reason)
+    fields = (subject, seq, event.record, event.kind, iso(event.at), event.actor, event.reason)
+    # Only an erasure's event carries a seal; every other event hashes as it always has.
+    return fields if event.seal is None else (*fields, event.seal)
 
 
 def record_of(row: Sequence[Any]) -> Record:
@@ -68,6 +70,17 @@ def stored_key_of(row: Sequence[Any]) -> StoredKey:
     key_id, role, authority, subject, masked, created, by, revoked = row
     return StoredKey(key_id, role, authority, subject, masked, parse(created), by,
                      parse(revoked) if revoked else None)  # fmt: skip
+
+
+DECISION_SELECT = (
+    "SELECT id, subject, action, at, effect, factor, reasons, asked_at, asked_by, purpose "
+    "FROM decisions"
+)
+
+
+def decision_of(row: Sequence[Any]) -> DecisionRow:
+    i, s, a, at, e, f, r, asked, by, p = row
+    return DecisionRow(i, s, a, parse(at), e, f, r, parse(asked), by, p)
 
 
 def event_of(row: Sequence[Any]) -> RecordEvent:
@@ -93,8 +106,10 @@ class _ChainChecker:
         heads: dict[str, tuple[int, str]],
         problems: list[ChainProblem],
         heads_table: str = "chain_heads",
+        seals: dict[str, str] | None = None,
     ) -> None:
         self.masked, self.heads, self.problems = masked, heads, problems
+        self.seals = seals or {}  # erased record id -> "<previous hash>:<its hash>"
         self.heads_table = heads_table
         self.subject: str | None = None
         self.expected_seq, self.previous, self.broken = 1, GENESIS, False
@@ -110,10 +125,21 @@ class _ChainChecker:
             return
         table, width, label = _ROW_KINDS[kind]
         name = label.format(*values)
+        if kind == "event" and values[5] is not None:
+            width += 1  # an erasure's seal is hashed too
         fields = (subject, seq, *values[:width])
         problem = None
+        seal = self.seals.get(values[0]) if kind == "record" else None
         if seq != self.expected_seq:
             problem = f"expected seq {self.expected_seq}: a row before it was removed or reordered"
+        elif seal is not None:
+            # An erased record's contents are gone, so its hash cannot be recomputed;
+            # the seal its (chained) erasure event carries vouches for its place instead.
+            if seal != f"{self.previous}:{stored_hash}":
+                problem = (
+                    "erased record does not match its seal: rows before it were rewritten "
+                    "or its hash was edited"
+                )
         elif link_hash(self.previous, kind, fields) != stored_hash:
             # The hash covers the previous row's hash, the row's own seq and its
             # fields: an edit, a removal before it or a swap all land here.
@@ -163,10 +189,11 @@ def check_chains(
     audit_heads: dict[str, tuple[int, str]],
     audit_rows: Iterable[Sequence[Any]],
     progress: Progress | None = None,
+    seals: dict[str, str] | None = None,
 ) -> list[ChainProblem]:
     """Walk the ledger's and the audit log's chains; name the first broken row of each."""
     problems: list[ChainProblem] = []
-    checker = _ChainChecker(masked, heads, problems)
+    checker = _ChainChecker(masked, heads, problems, seals=seals)
     for count, row in enumerate(rows, 1):
         checker.visit(row)
         if progress is not None and count % 10_000 == 0:

@@ -30,8 +30,19 @@ def _baseline(dialect: str) -> list[str]:
     return baseline_statements()
 
 
+def _due_process(dialect: str) -> list[str]:
+    if dialect == "postgres":
+        from socialcredit.store.postgres import due_process_statements as postgres_due_process
+
+        return postgres_due_process()
+    from socialcredit.store.sqlite import due_process_statements
+
+    return due_process_statements()
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger, audit log, links, keys and their hash chains", _baseline),
+    Migration(2, "cases, overrides, consents, the notice outbox and erasure seals", _due_process),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -24,7 +24,10 @@ import psycopg
 from socialcredit.store.common import StoreError
 from socialcredit.store.sqlite import (
     _APPEND_ONLY,
+    _DUE_PROCESS,
+    _DUE_PROCESS_APPEND_ONLY,
     _SCHEMA,
+    ERASE_ONLY_CONDITION,
     SQLiteStore,
     _LedgerCache,
 )
@@ -110,6 +113,28 @@ def baseline_statements() -> list[str]:
             f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION socialcredit_append_only()"
         )
+    return statements
+
+
+def due_process_statements() -> list[str]:
+    """Migration 2 for PostgreSQL: the SQLite statements, respelt, and the triggers."""
+    ddl = _DUE_PROCESS.replace("factor REAL", "factor DOUBLE PRECISION")
+    statements = [s.strip() for s in ddl.split(";") if s.strip()]
+    for table in (*_DUE_PROCESS_APPEND_ONLY, "notices"):
+        verbs = "UPDATE" if table == "notices" else "UPDATE OR DELETE"
+        statements.append(
+            f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE {verbs} ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION socialcredit_append_only()"
+        )
+    statements += [
+        "DROP TRIGGER IF EXISTS records_append_only ON records",
+        "CREATE OR REPLACE FUNCTION socialcredit_records_erase_only() RETURNS trigger AS $$ "
+        f"BEGIN IF TG_OP = 'UPDATE' AND {ERASE_ONLY_CONDITION} THEN RETURN NEW; END IF; "
+        "RAISE EXCEPTION 'records is append-only: only erasure may blank a record'; END $$ "
+        "LANGUAGE plpgsql",
+        "CREATE OR REPLACE TRIGGER records_erase_only BEFORE UPDATE OR DELETE ON records "
+        "FOR EACH ROW EXECUTE FUNCTION socialcredit_records_erase_only()",
+    ]
     return statements
 
 

@@ -36,12 +36,14 @@ from socialcredit.ledger.store import (
 from socialcredit.store.common import (
     AUDIT_ROWS,
     DECISION_COLUMNS,
+    DECISION_SELECT,
     EVENT_COLUMNS,
     LEDGER_ROWS,
     RECORD_COLUMNS,
     StoreError,
     check_chains,
     chunks,
+    decision_of,
     event_fields,
     event_of,
     iso,
@@ -49,6 +51,7 @@ from socialcredit.store.common import (
     record_of,
     stored_key_of,
 )
+from socialcredit.store.due_process import DueProcessRows
 from socialcredit.store.migrations import LATEST, pending
 
 _CHUNK = 500  # stays under SQLite's bound-parameter limit
@@ -125,6 +128,60 @@ CREATE TABLE IF NOT EXISTS audit_heads (
 ) WITHOUT ROWID;
 """
 
+# Migration 2: due process. Cases and consents are append-only like the
+# ledger; the notice outbox may lose a notice only when the record it
+# describes is erased. Every table is keyed or indexed by subject first.
+_DUE_PROCESS = """
+ALTER TABLE record_events ADD COLUMN seal TEXT;
+CREATE TABLE IF NOT EXISTS case_events (
+    case_id TEXT NOT NULL, n INTEGER NOT NULL, subject TEXT NOT NULL, kind TEXT NOT NULL,
+    at TEXT NOT NULL, actor TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (case_id, n)
+);
+CREATE INDEX IF NOT EXISTS case_events_by_subject ON case_events (subject);
+CREATE TABLE IF NOT EXISTS overrides (
+    subject TEXT NOT NULL, action TEXT NOT NULL, effect TEXT NOT NULL, factor REAL,
+    since TEXT NOT NULL, until TEXT NOT NULL, case_id TEXT NOT NULL, scheme TEXT NOT NULL,
+    reviewer TEXT NOT NULL, reason TEXT NOT NULL, made_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS overrides_by_subject ON overrides (subject, action);
+CREATE TABLE IF NOT EXISTS consents (
+    subject TEXT NOT NULL, n INTEGER NOT NULL, scheme TEXT NOT NULL, purpose TEXT NOT NULL,
+    granted INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, PRIMARY KEY (subject, n)
+);
+CREATE TABLE IF NOT EXISTS notices (
+    id TEXT PRIMARY KEY, subject TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL,
+    at TEXT NOT NULL, body TEXT NOT NULL, seq INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS notices_by_source ON notices (source);
+CREATE INDEX IF NOT EXISTS notices_by_subject ON notices (subject);
+CREATE TABLE IF NOT EXISTS notice_deliveries (
+    notice TEXT PRIMARY KEY, channel TEXT NOT NULL, delivered_at TEXT NOT NULL
+)
+"""
+_DUE_PROCESS_APPEND_ONLY = ("case_events", "overrides", "consents", "notice_deliveries")
+# What erasure may do to a record row, and nothing else: blank its contents
+# once the chained ``erased`` event that seals it is in place.
+ERASE_ONLY_CONDITION = (
+    "NEW.id = OLD.id AND NEW.subject = OLD.subject AND NEW.seq = OLD.seq "
+    "AND NEW.hash = OLD.hash AND NEW.scheme = OLD.scheme AND NEW.category = '' "
+    "AND EXISTS (SELECT 1 FROM record_events e WHERE e.record = OLD.id AND e.kind = 'erased')"
+)
+
+
+def due_process_statements() -> list[str]:
+    """Migration 2 for SQLite."""
+    tables = [s.strip() for s in _DUE_PROCESS.split(";") if s.strip()]
+    return [
+        *tables,
+        *_append_only_triggers(_DUE_PROCESS_APPEND_ONLY),
+        "CREATE TRIGGER IF NOT EXISTS notices_no_update BEFORE UPDATE ON notices "
+        "BEGIN SELECT RAISE(ABORT, 'notices are append-only'); END",
+        "DROP TRIGGER IF EXISTS records_no_update",
+        f"CREATE TRIGGER records_erase_only BEFORE UPDATE ON records WHEN NOT ({ERASE_ONLY_CONDITION}) "
+        "BEGIN SELECT RAISE(ABORT, 'records is append-only: only erasure may blank a record'); END",
+    ]
+
+
 _INSERT_RECORD = (
     "INSERT INTO records (subject, seq, id, scheme, scheme_version, category, occurred_at, "
     "reported_at, expires_at, points, reporter, evidence, fingerprint, hash) "
@@ -146,11 +203,11 @@ _APPEND_ONLY = (
 )
 
 
-def _append_only_triggers() -> list[str]:
+def _append_only_triggers(tables: Sequence[str] = _APPEND_ONLY) -> list[str]:
     return [
         f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
         f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-        for table in _APPEND_ONLY
+        for table in tables
         for verb in ("UPDATE", "DELETE")
     ]
 
@@ -161,7 +218,7 @@ def baseline_statements() -> list[str]:
     return tables + _append_only_triggers()
 
 
-class SQLiteStore:
+class SQLiteStore(DueProcessRows):
     # What a unique-index violation raises (the PostgreSQL store sets its own).
     _integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
     _missing_table_errors: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
@@ -252,6 +309,10 @@ class SQLiteStore:
 
     def _write(self) -> _Transaction:
         return _Transaction(self._db, self._cache)
+
+    def transaction(self) -> _Transaction:
+        """One write transaction around several store calls: all land, or none."""
+        return self._write()
 
     # -- definitions ---------------------------------------------------------
 
@@ -468,9 +529,10 @@ class SQLiteStore:
             fields = event_fields(subject, seq + 1, event)
             digest = link_hash(previous, "event", fields)
             self._db.execute(
-                "INSERT INTO record_events VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO record_events (subject, seq, record, kind, at, actor, reason, hash, "
+                "seal) VALUES (?,?,?,?,?,?,?,?,?)",
                 (subject, seq + 1, event.record, event.kind, iso(event.at), event.actor,
-                 event.reason, digest),
+                 event.reason, digest, event.seal),
             )  # fmt: skip
             self._db.execute(
                 "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)", (subject, seq + 1, digest)
@@ -585,16 +647,13 @@ class SQLiteStore:
                   decision.asked_by, decision.purpose)  # fmt: skip
         self._audit([(decision.subject, "decision", fields)])
 
+    def decision(self, decision_id: str) -> DecisionRow | None:
+        row = self._db.execute(f"{DECISION_SELECT} WHERE id = ?", (decision_id,)).fetchone()
+        return decision_of(row) if row else None
+
     def decisions(self, subject: str) -> list[DecisionRow]:
-        rows = self._db.execute(
-            "SELECT id, subject, action, at, effect, factor, reasons, asked_at, asked_by, purpose "
-            "FROM decisions WHERE subject = ? ORDER BY seq",
-            (subject,),
-        )
-        return [
-            DecisionRow(i, s, a, parse(at), e, f, r, parse(asked), by, p)
-            for i, s, a, at, e, f, r, asked, by, p in rows
-        ]
+        rows = self._db.execute(f"{DECISION_SELECT} WHERE subject = ? ORDER BY seq", (subject,))
+        return [decision_of(row) for row in rows]
 
     def log_access(self, subject: str, at: datetime, actor: str, purpose: str, what: str) -> None:
         self.log_accesses([subject], at, actor, purpose, what)
@@ -666,6 +725,9 @@ class SQLiteStore:
             audit_heads={s: (q, h) for s, q, h in self._db.execute("SELECT * FROM audit_heads")},
             audit_rows=self._db.execute(AUDIT_ROWS),
             progress=progress,
+            seals=dict(
+                self._db.execute("SELECT record, seal FROM record_events WHERE seal IS NOT NULL")
+            ),
         )
 
 
@@ -684,6 +746,7 @@ class _LedgerCache:
 
     def __init__(self) -> None:
         self.generation: str | None = None
+        self.depth = 0  # nesting of write transactions (the outermost commits)
         self.reset()
 
     def reset(self) -> None:
@@ -701,6 +764,9 @@ class _Transaction:
         self._cache = cache
 
     def __enter__(self) -> None:
+        if self._cache.depth:  # inside another write: it commits or rolls back for both
+            self._cache.depth += 1
+            return
         try:
             self._db.execute("BEGIN IMMEDIATE")
             # Under the write lock: if anyone else has committed since this
@@ -711,8 +777,12 @@ class _Transaction:
             raise
         if row is None or row[0] != self._cache.generation:
             self._cache.reset()
+        self._cache.depth = 1
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
+        self._cache.depth -= 1
+        if self._cache.depth:
+            return
         if kind is not None:
             self._db.execute("ROLLBACK")
             self._cache.reset()

@@ -1,0 +1,379 @@
+"""Due process on a real ledger: contests with deadlines, credit repair, human
+review of decisions, rectification, restriction and erasure, consent, notices
+and retention (issue 4; DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+import pytest
+from ledger_support import at, line, numbered, people, shipped_system, sql
+
+from socialcredit.app import SocialCredit, UsageError
+from socialcredit.delivery import FileChannel
+from socialcredit.ledger.chain import link_hash
+from socialcredit.rights.repair import RepairRefused
+
+
+def moved(system: SocialCredit, moment: datetime) -> SocialCredit:
+    system.clock = lambda: moment
+    return system
+
+
+def score(system: SocialCredit, who: str, scheme: str = "rongcheng-personal") -> dict[str, object]:
+    _, [evaluation] = system.scores(who, scheme=scheme)
+    e = evaluation.explanation
+    return {"score": e.score, "grade": e.grade,
+            "excluded": {x.record: x.reason for x in e.excluded}}  # fmt: skip
+
+
+def test_a_contest_freezes_the_record_at_once_and_a_reviewer_decides_with_reasons(
+    tmp_path: Path,
+) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    [who] = people(1, seed=401)
+    system.import_records(numbered([line("r1", who, "traffic-violation", at(2025, 5, 20))]))
+    assert score(system, who)["score"] == 995
+    work = system.casework
+
+    case = work.contest("r1", "I was abroad that day; see my passport stamps.", evidence="doc-7")
+
+    assert score(system, who) == {"score": 1000, "grade": "A", "excluded": {"r1": "contested"}}
+    assert case.open and case.due_at == at(2025, 7, 1) and case.authorities == ("rongcheng-gov",)
+    with pytest.raises(UsageError, match="written reason"):
+        work.decide(case.id, "upheld", "  ")
+    with pytest.raises(UsageError, match="not an outcome of a contest case"):
+        work.decide(case.id, "approved", "why not")
+    decided = work.decide(case.id, "upheld", "The camera record shows the plate and the driver.")
+    assert decided.outcome == "upheld" and not decided.open
+    assert score(system, who)["score"] == 995  # counts again
+    kinds = [s.notice.kind for s in work.notices(system.subject_row(who))]
+    assert kinds == ["case_opened", "case_decided"]
+    with pytest.raises(UsageError, match="already decided"):
+        work.decide(case.id, "overturned", "changed my mind")
+
+
+def test_deadlines_extend_once_by_two_months_and_overdue_cases_are_listed(tmp_path: Path) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 1, 31, 9))
+    [who] = people(1, seed=402)
+    system.import_records(numbered([
+        line("a", who, "traffic-violation", at(2025, 1, 2)),
+        line("b", who, "illegal-dumping", at(2025, 1, 3)),
+    ]))  # fmt: skip
+    work = system.casework
+    first = work.contest("a", "Not me.")
+    second = work.contest("b", "Not me either.")
+    assert first.due_at == at(2025, 2, 28, 9)  # one calendar month, clamped to February's end
+
+    with pytest.raises(UsageError, match="reason"):
+        work.extend(first.id, "")
+    extended = work.extend(first.id, "We are waiting for the traffic police's footage.")
+    assert extended.due_at == at(2025, 4, 28, 9) and extended.extended is not None
+    with pytest.raises(UsageError, match="already extended once"):
+        work.extend(first.id, "Still waiting.")
+
+    moved(system, at(2025, 3, 1))
+    assert [c.id for c in work.cases(overdue_only=True)] == [second.id]
+    moved(system, at(2025, 4, 29))
+    # The longest overdue first.
+    assert [c.id for c in work.cases(overdue_only=True)] == [second.id, first.id]
+    work.decide(second.id, "overturned", "No evidence was kept.")
+    assert [c.id for c in work.cases(overdue_only=True)] == [first.id]
+    [told] = [
+        s.notice for s in work.notices(system.subject_row(who)) if s.notice.kind == "case_extended"
+    ]
+    assert "traffic police's footage" in told.text and "2025-04-28" in told.text
+
+
+def test_repair_waits_for_the_minimum_period_of_the_severity_and_says_from_when(
+    tmp_path: Path,
+) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    [who] = people(1, seed=403)
+    system.import_records(numbered([
+        line("serious", who, "utility-theft", at(2025, 5, 1), reported_at=at(2025, 5, 10)),
+        line("general", who, "contract-breach", at(2025, 5, 1), reported_at=at(2025, 5, 10)),
+        line("minor", who, "illegal-dumping", at(2025, 5, 1), reported_at=at(2025, 5, 10)),
+    ]))  # fmt: skip
+    work = system.casework
+
+    with pytest.raises(RepairRefused, match="possible from 2026-05-10") as refused:
+        work.apply_for_repair("serious", "I paid for the power and the meter is fixed.")
+    assert refused.value.opens_at == at(2026, 5, 10)
+    with pytest.raises(RepairRefused, match="possible from 2025-08-10"):
+        work.apply_for_repair("general", "The contract was settled.")
+    minor = work.apply_for_repair("minor", "I cleaned it up the same day.")  # at once
+    assert minor.kind == "repair" and minor.open
+
+    lists = {e.list for e in system.scores(who, scheme="rongcheng-personal")[1][0].entries}
+    assert "serious-dishonesty" in lists
+    moved(system, at(2026, 5, 10))
+    case = work.apply_for_repair("serious", "I paid for the power and the meter is fixed.")
+    work.decide(case.id, "approved", "Payment receipt and meter inspection on file.")
+    evaluation = system.scores(who, scheme="rongcheng-personal")[1][0]
+    assert evaluation.explanation.excluded[-1].reason == "repaired"
+    assert "serious-dishonesty" not in {e.list for e in evaluation.entries}
+    with pytest.raises(UsageError, match="already repaired"):
+        work.apply_for_repair("serious", "again")
+
+
+def test_the_spc_list_allows_early_removal_and_the_flight_ban_lifts_by_itself(
+    tmp_path: Path,
+) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    [debtor, flyer] = people(2, seed=404)
+    system.import_records(numbered([
+        line("spc-1", debtor, "able-but-refusing", at(2025, 5, 1), scheme="spc-defaulters"),
+        line("caac-1", flyer, "cabin-disorder", at(2025, 5, 1), scheme="caac-flight-ban"),
+    ]))  # fmt: skip
+    assert system.check(debtor, "travel.air.ticket").decision.effect == "deny"
+    work = system.casework
+
+    case = work.apply_for_repair("spc-1", "The judgment debt was paid in full on 30 May.")
+    assert system.check(debtor, "travel.air.ticket").decision.effect == "deny"  # until approved
+    work.decide(case.id, "approved", "The creditor confirmed payment (SPC-LIST art. 10).")
+    assert system.check(debtor, "travel.air.ticket").decision.effect == "allow"
+
+    assert system.check(flyer, "travel.air.ticket", at=at(2026, 4, 30)).decision.effect == "deny"
+    assert system.check(flyer, "travel.air.ticket", at=at(2026, 5, 1)).decision.effect == "allow"
+
+
+def test_an_adverse_decision_is_referred_and_a_reviewer_overrides_it_for_a_period(
+    tmp_path: Path,
+) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    [who] = people(1, seed=405)
+    system.import_records(numbered([
+        line("s1", who, "obstructing-enforcement", at(2025, 5, 1), scheme="spc-defaulters",
+             reported_at=at(2025, 5, 2)),
+    ]))  # fmt: skip
+    denied = system.check(who, "travel.rail.highspeed")
+    allowed = system.check(who, "fee.heating")
+    work = system.casework
+    with pytest.raises(UsageError, match="only a denied or adjusted decision"):
+        work.refer_decision(allowed.decision_id, "please")
+
+    case = work.refer_decision(denied.decision_id, "I must travel to my mother's surgery.")
+    # The court's list and the railway's memorandum measure both deny: either may answer.
+    assert case.authorities == ("china-railway", "spc")
+    assert case.details["action"] == "travel.rail.highspeed"
+    with pytest.raises(UsageError, match="until"):
+        work.decide(case.id, "overridden", "Medical need.", actor="key:r1@spc", effect="allow")
+    work.decide(case.id, "overridden", "Medical need shown by the hospital's letter.",
+                actor="key:r1@spc", effect="allow", until=at(2025, 6, 15))  # fmt: skip
+
+    later = system.check(who, "travel.rail.highspeed", at=at(2025, 6, 10)).decision
+    assert later.effect == "allow"
+    assert (
+        later.reasons[0].source == "override" and "hospital's letter" in later.reasons[0].rationale
+    )
+    assert later.reasons[1].effect == "deny"  # what the schemes said is still shown
+    assert system.check(who, "travel.rail.highspeed", at=at(2025, 6, 15)).decision.effect == "deny"
+    assert system.check(who, "travel.air.ticket", at=at(2025, 6, 10)).decision.effect == "deny"
+    # A check as at a time before the override was made reproduces the old answer.
+    assert system.check(who, "travel.rail.highspeed", at=at(2025, 5, 30)).decision.effect == "deny"
+
+
+def test_rectification_sets_the_record_aside_and_appends_the_corrected_one(tmp_path: Path) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    [who] = people(1, seed=406)
+    system.import_records(numbered([line("w1", who, "drunk-driving", at(2025, 5, 1))]))
+    work = system.casework
+    case = work.request_rectification("w1", "It was a parking ticket, not drunk driving.")
+    with pytest.raises(UsageError, match="already has an open rectification case"):
+        work.request_rectification("w1", "again")
+    decided = work.decide(case.id, "rectified", "The police report says parking.",
+                          category="traffic-violation")  # fmt: skip
+    replacement = decided.details["replacement"]
+    found = score(system, who)
+    assert found["score"] == 995 and found["grade"] == "A"  # the cap at C is gone
+    assert found["excluded"] == {"w1": "overturned"}
+    assert system.store.record(replacement).evidence == f"rectification {case.id}"  # type: ignore[union-attr]
+    assert system.verify() == []
+
+
+CONSENT_SCHEME = """\
+type: scheme
+id: deposit-club
+title: Deposit-free club
+authority: {id: club-co, name: Club Co, kind: commercial}
+context: market
+lawful_basis: consent
+subjects: [person]
+retention: P2Y
+purposes: [scoring, marketing]
+score: {base: 600, min: 350, max: 950}
+grades:
+  - {name: trusted, min: 650}
+  - {name: standard}
+categories:
+  - {code: on-time, title: Paid on time, points: 10, severity: minor, validity: P1Y}
+  - {code: late, title: Paid late, points: -20, severity: general, validity: P1Y}
+measures:
+  - on: {grades: [standard]}
+    action: deposit.waiver
+    effect: deny
+    context: market
+    rationale: A deposit is asked of members below 650.
+"""
+
+
+def consent_system(tmp_path: Path) -> tuple[SocialCredit, str]:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    path = tmp_path / "club.yaml"
+    path.write_text(textwrap.dedent(CONSENT_SCHEME), encoding="utf-8")
+    system.add_definitions([path])
+    [who] = people(1, seed=407)
+    return system, who
+
+
+def club(id: str, who: str, category: str, when: datetime) -> dict[str, str]:
+    return line(id, who, category, when, scheme="deposit-club", reporter="club-co")
+
+
+def test_consent_schemes_take_records_only_with_consent_and_stop_counting_at_withdrawal(
+    tmp_path: Path,
+) -> None:
+    system, who = consent_system(tmp_path)
+    work = system.casework
+    report = system.import_records(numbered([club("c0", who, "on-time", at(2025, 5, 1))]))
+    assert report.accepted == 0
+    assert "has no active consent to 'deposit-club' for 'scoring'" in report.rejected[0].reason
+
+    moved(system, at(2025, 5, 2))
+    work.set_consent(who, "deposit-club", "scoring", True)
+    with pytest.raises(UsageError, match="already active"):
+        work.set_consent(who, "deposit-club", "scoring", True)
+    with pytest.raises(UsageError, match="asks consent for scoring, marketing"):
+        work.set_consent(who, "deposit-club", "profiling", True)
+    moved(system, at(2025, 6, 1))
+    report = system.import_records(numbered([
+        club("c1", who, "on-time", at(2025, 5, 3)),
+        club("c2", who, "on-time", at(2025, 5, 1)),  # occurred before consent was given
+    ]))  # fmt: skip
+    assert report.accepted == 1 and report.rejected[0].record == "c2"
+    assert score(system, who, "deposit-club")["score"] == 610
+
+    moved(system, at(2025, 6, 2))
+    work.set_consent(who, "deposit-club", "scoring", False)  # one call
+    after = score(system, who, "deposit-club")
+    assert after == {"score": None, "grade": None, "excluded": {"c1": "no_consent"}}
+    assert system.check(who, "deposit.waiver").decision.effect == "allow"  # no grade, no measure
+    before = system.scores(who, scheme="deposit-club", at=at(2025, 6, 1, 12))[1][0]
+    assert before.explanation.score == 610  # as it was known while consent was active
+    [view] = work.consents(system.subject_row(who))
+    assert view["active"] is False and view["periods"][0]["until"] == "2025-06-02T00:00:00Z"
+
+
+def test_erasure_on_a_consent_scheme_leaves_a_verifiable_tombstone(tmp_path: Path) -> None:
+    system, who = consent_system(tmp_path)
+    work = system.casework
+    moved(system, at(2025, 5, 2))
+    work.set_consent(who, "deposit-club", "scoring", True)
+    moved(system, at(2025, 6, 1))
+    system.import_records(numbered([
+        club("e1", who, "late", at(2025, 5, 3)),
+        club("e2", who, "on-time", at(2025, 5, 4)),
+    ]))  # fmt: skip
+    work.sweep()
+    outcome = work.request_erasure("e1", "Erase what you hold about my payments.")
+
+    assert outcome.erased and outcome.case is None
+    record = system.store.record("e1")
+    assert record is not None and record.category == "" and record.evidence is None
+    assert record.points == 0 and record.occurred_at == record.reported_at
+    assert score(system, who, "deposit-club")["excluded"] == {"e1": "erased"}
+    assert system.verify() == []
+    kinds = {s.notice.source.split(":")[0] for s in work.notices(system.subject_row(who))}
+    assert "erased" in kinds and not any(
+        s.notice.source == "record:e1" for s in work.notices(system.subject_row(who))
+    )
+    with pytest.raises(UsageError, match="already erased"):
+        work.request_erasure("e1", "again")
+
+
+def test_verify_still_catches_a_rewrite_before_an_erased_record(tmp_path: Path) -> None:
+    system, who = consent_system(tmp_path)
+    moved(system, at(2025, 5, 2))
+    system.casework.set_consent(who, "deposit-club", "scoring", True)
+    moved(system, at(2025, 6, 1))
+    system.import_records(numbered([
+        club("f1", who, "late", at(2025, 5, 3)),
+        club("f2", who, "on-time", at(2025, 5, 4)),
+    ]))  # fmt: skip
+    system.casework.request_erasure("f2", "Erase it.")
+    path = tmp_path / "ledger.db"
+    # Rewrite the record before the erased one and give it a hash that matches
+    # its new contents: only the erased record's seal can notice.
+    [(subject, seq)] = sql(path, "SELECT subject, seq FROM records WHERE id = 'f1'")
+    sql(path, "DROP TRIGGER records_erase_only")
+    fields = (subject, seq, "f1", "deposit-club", "1", "on-time", "2025-05-03T00:00:00+00:00",
+              "2025-06-01T00:00:00+00:00", "2026-05-03T00:00:00+00:00", "10", "club-co", None)  # fmt: skip
+    forged = link_hash("0" * 64, "record", fields)
+    sql(path, "UPDATE records SET category='on-time', points=10, reported_at=?, hash=? WHERE id='f1'",
+        ("2025-06-01T00:00:00+00:00", forged))  # fmt: skip
+    problems = [str(p) for p in system.verify()]
+    assert any("record 'f2'" in p and "seal" in p for p in problems), problems
+
+
+def test_erasure_under_public_task_restricts_instead_until_a_reviewer_answers(
+    tmp_path: Path,
+) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    [who] = people(1, seed=408)
+    system.import_records(numbered([line("p1", who, "traffic-violation", at(2025, 5, 1))]))
+    work = system.casework
+    outcome = work.request_erasure("p1", "Please delete this.")
+    assert not outcome.erased and outcome.case is not None
+    assert "public_task" in outcome.why and "2030-05-01" in outcome.why
+    assert score(system, who)["excluded"] == {"p1": "restricted"}
+    work.decide(outcome.case.id, "kept", "The city must keep it for its public task.")
+    assert score(system, who)["score"] == 995
+
+
+def test_retention_is_a_dry_run_unless_applied(tmp_path: Path) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    [who] = people(1, seed=409)
+    system.import_records(numbered([
+        line("old", who, "volunteering-8h", at(2020, 5, 1), reported_at=at(2020, 5, 2)),
+        line("new", who, "volunteering-8h", at(2025, 5, 1)),
+    ]))  # fmt: skip
+    work = system.casework
+    dry = work.retention()
+    assert [i.record for i in dry.items] == ["old"] and not dry.applied
+    assert system.store.record("old").category == "volunteering-8h"  # type: ignore[union-attr]
+    applied = work.retention(apply=True)
+    assert applied.by_scheme() == {"rongcheng-personal": 1}
+    assert system.store.record("old").category == ""  # type: ignore[union-attr]
+    assert work.retention().items == [] and system.verify() == []
+
+
+def test_notices_are_built_by_a_sweep_and_drained_by_a_channel(tmp_path: Path) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    [who] = people(1, seed=410)
+    system.import_records(numbered([
+        line("n1", who, "able-but-refusing", at(2025, 5, 1), scheme="spc-defaulters"),
+    ]))  # fmt: skip
+    system.check(who, "travel.air.ticket")
+    work = system.casework
+
+    built = work.sweep().built
+    assert built == {"record_reported": 1, "decision_adverse": 1, "list_entered": 1}
+    assert work.sweep().built == {}  # idempotent
+
+    outbox = tmp_path / "notices.jsonl"
+    assert work.deliver(FileChannel(outbox)) == 3
+    assert work.deliver(FileChannel(outbox)) == 0
+    sent = [orjson.loads(text) for text in outbox.read_text().splitlines()]
+    reported = next(n for n in sent if n["kind"] == "record_reported")
+    assert "contest n1" in reported["how_to_contest"] and who.split(":")[1] not in str(sent)
+    denied = next(n for n in sent if n["kind"] == "decision_adverse")
+    assert denied["reasons"][0]["effect"] == "deny" and "refer" in denied["how_to_contest"]
+
+    moved(system, at(2027, 5, 2))  # the two-year entry has ended
+    assert work.sweep().built == {"list_left": 1}
+    stored = work.notices(system.subject_row(who))
+    assert [s.delivered_at is not None for s in stored] == [True, True, True, False]
