@@ -32,13 +32,16 @@ from socialcredit.app import (
     UsageError,
     validate_files,
 )
+from socialcredit.delivery import channel_for, notice_view
 from socialcredit.identity import IdentifierError, KeyProblem
 from socialcredit.intake import RecordError, parse_time
-from socialcredit.ledger.model import EventKind
 from socialcredit.ledger.store import StoredKey
 from socialcredit.readers import count_lines
+from socialcredit.rights.cases import Case
+from socialcredit.rights.repair import RepairRefused
 from socialcredit.schemes.linter import PROFILES, Finding, has_errors, legal_findings, lint
 from socialcredit.views import (
+    case_view,
     check_view,
     definition_summary,
     definition_view,
@@ -58,6 +61,16 @@ app = typer.Typer(
 schemes_app = typer.Typer(help="Add, list, show and lint scheme definitions.", no_args_is_help=True)
 records_app = typer.Typer(help="Import reported records.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+cases_app = typer.Typer(help="Contests, repairs and other requests, and their deadlines.",
+                        no_args_is_help=True)  # fmt: skip
+consent_app = typer.Typer(help="Grant, withdraw and list consent (GDPR art. 7).",
+                          no_args_is_help=True)  # fmt: skip
+notices_app = typer.Typer(help="Build, deliver and list notices to subjects.", no_args_is_help=True)
+retention_app = typer.Typer(help="Erase what is past retention.", no_args_is_help=True)
+app.add_typer(cases_app, name="cases")
+app.add_typer(consent_app, name="consent")
+app.add_typer(notices_app, name="notices")
+app.add_typer(retention_app, name="retention")
 app.add_typer(schemes_app, name="schemes")
 app.add_typer(keys_app, name="keys")
 app.add_typer(records_app, name="records")
@@ -626,54 +639,355 @@ def _key_view(key: StoredKey) -> dict[str, Any]:
             "revoked_at": iso(key.revoked_at)}  # fmt: skip
 
 
-# -- record events -----------------------------------------------------------------
+# -- due process ---------------------------------------------------------------------
 
 Reason = Annotated[str | None, typer.Option("--reason", help="Why, in a sentence.")]
+Statement = Annotated[
+    str,
+    typer.Option("--statement", "--reason", help="What is wrong and why, in your own words."),
+]
+Evidence = Annotated[
+    str | None, typer.Option("--evidence", help="A reference to supporting evidence.")
+]
+RecordId = Annotated[str, typer.Argument(help="Record id.")]
 
 
-def _write_event(
-    db: str, record: str, kind: EventKind, reason: str | None, effect: str = ""
-) -> None:
-    with opened(db) as system:
-        event = system.record_event(record, kind, reason=reason)
-    out.print(f"record {record} {kind} at {iso(event.at)}" + (f": {effect}" if effect else ""))
+def _print_case(system: SocialCredit, case: Case, as_json: bool, headline: str = "") -> None:
+    held = system.store.subject(case.subject)
+    view = case_view(case, held.masked if held else "unknown", system.clock())
+    if as_json:
+        _print_json(view)
+        return
+    if headline:
+        out.print(headline)
+    state = f"decided: {case.outcome}" if case.outcome else f"open, answer due by {view['due_at']}"
+    out.print(f"case {case.id} ({case.kind.replace('_', ' ')}) about "
+              f"{'record ' + case.record if case.record else 'decision ' + str(case.decision)}: "
+              f"{state}")  # fmt: skip
+    if case.extended:
+        out.print(f"  extended: {case.extended}")
+    if case.reason:
+        out.print(f"  reason: {case.reason}")
+    for key, value in case.details.items():
+        out.print(f"  {key}: {value}")
 
 
 @app.command()
 @handled
 def contest(
-    record: Annotated[str, typer.Argument(help="Record id.")],
-    reason: Reason = None,
-    db: Db = DEFAULT_DB,
-) -> None:
-    """Contest a record: its effect freezes until a reviewer decides."""
-    _write_event(db, record, "contested", reason, "it no longer counts until reviewed")
+    record: RecordId, statement: Statement, evidence: Evidence = None,
+    db: Db = DEFAULT_DB, as_json: Json = False,
+) -> None:  # fmt: skip
+    """Contest a record: its effect freezes at once until a reviewer decides (one month)."""
+    with opened(db) as system:
+        case = system.casework.contest(record, statement, evidence=evidence)
+        _print_case(system, case, as_json, f"record {record} contested: it no longer counts "
+                    "until reviewed")  # fmt: skip
 
 
 @app.command()
 @handled
 def review(
-    record: Annotated[str, typer.Argument(help="Record id.")],
+    record: RecordId,
     uphold: Annotated[bool, typer.Option("--uphold", help="The record stands.")] = False,
     overturn: Annotated[bool, typer.Option("--overturn", help="The record is set aside.")] = False,
     reason: Reason = None,
     db: Db = DEFAULT_DB,
+    as_json: Json = False,
 ) -> None:
-    """Decide a contested record: --uphold or --overturn."""
+    """Decide a contested (or restricted) record: --uphold or --overturn, with --reason."""
     if uphold == overturn:
         raise Failure("give exactly one of --uphold or --overturn")
-    _write_event(db, record, "upheld" if uphold else "overturned", reason)
+    with opened(db) as system:
+        work = system.casework
+        case = work.open_case_for(record, ["contest", "erasure"])
+        if case is None:  # contested before cases were kept: decide the record itself
+            event = system.record_event(record, "upheld" if uphold else "overturned", reason=reason)
+            out.print(f"record {record} {event.kind} at {iso(event.at)}")
+            return
+        if case.kind == "erasure":
+            outcome = "kept" if uphold else "erased"
+        else:
+            outcome = "upheld" if uphold else "overturned"
+        decided = work.decide(case.id, outcome, reason or "")
+        _print_case(system, decided, as_json, f"record {record}: {outcome}")
 
 
 @app.command()
 @handled
 def repair(
-    record: Annotated[str, typer.Argument(help="Record id.")],
-    reason: Reason = None,
+    record: RecordId, statement: Statement, evidence: Evidence = None,
+    db: Db = DEFAULT_DB, as_json: Json = False,
+) -> None:  # fmt: skip
+    """Apply for credit repair of a record, with proof the conduct was corrected.
+
+    Possible once the minimum publication period of the record's severity has
+    passed (minor at once, general 3 months, serious 1 year), or earlier where
+    the scheme allows early removal. A reviewer approves or denies."""
+    with opened(db) as system:
+        try:
+            case = system.casework.apply_for_repair(record, statement, evidence=evidence)
+        except RepairRefused as refused:
+            raise Failure(str(refused)) from None
+        _print_case(system, case, as_json, f"repair of record {record} applied for")
+
+
+@app.command()
+@handled
+def rectify(
+    record: RecordId, statement: Statement, evidence: Evidence = None,
+    db: Db = DEFAULT_DB, as_json: Json = False,
+) -> None:  # fmt: skip
+    """Ask for a wrong record to be corrected (GDPR art. 16); a reviewer decides."""
+    with opened(db) as system:
+        case = system.casework.request_rectification(record, statement, evidence=evidence)
+        _print_case(system, case, as_json, f"rectification of record {record} requested")
+
+
+@app.command()
+@handled
+def erase(
+    record: RecordId, statement: Statement, db: Db = DEFAULT_DB, as_json: Json = False
+) -> None:
+    """Ask for a record to be erased (GDPR art. 17). Erased at once where the lawful
+    basis allows it; otherwise restricted (art. 18) until a reviewer answers."""
+    with opened(db) as system:
+        done = system.casework.request_erasure(record, statement)
+        if as_json:
+            held = system.store.subject(done.case.subject) if done.case else None
+            _print_json({"record": record, "erased": done.erased, "why": done.why,
+                         "case": case_view(done.case, held.masked if held else "unknown",
+                                           system.clock()) if done.case else None})  # fmt: skip
+            return
+        out.print(f"record {record} {'erased' if done.erased else 'restricted'}: {done.why}")
+        if done.case:
+            _print_case(system, done.case, False)
+
+
+@app.command()
+@handled
+def refer(
+    decision: Annotated[str, typer.Argument(help="Decision id, as `check` printed it.")],
+    statement: Statement,
+    db: Db = DEFAULT_DB,
+    as_json: Json = False,
+) -> None:
+    """Ask a person to review a denied or adjusted decision (GDPR art. 22)."""
+    with opened(db) as system:
+        case = system.casework.refer_decision(decision, statement)
+        _print_case(system, case, as_json, f"decision {decision} referred for human review")
+
+
+@cases_app.command("list")
+@handled
+def cases_list(
+    status: Annotated[str, typer.Option(help="open, overdue or all.")] = "open",
+    subject: Annotated[str | None, typer.Option(help="Only this subject's cases.")] = None,
+    authority: Annotated[
+        str | None, typer.Option(help="Only cases this authority's reviewers answer.")
+    ] = None,
+    db: Db = DEFAULT_DB,
+    as_json: Json = False,
+) -> None:
+    """Cases waiting for an answer (default), overdue ones, or all."""
+    if status not in ("open", "overdue", "all"):
+        raise Failure(f"--status: {status!r} is not open, overdue or all")
+    with opened(db) as system:
+        key = system.subject_row(subject).key if subject else None
+        found = system.casework.cases(subject=key, authority=authority,
+                                      open_only=status == "open",
+                                      overdue_only=status == "overdue")  # fmt: skip
+        now = system.clock()
+        views = []
+        for case in found:
+            held = system.store.subject(case.subject)
+            views.append(case_view(case, held.masked if held else "unknown", now))
+    if as_json:
+        _print_json(views)
+        return
+    table = Table("case", "kind", "subject", "about", "opened", "due", "state")
+    for v in views:
+        state = v["outcome"] or ("OVERDUE" if v["overdue"] else "open")
+        table.add_row(v["id"], v["kind"], v["subject"], v["record"] or v["decision"],
+                      v["opened_at"], v["due_at"], state)  # fmt: skip
+    out.print(table if views else f"no {status} cases")
+
+
+@cases_app.command("show")
+@handled
+def cases_show(
+    case: Annotated[str, typer.Argument(help="Case id.")], db: Db = DEFAULT_DB,
+    as_json: Json = False,
+) -> None:  # fmt: skip
+    """One case: its statement, deadline, and outcome."""
+    with opened(db) as system:
+        found = system.casework.case(case)
+        _print_case(system, found, as_json)
+        if not as_json:
+            out.print(f"  statement: {found.statement}")
+
+
+@cases_app.command("extend")
+@handled
+def cases_extend(
+    case: Annotated[str, typer.Argument(help="Case id.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why more time is needed (told to the subject).")
+    ],
+    db: Db = DEFAULT_DB,
+    as_json: Json = False,
+) -> None:
+    """Extend a case's deadline, once, by two months."""
+    with opened(db) as system:
+        _print_case(system, system.casework.extend(case, reason), as_json, "deadline extended")
+
+
+@cases_app.command("decide")
+@handled
+def cases_decide(
+    case: Annotated[str, typer.Argument(help="Case id.")],
+    outcome: Annotated[str, typer.Option(help="upheld/overturned, approved/denied, rectified/refused, erased/kept, confirmed/overridden.")],
+    reason: Annotated[str, typer.Option("--reason", help="The written reason, told to the subject.")],
+    effect: Annotated[str | None, typer.Option(help="Override: the effect checks give instead.")] = None,
+    factor: Annotated[float | None, typer.Option(help="Override: the factor, with --effect adjust.")] = None,
+    until: Annotated[str | None, typer.Option(help="Override: when it ends (UTC, ISO-8601).")] = None,
+    category: Annotated[str | None, typer.Option(help="Rectification: the corrected category.")] = None,
+    occurred_at: Annotated[str | None, typer.Option("--occurred-at", help="Rectification: the corrected time.")] = None,
+    db: Db = DEFAULT_DB,
+    as_json: Json = False,
+) -> None:  # fmt: skip
+    """Answer a case with an outcome and a written reason."""
+    with opened(db) as system:
+        decided = system.casework.decide(
+            case, outcome, reason, effect=effect, factor=factor, until=_at(until),
+            category=category, occurred_at=_at(occurred_at),
+        )  # fmt: skip
+        _print_case(system, decided, as_json, f"case {case} decided")
+
+
+def _consent(identifier: str, scheme: str, purpose: str, granted: bool, kind: str | None,
+             db: str) -> None:  # fmt: skip
+    with opened(db) as system:
+        change = system.casework.set_consent(identifier, scheme, purpose, granted, kind=kind)
+    state = "granted" if granted else "withdrawn"
+    out.print(f"consent to {scheme} for {purpose} {state} at {iso(change.at)}")
+
+
+Purpose = Annotated[str, typer.Option(help="The purpose consented to.")]
+Subject = Annotated[str, typer.Argument(help="Identifier, e.g. cn-ric:…")]
+SchemeId = Annotated[str, typer.Argument(help="Scheme id.")]
+
+
+@consent_app.command("grant")
+@handled
+def consent_grant(subject: Subject, scheme: SchemeId, purpose: Purpose = "scoring",
+                  kind: Kind = None, db: Db = DEFAULT_DB) -> None:  # fmt: skip
+    """Grant consent to a scheme for one purpose."""
+    _consent(subject, scheme, purpose, True, kind, db)
+
+
+@consent_app.command("withdraw")
+@handled
+def consent_withdraw(subject: Subject, scheme: SchemeId, purpose: Purpose = "scoring",
+                     kind: Kind = None, db: Db = DEFAULT_DB) -> None:  # fmt: skip
+    """Withdraw consent: the scheme's records stop counting at once."""
+    _consent(subject, scheme, purpose, False, kind, db)
+
+
+@consent_app.command("list")
+@handled
+def consent_list(subject: Subject, kind: Kind = None, db: Db = DEFAULT_DB,
+                 as_json: Json = False) -> None:  # fmt: skip
+    """Every consent a subject gave, with its periods."""
+    with opened(db) as system:
+        row = system.subject_row(subject, kind)
+        views = system.casework.consents(row)
+        system.store.log_access(row.key, system.clock(), "cli", "consent enquiry", "consents")
+    if as_json:
+        _print_json(views)
+        return
+    table = Table("scheme", "purpose", "active", "periods")
+    for v in views:
+        spans = "; ".join(f"{p['from']} – {p['until'] or 'now'}" for p in v["periods"])
+        table.add_row(v["scheme"], v["purpose"], "yes" if v["active"] else "no", spans)
+    out.print(table if views else "no consents")
+
+
+@notices_app.command("sweep")
+@handled
+def notices_sweep(db: Db = DEFAULT_DB, as_json: Json = False) -> None:
+    """Build the notices the ledger calls for: records reported, adverse decisions,
+    lists entered and left. Safe to run again; run it before each delivery."""
+    with opened(db) as system:
+        built = system.casework.sweep().built
+    if as_json:
+        _print_json(dict(built))
+    else:
+        out.print(", ".join(f"{n} {k}" for k, n in sorted(built.items())) or "no new notices")
+
+
+@notices_app.command("deliver")
+@handled
+def notices_deliver(
+    to: Annotated[
+        str, typer.Option("--to", help="console, or file:PATH (JSON Lines).")
+    ] = "console",
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 10_000,
     db: Db = DEFAULT_DB,
 ) -> None:
-    """Mark a record as repaired: it stops counting and ends the list entries it caused."""
-    _write_event(db, record, "repaired", reason, "it stops counting and ends its list entries")
+    """Sweep, then hand undelivered notices to a channel, oldest first."""
+    try:
+        channel = channel_for(to, sys.stdout)
+    except ValueError as error:
+        raise Failure(str(error)) from None
+    with opened(db) as system:
+        work = system.casework
+        work.sweep()
+        count = work.deliver(channel, limit=limit)
+    err.print(f"{count} notices delivered to {channel.name}")
+
+
+@notices_app.command("list")
+@handled
+def notices_list(subject: Subject, kind: Kind = None, db: Db = DEFAULT_DB,
+                 as_json: Json = False) -> None:  # fmt: skip
+    """The notices a subject was sent (or is due to be sent)."""
+    with opened(db) as system:
+        row = system.subject_row(subject, kind)
+        stored = system.casework.notices(row)
+        system.store.log_access(row.key, system.clock(), "cli", "notice enquiry", "notices")
+    views = [{**notice_view(s.notice), "delivered_at": iso(s.delivered_at),
+              "channel": s.channel} for s in stored]  # fmt: skip
+    if as_json:
+        _print_json(views)
+        return
+    table = Table("at", "kind", "title", "delivered")
+    for v in views:
+        table.add_row(v["at"], v["kind"], v["title"], v["delivered_at"] or "not yet")
+    out.print(table if views else "no notices")
+
+
+@retention_app.command("run")
+@handled
+def retention_run(
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Erase them (default: a dry run).")
+    ] = False,
+    db: Db = DEFAULT_DB,
+    as_json: Json = False,
+) -> None:
+    """Erase what is past each scheme's retention period; a dry run unless --apply."""
+    with opened(db) as system:
+        report = system.casework.retention(apply=apply)
+    items = [{"record": i.record, "scheme": i.scheme, "subject": i.subject,
+              "kept_until": iso(i.kept_until)} for i in report.items]  # fmt: skip
+    if as_json:
+        _print_json({"applied": report.applied, "by_scheme": report.by_scheme(), "removed": items})
+        return
+    verb = "erased" if apply else "would erase (dry run; --apply to erase)"
+    out.print(f"{verb}: {len(items)} records")
+    for scheme, count in sorted(report.by_scheme().items()):
+        out.print(f"  {scheme}: {count}")
 
 
 @app.command()

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import orjson
 
 from socialcredit.rights.notices import Notice
 
 
-def notice_view(notice: Notice) -> dict[str, object]:
+def notice_view(notice: Notice) -> dict[str, Any]:
     return {
         "id": notice.id, "kind": notice.kind, "subject": notice.masked,
         "at": notice.at.isoformat().replace("+00:00", "Z"), "title": notice.title,

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from socialcredit.ledger.store import StoredDefinition
+from socialcredit.rights.cases import Case
 from socialcredit.sanctions.check import Reason
 from socialcredit.scoring.engine import ListEntry, SchemeEvaluation
 
@@ -106,3 +107,16 @@ def definition_summary(row: StoredDefinition) -> dict[str, Any]:
 
 def definition_view(row: StoredDefinition, versions: list[int]) -> dict[str, Any]:
     return {**definition_summary(row), "versions": versions, "digest": row.digest, "text": row.text}
+
+
+def case_view(case: Case, masked: str, now: datetime) -> dict[str, Any]:
+    """A due-process case as the CLI's ``--json`` and the HTTP API show it."""
+    return {
+        "id": case.id, "kind": case.kind, "subject": masked, "record": case.record,
+        "decision": case.decision, "scheme": case.scheme, "authorities": list(case.authorities),
+        "statement": case.statement, "evidence": case.evidence, "opened_at": iso(case.opened_at),
+        "opened_by": case.opened_by, "due_at": iso(case.due_at), "extended": case.extended,
+        "outcome": case.outcome, "decided_at": iso(case.decided_at), "decided_by": case.decided_by,
+        "reason": case.reason, "details": dict(case.details), "open": case.open,
+        "overdue": case.overdue(now),
+    }  # fmt: skip

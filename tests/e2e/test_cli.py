@@ -131,13 +131,13 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_init_is_idempotent(tour: dict[str, Any]) -> None:
     cli: Cli = tour["cli"]
     first, second = tour["init"]
-    assert "schema migrations applied: 1" in first and str(cli.db) in first.replace("\n", "")
+    assert "schema migrations applied: 1, 2" in first and str(cli.db) in first.replace("\n", "")
     assert "the schema is up to date" in second
     assert not list(cli.folder.glob("*.key"))  # the key came from SOCIALCREDIT_KEY
     db = sqlite3.connect(str(cli.db))
     try:
         assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [
-            ("1",)
+            ("2",)
         ]
     finally:
         db.close()
@@ -346,36 +346,43 @@ def test_contest_review_and_repair_change_the_score(tour: dict[str, Any]) -> Non
     before = score()
     assert (before["score"], _points(before)) == (990, {"s1": -5, "s2": -5})
 
-    message = cli.fails("review", "s1", "--uphold")
-    assert "only a contested record can be reviewed" in message and "'s1'" in message
+    message = cli.fails("review", "s1", "--uphold", "--reason", "it stands")
+    assert "only a contested or restricted record can be reviewed" in message and "'s1'" in message
+    assert "--statement" in cli.run("contest", "s1", code=2).stderr  # a contest says why
 
-    cli.run("contest", "s1", "--reason", "not my car")
+    contested = cli.json("contest", "s1", "--reason", "not my car")
+    assert contested["kind"] == "contest" and contested["open"] and contested["record"] == "s1"
     frozen = score()
     assert frozen["score"] == 995
     assert {"record": "s1", "category": "traffic-violation", "reason": "contested"} in (
         frozen["excluded"]
     )
-    assert "already contested" in cli.fails("contest", "s1")
+    assert "already contested" in cli.fails("contest", "s1", "--statement", "again")
+    assert "written reason" in cli.fails("review", "s1", "--overturn")
 
-    cli.run("review", "s1", "--overturn", "--reason", "wrong plate")
+    decided = cli.json("review", "s1", "--overturn", "--reason", "wrong plate")
+    assert (decided["outcome"], decided["reason"]) == ("overturned", "wrong plate")
     overturned = score()
     assert overturned["score"] == 995
     assert [(x["record"], x["reason"]) for x in overturned["excluded"]] == [("s1", "overturned")]
 
-    cli.run("contest", "s2")
+    cli.run("contest", "s2", "--statement", "I paid it")
     assert score()["score"] == 1000
-    cli.run("review", "s2", "--uphold")
+    cli.run("review", "s2", "--uphold", "--reason", "the fine was unpaid then")
     upheld = score()
     assert (upheld["score"], _points(upheld)) == (995, {"s2": -5})
 
-    cli.run("repair", "s2", "--reason", "fine paid")
+    applied = cli.json("repair", "s2", "--statement", "fine paid", "--evidence", "receipt-9")
+    assert applied["kind"] == "repair" and applied["evidence"] == "receipt-9"
+    assert score()["score"] == 995  # until a reviewer approves
+    cli.run("cases", "decide", applied["id"], "--outcome", "approved", "--reason", "receipt seen")
     repaired = score()
     assert (repaired["score"], repaired["counted"]) == (1000, [])
     assert {(x["record"], x["reason"]) for x in repaired["excluded"]} == {
         ("s1", "overturned"), ("s2", "repaired"),
     }  # fmt: skip
     assert "give exactly one of --uphold or --overturn" in cli.fails("review", "s2")
-    assert "no record with id 'nope'" in cli.fails("contest", "nope")
+    assert "no record with id 'nope'" in cli.fails("contest", "nope", "--statement", "x")
 
 
 # -- integrity ------------------------------------------------------------------------------
