@@ -11,11 +11,15 @@ from typing import Any
 import orjson
 
 from socialcredit.app import SocialCredit
-from socialcredit.ledger.model import status_at
+from socialcredit.delivery import notice_view
+from socialcredit.ledger.model import ERASED, status_at
+from socialcredit.ledger.store import SubjectLedger
+from socialcredit.rights.consent import SCORING
+from socialcredit.rights.consent import periods as consent_periods
 from socialcredit.schemes.models import Scheme
 from socialcredit.schemes.paperwork import recipients
-from socialcredit.scoring.engine import SchemeEvaluation
-from socialcredit.views import entry_view, iso, score_view
+from socialcredit.scoring.engine import SchemeEvaluation, score_history
+from socialcredit.views import case_view, entry_view, iso, score_view
 
 
 def access_export(system: SocialCredit, identifier: str, *, kind: str | None = None,
@@ -43,22 +47,38 @@ def access_export(system: SocialCredit, identifier: str, *, kind: str | None = N
                  for d in system.store.decisions(subject.key)]  # fmt: skip
     reads = [{"at": iso(at), "by": by, "purpose": purpose, "what": what}
              for at, by, purpose, what in system.store.access_log(subject.key)]  # fmt: skip
+    work = system.casework
     return {
         "subject": {"identifier": subject.masked, "kind": subject.kind},
         "exported_at": iso(now),
-        "schemes": [_scheme_part(system, e, ledger.records, subject.masked) for e in evaluations],
+        "schemes": [_scheme_part(system, e, ledger, subject.masked) for e in evaluations],
         "records": records,
         "decisions": decisions,
         "access_log": reads,
-        "notices": [],  # the notice outbox comes with the rest of issue 4
-    }
+        "notices": [{**notice_view(s.notice), "delivered_at": iso(s.delivered_at),
+                     "channel": s.channel} for s in work.notices(subject)],
+        "cases": [case_view(c, subject.masked, now) for c in work.cases(subject=subject.key)],
+        "consents": work.consents(subject),
+        "overrides": [{"action": o.action, "effect": o.effect, "factor": o.factor,
+                       "since": iso(o.since), "until": iso(o.until), "case": o.case,
+                       "reviewer": o.reviewer, "reason": o.reason}
+                      for o in system.store.overrides(subject.key)],
+    }  # fmt: skip
 
 
 def _scheme_part(
-    system: SocialCredit, evaluation: SchemeEvaluation, records: list[Any], masked: str
+    system: SocialCredit, evaluation: SchemeEvaluation, ledger: SubjectLedger, masked: str
 ) -> dict[str, Any]:
-    scheme = system.registry.history(evaluation.explanation.scheme).current.definition
-    sources = sorted({r.reporter for r in records if r.scheme == scheme.id})
+    history = system.registry.history(evaluation.explanation.scheme)
+    scheme = history.current.definition
+    mine = [r for r in ledger.records if r.scheme == scheme.id]
+    sources = sorted({r.reporter for r in mine if r.category != ERASED})
+    spans = (
+        consent_periods(system.store.consents(ledger.subject.key), scheme.id, SCORING)
+        if scheme.lawful_basis == "consent" else []
+    )  # fmt: skip
+    changes = score_history(history, mine, ledger.events, evaluation.explanation.at,
+                            ledger.enrolments.get(scheme.id), spans)  # fmt: skip
     return {
         "scheme": scheme.id,
         "title": scheme.title,
@@ -71,8 +91,10 @@ def _scheme_part(
         "human_review": scheme.human_review,
         "logic": explain_in_words(scheme, evaluation),
         "score": score_view(evaluation, masked),
+        "score_history": [{"at": iso(at), "score": score, "grade": grade}
+                          for at, score, grade in changes],
         "lists": [entry_view(e) for e in evaluation.entries],
-    }
+    }  # fmt: skip
 
 
 def explain_in_words(scheme: Scheme, evaluation: SchemeEvaluation) -> str:
@@ -129,6 +151,7 @@ def export_html(export: dict[str, Any]) -> str:
         sections += [
             f"<h2>{esc(part['title'])}</h2>",
             f"<p class='logic'>{esc(part['logic'])}</p>",
+            "<h3>Score history</h3>", table(part["score_history"], ["at", "score", "grade"]),
             "<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in (
                 ("Controller", part["controller"]), ("Purpose", part["purpose"]),
                 ("Lawful basis", part["lawful_basis"]), ("Sources", ", ".join(part["sources"]) or "none"),
@@ -139,6 +162,9 @@ def export_html(export: dict[str, Any]) -> str:
     sections += ["<h2>Records</h2>", table(export["records"], ["id", "scheme", "category", "points",
                  "occurred_at", "reported_at", "expires_at", "status", "reporter", "evidence"]),
                  "<h2>Decisions</h2>", table(export["decisions"], ["at", "action", "effect", "factor", "asked_by", "purpose"]),
+                 "<h2>Your requests</h2>", table(export["cases"], ["id", "kind", "record", "decision", "opened_at", "due_at", "outcome", "reason"]),
+                 "<h2>Consents</h2>", table(export["consents"], ["scheme", "purpose", "active"]),
+                 "<h2>Notices sent to you</h2>", table(export["notices"], ["at", "kind", "title", "text", "delivered_at"]),
                  "<h2>Who read your data</h2>", table(export["access_log"], ["at", "by", "purpose", "what"])]  # fmt: skip
     style = ("body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}"

@@ -43,3 +43,37 @@ def test_the_export_holds_records_events_decisions_reads_and_the_logic(tmp_path:
     page = export_html(export)
     assert "<script>alert" not in page and "&lt;script&gt;" in page  # evidence is escaped
     assert who.split(":")[1] not in page  # only the masked identifier
+
+
+def test_the_export_adds_score_history_notices_cases_and_overrides(tmp_path: Path) -> None:
+    system = shipped_system(tmp_path / "ledger.db")  # the clock stands at 2025-06-01 12:00
+    [who] = people(1, seed=102)
+    system.import_records(numbered([
+        line("y1", who, "traffic-violation", at(2025, 3, 1), reported_at=at(2025, 3, 2)),
+        line("y2", who, "volunteering-8h", at(2025, 4, 1), reported_at=at(2025, 4, 1)),
+        line("y3", who, "obstructing-enforcement", at(2025, 5, 1), reported_at=at(2025, 5, 2),
+             scheme="spc-defaulters"),
+    ]))  # fmt: skip
+    work = system.casework
+    contest = work.contest("y2", "I did more than eight hours: the count is wrong.")
+    denied = system.check(who, "travel.air.ticket")
+    review = work.refer_decision(denied.decision_id, "I need to fly for work.")
+    work.sweep()
+
+    export = access_export(system, who)
+
+    [personal] = [p for p in export["schemes"] if p["scheme"] == "rongcheng-personal"]
+    assert [(h["at"], h["score"]) for h in personal["score_history"]] == [
+        ("2025-03-02T00:00:00Z", 995),  # y1 known from its report
+        ("2025-04-01T00:00:00Z", 997),  # y2 counts
+        ("2025-06-01T00:00:00Z", 1002),  # y1 expired after three months
+        ("2025-06-01T12:00:00Z", 1000),  # y2 contested: frozen
+    ]
+    assert {c["id"] for c in export["cases"]} == {contest.id, review.id}
+    assert {n["kind"] for n in export["notices"]} >= {
+        "record_reported", "case_opened", "decision_adverse", "list_entered",
+    }  # fmt: skip
+    assert all("how_to_contest" in n for n in export["notices"])
+    assert export["consents"] == [] and export["overrides"] == []
+    page = export_html(export)
+    assert "Score history" in page and "Your requests" in page and contest.id in page

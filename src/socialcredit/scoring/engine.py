@@ -342,16 +342,8 @@ def _grade_held_since(
 
     The grade can only change at a record's occurrence, report or expiry, or at
     an event, so it is enough to look at those instants, latest first."""
-    instants = {enrolled_at} if enrolled_at is not None else set()
-    for record in records:
-        instants.update((record.occurred_at, record.reported_at, record.expires_at))
-        instants.update(event.at for event in events.get(record.id, NO_EVENTS))
-    for start, end in consent:
-        instants.add(start)
-        if end is not None:
-            instants.add(end)
     since = t
-    for instant in sorted((i for i in instants if i is not None and i <= t), reverse=True):
+    for instant in reversed(_change_instants(records, events, t, enrolled_at, consent)):
         if (
             explain_score(history, records, events, instant, enrolled_at, consent).grade
             not in grades
@@ -359,3 +351,44 @@ def _grade_held_since(
             break
         since = instant
     return since
+
+
+def score_history(
+    history: SchemeHistory,
+    records: Sequence[Record],
+    events: Mapping[str, Sequence[RecordEvent]],
+    t: datetime,
+    enrolled_at: datetime | None = None,
+    consent: Sequence[ConsentPeriod] = (),
+) -> list[tuple[datetime, int | None, str | None]]:
+    """Every change of (score, grade) up to ``t``, as known at ``t``'s ledger:
+    the instants where a record occurred, was reported or expired, an event
+    or an enrolment happened, or consent began or ended."""
+    changes: list[tuple[datetime, int | None, str | None]] = []
+    for instant in _change_instants(records, events, t, enrolled_at, consent):
+        found = explain_score(history, records, events, instant, enrolled_at, consent)
+        if not changes and found.score is None:
+            continue  # not yet enrolled
+        if not changes or (changes[-1][1], changes[-1][2]) != (found.score, found.grade):
+            changes.append((instant, found.score, found.grade))
+    return changes
+
+
+def _change_instants(
+    records: Sequence[Record],
+    events: Mapping[str, Sequence[RecordEvent]],
+    t: datetime,
+    enrolled_at: datetime | None,
+    consent: Sequence[ConsentPeriod],
+) -> list[datetime]:
+    """The instants up to ``t``, in order, at which a score or grade can change:
+    a record's occurrence, report or expiry, an event, enrolment, consent."""
+    instants: set[datetime] = {enrolled_at} if enrolled_at is not None else set()
+    for record in records:
+        instants.update((record.occurred_at, record.reported_at, record.expires_at))
+        instants.update(event.at for event in events.get(record.id, NO_EVENTS))
+    for start, end in consent:
+        instants.add(start)
+        if end is not None:
+            instants.add(end)
+    return sorted(i for i in instants if i <= t)
