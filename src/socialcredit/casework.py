@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -48,19 +48,21 @@ from socialcredit.scoring.engine import ListEntry
 # Bases under which the subject may have records erased on request (GDPR
 # art. 17(1)(b)); under the others erasure gives way to restriction (art. 18).
 ERASABLE_BASES = frozenset({"consent"})
+DELIVERY_BATCH = 1_000
 
 
 class NoticeChannel(Protocol):
     """Where notices go: a file, a console, or an adapter for mail or SMS.
 
-    ``deliver`` raises if the notice could not be handed over; it is then left
-    in the outbox for the next run. A mail or SMS adapter resolves
+    ``deliver`` hands over a batch and raises if any of it could not be handed
+    over; the whole batch then stays in the outbox for the next run (so a
+    notice may be sent twice, never lost). A mail or SMS adapter resolves
     ``notice.subject`` (a keyed hash) to an address through the operator's own
     contact directory: this system keeps no contact details."""
 
     name: str
 
-    def deliver(self, notice: Notice) -> None: ...
+    def deliver(self, notices: Sequence[Notice]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +177,11 @@ class Casework:
                 f"decision {decision_id!r} is '{found.effect}': only a denied or adjusted "
                 "decision can be referred for review"
             )
+        for pending in self.cases(subject=found.subject, open_only=True):
+            if pending.decision == decision_id:
+                raise UsageError(
+                    f"decision {decision_id!r} already has an open review case: {pending.id}"
+                )
         reasons = orjson.loads(found.reasons_json)
         authorities = sorted({r["authority"] for r in reasons if r.get("effect") == found.effect})
         schemes = sorted({r["scheme"] for r in reasons if r.get("effect") == found.effect})
@@ -492,10 +499,13 @@ class Casework:
         """Hand undelivered notices to ``channel``, oldest first; each is marked
         delivered only once the channel took it (at least once delivery)."""
         delivered = 0
-        for notice in self.store.undelivered_notices(limit):
-            channel.deliver(notice)
-            self.store.mark_delivered(notice.id, channel.name, self.system.clock())
-            delivered += 1
+        while delivered < limit:
+            batch = self.store.undelivered_notices(min(DELIVERY_BATCH, limit - delivered))
+            if not batch:
+                break
+            channel.deliver(batch)
+            self.store.mark_delivered([n.id for n in batch], channel.name, self.system.clock())
+            delivered += len(batch)
         return delivered
 
     def notices(self, subject: SubjectRow) -> list[StoredNotice]:

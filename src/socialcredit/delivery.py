@@ -9,6 +9,7 @@ if the notice was not handed over.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -26,15 +27,16 @@ def notice_view(notice: Notice) -> dict[str, Any]:
 
 
 class FileChannel:
-    """Appends each notice as one JSON line, flushed to disk before it counts as delivered."""
+    """Appends each notice as one JSON line; a batch is on disk (fsync) before it
+    counts as delivered."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.name = f"file:{self.path}"
 
-    def deliver(self, notice: Notice) -> None:
+    def deliver(self, notices: Sequence[Notice]) -> None:
         with self.path.open("ab") as out:
-            out.write(orjson.dumps(notice_view(notice)) + b"\n")
+            out.write(b"".join(orjson.dumps(notice_view(n)) + b"\n" for n in notices))
             out.flush()
             os.fsync(out.fileno())
 
@@ -47,10 +49,11 @@ class ConsoleChannel:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
-    def deliver(self, notice: Notice) -> None:
-        lines = [f"To {notice.masked} — {notice.title}", notice.text]
-        lines += [f"How to contest: {notice.contest}", ""]
-        self.stream.write("\n".join(lines) + "\n")
+    def deliver(self, notices: Sequence[Notice]) -> None:
+        for notice in notices:
+            lines = [f"To {notice.masked} — {notice.title}", notice.text]
+            lines += [f"How to contest: {notice.contest}", ""]
+            self.stream.write("\n".join(lines) + "\n")
 
 
 def channel_for(target: str, console: TextIO) -> FileChannel | ConsoleChannel:

@@ -26,8 +26,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from socialcredit.app import SocialCredit, UsageError, utc_now
+from socialcredit.delivery import FileChannel
 from socialcredit.identity import generate_ric, generate_uscc
 from socialcredit.ledger.model import EventKind
+from socialcredit.rights.repair import RepairRefused
 from socialcredit.schemes.compiled import CompiledScheme
 from socialcredit.schemes.models import Category
 from socialcredit.shipped import shipped_scheme_files
@@ -196,6 +198,10 @@ def run_demo(
         say(f"{stats.events} contests, reviews and repairs recorded")
         # Ask as of now, after every write: links, records and events are all known by then.
         summary = _summarise(system, town, utc_now(), console, quiet)
+        t0 = time.perf_counter()
+        summary["due_process"] = _rights_showcase(system, [line for _, line in lines], summary,
+                                                  db, console, quiet)  # fmt: skip
+        stats.timings["due_process_s"] = time.perf_counter() - t0
         stats.timings["total_s"] = time.perf_counter() - started
         summary.update(records=stats.records, events=stats.events, rejected=stats.rejected,
                        timings={k: round(v, 2) for k, v in stats.timings.items()}, db=db)  # fmt: skip
@@ -234,7 +240,7 @@ def _fresh(db: str) -> None:
             is_demo = False
         if not is_demo:
             raise UsageError(f"refusing to replace {db}: it is not a demo database")
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", NOTICES_SUFFIX):
         Path(db + suffix).unlink(missing_ok=True)
 
 
@@ -273,6 +279,72 @@ def _due_process(
             )
             events += 1
     return events
+
+
+NOTICES_SUFFIX = ".notices.jsonl"
+
+
+def _rights_showcase(
+    system: SocialCredit, lines: list[dict[str, str]], summary: dict[str, Any], db: str,
+    console: Console, quiet: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """Due process, as a subject and a reviewer meet it: a denied check referred
+    to a person and overridden, a contest with its deadline, a repair applied
+    for too early, and the notices everyone is sent."""
+    say = (lambda *a, **k: None) if quiet else console.print
+    work = system.casework
+    shown: dict[str, Any] = {}
+    say("\n[bold]Due process[/] (every step logged, every subject told)")
+    denied = next((e for e in summary["examples"] if e["decision"]["effect"] == "deny"), None)
+    if denied is not None:
+        view = denied["decision"]
+        case = work.refer_decision(view["decision_id"], "I must travel to my mother's surgery.",
+                                   actor="subject")  # fmt: skip
+        reviewer = f"reviewer@{case.authorities[0]}"
+        work.decide(case.id, "overridden", "The hospital's letter shows a medical need.",
+                    actor=reviewer, effect="allow", until=system.clock() + timedelta(days=7))  # fmt: skip
+        again = system.check(denied["identifier"], view["action"], actor="demo",
+                             purpose="demonstration").decision  # fmt: skip
+        say(f"  {view['subject']} asked a person to review the refusal of {view['action']}; "
+            f"{reviewer} overrode it for 7 days: now [bold]{again.effect}[/]", highlight=False)  # fmt: skip
+        shown["override"] = {"case": case.id, "action": view["action"], "now": again.effect}
+    recent = sorted(lines, key=lambda line: line["reported_at"])[-1]
+    contest = work.contest(recent["id"], "I was not there that day.", actor="subject")
+    say(f"  record {recent['id']} contested: it stops counting at once; a reviewer must answer "
+        f"by {iso(contest.due_at)}", highlight=False)  # fmt: skip
+    shown["contest"] = {"case": contest.id, "due_at": iso(contest.due_at)}
+    serious = _recent_serious(system, lines)
+    if serious is not None:
+        try:
+            work.apply_for_repair(serious, "I have paid and corrected it.", actor="subject")
+        except RepairRefused as refused:
+            say(
+                f"  repair of {serious} refused for now: possible from {iso(refused.opens_at)} "
+                "(serious conduct stays published for at least a year)",
+                highlight=False,
+            )
+            shown["repair_refused_until"] = iso(refused.opens_at)
+    built = work.sweep().built
+    outbox = db + NOTICES_SUFFIX
+    delivered = work.deliver(FileChannel(outbox), limit=1_000_000)
+    say(f"  {delivered:,} notices sent to {outbox}: "
+        + ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in sorted(built.items())),
+        highlight=False)  # fmt: skip
+    shown["notices"] = dict(built)
+    return shown
+
+
+def _recent_serious(system: SocialCredit, lines: list[dict[str, str]]) -> str | None:
+    """A serious record of a person's, reported in the last months: too early to repair."""
+    for line in sorted(lines, key=lambda line: line["reported_at"], reverse=True):
+        history = system.registry.schemes[line["scheme"]]
+        category = history.current.categories.get(line["category"])
+        if (
+            category is not None and category.severity == "serious" and category.points < 0
+            and history.current.scored and line["subject"].startswith("cn-ric:")
+        ):  # fmt: skip
+            return line["id"]
+    return None
 
 
 def _summarise(

@@ -124,7 +124,8 @@ def test_the_demo_ledger_verifies_and_matches_its_counts(demo: dict[str, Any]) -
         system.close()
     assert summary["rejected"] == 0
     assert counts["records"] == summary["records"] > PEOPLE
-    assert counts["record_events"] == summary["events"] > 0
+    # The due-process showcase contests one more record, now.
+    assert counts["record_events"] == summary["events"] + 1 and summary["events"] > 0
     assert counts["links"] == BUSINESSES
     assert not list(Path(demo["folder"]).glob("*.key"))  # the key came from the environment
 
@@ -134,3 +135,14 @@ def _decision_time(demo: dict[str, Any]) -> Any:
 
     at = demo["summary"]["examples"][0]["decision"]["at"]
     return datetime.fromisoformat(at.replace("Z", "+00:00"))
+
+
+def test_the_demo_shows_due_process_and_sends_notices(demo: dict[str, Any]) -> None:
+    shown = demo["summary"]["due_process"]
+    assert shown["override"]["now"] == "allow"  # a person overrode a refusal
+    assert shown["contest"]["due_at"] > demo["summary"]["examples"][0]["decision"]["at"]
+    assert shown["notices"]["record_reported"] == demo["summary"]["records"]
+    sent = Path(str(demo["db"]) + ".notices.jsonl").read_text().splitlines()
+    # plus the showcase's case steps: a review opened and decided, a contest opened
+    assert len(sent) == sum(shown["notices"].values()) + 3
+    assert {json.loads(line)["kind"] for line in sent} >= {"record_reported", "case_decided"}

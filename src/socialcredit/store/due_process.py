@@ -172,11 +172,11 @@ class DueProcessRows:
         )
         return [_notice_of(row) for row in rows]
 
-    def mark_delivered(self, notice_id: str, channel: str, at: datetime) -> None:
+    def mark_delivered(self, notice_ids: Sequence[str], channel: str, at: datetime) -> None:
         with self._write():
-            self._db.execute(
+            self._db.executemany(
                 "INSERT OR IGNORE INTO notice_deliveries VALUES (?, ?, ?)",
-                (notice_id, channel, iso(at)),
+                [(notice_id, channel, iso(at)) for notice_id in notice_ids],
             )
 
     def unnotified_records(self) -> Iterator[Record]:
