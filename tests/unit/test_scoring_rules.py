@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -18,6 +18,7 @@ from conftest import (
     record,
     scheme,
 )
+from socialcredit.ledger.model import Record
 from socialcredit.scoring.engine import GradeCap, ListEntry
 
 BODY = """
@@ -565,3 +566,29 @@ def test_grades_come_from_the_current_version() -> None:
     r = record(VH, "litter", T, version=1)  # 97: B under v1, A under v2
     assert explain(VH, [r], T).grade == "A"
     assert explain(history(scheme(V1)), [r], T).grade == "B"
+
+
+def test_a_monthly_scheme_answers_as_at_the_start_of_the_month() -> None:
+    from socialcredit.schemes.compiled import SchemeHistory, compile_scheme
+    from socialcredit.schemes.models import Scheme
+    from socialcredit.scoring.engine import evaluate
+
+    scheme = Scheme.model_validate({
+        "type": "scheme", "id": "rides", "title": "Rides", "recompute": "monthly",
+        "authority": {"id": "op", "name": "Operator", "kind": "commercial"},
+        "context": "mobility", "lawful_basis": "contract", "subjects": ["person"],
+        "retention": "P1Y", "score": {"base": 100},
+        "categories": [{"code": "ride", "title": "Ride", "points": 1, "severity": "minor",
+                        "validity": "P1Y"}],
+    })  # fmt: skip
+    history = SchemeHistory({1: compile_scheme(scheme, 1)}, rescorings=())
+    t0 = datetime(2025, 3, 1, tzinfo=UTC)
+    records = [
+        Record("a", "s", "rides", 1, "ride", datetime(2025, 2, 10, tzinfo=UTC),
+               datetime(2025, 2, 10, tzinfo=UTC), datetime(2026, 2, 10, tzinfo=UTC), 1, "op"),
+        Record("b", "s", "rides", 1, "ride", datetime(2025, 3, 5, tzinfo=UTC),
+               datetime(2025, 3, 5, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC), 1, "op"),
+    ]  # fmt: skip
+    during = evaluate(history, records, {}, datetime(2025, 3, 31, 23, tzinfo=UTC)).explanation
+    assert (during.score, during.at) == (101, t0)  # b waits for April's recomputation
+    assert evaluate(history, records, {}, datetime(2025, 4, 1, tzinfo=UTC)).explanation.score == 102

@@ -193,6 +193,9 @@ class Scheme(_Model):
     human_review: str | None = None
     # Extension: credit-repair rules beyond the PRC defaults.
     repair: RepairRule | None = None
+    # Extension: how often scores are recomputed. "monthly": the scheme answers
+    # at t as it stood at the start of t's month (UTC), with what was known then.
+    recompute: Literal["monthly"] | None = None
     # Extension: the purposes a subject may consent to, each on its own (GDPR
     # art. 7(2)); consent to "scoring" is what lets a consent scheme count records.
     purposes: tuple[Slug, ...] = ("scoring",)

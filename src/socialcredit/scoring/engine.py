@@ -100,6 +100,7 @@ def evaluate(
     ``consent`` the periods of the subject's consent to the scheme's scoring
     (read only for a scheme whose lawful basis is consent: without active
     consent at ``t`` nothing counts and the subject has no score)."""
+    t = recomputed_at(history, t)
     explanation, standing = _explain(history, records, events, t, enrolled_at, consent)
     entries = _record_list_entries(history, standing, events, t)
     if explanation.grade is not None:
@@ -117,7 +118,17 @@ def explain_score(
     enrolled_at: datetime | None = None,
     consent: Sequence[ConsentPeriod] = (),
 ) -> ScoreExplanation:
-    return _explain(history, records, events, t, enrolled_at, consent)[0]
+    return _explain(history, records, events, recomputed_at(history, t), enrolled_at, consent)[0]
+
+
+def recomputed_at(history: SchemeHistory, t: datetime) -> datetime:
+    """The instant a scheme's answer at ``t`` is computed as of: ``t`` itself, or
+    for a scheme recomputed monthly, the start of ``t``'s month (UTC), with what
+    was known then. Until the next recomputation nothing changes."""
+    if history.current.definition.recompute != "monthly":
+        return t
+    start = _utc(t).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return start if start.tzinfo is not None else start.replace(tzinfo=UTC)
 
 
 def _explain(
