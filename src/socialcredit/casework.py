@@ -44,6 +44,7 @@ from socialcredit.rights.repair import check_application
 from socialcredit.rights.retention import kept_until, past_retention
 from socialcredit.schemes.models import EFFECTS_STRONGEST_FIRST, Scheme
 from socialcredit.scoring.engine import ListEntry
+from socialcredit.views import case_view
 
 # Bases under which the subject may have records erased on request (GDPR
 # art. 17(1)(b)); under the others erasure gives way to restriction (art. 18).
@@ -510,6 +511,10 @@ class Casework:
 
     def notices(self, subject: SubjectRow) -> list[StoredNotice]:
         return self.store.notices(subject.key)
+
+    def view(self, case: Case) -> dict[str, Any]:
+        """The case as the CLI's ``--json`` and the HTTP API show it."""
+        return case_view(case, self._masked(case.subject), self.system.clock())
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from socialcredit.app import (
     UsageError,
     validate_files,
 )
-from socialcredit.delivery import channel_for, notice_view
+from socialcredit.delivery import channel_for, stored_notice_view
 from socialcredit.identity import IdentifierError, KeyProblem
 from socialcredit.intake import RecordError, parse_time
 from socialcredit.ledger.store import StoredKey
@@ -41,7 +41,6 @@ from socialcredit.rights.cases import Case
 from socialcredit.rights.repair import RepairRefused
 from socialcredit.schemes.linter import PROFILES, Finding, has_errors, legal_findings, lint
 from socialcredit.views import (
-    case_view,
     check_view,
     definition_summary,
     definition_view,
@@ -489,6 +488,13 @@ def _print_score(view: dict[str, Any]) -> None:
         )
     if view["counted"] or view["excluded"]:
         out.print(table)
+    if view["factors"]:  # a scorecard scheme: the score is base + these points
+        factors = Table("dimension", "factor", "value", "bin", "points", box=None, pad_edge=False)
+        for f in view["factors"]:
+            value = "missing" if f["value"] is None else f"{f['value']:g}"
+            factors.add_row(f["dimension"], f["factor"], value, f["bin"], f"{f['points']:+d}")
+        out.print(factors)
+        out.print("  " + ", ".join(f"{d['dimension']} {d['points']:+d}" for d in view["dimensions"]))
     for entry in view["lists"]:
         out.print(f"  on {entry['kind']} list {entry['scheme']}/{entry['list']} "
                   f"since {entry['since']} until {entry['until'] or 'the grade changes'}")  # fmt: skip
@@ -653,8 +659,7 @@ RecordId = Annotated[str, typer.Argument(help="Record id.")]
 
 
 def _print_case(system: SocialCredit, case: Case, as_json: bool, headline: str = "") -> None:
-    held = system.store.subject(case.subject)
-    view = case_view(case, held.masked if held else "unknown", system.clock())
+    view = system.casework.view(case)
     if as_json:
         _print_json(view)
         return
@@ -754,10 +759,8 @@ def erase(
     with opened(db) as system:
         done = system.casework.request_erasure(record, statement)
         if as_json:
-            held = system.store.subject(done.case.subject) if done.case else None
             _print_json({"record": record, "erased": done.erased, "why": done.why,
-                         "case": case_view(done.case, held.masked if held else "unknown",
-                                           system.clock()) if done.case else None})  # fmt: skip
+                         "case": system.casework.view(done.case) if done.case else None})  # fmt: skip
             return
         out.print(f"record {record} {'erased' if done.erased else 'restricted'}: {done.why}")
         if done.case:
@@ -797,11 +800,7 @@ def cases_list(
         found = system.casework.cases(subject=key, authority=authority,
                                       open_only=status == "open",
                                       overdue_only=status == "overdue")  # fmt: skip
-        now = system.clock()
-        views = []
-        for case in found:
-            held = system.store.subject(case.subject)
-            views.append(case_view(case, held.masked if held else "unknown", now))
+        views = [system.casework.view(case) for case in found]
     if as_json:
         _print_json(views)
         return
@@ -956,8 +955,7 @@ def notices_list(subject: Subject, kind: Kind = None, db: Db = DEFAULT_DB,
         row = system.subject_row(subject, kind)
         stored = system.casework.notices(row)
         system.store.log_access(row.key, system.clock(), "cli", "notice enquiry", "notices")
-    views = [{**notice_view(s.notice), "delivered_at": iso(s.delivered_at),
-              "channel": s.channel} for s in stored]  # fmt: skip
+    views = [stored_notice_view(s) for s in stored]
     if as_json:
         _print_json(views)
         return

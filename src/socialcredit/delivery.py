@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
 
+from socialcredit.ledger.store import StoredNotice
 from socialcredit.rights.notices import Notice
 
 
@@ -24,6 +26,16 @@ def notice_view(notice: Notice) -> dict[str, Any]:
         "at": notice.at.isoformat().replace("+00:00", "Z"), "title": notice.title,
         "text": notice.text, "reasons": list(notice.reasons), "how_to_contest": notice.contest,
     }  # fmt: skip
+
+
+def stored_notice_view(stored: StoredNotice) -> dict[str, Any]:
+    """A notice from the outbox, with when and where it was delivered."""
+    return {**notice_view(stored.notice), "delivered_at": _iso(stored.delivered_at),
+            "channel": stored.channel}  # fmt: skip
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
 class FileChannel:

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from socialcredit.app import SocialCredit
-from socialcredit.delivery import notice_view
+from socialcredit.delivery import stored_notice_view
 from socialcredit.ledger.model import ERASED, status_at
 from socialcredit.ledger.store import SubjectLedger
 from socialcredit.rights.consent import SCORING
@@ -19,7 +19,7 @@ from socialcredit.rights.consent import periods as consent_periods
 from socialcredit.schemes.models import Scheme
 from socialcredit.schemes.paperwork import recipients
 from socialcredit.scoring.engine import SchemeEvaluation, score_history
-from socialcredit.views import case_view, entry_view, iso, score_view
+from socialcredit.views import entry_view, iso, score_view
 
 
 def access_export(system: SocialCredit, identifier: str, *, kind: str | None = None,
@@ -55,9 +55,8 @@ def access_export(system: SocialCredit, identifier: str, *, kind: str | None = N
         "records": records,
         "decisions": decisions,
         "access_log": reads,
-        "notices": [{**notice_view(s.notice), "delivered_at": iso(s.delivered_at),
-                     "channel": s.channel} for s in work.notices(subject)],
-        "cases": [case_view(c, subject.masked, now) for c in work.cases(subject=subject.key)],
+        "notices": [stored_notice_view(s) for s in work.notices(subject)],
+        "cases": [work.view(c) for c in work.cases(subject=subject.key)],
         "consents": work.consents(subject),
         "overrides": [{"action": o.action, "effect": o.effect, "factor": o.factor,
                        "since": iso(o.since), "until": iso(o.until), "case": o.case,

@@ -18,6 +18,26 @@ def test_malformed_bodies_and_parameters_are_4xx_problems(service: Service) -> N
         ("resident", "GET", "/subjects/cn-ric:110105194912310021/scores", None, 422),
         ("rail", "GET", f"/subjects/{RESIDENT}/check", None, 422),
         ("admin", "POST", "/schemes", b"type: [", 422),
+        ("resident", "POST", "/records/%00/contest", b'{"statement": "x"}', 422),
+        ("resident", "POST", "/records/none/contest", b'{"statement": "a\\u0000b"}', 422),
+        ("resident", "POST", "/records/none/repair", b'{"statement": ""}', 422),
+        ("resident", "GET", "/cases/%01", None, 422),
+        ("resident", "GET", "/cases?status=closed", None, 422),
+        (
+            "city-reviewer",
+            "POST",
+            "/cases/none/decision",
+            b'{"outcome": "upheld", "reason": "r", "factor": 1e999}',
+            422,
+        ),
+        (
+            "city-reviewer",
+            "POST",
+            "/cases/none/decision",
+            b'{"outcome": "maybe", "reason": "r"}',
+            422,
+        ),
+        ("admin", "POST", "/retention/run?apply=perhaps", None, 422),
     ]
     for who, method, path, body, status in cases:
         with service.client(who) as http:

@@ -89,15 +89,22 @@ def test_the_subject_contests_and_a_reviewer_of_the_scheme_decides(service: Serv
     with service.client("resident") as http:
         contested = http.post("/records/api-r3/contest", json={"statement": "I was abroad"})
         assert contested.json()["status"] == "contested"
+        case = contested.json()["case"]
+        assert case["kind"] == "contest" and case["statement"] == "I was abroad"
     with service.client("court-reviewer") as http:
-        assert http.post("/records/api-r3/review", json={"outcome": "overturn"}).status_code == 403
+        refused = http.post("/records/api-r3/review", json={"outcome": "overturn", "reason": "x"})
+        assert refused.status_code == 403
     with service.client("city-reviewer") as http:
         decided = http.post(
             "/records/api-r3/review", json={"outcome": "overturn", "reason": "alibi"}
+        ).json()
+        assert decided["status"] == "overturned"
+        assert decided["case"]["id"] == case["id"] and decided["case"]["outcome"] == "overturned"
+        again = http.post("/records/api-r3/review", json={"outcome": "uphold", "reason": "no"})
+        assert (
+            again.status_code == 400
+            and "only a contested or restricted record" in again.json()["detail"]
         )
-        assert decided.json()["status"] == "overturned"
-        again = http.post("/records/api-r3/review", json={"outcome": "uphold"})
-        assert again.status_code == 400 and "only a contested record" in again.json()["detail"]
 
 
 def test_a_reporter_enrols_a_subject_in_its_own_scheme(service: Service) -> None:

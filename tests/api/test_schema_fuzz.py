@@ -22,6 +22,11 @@ CALLER = {
     ("POST", "/records/{record_id}/review"): "city-reviewer",
     ("POST", "/subjects/{identifier}/enrol"): "city",
     ("GET", "/subjects/{identifier}/check"): "rail",
+    ("POST", "/cases/{case_id}/extend"): "city-reviewer",
+    ("POST", "/cases/{case_id}/decision"): "city-reviewer",
+    ("GET", "/cases"): "city-reviewer",
+    ("POST", "/notices/sweep"): "admin",
+    ("POST", "/retention/run"): "admin",
 }
 CHECKS = [not_a_server_error, response_schema_conformance]
 

@@ -19,6 +19,7 @@ from socialcredit.app import (
 )
 from socialcredit.identity import IdentifierError
 from socialcredit.intake import RecordError
+from socialcredit.rights.repair import RepairRefused
 
 PROBLEM = "application/problem+json"
 _TITLES = {
@@ -33,7 +34,13 @@ _TITLES = {
 }
 
 
-def problem(status: int, detail: str, errors: list[dict[str, str]] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    """A problem document; ``extra`` adds members of its own (RFC 9457 §3.2)."""
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": _TITLES.get(status, "Error"),
@@ -42,6 +49,8 @@ def problem(status: int, detail: str, errors: list[dict[str, str]] | None = None
     }
     if errors:
         body["errors"] = errors
+    if extra:
+        body.update(extra)
     headers = {"WWW-Authenticate": 'Bearer realm="socialcredit"'} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
@@ -81,6 +90,13 @@ def install(app: FastAPI) -> None:
             for problem_ in failed.problems
         ]
         return problem(422, "the definition is invalid", errors)
+
+    @app.exception_handler(RepairRefused)
+    async def _too_early(_: Request, error: RepairRefused) -> JSONResponse:
+        # Too early under the PRC credit-repair rules: say from when it is possible.
+        opens = error.opens_at.isoformat().replace("+00:00", "Z")
+        return problem(422, str(error), [{"field": "record", "rule": str(error)}],
+                       {"available_from": opens})  # fmt: skip
 
     @app.exception_handler(UsageError)
     async def _usage(_: Request, error: UsageError) -> JSONResponse:

@@ -8,6 +8,7 @@ write transactions must not interleave.
 # No `from __future__ import annotations`: FastAPI must see the real
 # annotations of handlers defined inside create_app (e.g. the local `Caller`).
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,11 +16,12 @@ from typing import Annotated, Any, Literal
 import fastapi_offline
 import orjson
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Path as PathParam
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,9 +37,11 @@ from socialcredit.access import (
 )
 from socialcredit.api import problems
 from socialcredit.app import AuthenticationFailed, NotFound, SocialCredit, UsageError
+from socialcredit.delivery import stored_notice_view
 from socialcredit.export import access_export, export_html
 from socialcredit.intake import RecordError, parse_time
 from socialcredit.ledger.model import EventKind, Record, status_at
+from socialcredit.rights.cases import Case, CaseError, check_decision
 from socialcredit.views import (
     check_view,
     definition_summary,
@@ -121,13 +125,75 @@ class CheckView(BaseModel):
     reasons: list[ReasonView]
 
 
-class Contest(BaseModel):
-    statement: str | None = Field(default=None, max_length=10_000)
+# Control characters other than tab and line breaks, and lone surrogates: no
+# one types them, the ledger's hashes separate fields with one, and neither
+# SQLite's UTF-8 nor PostgreSQL's text can hold all of them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _plain(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not hold control characters other than tabs and line breaks")
+    return value
+
+
+# Ids in paths: PostgreSQL text cannot hold NUL, and no id holds a control character.
+Id = Annotated[str, PathParam(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+# What the subject says, and a reviewer's written reasons (GDPR art. 12(3), 22(3)).
+Statement = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_plain)]
+Evidence = Annotated[str, Field(min_length=1, max_length=2_000), AfterValidator(_plain)]
+Written = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_plain)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_plain)]
+Moment = Annotated[str, Field(min_length=1, max_length=64)]
+
+# Every outcome of every kind of case (rights.cases.OUTCOMES); which fit a case
+# depends on its kind, and a wrong one is refused naming those that fit.
+Outcome = Literal[
+    "upheld", "overturned", "approved", "denied", "rectified", "refused", "erased", "kept",
+    "confirmed", "overridden",
+]  # fmt: skip
+
+
+class Application(BaseModel):
+    """A subject's request about a record: a contest, repair or rectification."""
+
+    statement: Statement
+    evidence: Evidence | None = None
+
+
+class Plea(BaseModel):
+    """A subject's request with a statement only: erasure, or review of a decision."""
+
+    statement: Statement
 
 
 class Review(BaseModel):
     outcome: Literal["uphold", "overturn"]
-    reason: str | None = Field(default=None, max_length=10_000)
+    reason: Written
+
+
+class Extension(BaseModel):
+    reason: Written
+
+
+class CaseDecision(BaseModel):
+    """A reviewer's answer. ``effect``, ``factor`` and ``until`` belong to an
+    overridden decision review; ``category`` and ``occurred_at`` to a rectified
+    record (the corrected record that replaces it)."""
+
+    outcome: Outcome
+    reason: Written
+    effect: Literal["deny", "adjust", "publish", "priority", "allow"] | None = None
+    factor: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    until: Moment | None = None
+    category: Name | None = None
+    occurred_at: Moment | None = None
+
+
+class ConsentGrant(BaseModel):
+    scheme: Name
+    purpose: Name = "scoring"
 
 
 class Enrolment(BaseModel):
@@ -213,7 +279,7 @@ def create_app(system: SocialCredit) -> FastAPI:
                             media_type=None if result["status"] < 400 else problems.PROBLEM)  # fmt: skip
 
     @app.get("/records/{record_id}")
-    async def record(record_id: str, who: Caller) -> dict[str, Any]:
+    async def record(record_id: Id, who: Caller) -> dict[str, Any]:
         found = _record_or_404(system, record_id)
         _may_see_record(system, who, found)
         system.store.log_access(found.subject, system.clock(), actor(who), "record enquiry",
@@ -221,19 +287,139 @@ def create_app(system: SocialCredit) -> FastAPI:
         return _record_view(system, found)
 
     @app.post("/records/{record_id}/contest")
-    async def contest(record_id: str, body: Contest, who: Caller) -> dict[str, Any]:
+    async def contest(record_id: Id, body: Application, who: Caller) -> dict[str, Any]:
+        """Contest a record (the record's subject): its effect freezes at once
+        (GDPR art. 18) and a reviewer must answer within one month."""
         found = _record_or_404(system, record_id)
-        may_read_subject(who, found.subject)
-        system.record_event(record_id, "contested", actor=actor(who), reason=body.statement)
-        return _record_view(system, found)
+        _own(who, found.subject)
+        case = system.casework.contest(
+            record_id, body.statement, evidence=body.evidence, actor=actor(who)
+        )
+        return {**_record_view(system, _record_or_404(system, record_id)),
+                "case": system.casework.view(case)}  # fmt: skip
 
     @app.post("/records/{record_id}/review")
-    async def review(record_id: str, body: Review, who: Caller) -> dict[str, Any]:
+    async def review(record_id: Id, body: Review, who: Caller) -> dict[str, Any]:
+        """Decide a contested record, or a record restricted on a request for
+        erasure (a reviewer of the scheme's authority). On an erasure request,
+        ``uphold`` keeps the record and ``overturn`` erases it, as `socialcredit
+        review` does. A record contested before cases were kept is decided directly."""
         found = _record_or_404(system, record_id)
         may_review(who, system.registry.history(found.scheme).current.definition)
-        kind: EventKind = "upheld" if body.outcome == "uphold" else "overturned"
-        system.record_event(record_id, kind, actor=actor(who), reason=body.reason)
-        return _record_view(system, found)
+        work = system.casework
+        case = work.open_case_for(record_id, ["contest", "erasure"])
+        if case is None:
+            kind: EventKind = "upheld" if body.outcome == "uphold" else "overturned"
+            system.record_event(record_id, kind, actor=actor(who), reason=body.reason)
+            return {**_record_view(system, found), "case": None}
+        if case.kind == "erasure":
+            outcome = "kept" if body.outcome == "uphold" else "erased"
+        else:
+            outcome = "upheld" if body.outcome == "uphold" else "overturned"
+        decided = work.decide(case.id, outcome, body.reason, actor=actor(who))
+        return {**_record_view(system, _record_or_404(system, record_id)),
+                "case": system.casework.view(decided)}  # fmt: skip
+
+    @app.post("/records/{record_id}/repair", status_code=201)
+    async def repair(record_id: Id, body: Application, who: Caller) -> dict[str, Any]:
+        """Apply for credit repair (the record's subject). Too early under the
+        PRC rules: 422, with ``available_from`` saying when it becomes possible."""
+        found = _record_or_404(system, record_id)
+        _own(who, found.subject)
+        case = system.casework.apply_for_repair(
+            record_id, body.statement, evidence=body.evidence, actor=actor(who)
+        )
+        return system.casework.view(case)
+
+    @app.post("/records/{record_id}/rectification", status_code=201)
+    async def rectification(record_id: Id, body: Application, who: Caller) -> dict[str, Any]:
+        """Ask for a wrong record to be corrected (GDPR art. 16; the record's subject)."""
+        found = _record_or_404(system, record_id)
+        _own(who, found.subject)
+        case = system.casework.request_rectification(
+            record_id, body.statement, evidence=body.evidence, actor=actor(who)
+        )
+        return system.casework.view(case)
+
+    @app.post("/records/{record_id}/erasure")
+    async def erasure(record_id: Id, body: Plea, who: Caller) -> dict[str, Any]:
+        """Ask for a record to be erased (GDPR art. 17; the record's subject).
+        Erased at once where the lawful basis allows it; otherwise restricted
+        (art. 18) and put to a reviewer as a case."""
+        found = _record_or_404(system, record_id)
+        _own(who, found.subject)
+        done = system.casework.request_erasure(record_id, body.statement, actor=actor(who))
+        return {"record": done.record, "erased": done.erased, "why": done.why,
+                "case": system.casework.view(done.case) if done.case else None}  # fmt: skip
+
+    @app.post("/decisions/{decision_id}/review", status_code=201)
+    async def decision_review(decision_id: Id, body: Plea, who: Caller) -> dict[str, Any]:
+        """Ask for a person to review an adverse automated decision (GDPR art.
+        22(3); the decision's subject)."""
+        found = system.store.decision(decision_id)
+        if found is None:
+            raise NotFound(f"no decision with id {decision_id!r}")
+        _own(who, found.subject)
+        case = system.casework.refer_decision(decision_id, body.statement, actor=actor(who))
+        return system.casework.view(case)
+
+    @app.get("/cases")
+    async def cases(
+        who: Caller, status: Literal["open", "overdue", "all"] = "open"
+    ) -> list[dict[str, Any]]:
+        """Cases, oldest first (overdue: the longest overdue first). An admin
+        sees all, a reviewer those its authority answers, a subject its own."""
+        open_only, overdue_only = status == "open", status == "overdue"
+        work = system.casework
+        # Never a None filter for a reviewer or subject: that would mean every case.
+        if who.role == "admin":
+            found = work.cases(open_only=open_only, overdue_only=overdue_only)
+        elif who.role == "reviewer" and who.authority:
+            found = work.cases(
+                authority=who.authority, open_only=open_only, overdue_only=overdue_only
+            )
+        elif who.role == "subject" and who.subject:
+            found = work.cases(subject=who.subject, open_only=open_only, overdue_only=overdue_only)
+        else:
+            raise AccessDenied(
+                f"a {who.role} key may not list cases; it needs an admin, reviewer or subject key"
+            )
+        if found:
+            system.store.log_accesses(sorted({c.subject for c in found}), system.clock(),
+                                      actor(who), _case_purpose(who), f"cases ({status})")  # fmt: skip
+        return [system.casework.view(c) for c in found]
+
+    @app.get("/cases/{case_id}")
+    async def case(case_id: Id, who: Caller) -> dict[str, Any]:
+        found = system.casework.case(case_id)
+        _may_see_case(who, found)
+        system.store.log_access(found.subject, system.clock(), actor(who), _case_purpose(who),
+                                f"case {case_id}")  # fmt: skip
+        return system.casework.view(found)
+
+    @app.post("/cases/{case_id}/extend")
+    async def extend(case_id: Id, body: Extension, who: Caller) -> dict[str, Any]:
+        """Extend the deadline once, by two months, telling the subject why
+        (GDPR art. 12(3); a reviewer of one of the case's authorities)."""
+        work = system.casework
+        _may_answer(who, work.case(case_id))
+        return system.casework.view(work.extend(case_id, body.reason, actor=actor(who)))
+
+    @app.post("/cases/{case_id}/decision")
+    async def decide(case_id: Id, body: CaseDecision, who: Caller) -> dict[str, Any]:
+        """Decide a case with a written reason (a reviewer of one of its authorities)."""
+        work = system.casework
+        found = work.case(case_id)
+        _may_answer(who, found)
+        _check_terms(found, body)
+        decided = work.decide(
+            case_id, body.outcome, body.reason, actor=actor(who), effect=body.effect,
+            factor=body.factor, category=body.category,
+            until=parse_time(body.until, "until") if body.until is not None else None,
+            occurred_at=(parse_time(body.occurred_at, "occurred_at")
+                         if body.occurred_at is not None else None),
+        )  # fmt: skip
+        return system.casework.view(decided)
 
     @app.post("/subjects/{identifier}/enrol")
     async def enrol(identifier: str, body: Enrolment, who: Caller) -> dict[str, Any]:
@@ -314,6 +500,59 @@ def create_app(system: SocialCredit) -> FastAPI:
         if format == "html":
             return HTMLResponse(export_html(found))
         return _fast_json(found)
+
+    @app.get("/subjects/{identifier}/consents")
+    async def consents(identifier: str, who: Caller) -> list[dict[str, Any]]:
+        """Each scheme and purpose the subject ever consented to, with its periods."""
+        subject = system.subject_row(identifier)
+        may_read_subject(who, subject.key)
+        found = system.casework.consents(subject)
+        system.store.log_access(
+            subject.key, system.clock(), actor(who), "subject access", "consents"
+        )
+        return found
+
+    @app.post("/subjects/{identifier}/consents", status_code=201)
+    async def grant(identifier: str, body: ConsentGrant, who: Caller) -> dict[str, Any]:
+        """Grant consent to a scheme for a purpose (GDPR art. 7; the subject)."""
+        return _consent(system, who, actor(who), identifier, body.scheme, body.purpose, True)
+
+    @app.delete("/subjects/{identifier}/consents/{scheme_id}/{purpose}")
+    async def withdraw(
+        identifier: str, scheme_id: str, purpose: str, who: Caller
+    ) -> dict[str, Any]:
+        """Withdraw consent: one call, as easy as granting (GDPR art. 7(3))."""
+        return _consent(system, who, actor(who), identifier, scheme_id, purpose, False)
+
+    @app.get("/subjects/{identifier}/notices")
+    async def notices(identifier: str, who: Caller) -> list[dict[str, Any]]:
+        """What the subject was told, and how to contest it (the subject)."""
+        subject = system.subject_row(identifier)
+        may_read_subject(who, subject.key)
+        stored = system.casework.notices(subject)
+        system.store.log_access(
+            subject.key, system.clock(), actor(who), "subject access", "notices"
+        )
+        return [stored_notice_view(s) for s in stored]
+
+    @app.post("/notices/sweep")
+    async def sweep(who: Caller) -> dict[str, Any]:
+        """Build the notices the ledger calls for and the outbox lacks (an admin)."""
+        require(who, "admin")
+        return {"built": dict(system.casework.sweep().built)}
+
+    @app.post("/retention/run")
+    async def retention(who: Caller, apply: bool = False) -> dict[str, Any]:
+        """Records past their scheme's retention period: listed, and with
+        ``apply=true`` erased (an admin)."""
+        require(who, "admin")
+        report = system.casework.retention(apply=apply, actor=actor(who))
+        return {
+            "applied": report.applied,
+            "removed": [{"record": i.record, "scheme": i.scheme, "subject": i.subject,
+                         "kept_until": iso(i.kept_until)} for i in report.items],
+            "by_scheme": report.by_scheme(),
+        }  # fmt: skip
 
     @app.get("/lists/{scheme_id}/{list_id}")
     async def published_list(
@@ -437,6 +676,62 @@ def _may_see_record(system: SocialCredit, who: Principal, record: Record) -> Non
     raise AccessDenied(
         "only the record's subject, and reporters and reviewers of its scheme, may read it"
     )
+
+
+def _own(who: Principal, subject: str) -> None:
+    """Only the subject's own key may ask on the subject's behalf."""
+    require(who, "subject")
+    if who.subject != subject:
+        raise AccessDenied("a subject key may act only for its own subject")
+
+
+def _may_see_case(who: Principal, case: Case) -> None:
+    if who.role == "admin" or (who.role == "subject" and who.subject == case.subject):
+        return
+    if who.role == "reviewer" and who.authority in case.authorities:
+        return
+    raise AccessDenied(
+        "only the case's subject, reviewers of the authorities that answer it, and admins may "
+        "read it"
+    )
+
+
+def _may_answer(who: Principal, case: Case) -> None:
+    require(who, "reviewer")
+    if who.authority not in case.authorities:
+        raise AccessDenied(
+            f"a reviewer of {who.authority!r} may not answer case {case.id}: reviewers of "
+            f"{', '.join(case.authorities) or 'no authority'} answer it"
+        )
+
+
+def _case_purpose(who: Principal) -> str:
+    return "subject access" if who.role == "subject" else "case review"
+
+
+def _check_terms(case: Case, body: CaseDecision) -> None:
+    """Refuse terms that the outcome would silently ignore."""
+    try:
+        check_decision(case, body.outcome, body.reason)
+    except CaseError as error:
+        raise UsageError(str(error)) from None
+    overriding = case.kind == "decision_review" and body.outcome == "overridden"
+    if not overriding and (body.effect or body.factor is not None or body.until):
+        raise UsageError("effect: effect, factor and until belong to an overridden decision review")
+    rectifying = case.kind == "rectification" and body.outcome == "rectified"
+    if not rectifying and (body.category or body.occurred_at):
+        raise UsageError("category: category and occurred_at belong to a rectified record")
+
+
+def _consent(system: SocialCredit, who: Principal, by: str, identifier: str, scheme: str,
+             purpose: str, granted: bool) -> dict[str, Any]:  # fmt: skip
+    """Grant or withdraw (the subject's own key); the consent as it now stands."""
+    subject = system.subject_row(identifier)
+    _own(who, subject.key)
+    work = system.casework
+    work.set_consent(identifier, scheme, purpose, granted, actor=by)
+    [view] = [v for v in work.consents(subject) if (v["scheme"], v["purpose"]) == (scheme, purpose)]
+    return view
 
 
 def _record_view(system: SocialCredit, record: Record) -> dict[str, Any]:
