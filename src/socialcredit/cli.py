@@ -488,13 +488,6 @@ def _print_score(view: dict[str, Any]) -> None:
         )
     if view["counted"] or view["excluded"]:
         out.print(table)
-    if view["factors"]:  # a scorecard scheme: the score is base + these points
-        factors = Table("dimension", "factor", "value", "bin", "points", box=None, pad_edge=False)
-        for f in view["factors"]:
-            value = "missing" if f["value"] is None else f"{f['value']:g}"
-            factors.add_row(f["dimension"], f["factor"], value, f["bin"], f"{f['points']:+d}")
-        out.print(factors)
-        out.print("  " + ", ".join(f"{d['dimension']} {d['points']:+d}" for d in view["dimensions"]))
     for entry in view["lists"]:
         out.print(f"  on {entry['kind']} list {entry['scheme']}/{entry['list']} "
                   f"since {entry['since']} until {entry['until'] or 'the grade changes'}")  # fmt: skip
