@@ -51,11 +51,19 @@ def test_a_removed_read_breaks_the_audit_chain(tmp_path: Path) -> None:
 
 def test_ledger_and_audit_rows_are_append_only_on_either_store(tmp_path: Path) -> None:
     path = tmp_path / "ledger.db"
-    _ledger_with_an_audit_trail(path)
-    store = shipped_system(path).store
+    who, decision = _ledger_with_an_audit_trail(path)
+    system = shipped_system(path)
+    work = system.casework  # a row in each due-process table
+    work.set_consent(who, "caac-flight-ban", "scoring", True)
+    case = work.refer_decision(decision, "I must fly to a funeral.")
+    work.decide(case.id, "overridden", "compassion", effect="allow", until=at(2026, 1, 1))
+    store = system.store
     statements = (
         "DELETE FROM access_log", "UPDATE decisions SET effect = 'allow'", "DELETE FROM records",
         "UPDATE subjects SET kind = 'business'", "DELETE FROM definitions",
+        "UPDATE records SET points = 0", "UPDATE records SET category = ''",  # no erasure seal
+        "DELETE FROM case_events", "UPDATE consents SET granted = 1", "DELETE FROM overrides",
+        "UPDATE notices SET body = '{}'",
     )  # fmt: skip
     for statement in statements:
         with pytest.raises(Exception, match="append-only"):  # sqlite3 or psycopg, as the store is
