@@ -39,7 +39,7 @@ from socialcredit.rights.consent import ConsentChange
 from socialcredit.rights.consent import active_at as consent_active
 from socialcredit.rights.consent import periods as consent_periods
 from socialcredit.rights.notices import Notice
-from socialcredit.rights.overrides import ADVERSE_EFFECTS, Override
+from socialcredit.rights.overrides import Override, adverse
 from socialcredit.rights.repair import check_application
 from socialcredit.rights.retention import kept_until, past_retention
 from socialcredit.schemes.models import EFFECTS_STRONGEST_FIRST, Scheme
@@ -91,6 +91,8 @@ class RetentionItem:
 class RetentionReport:
     applied: bool
     items: list[RetentionItem] = field(default_factory=list)
+    # Bike sharing: precise positions past kept_until or without consent, old trips.
+    mobility: dict[str, int] = field(default_factory=dict)
 
     def by_scheme(self) -> dict[str, int]:
         return dict(Counter(item.scheme for item in self.items))
@@ -173,10 +175,10 @@ class Casework:
         found = self.store.decision(decision_id)
         if found is None:
             raise NotFound(f"no decision with id {decision_id!r}")
-        if found.effect not in ADVERSE_EFFECTS:
+        if not adverse(found.effect, found.factor):
             raise UsageError(
-                f"decision {decision_id!r} is '{found.effect}': only a denied or adjusted "
-                "decision can be referred for review"
+                f"decision {decision_id!r} is '{found.effect}': only a denial or a raised price "
+                "can be referred for review"
             )
         for pending in self.cases(subject=found.subject, open_only=True):
             if pending.decision == decision_id:
@@ -392,6 +394,9 @@ class Casework:
                     ))  # fmt: skip
                     if apply:
                         self.erase(record, f"retention of {scheme_id!r} ({retention}) ended", actor)
+        from socialcredit.mobility.service import Mobility  # numpy and shapely only when run
+
+        report.mobility = Mobility(self.system).purge(apply=apply, now=now)
         return report
 
     # -- consent -------------------------------------------------------------------------
@@ -499,14 +504,15 @@ class Casework:
     def deliver(self, channel: NoticeChannel, *, limit: int = 10_000) -> int:
         """Hand undelivered notices to ``channel``, oldest first; each is marked
         delivered only once the channel took it (at least once delivery)."""
-        delivered = 0
+        delivered, position = 0, 0
         while delivered < limit:
-            batch = self.store.undelivered_notices(min(DELIVERY_BATCH, limit - delivered))
-            if not batch:
+            found = self.store.undelivered_notices(min(DELIVERY_BATCH, limit - delivered), position)
+            if not found:
                 break
+            batch = [notice for _, notice in found]
             channel.deliver(batch)
             self.store.mark_delivered([n.id for n in batch], channel.name, self.system.clock())
-            delivered += len(batch)
+            delivered, position = delivered + len(batch), found[-1][0]
         return delivered
 
     def notices(self, subject: SubjectRow) -> list[StoredNotice]:

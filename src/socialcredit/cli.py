@@ -32,6 +32,8 @@ from socialcredit.app import (
     UsageError,
     validate_files,
 )
+from socialcredit.cli_mobility import mobility_app
+from socialcredit.cli_scorecard import scorecard_app
 from socialcredit.delivery import channel_for, stored_notice_view
 from socialcredit.identity import IdentifierError, KeyProblem
 from socialcredit.intake import RecordError, parse_time
@@ -73,6 +75,8 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(schemes_app, name="schemes")
 app.add_typer(keys_app, name="keys")
 app.add_typer(records_app, name="records")
+app.add_typer(scorecard_app, name="scorecard")
+app.add_typer(mobility_app, name="mobility")
 
 
 @app.callback()
@@ -488,6 +492,14 @@ def _print_score(view: dict[str, Any]) -> None:
         )
     if view["counted"] or view["excluded"]:
         out.print(table)
+    if view["factors"]:  # a scorecard scheme: the score is base + these points
+        factors = Table("dimension", "factor", "value", "bin", "points", box=None, pad_edge=False)
+        for f in view["factors"]:
+            value = "missing" if f["value"] is None else f"{f['value']:g}"
+            factors.add_row(f["dimension"], f["factor"], value, f["bin"], f"{f['points']:+d}")
+        out.print(factors)
+        subtotals = ", ".join(f"{d['dimension']} {d['points']:+d}" for d in view["dimensions"])
+        out.print(f"  by dimension: {subtotals}")
     for entry in view["lists"]:
         out.print(f"  on {entry['kind']} list {entry['scheme']}/{entry['list']} "
                   f"since {entry['since']} until {entry['until'] or 'the grade changes'}")  # fmt: skip
@@ -973,12 +985,16 @@ def retention_run(
     items = [{"record": i.record, "scheme": i.scheme, "subject": i.subject,
               "kept_until": iso(i.kept_until)} for i in report.items]  # fmt: skip
     if as_json:
-        _print_json({"applied": report.applied, "by_scheme": report.by_scheme(), "removed": items})
+        _print_json({"applied": report.applied, "by_scheme": report.by_scheme(), "removed": items,
+                     "mobility": report.mobility})  # fmt: skip
         return
     verb = "erased" if apply else "would erase (dry run; --apply to erase)"
     out.print(f"{verb}: {len(items)} records")
     for scheme, count in sorted(report.by_scheme().items()):
         out.print(f"  {scheme}: {count}")
+    if any(report.mobility.values()):  # bike sharing (docs/mobility.md)
+        out.print("  bike sharing: " + ", ".join(f"{n} {what.replace('_', ' ')}"
+                                                 for what, n in report.mobility.items()))  # fmt: skip
 
 
 @app.command()

@@ -27,6 +27,7 @@ from rich.table import Table
 
 from socialcredit.app import SocialCredit, UsageError, utc_now
 from socialcredit.delivery import FileChannel
+from socialcredit.demo_pilots import bike_share_pilot, sesame_pilot
 from socialcredit.identity import generate_ric, generate_uscc
 from socialcredit.ledger.model import EventKind
 from socialcredit.rights.repair import RepairRefused
@@ -100,6 +101,8 @@ def generate_records(
     serial = 0
     for scheme in schemes:
         definition = scheme.definition
+        if definition.authority.kind == "commercial":
+            continue  # the commercial pilots bring their own data (demo_pilots.py)
         pools = _category_pools(list(scheme.categories.values()))
         for kind in definition.subjects:
             for subject in town.of_kind(kind):
@@ -196,9 +199,16 @@ def run_demo(
             f"({report.accepted / max(stats.timings['import_s'], 1e-9):,.0f}/s), rejected {len(report.rejected)}")  # fmt: skip
         stats.events = _due_process(system, rng, [line for _, line in lines], now)
         say(f"{stats.events} contests, reviews and repairs recorded")
+        t0 = time.perf_counter()
+        pilots = {
+            "sesame": sesame_pilot(system, town.people, rng, now, say),
+            "bike_share": bike_share_pilot(system, town.people, rng, now, say),
+        }
+        stats.timings["pilots_s"] = time.perf_counter() - t0
         # Ask as of now, after every write: links, records and events are all known by then.
         summary = _summarise(system, town, utc_now(), console, quiet)
         t0 = time.perf_counter()
+        summary["pilots"] = pilots
         summary["due_process"] = _rights_showcase(system, [line for _, line in lines], summary,
                                                   db, console, quiet)  # fmt: skip
         stats.timings["due_process_s"] = time.perf_counter() - t0
@@ -249,8 +259,8 @@ def _enrol_everyone(system: SocialCredit, town: Town, at: datetime) -> None:
     that rate them, so someone with no records still has the base score."""
     for history in system.registry.schemes.values():
         definition = history.current.definition
-        if definition.score is None:
-            continue
+        if definition.score is None or definition.authority.kind == "commercial":
+            continue  # a company's customers sign up themselves (demo_pilots.py)
         for kind in definition.subjects:
             rows = [system.subject_row(subject, kind) for subject in town.of_kind(kind)]
             system.store.enrol_many(rows, definition.id, at, "demo-registry")

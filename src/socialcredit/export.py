@@ -62,7 +62,16 @@ def access_export(system: SocialCredit, identifier: str, *, kind: str | None = N
                        "since": iso(o.since), "until": iso(o.until), "case": o.case,
                        "reviewer": o.reviewer, "reason": o.reason}
                       for o in system.store.overrides(subject.key)],
+        "mobility": _mobility(system, subject),
     }  # fmt: skip
+
+
+def _mobility(system: SocialCredit, subject: Any) -> dict[str, Any]:
+    """Trips as kept (coarse cells), precise positions kept with consent, and
+    rider reports (docs/mobility.md)."""
+    from socialcredit.mobility.service import Mobility  # numpy and shapely only when used
+
+    return Mobility(system).export(subject)
 
 
 def _scheme_part(
@@ -164,6 +173,8 @@ def export_html(export: dict[str, Any]) -> str:
                  "<h2>Your requests</h2>", table(export["cases"], ["id", "kind", "record", "decision", "opened_at", "due_at", "outcome", "reason"]),
                  "<h2>Consents</h2>", table(export["consents"], ["scheme", "purpose", "active"]),
                  "<h2>Notices sent to you</h2>", table(export["notices"], ["at", "kind", "title", "text", "delivered_at"]),
+                 "<h2>Trips</h2>", table(export["mobility"]["trips"], ["id", "scheme", "ended_at", "end_cell", "verdict", "zone", "record"]),
+                 "<h2>Precise positions (kept with your consent)</h2>", table(export["mobility"]["precise_positions"], ["trip", "kind", "lon", "lat", "at", "purpose", "kept_until"]),
                  "<h2>Who read your data</h2>", table(export["access_log"], ["at", "by", "purpose", "what"])]  # fmt: skip
     style = ("body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}"

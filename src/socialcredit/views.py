@@ -10,6 +10,7 @@ from socialcredit.ledger.store import StoredDefinition
 from socialcredit.rights.cases import Case
 from socialcredit.sanctions.check import Reason
 from socialcredit.scoring.engine import ListEntry, SchemeEvaluation
+from socialcredit.scoring.scorecard import dimension_points
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -45,6 +46,22 @@ def score_view(evaluation: SchemeEvaluation, subject: str) -> dict[str, Any]:
         ],
         "excluded": [
             {"record": x.record, "category": x.category, "reason": x.reason} for x in e.excluded
+        ],
+        # A scorecard scheme's factors and per-dimension subtotals (empty otherwise):
+        # score = clamp(base + sum of their points, min, max).
+        "factors": [
+            {
+                "dimension": f.dimension,
+                "factor": f.factor,
+                "value": f.value,
+                "bin": f.bin,
+                "points": f.points,
+            }
+            for f in e.factors
+        ],
+        "dimensions": [
+            {"dimension": dimension, "points": points}
+            for dimension, points in dimension_points(e.factors).items()
         ],
         "lists": [entry_view(entry) for entry in evaluation.entries],
     }

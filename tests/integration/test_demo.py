@@ -123,7 +123,12 @@ def test_the_demo_ledger_verifies_and_matches_its_counts(demo: dict[str, Any]) -
     finally:
         system.close()
     assert summary["rejected"] == 0
-    assert counts["records"] == summary["records"] > PEOPLE
+    pilots = summary["pilots"]
+    assert pilots["bike_share"]["rejected"] == 0
+    # The town's records, Ant Group's records and one record per bike trip.
+    pilot_records = pilots["sesame"]["records"] + pilots["bike_share"]["trips"]
+    assert counts["records"] == summary["records"] + pilot_records
+    assert summary["records"] > PEOPLE
     # The due-process showcase contests one more record, now.
     assert counts["record_events"] == summary["events"] + 1 and summary["events"] > 0
     assert counts["links"] == BUSINESSES
@@ -141,8 +146,27 @@ def test_the_demo_shows_due_process_and_sends_notices(demo: dict[str, Any]) -> N
     shown = demo["summary"]["due_process"]
     assert shown["override"]["now"] == "allow"  # a person overrode a refusal
     assert shown["contest"]["due_at"] > demo["summary"]["examples"][0]["decision"]["at"]
-    assert shown["notices"]["record_reported"] == demo["summary"]["records"]
+    summary = demo["summary"]
+    pilots = summary["pilots"]
+    records = summary["records"] + pilots["sesame"]["records"] + pilots["bike_share"]["trips"]
+    assert shown["notices"]["record_reported"] == records
     sent = Path(str(demo["db"]) + ".notices.jsonl").read_text().splitlines()
-    # plus the showcase's case steps: a review opened and decided, a contest opened
-    assert len(sent) == sum(shown["notices"].values()) + 3
+    # Built outside the sweep: each Sesame member's consent, and the showcase's case
+    # steps (a review opened and decided, a contest opened).
+    assert len(sent) == sum(shown["notices"].values()) + pilots["sesame"]["members"] + 3
     assert {json.loads(line)["kind"] for line in sent} >= {"record_reported", "case_decided"}
+
+
+def test_the_demo_runs_both_commercial_pilots(demo: dict[str, Any]) -> None:
+    sesame, bikes = demo["summary"]["pilots"]["sesame"], demo["summary"]["pilots"]["bike_share"]
+    assert sesame["members"] == PEOPLE // 4 and 0.5 < sesame["fit"]["auc"] <= 1
+    best, worst = sesame["examples"]
+    assert best["score"] > worst["score"] and set(best["dimensions"]) == {
+        "credit-history", "behaviour-and-preferences", "ability-to-honour-obligations",
+        "identity-traits", "connections",
+    }  # fmt: skip
+    if best["score"] >= 650:
+        assert best["offers"]["deposit.bike"] == "adjust x0"  # the deposit is waived
+    assert bikes["trips"] > 0 and bikes["precise_positions_kept"] == 0
+    assert set(bikes["verdicts"]) <= {"normal", "outside-parking", "no-parking"}
+    assert all(r["effect"] in ("adjust", "allow") for r in bikes["lowest_scores"])

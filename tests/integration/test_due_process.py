@@ -153,7 +153,7 @@ def test_an_adverse_decision_is_referred_and_a_reviewer_overrides_it_for_a_perio
     denied = system.check(who, "travel.rail.highspeed")
     allowed = system.check(who, "fee.heating")
     work = system.casework
-    with pytest.raises(UsageError, match="only a denied or adjusted decision"):
+    with pytest.raises(UsageError, match="only a denial or a raised price"):
         work.refer_decision(allowed.decision_id, "please")
 
     case = work.refer_decision(denied.decision_id, "I must travel to my mother's surgery.")
@@ -377,3 +377,16 @@ def test_notices_are_built_by_a_sweep_and_drained_by_a_channel(tmp_path: Path) -
     assert work.sweep().built == {"list_left": 1}
     stored = work.notices(system.subject_row(who))
     assert [s.delivered_at is not None for s in stored] == [True, True, True, False]
+
+
+def test_a_discount_is_not_adverse_no_notice_and_no_referral(tmp_path: Path) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    [who] = people(1, seed=411)
+    system.import_records(numbered([
+        line(f"h{n}", who, "heroic-act", at(2025, 5, n)) for n in (1, 2)
+    ]))  # fmt: skip
+    discount = system.check(who, "fee.heating")  # AAA: the heating fee is reduced
+    assert (discount.decision.effect, discount.decision.factor) == ("adjust", 0.9)
+    assert system.casework.sweep().built.get("decision_adverse") is None
+    with pytest.raises(UsageError, match="only a denial or a raised price"):
+        system.casework.refer_decision(discount.decision_id, "why not")

@@ -180,10 +180,16 @@ def test_factor_without_adjust() -> None:
     assert errors(text) == ["x.yaml: measures[1]: only an 'adjust' measure takes a factor"]
 
 
-def test_factor_must_be_positive() -> None:
+def test_factor_must_not_be_negative() -> None:
     assert errors(edited("factor: 0.9", "factor: -0.5")) == [
-        "x.yaml: measures[0].factor: -0.5: Input should be greater than 0"
+        "x.yaml: measures[0].factor: -0.5: Input should be greater than or equal to 0"
     ]
+
+
+def test_factor_zero_is_a_waiver_and_loads() -> None:
+    definition = parse_definition(edited("factor: 0.9", "factor: 0"), "x.yaml").definition
+    assert isinstance(definition, Scheme)
+    assert definition.measures[0].factor == 0
 
 
 def test_unknown_field() -> None:

@@ -91,6 +91,7 @@ def test_the_expected_files_are_shipped() -> None:
         "spc-defaulters",
         "ndrc-2016-141",
         "caac-flight-ban",
+        "sesame-credit",
     } <= names
 
 
@@ -378,6 +379,61 @@ def test_flight_ban_lasts_one_year_and_lifts_by_itself(schemes: dict[str, Scheme
     during = evaluate(history, [record], {}, _at(2025, 4, 30))
     assert [(e.list, e.until) for e in during.entries] == [("no-fly", _at(2025, 5, 1))]
     assert evaluate(history, [record], {}, _at(2025, 5, 1)).entries == ()
+
+
+# -------------------------------------------------------- Sesame Credit
+
+
+def test_sesame_credit_is_the_scorecard_of_design_section_6(schemes: dict[str, Scheme]) -> None:
+    scheme = schemes["sesame-credit"]
+    assert scheme.score is not None
+    assert (scheme.score.min, scheme.score.max) == (350, 950)
+    assert scheme.recompute == "monthly"
+    assert (scheme.authority.kind, scheme.context, scheme.lawful_basis) == (
+        "commercial",
+        "finance",
+        "consent",
+    )
+    assert scheme.purposes == ("scoring",)
+    assert scheme.scorecard is not None
+    assert [d.title for d in scheme.scorecard.dimensions] == [
+        "Credit history",
+        "Behaviour and preferences",
+        "Ability to honour obligations",
+        "Identity traits",
+        "Connections",
+    ]
+    assert all(1 <= len(d.factors) <= 3 for d in scheme.scorecard.dimensions)
+    # As its comments say: no bin takes points away, and the best bins reach 950.
+    bins = [b.points for _, f in scheme.scorecard.factors for b in f.bins]
+    assert min(bins) >= 0 and min(f.missing for _, f in scheme.scorecard.factors) >= 0
+    best = sum(max(b.points for b in f.bins) for _, f in scheme.scorecard.factors)
+    assert scheme.score.base + best == 950
+
+
+_AT_600 = {"deposit.hotel", "deposit.car-rental"}
+_AT_650 = _AT_600 | {"deposit.bike"}
+_AT_700 = _AT_650 | {"visa.singapore.simplified"}
+_AT_750 = _AT_700 | {"visa.schengen.simplified"}
+
+
+@pytest.mark.parametrize(
+    ("score", "granted"),
+    [(349, set()), (599, set()), (600, _AT_600), (649, _AT_600), (650, _AT_650), (699, _AT_650),
+     (700, _AT_700), (749, _AT_700), (750, _AT_750), (950, _AT_750)],
+)  # fmt: skip
+def test_sesame_credit_thresholds(
+    schemes: dict[str, Scheme], score: int, granted: set[str]
+) -> None:
+    scheme = schemes["sesame-credit"]
+    grade = compile_scheme(scheme, 1).grade_for(score)
+    found = {m.action for m in scheme.measures if grade in (m.on.grades or ())}
+    assert found == granted
+    for measure in scheme.measures:
+        if measure.action.startswith("deposit."):
+            assert (measure.effect, measure.factor) == ("adjust", 0)  # waived
+        else:
+            assert measure.effect == "priority"
 
 
 # --------------------------------------------------------- vocabulary

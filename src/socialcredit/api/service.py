@@ -36,6 +36,7 @@ from socialcredit.access import (
     require,
 )
 from socialcredit.api import problems
+from socialcredit.api.mobility import mobility_router
 from socialcredit.app import AuthenticationFailed, NotFound, SocialCredit, UsageError
 from socialcredit.delivery import stored_notice_view
 from socialcredit.export import access_export, export_html
@@ -552,6 +553,7 @@ def create_app(system: SocialCredit) -> FastAPI:
             "removed": [{"record": i.record, "scheme": i.scheme, "subject": i.subject,
                          "kept_until": iso(i.kept_until)} for i in report.items],
             "by_scheme": report.by_scheme(),
+            "mobility": report.mobility,
         }  # fmt: skip
 
     @app.get("/lists/{scheme_id}/{list_id}")
@@ -574,6 +576,7 @@ def create_app(system: SocialCredit) -> FastAPI:
     # the same handler, placed first, which skips FastAPI's per-request
     # dependency solving (the handler reads its own parameters anyway).
     app.router.routes.insert(0, Route("/subjects/{identifier}/check", check, methods=["GET"]))
+    app.include_router(mobility_router(system, caller))  # bike sharing: api/mobility.py
     return app
 
 

@@ -14,7 +14,15 @@ from typing import NamedTuple
 
 from socialcredit.sanctions.check import Decision, Reason
 
-ADVERSE_EFFECTS = frozenset({"deny", "adjust"})
+
+def adverse(effect: str, factor: float | None) -> bool:
+    """Whether a decision goes against the subject: a denial, or a price raised.
+    An adjustment by a factor of 1 or less (a discount, a waived deposit) is a benefit."""
+    return effect == "deny" or (effect == "adjust" and factor is not None and factor > 1)
+
+
+# The same rule in SQL, for the store's search for decisions to tell subjects about.
+ADVERSE_SQL = "(effect = 'deny' OR (effect = 'adjust' AND factor > 1))"
 
 
 class Override(NamedTuple):

@@ -90,7 +90,10 @@ def combine(action: str, t: datetime, reasons: list[Reason]) -> Decision:
     factor = None
     if effect == "adjust":
         # Sorted so that the float product does not depend on the order of the reasons.
-        factor = math.prod(sorted(r.factor for r in reasons if r.effect == "adjust" and r.factor))
+        # A factor of 0 (a waiver) takes part: the product is then 0.
+        factor = math.prod(
+            sorted(r.factor for r in reasons if r.effect == "adjust" and r.factor is not None)
+        )
     # A fixed order, so that the same facts always log the same decision.
     reasons.sort(key=_reason_order)
     return Decision(action, t, effect, factor, tuple(reasons))

@@ -21,6 +21,7 @@ from socialcredit.schemes.models import (
     MemorandumMeasure,
     Scheme,
 )
+from socialcredit.scoring.scorecard import CompiledScorecard, compile_scorecard
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class CompiledScheme:
     bands: tuple[tuple[str, int | None], ...]
     grade_rank: Mapping[str, int]  # 0 is the top grade; a higher rank is a lower grade
     lists: Mapping[str, ListDefinition]
+    scorecard: CompiledScorecard | None = None  # a scorecard scheme's factors, ready to compute
 
     @property
     def id(self) -> str:
@@ -55,6 +57,7 @@ def compile_scheme(scheme: Scheme, version: int) -> CompiledScheme:
         bands=tuple((g.name, g.min) for g in scheme.grades),
         grade_rank={g.name: rank for rank, g in enumerate(scheme.grades)},
         lists={lst.id: lst for lst in scheme.lists},
+        scorecard=compile_scorecard(scheme.scorecard) if scheme.scorecard is not None else None,
     )
 
 

@@ -56,14 +56,17 @@ def lint(
         return list(_memorandum_eu(definition, scheme)) if profile == "eu" else []
     if profile == "eu":
         return [*_context(definition), *_proportion(definition), *_data(definition),
-                *_human_review(definition)]  # fmt: skip
+                *_human_review(definition), *_price(definition), *_location(definition)]  # fmt: skip
     return [*_cn_lists(definition), *_cn_publication(definition, schemes)]
 
 
 def _detrimental(effect: str, factor: float | None) -> bool:
     """Art. 5(1)(c) bans detrimental or unfavourable treatment; a reward in
-    another context is reported as a warning (others are left worse off)."""
-    return effect in ("deny", "publish") or (effect == "adjust" and (factor or 1) > 1)
+    another context is reported as a warning (others are left worse off); a
+    factor of 0, a waiver, is such a reward."""
+    return effect in ("deny", "publish") or (
+        effect == "adjust" and factor is not None and factor > 1
+    )
 
 
 def _context(scheme: Scheme) -> Iterable[Finding]:
@@ -119,6 +122,65 @@ def _data(scheme: Scheme) -> Iterable[Finding]:
             if data.startswith("user.location") and not data.startswith(IMPRECISE_LOCATION):
                 yield Finding("warning", "GDPR art. 5(1)(c)", path,
                               f"{data!r}: precise location; keep only what the purpose needs")  # fmt: skip
+
+
+# A surcharge of this many times the normal price is out of proportion to any
+# minor or general conduct (Mobike 2017 and 2018 charged 100 times the fare).
+DISPROPORTIONATE_FACTOR = 10.0
+# The purposes a subject consents to for exact positions, and for positions outside a trip.
+PRECISE_LOCATION, BACKGROUND_LOCATION = "precise-location", "background-location"
+
+
+def _price(scheme: Scheme) -> Iterable[Finding]:
+    """Disproportion (AI Act art. 5(1)(c)(ii)): a price multiplied tenfold or
+    more for a grade or list that minor or general conduct can bring about."""
+    lesser = [c.code for c in scheme.categories
+              if c.severity in ("minor", "general") and c.points < 0]  # fmt: skip
+    for index, measure in enumerate(scheme.measures):
+        if measure.effect != "adjust" or (measure.factor or 0) < DISPROPORTIONATE_FACTOR:
+            continue
+        if measure.on.list_id is not None:
+            causes = [c.code for c in _triggers(scheme, measure.on.list_id)
+                      if c.severity in ("minor", "general")]  # fmt: skip
+            target = f"list {measure.on.list_id!r}"
+        else:
+            causes, target = lesser, f"grade {'/'.join(measure.on.grades or ())}"
+        if causes:
+            yield Finding(
+                "error", "AI Act art. 5(1)(c)(ii)", f"measures[{index}].factor",
+                f"{measure.action!r} is multiplied by {measure.factor:g} for {target}, which "
+                f"minor or general conduct ({', '.join(causes)}) can bring about: a surcharge "
+                "that size is out of proportion to the conduct",
+            )  # fmt: skip
+
+
+def _location(scheme: Scheme) -> Iterable[Finding]:
+    """Location kept beyond what the purpose needs (GDPR art. 5(1)(c)), and taken
+    outside any trip without the subject's consent (art. 6(1))."""
+    location = scheme.location
+    if location is None:
+        return
+    if location.background and BACKGROUND_LOCATION not in scheme.purposes:
+        yield Finding(
+            "error" if location.precision == "precise" else "warning",
+            "GDPR art. 5(1)(c) and art. 6(1)", "location.background",
+            f"{location.precision} positions are taken outside trips (in the background) with no "
+            f"purpose the subject consents to ({BACKGROUND_LOCATION!r} is not in purposes): where "
+            "someone goes when not riding is not needed to rate where a bike was left",
+        )  # fmt: skip
+    elif location.background:
+        yield Finding(
+            "warning", "GDPR art. 5(1)(c)", "location.background",
+            "positions are taken outside trips, with consent: keep them only as long as the "
+            "stated purpose needs",
+        )  # fmt: skip
+    if location.precision == "precise" and PRECISE_LOCATION not in scheme.purposes:
+        yield Finding(
+            "warning", "GDPR art. 5(1)(c)", "location.precision",
+            f"exact positions are kept with no purpose the subject consents to "
+            f"({PRECISE_LOCATION!r} is not in purposes): a zone verdict and a coarse cell are "
+            "enough to rate parking",
+        )  # fmt: skip
 
 
 def _special_kind(data: str) -> str | None:

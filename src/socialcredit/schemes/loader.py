@@ -86,7 +86,7 @@ def parse_definition(
     try:
         definition = model.model_validate(data)
     except ValidationError as error:
-        raise DefinitionError(source, [_problem(e) for e in error.errors()]) from None
+        raise DefinitionError(source, [_problem(e) for e in _relevant(error.errors())]) from None
     if isinstance(definition, Scheme):
         problems = scheme_problems(definition)
     else:
@@ -94,6 +94,12 @@ def parse_definition(
     if problems:
         raise DefinitionError(source, problems)
     return LoadedDefinition(definition=definition, source=source, text=text)
+
+
+def read_document(text: str, source: str) -> dict[str, Any]:
+    """The one YAML document of a definition file as plain data, read with the
+    scheme language's rules (only ``true``/``false`` are booleans), unvalidated."""
+    return _read_yaml(text, source)
 
 
 def _read_yaml(text: str, source: str) -> dict[str, Any]:
@@ -128,6 +134,20 @@ def _problem(error: Any) -> Problem:
             f"{error['input']!r}: {message}" if repr(error["input"]) not in message else message
         )
     return Problem(path, message)
+
+
+def _relevant(errors: list[Any]) -> list[Any]:
+    """Drop a list's "too short" error that only echoes the failure of its own
+    items: pydantic counts the items that validated, so one bad factor would
+    also report its list, and that list's parent, as empty."""
+    failed = [tuple(e["loc"]) for e in errors]
+    return [
+        e
+        for e in errors
+        if e["type"] != "too_short"
+        or not any(len(loc) > len(e["loc"]) and loc[: len(e["loc"])] == tuple(e["loc"])
+                   for loc in failed)
+    ]  # fmt: skip
 
 
 def _is_scalar(value: Any) -> bool:

@@ -145,7 +145,8 @@ class MeasureTarget(_Model):
 class _Consequence(_Model):
     action: Action
     effect: Effect
-    factor: float | None = Field(default=None, gt=0)
+    # ge=0: a factor of 0 is a waiver (a deposit adjusted by 0 is not asked for).
+    factor: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     context: str
     rationale: str
 
@@ -169,6 +170,94 @@ class RepairRule(_Model):
     # The condition on which a record may be removed before that period, such as
     # performing the judgment for the SPC list. A reviewer checks it is met.
     early_removal: str | None = None
+
+
+FACTOR_MEASURES: tuple[str, ...] = ("count", "sum", "ratio", "age", "recency")
+
+
+class Ratio(_Model):
+    """Records of the ``numerator`` categories per record of the ``denominator`` ones."""
+
+    numerator: tuple[Code, ...] = Field(min_length=1)
+    denominator: tuple[Code, ...] = Field(min_length=1)
+
+
+class Bin(_Model):
+    """Values below ``below`` (and at or above the bin before) score ``points``;
+    the last bin has no ``below`` and holds the rest."""
+
+    below: float | None = Field(default=None, allow_inf_nan=False)
+    points: int
+
+
+class Factor(_Model):
+    """Extension: one scorecard factor, computed from the records that count at t."""
+
+    id: Slug
+    title: str
+    # Exactly one measure, each over category codes.
+    count: tuple[Code, ...] | None = Field(default=None, min_length=1)
+    sum: tuple[Code, ...] | None = Field(default=None, min_length=1)
+    ratio: Ratio | None = None
+    age: tuple[Code, ...] | None = Field(default=None, min_length=1)
+    recency: tuple[Code, ...] | None = Field(default=None, min_length=1)
+    # Only records that occurred less than this long before t.
+    window: IsoDuration | None = None
+    bins: tuple[Bin, ...] = Field(min_length=1)
+    # Points when the value is missing: a ratio over nothing, an age or recency with no record.
+    missing: int = 0
+
+    @model_validator(mode="after")
+    def _exactly_one_measure(self) -> Factor:
+        given = [name for name in FACTOR_MEASURES if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise PydanticCustomError(
+                "factor_measure",
+                "give exactly one measure: count, sum, ratio, age or recency"
+                + (f" (found {', '.join(given)})" if given else ""),
+            )
+        return self
+
+    @property
+    def measure(self) -> str:
+        return next(name for name in FACTOR_MEASURES if getattr(self, name) is not None)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every category code the factor reads."""
+        if self.ratio is not None:
+            return (*self.ratio.numerator, *self.ratio.denominator)
+        found: tuple[str, ...] = getattr(self, self.measure)
+        return found
+
+
+class Dimension(_Model):
+    id: Slug
+    title: str
+    factors: tuple[Factor, ...] = Field(min_length=1)
+
+
+class Scorecard(_Model):
+    """Extension: score by binned factors grouped in dimensions instead of by
+    the sum of record points (docs/schemes.md, *Scorecards*)."""
+
+    dimensions: tuple[Dimension, ...] = Field(min_length=1)
+
+    @property
+    def factors(self) -> tuple[tuple[Dimension, Factor], ...]:
+        return tuple((d, f) for d in self.dimensions for f in d.factors)
+
+
+class LocationRule(_Model):
+    """Extension: what a scheme keeps of where its subjects are (docs/mobility.md).
+
+    ``precision: coarse`` keeps only a cell of about 1 km and the zone verdict;
+    ``precise`` also keeps exact trip ends, but only for subjects who consent to
+    the purpose ``precise-location``. ``background: true`` accepts positions
+    outside a trip, only from subjects who consent to ``background-location``."""
+
+    precision: Literal["precise", "coarse"] = "coarse"
+    background: bool = False
 
 
 class Scheme(_Model):
@@ -199,6 +288,12 @@ class Scheme(_Model):
     # Extension: the purposes a subject may consent to, each on its own (GDPR
     # art. 7(2)); consent to "scoring" is what lets a consent scheme count records.
     purposes: tuple[Slug, ...] = ("scoring",)
+    # Extension: location data, for schemes that rate where and how people move
+    # (bike sharing). Absent: the scheme takes no positions.
+    location: LocationRule | None = None
+    # Extension: score = clamp(base + points of the binned factors, min, max)
+    # instead of base + record points (docs/schemes.md, *Scorecards*).
+    scorecard: Scorecard | None = None
 
     @model_validator(mode="after")
     def _consent_scheme_scores_by_consent(self) -> Scheme:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from socialcredit.schemes.models import Memorandum, Scheme
+from socialcredit.schemes.models import Bin, Factor, Memorandum, Scheme
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,7 @@ def scheme_problems(scheme: Scheme) -> list[Problem]:
         *_list_problems(scheme),
         *_category_problems(scheme),
         *_measure_problems(scheme),
+        *_scorecard_problems(scheme),
     ]
 
 
@@ -124,3 +125,66 @@ def _measure_problems(scheme: Scheme) -> Iterator[Problem]:
                 )
         if target.list_id is not None and target.list_id not in list_ids:
             yield Problem(f"measures[{index}].on.list", f"unknown list {target.list_id!r}")
+
+
+def _scorecard_problems(scheme: Scheme) -> Iterator[Problem]:
+    card = scheme.scorecard
+    if card is None:
+        return
+    rule = scheme.score
+    if rule is None or rule.min is None or rule.max is None:
+        yield Problem(
+            "score" if rule is not None else "scorecard",
+            "a scorecard scheme needs a 'score' section with base, min and max: "
+            "the range its points are scaled into",
+        )
+    codes = {c.code for c in scheme.categories}
+    summed: set[str] = set()
+    yield from _duplicates("scorecard.dimensions", [d.id for d in card.dimensions], "id")
+    seen: set[str] = set()
+    for d, dimension in enumerate(card.dimensions):
+        for f, factor in enumerate(dimension.factors):
+            path = f"scorecard.dimensions[{d}].factors[{f}]"
+            if factor.id in seen:  # factor ids are the columns of fitting data: unique overall
+                yield Problem(f"{path}.id", f"{factor.id!r} is defined twice in the scorecard")
+            seen.add(factor.id)
+            if factor.sum is not None:
+                summed.update(factor.sum)
+            yield from _factor_code_problems(path, factor, codes)
+            yield from _bin_problems(path, factor.bins)
+    for index, category in enumerate(scheme.categories):
+        if category.points and category.code not in summed:
+            yield Problem(
+                f"categories[{index}].points",
+                f"in a scorecard scheme record points are read only by 'sum' factors; "
+                f"{category.code!r} has {category.points} points and no 'sum' factor reads it",
+            )
+
+
+def _factor_code_problems(path: str, factor: Factor, codes: set[str]) -> Iterator[Problem]:
+    if factor.ratio is not None:
+        named = [(f"ratio.numerator[{i}]", c) for i, c in enumerate(factor.ratio.numerator)]
+        named += [(f"ratio.denominator[{i}]", c) for i, c in enumerate(factor.ratio.denominator)]
+    else:
+        named = [(f"{factor.measure}[{i}]", c) for i, c in enumerate(factor.codes)]
+    for where, code in named:
+        if code not in codes:
+            yield Problem(f"{path}.{where}", f"unknown category {code!r}")
+
+
+def _bin_problems(path: str, bins: tuple[Bin, ...]) -> Iterator[Problem]:
+    previous: float | None = None
+    for index, found in enumerate(bins):
+        last = index == len(bins) - 1
+        where = f"{path}.bins[{index}].below"
+        if last and found.below is not None:
+            yield Problem(where, "the last bin takes no below: it holds the rest")
+        if not last and found.below is None:
+            yield Problem(where, "every bin but the last needs a below")
+        if found.below is not None and previous is not None and found.below <= previous:
+            yield Problem(
+                where,
+                f"{found.below:g} is not above the bin before ({previous:g}); "
+                "list bins in increasing order",
+            )
+        previous = found.below if found.below is not None else previous

@@ -15,7 +15,11 @@ from socialcredit.ledger.model import ERASED, SUSPENDING_STATUSES, Record, Recor
 from socialcredit.rights.consent import Period as ConsentPeriod
 from socialcredit.rights.consent import active_at as consent_active
 from socialcredit.schemes.compiled import CompiledScheme, SchemeHistory, list_end
+from socialcredit.schemes.durations import add_months
 from socialcredit.schemes.models import Category, ListDefinition
+from socialcredit.scoring.scorecard import FactorContribution
+from socialcredit.scoring.scorecard import change_instants as scorecard_instants
+from socialcredit.scoring.scorecard import contributions as scorecard_contributions
 
 ExclusionReason = Literal[
     "not_yet_reported",
@@ -76,6 +80,9 @@ class ScoreExplanation:
     base: int | None
     counted: tuple[Counted, ...]
     excluded: tuple[Excluded, ...]
+    # A scorecard scheme's factors: the score is base + their points (clamped),
+    # and the counted records' own points are not added.
+    factors: tuple[FactorContribution, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +107,8 @@ def evaluate(
     ``consent`` the periods of the subject's consent to the scheme's scoring
     (read only for a scheme whose lawful basis is consent: without active
     consent at ``t`` nothing counts and the subject has no score)."""
-    t = recomputed_at(history, t)
-    explanation, standing = _explain(history, records, events, t, enrolled_at, consent)
+    asked, t = t, recomputed_at(history, t)
+    explanation, standing = _explain(history, records, events, t, enrolled_at, consent, asked)
     entries = _record_list_entries(history, standing, events, t)
     if explanation.grade is not None:
         entries += _grade_list_entries(
@@ -118,13 +125,15 @@ def explain_score(
     enrolled_at: datetime | None = None,
     consent: Sequence[ConsentPeriod] = (),
 ) -> ScoreExplanation:
-    return _explain(history, records, events, recomputed_at(history, t), enrolled_at, consent)[0]
+    as_of = recomputed_at(history, t)
+    return _explain(history, records, events, as_of, enrolled_at, consent, t)[0]
 
 
 def recomputed_at(history: SchemeHistory, t: datetime) -> datetime:
     """The instant a scheme's answer at ``t`` is computed as of: ``t`` itself, or
     for a scheme recomputed monthly, the start of ``t``'s month (UTC), with what
-    was known then. Until the next recomputation nothing changes."""
+    was known then. Until the next recomputation nothing changes, except that a
+    contest, repair, erasure or withdrawn consent still takes effect at once."""
     if history.current.definition.recompute != "monthly":
         return t
     start = _utc(t).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -138,15 +147,24 @@ def _explain(
     t: datetime,
     enrolled_at: datetime | None,
     consent: Sequence[ConsentPeriod],
+    asked: datetime | None = None,
 ) -> tuple[ScoreExplanation, list[tuple[Record, Category | None]]]:
     """The explanation, plus the records in standing (counted or merely expired)
-    that list entries are drawn from."""
+    that list entries are drawn from.
+
+    ``t`` is the instant the scheme computes as of; ``asked`` (default ``t``) the
+    instant asked about, later for a monthly scheme. Record statuses and consent
+    are read at ``asked``: a contest freezes a record at once (GDPR art. 18)
+    and withdrawn consent stops it counting at once, whatever the schedule."""
+    now = t if asked is None else asked
     ordered = sorted(records, key=_record_order)
     excluded: list[Excluded] = []
     candidates: list[tuple[Record, Category | None]] = []
     standing: list[tuple[Record, Category | None]] = []
     known = False
-    consenting = history.current.definition.lawful_basis != "consent" or consent_active(consent, t)
+    consenting = history.current.definition.lawful_basis != "consent" or consent_active(
+        consent, now
+    )
     for record in ordered:
         if record.category == ERASED:  # its contents are gone: nothing about it can count
             excluded.append(Excluded(record.id, record.category, "erased"))
@@ -160,7 +178,7 @@ def _explain(
             continue
         known = True
         category = history.category(record.scheme_version, record.category)
-        status = status_at(events.get(record.id, NO_EVENTS), t)
+        status = status_at(events.get(record.id, NO_EVENTS), now)
         # Reason priority: not_yet_reported, expired, status, limit.
         if t >= record.expires_at:
             excluded.append(Excluded(record.id, record.category, "expired"))
@@ -239,7 +257,11 @@ def _grade(
             scheme.id, scheme.version, t, enrolled, None, None, None, None,
             rule.base if rule else None, counted, tuple(excluded),
         )  # fmt: skip
-    total = rule.base + sum(c.points for c in counted)
+    # A scorecard scheme scores its factors; the counted records are their inputs.
+    card = scheme.scorecard
+    factors = scorecard_contributions(card, counted, t) if card is not None else ()
+    scored: Sequence[Counted | FactorContribution] = factors if card is not None else counted
+    total = rule.base + sum(item.points for item in scored)
     if rule.min is not None and total < rule.min:
         total = rule.min
     if rule.max is not None and total > rule.max:
@@ -255,7 +277,7 @@ def _grade(
         grade = cap.grade
     return ScoreExplanation(
         scheme.id, scheme.version, t, True, total, grade, band, cap, rule.base, counted,
-        tuple(excluded),
+        tuple(excluded), factors,
     )  # fmt: skip
 
 
@@ -354,7 +376,7 @@ def _grade_held_since(
     The grade can only change at a record's occurrence, report or expiry, or at
     an event, so it is enough to look at those instants, latest first."""
     since = t
-    for instant in reversed(_change_instants(records, events, t, enrolled_at, consent)):
+    for instant in reversed(_change_instants(history, records, events, t, enrolled_at, consent)):
         if (
             explain_score(history, records, events, instant, enrolled_at, consent).grade
             not in grades
@@ -376,7 +398,7 @@ def score_history(
     the instants where a record occurred, was reported or expired, an event
     or an enrolment happened, or consent began or ended."""
     changes: list[tuple[datetime, int | None, str | None]] = []
-    for instant in _change_instants(records, events, t, enrolled_at, consent):
+    for instant in _change_instants(history, records, events, t, enrolled_at, consent):
         found = explain_score(history, records, events, instant, enrolled_at, consent)
         if not changes and found.score is None:
             continue  # not yet enrolled
@@ -386,6 +408,7 @@ def score_history(
 
 
 def _change_instants(
+    history: SchemeHistory,
     records: Sequence[Record],
     events: Mapping[str, Sequence[RecordEvent]],
     t: datetime,
@@ -393,13 +416,29 @@ def _change_instants(
     consent: Sequence[ConsentPeriod],
 ) -> list[datetime]:
     """The instants up to ``t``, in order, at which a score or grade can change:
-    a record's occurrence, report or expiry, an event, enrolment, consent."""
+    a record's occurrence, report or expiry, an event, enrolment, consent; for a
+    scorecard, a record leaving a factor's window or an age crossing a bin edge.
+    A scheme recomputed monthly changes only at the first month start at or
+    after each of them, except for events and consent, which act at once."""
     instants: set[datetime] = {enrolled_at} if enrolled_at is not None else set()
     for record in records:
         instants.update((record.occurred_at, record.reported_at, record.expires_at))
+    card = history.current.scorecard
+    if card is not None:
+        instants |= scorecard_instants(card, ((r.category, r.occurred_at) for r in records))
+    if history.current.definition.recompute == "monthly":
+        instants = {_next_month_start(history, i) for i in instants}
+    # Events and consent act at once, on any schedule.
+    for record in records:
         instants.update(event.at for event in events.get(record.id, NO_EVENTS))
     for start, end in consent:
         instants.add(start)
         if end is not None:
             instants.add(end)
     return sorted(i for i in instants if i <= t)
+
+
+def _next_month_start(history: SchemeHistory, moment: datetime) -> datetime:
+    """The first instant at or after ``moment`` at which a monthly scheme is recomputed."""
+    start = recomputed_at(history, moment)
+    return start if start == moment else add_months(start, 1)

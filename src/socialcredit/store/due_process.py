@@ -17,7 +17,7 @@ from socialcredit.ledger.store import DecisionRow, StoredNotice
 from socialcredit.rights.cases import CaseEvent
 from socialcredit.rights.consent import ConsentChange
 from socialcredit.rights.notices import Notice
-from socialcredit.rights.overrides import Override
+from socialcredit.rights.overrides import ADVERSE_SQL, Override
 from socialcredit.store.common import (
     DECISION_SELECT,
     RECORD_COLUMNS,
@@ -164,13 +164,15 @@ class DueProcessRows:
             for row in rows
         ]
 
-    def undelivered_notices(self, limit: int) -> list[Notice]:
+    def undelivered_notices(self, limit: int, after: int = 0) -> list[tuple[int, Notice]]:
+        """Up to ``limit`` undelivered notices, oldest first, with their outbox
+        positions; ``after`` resumes past the last position a caller saw."""
         rows = self._db.execute(
-            f"SELECT {_NOTICE_COLUMNS} FROM notices n WHERE NOT EXISTS "
+            f"SELECT n.seq, {_NOTICE_COLUMNS} FROM notices n WHERE n.seq > ? AND NOT EXISTS "
             "(SELECT 1 FROM notice_deliveries d WHERE d.notice = n.id) ORDER BY n.seq LIMIT ?",
-            (limit,),
+            (after, limit),
         )
-        return [_notice_of(row) for row in rows]
+        return [(row[0], _notice_of(row[1:])) for row in rows]
 
     def mark_delivered(self, notice_ids: Sequence[str], channel: str, at: datetime) -> None:
         with self._write():
@@ -189,7 +191,7 @@ class DueProcessRows:
 
     def unnotified_adverse_decisions(self) -> list[DecisionRow]:
         rows = self._db.execute(
-            f"{DECISION_SELECT} d WHERE d.effect IN ('deny', 'adjust') AND NOT EXISTS "
+            f"{DECISION_SELECT} d WHERE {ADVERSE_SQL} AND NOT EXISTS "
             "(SELECT 1 FROM notices n WHERE n.source = 'decision:' || d.id)"
         )
         return [decision_of(row) for row in rows.fetchall()]

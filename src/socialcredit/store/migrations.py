@@ -40,9 +40,16 @@ def _due_process(dialect: str) -> list[str]:
     return due_process_statements()
 
 
+def _mobility(dialect: str) -> list[str]:
+    from socialcredit.store.mobility import postgres_statements, sqlite_statements
+
+    return postgres_statements() if dialect == "postgres" else sqlite_statements()
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger, audit log, links, keys and their hash chains", _baseline),
     Migration(2, "cases, overrides, consents, the notice outbox and erasure seals", _due_process),
+    Migration(3, "bike sharing: zone sets, trips, consented positions, rider reports", _mobility),
 )
 LATEST = MIGRATIONS[-1].version
 

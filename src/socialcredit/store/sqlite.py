@@ -53,6 +53,7 @@ from socialcredit.store.common import (
 )
 from socialcredit.store.due_process import DueProcessRows
 from socialcredit.store.migrations import LATEST, pending
+from socialcredit.store.mobility import MobilityRows
 
 _CHUNK = 500  # stays under SQLite's bound-parameter limit
 
@@ -154,6 +155,7 @@ CREATE TABLE IF NOT EXISTS notices (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS notices_by_source ON notices (source);
 CREATE INDEX IF NOT EXISTS notices_by_subject ON notices (subject);
+CREATE INDEX IF NOT EXISTS notices_by_seq ON notices (seq);
 CREATE TABLE IF NOT EXISTS notice_deliveries (
     notice TEXT PRIMARY KEY, channel TEXT NOT NULL, delivered_at TEXT NOT NULL
 )
@@ -218,7 +220,7 @@ def baseline_statements() -> list[str]:
     return tables + _append_only_triggers()
 
 
-class SQLiteStore(DueProcessRows):
+class SQLiteStore(DueProcessRows, MobilityRows):
     # What a unique-index violation raises (the PostgreSQL store sets its own).
     _integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
     _missing_table_errors: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
