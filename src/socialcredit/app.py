@@ -32,7 +32,8 @@ from socialcredit.intake import (
     parse_time,
     validate_lines,
 )
-from socialcredit.intake_worker import parse_file_forked, worker_worthwhile
+from socialcredit.intake_worker import parse_file_forked, plan_file_forked, worker_worthwhile
+from socialcredit.ledger.batching import PlanBase
 from socialcredit.ledger.model import (
     SUSPENDING_STATUSES,
     EventKind,
@@ -319,7 +320,8 @@ class SocialCredit:
         or (line number, a reason the line could not be read). Good lines are
         kept whatever the bad ones do; each batch is one transaction."""
         intake = RecordIntake(self.registry, self.pseudonymiser, self.clock())
-        return self._import(validate_lines(lines, intake), progress, batch_size)
+        parsed = validate_lines(lines, intake)
+        return self._import(lambda: self._import_batches(parsed, progress, batch_size))
 
     def import_file(
         self,
@@ -334,19 +336,23 @@ class SocialCredit:
         ledger comes out the same either way."""
         file = Path(path)
         use_worker = worker_worthwhile(file) if worker is None else worker
-        parse = parse_file_forked if use_worker else parse_file
-        parsed = parse(file, self.registry, self.pseudonymiser, self.clock())
-        return self._import(parsed, progress, batch_size)
+        now = self.clock()
+        if not use_worker:
+            parsed = parse_file(file, self.registry, self.pseudonymiser, now)
+            return self._import(lambda: self._import_batches(parsed, progress, batch_size))
+        base = self.store.plan_base(batch_size)
+        if base is None:  # too many subjects held to copy: the worker only validates
+            parsed = parse_file_forked(file, self.registry, self.pseudonymiser, now)
+            return self._import(lambda: self._import_batches(parsed, progress, batch_size))
+        return self._import(lambda: self._import_planned(file, now, base, progress, batch_size))
 
-    def _import(
-        self, parsed: Iterable[Parsed], progress: Progress | None, batch_size: int
-    ) -> ImportReport:
+    def _import(self, run: Callable[[], ImportReport]) -> ImportReport:
         # An import allocates millions of small acyclic tuples; the cyclic
         # collector would rescan the whole growing heap again and again.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            report = self._import_batches(parsed, progress, batch_size)
+            report = run()
         finally:
             if collecting:
                 gc.enable()
@@ -376,6 +382,33 @@ class SocialCredit:
             self._append(batch, report)
         if progress is not None:
             progress(seen % PROGRESS_STEP)
+        report.rejected.sort(key=lambda r: r.line)
+        return report
+
+    def _import_planned(
+        self, file: Path, now: datetime, base: PlanBase, progress: Progress | None, batch_size: int
+    ) -> ImportReport:
+        """Write the batches the worker planned; at the first the store refuses
+        (ids already held, or another writer moved the ledger), read on from
+        that batch's first line in this process, judging every record against
+        the ledger as it is. Either way the ledger comes out the same."""
+        report = ImportReport()
+        batches = plan_file_forked(file, self.registry, self.pseudonymiser, now, batch_size, base)
+        try:
+            for batch in batches:
+                if batch.plan.rows and not self.store.append_planned(batch.plan, base.epoch):
+                    batches.close()  # stop the worker before taking over its work
+                    parsed = parse_file(file, self.registry, self.pseudonymiser, now, batch.start)
+                    _add_report(report, self._import_batches(parsed, progress, batch_size))
+                    break
+                report.accepted += batch.accepted
+                report.duplicates += len(batch.duplicate_lines)
+                report.duplicate_lines.extend(batch.duplicate_lines)
+                report.rejected.extend(Rejection(*found) for found in batch.rejected)
+                if progress is not None:
+                    progress(batch.seen)
+        finally:
+            batches.close()
         report.rejected.sort(key=lambda r: r.line)
         return report
 
@@ -650,6 +683,13 @@ def validate_files(
     if errors:
         raise DefinitionErrors(errors)
     return loaded
+
+
+def _add_report(report: ImportReport, more: ImportReport) -> None:
+    report.accepted += more.accepted
+    report.duplicates += more.duplicates
+    report.rejected.extend(more.rejected)
+    report.duplicate_lines.extend(more.duplicate_lines)
 
 
 def _check_key(store: SQLiteStore, pseudonymiser: Pseudonymiser) -> None:

@@ -330,7 +330,10 @@ def validate_lines(lines: Iterable[Line], intake: RecordIntake) -> Iterator[Pars
 
 
 def parse_file(
-    path: Path, registry: Registry, pseudonymiser: Pseudonymiser, now: datetime
+    path: Path, registry: Registry, pseudonymiser: Pseudonymiser, now: datetime, start: int = 1
 ) -> Iterator[Parsed]:
-    """Every line of ``path``, validated, in file order (in this process)."""
-    return validate_lines(read_lines(path), RecordIntake(registry, pseudonymiser, now))
+    """Every line of ``path`` from line ``start`` on, validated, in file order (in this process)."""
+    lines = read_lines(path)
+    if start > 1:
+        lines = (line for line in lines if line[0] >= start)
+    return validate_lines(lines, RecordIntake(registry, pseudonymiser, now))

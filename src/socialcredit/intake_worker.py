@@ -15,20 +15,22 @@ paths equal).
 from __future__ import annotations
 
 import gc
+import io
 import multiprocessing
 import os
 import pickle
 import queue
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from socialcredit.identity import Pseudonymiser
 from socialcredit.intake import Parsed, parse_file
+from socialcredit.ledger.batching import BatchPlan, PlanBase, learn, plan_batch
 from socialcredit.ledger.store import NewRecord, SubjectRow
 from socialcredit.registry import Registry
 
@@ -75,23 +77,30 @@ def _from_worker(target: Any, args: tuple[Any, ...]) -> Iterator[Any]:
     chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
     drain = threading.Thread(target=_drain, args=(receiver, chunks), daemon=True)
     drain.start()
+    finished = False
     try:
         while True:
             payload = chunks.get()
             if payload is None:
                 raise RuntimeError("the import worker stopped unexpectedly")
             if not payload:
+                finished = True
                 break
             message = pickle.loads(payload)
             if isinstance(message, str):
                 raise RuntimeError(f"the import worker failed: {message}")
             yield message
     finally:
-        receiver.close()
+        # Stopped early (an error, or the caller reads on itself): the worker's
+        # work is not wanted. Ending it closes its end of the pipe, so the drain
+        # thread sees the end and stops before the receiver is closed under it.
+        if not finished:
+            worker.kill()
         worker.join(timeout=10)
         if worker.is_alive():
             worker.kill()
         drain.join(timeout=10)
+        receiver.close()
 
 
 def _drain(receiver: Connection, chunks: queue.SimpleQueue[bytes | None]) -> None:
@@ -106,7 +115,14 @@ def _drain(receiver: Connection, chunks: queue.SimpleQueue[bytes | None]) -> Non
 
 
 def _send(out: Connection, message: object) -> None:
-    out.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+    # Without the memo: messages are plain tuples, lists and dicts of text and
+    # numbers with no cycles, and remembering every string made pickling cost
+    # three times as much (the memo only saves space for repeated objects).
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(message)
+    out.send_bytes(buffer.getbuffer())
 
 
 def _work(
@@ -149,3 +165,94 @@ def _revive(item: tuple[Any, ...]) -> Parsed:
 
 
 _new = tuple.__new__
+
+
+class PlannedBatch(NamedTuple):
+    """One batch of a file as the worker read, validated and planned it."""
+
+    start: int  # the first line it covers (the line after the previous batch's last)
+    seen: int  # lines it covers that were read: records and refusals
+    rejected: list[tuple[int, str | None, str]]  # (line, record id, reason)
+    duplicate_lines: list[int]
+    accepted: int
+    plan: BatchPlan
+
+
+def plan_file_forked(
+    path: Path,
+    registry: Registry,
+    pseudonymiser: Pseudonymiser,
+    now: datetime,
+    batch_size: int,
+    base: PlanBase,
+) -> Generator[PlannedBatch, None, None]:
+    """The file's records in batches of ``batch_size``, validated and chained by
+    a forked worker against ``base`` as if every batch before was written.
+
+    This moves the chaining off the writing process too, which is then left
+    with little but SQLite's work. A batch comes ready for
+    ``append_planned(plan, base.epoch)``; if the store refuses it (another
+    writer, or ids already held), the caller reads on from ``start`` itself."""
+    args = (path, registry, pseudonymiser, now, batch_size, base)
+    for start, seen, rejected, duplicates, accepted, rows, heads, subjects in _from_worker(
+        _work_planned, args
+    ):
+        new_subjects = {row[0]: _new(SubjectRow, row) for row in subjects}
+        plan = BatchPlan(rows, heads, new_subjects)
+        yield PlannedBatch(start, seen, rejected, duplicates, accepted, plan)
+
+
+def _work_planned(
+    path: Path,
+    registry: Registry,
+    pseudonymiser: Pseudonymiser,
+    now: datetime,
+    batch_size: int,
+    base: PlanBase,
+    out: Connection,
+) -> None:
+    gc.disable()  # nothing here makes cycles, and the heap is large
+    try:
+        batch = _Batch(1)
+        for parsed in parse_file(path, registry, pseudonymiser, now):
+            batch.seen += 1
+            if parsed[1] is None:
+                batch.rejected.append((parsed[0], parsed[2], parsed[3]))
+                continue
+            batch.records.append(parsed[1])
+            batch.lines.append(parsed[0])
+            if len(batch.records) >= batch_size:
+                _send(out, batch.planned(base))
+                batch = _Batch(parsed[0] + 1)
+        if batch.seen:
+            _send(out, batch.planned(base))
+        out.send_bytes(b"")
+    except BrokenPipeError:
+        pass  # the parent stopped reading (it failed, was interrupted, or reads on itself)
+    except BaseException:
+        out.send_bytes(pickle.dumps(traceback.format_exc(limit=4)))
+    finally:
+        out.close()
+
+
+class _Batch:
+    """The lines of one batch as the worker gathers them."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.seen = 0
+        self.rejected: list[tuple[int, str | None, str]] = []
+        self.records: list[NewRecord] = []
+        self.lines: list[int] = []
+
+    def planned(self, base: PlanBase) -> tuple[Any, ...]:
+        """Plan the batch as the store would, against ``base``, then move ``base``
+        on as if the batch were written: the next batch chains on from it."""
+        plan = plan_batch(self.records, base.heads, base.kinds, {})
+        learn(base.heads, base.kinds, plan)
+        outcome, lines = plan.outcome, self.lines
+        refused = [(lines[at], self.records[at].id, why) for at, why in outcome.refused]
+        duplicates = [lines[at] for at in outcome.duplicates]
+        subjects = [tuple(row) for row in plan.new_subjects.values()]
+        return (self.start, self.seen, self.rejected + refused, duplicates,
+                len(outcome.accepted), plan.rows, plan.heads, subjects)  # fmt: skip

@@ -1,13 +1,23 @@
 """The forked import worker is a faster path to the same ledger: it must give
-exactly what the in-process path gives, row for row and hash for hash."""
+exactly what the in-process path gives, row for row and hash for hash.
+
+The worker also chains each batch against a copy of the chain heads; the store
+writes such a batch only while the ledger is still what the copy says. The
+tests below take it off that path (ids already held, another writer between
+batches) and hold the result equal to the in-process import all the same."""
 
 from __future__ import annotations
 
 import json
 import random
 from pathlib import Path
+from typing import Any
 
-from ledger_support import at, people, shipped_system, sql
+from ledger_support import at, line, numbered, open_system, people, shipped_system, sql
+
+from socialcredit.app import SocialCredit
+from socialcredit.intake import RecordIntake
+from socialcredit.ledger.batching import plan_batch
 
 
 def _record_file(path: Path, count: int) -> Path:
@@ -48,3 +58,94 @@ def test_the_worker_and_the_in_process_path_write_the_same_ledger(tmp_path: Path
     assert rows == sql(tmp_path / "plain.db", query)
     assert len(rows) == by_worker.accepted
     assert forked.verify() == [] and plain.verify() == []
+
+
+LEDGER = "SELECT subject, seq, id, points, reported_at, hash FROM records ORDER BY subject, seq"
+
+
+def _same_imports(first: Any, second: Any) -> None:
+    assert (first.accepted, first.duplicates) == (second.accepted, second.duplicates)
+    assert first.rejected == second.rejected
+    assert first.duplicate_lines == second.duplicate_lines
+
+
+def test_a_repeated_import_by_the_worker_stores_nothing_twice(tmp_path: Path) -> None:
+    source = _record_file(tmp_path / "records.jsonl", 2_000)
+    forked, plain = shipped_system(tmp_path / "forked.db"), shipped_system(tmp_path / "plain.db")
+    forked.import_file(source, batch_size=500, worker=True)
+    plain.import_file(source, batch_size=500, worker=False)
+    before = sql(tmp_path / "forked.db", LEDGER)
+
+    again = forked.import_file(source, batch_size=500, worker=True)
+
+    _same_imports(again, plain.import_file(source, batch_size=500, worker=False))
+    assert again.accepted == 0 and again.duplicates > 1_000
+    assert sql(tmp_path / "forked.db", LEDGER) == before == sql(tmp_path / "plain.db", LEDGER)
+
+
+def _write_between_batches(system: SocialCredit, path: Path, method: str) -> list[Any]:
+    """After the first batch, another connection reports a record about a
+    subject of the file. Returns what each later call of ``method`` returned."""
+    store = system.store
+    write = getattr(store, method)
+    later: list[Any] = []
+
+    def then(*args: Any) -> Any:
+        later.append(write(*args))
+        return later[-1]
+
+    def first_then_foreign(*args: Any) -> Any:
+        result = write(*args)
+        setattr(store, method, then)
+        other = open_system(path)
+        subject = people(300)[0]  # a subject the file reports on too
+        other.import_records(
+            numbered([line("foreign-1", subject, "volunteering-8h", at(2025, 2, 1))])
+        )
+        other.close()
+        return result
+
+    setattr(store, method, first_then_foreign)
+    return later
+
+
+def test_another_writer_between_batches_sends_the_worker_import_in_process(tmp_path: Path) -> None:
+    source = _record_file(tmp_path / "records.jsonl", 2_000)
+    forked, plain = shipped_system(tmp_path / "forked.db"), shipped_system(tmp_path / "plain.db")
+    planned = _write_between_batches(forked, tmp_path / "forked.db", "append_planned")
+    _write_between_batches(plain, tmp_path / "plain.db", "append_records")
+
+    by_worker = forked.import_file(source, batch_size=500, worker=True)
+    in_process = plain.import_file(source, batch_size=500, worker=False)
+
+    assert planned == [False]  # the second batch was refused, and the rest read in-process
+    _same_imports(by_worker, in_process)
+    rows = sql(tmp_path / "forked.db", LEDGER)
+    assert rows == sql(tmp_path / "plain.db", LEDGER)
+    assert "foreign-1" in {row[2] for row in rows}
+    assert len(rows) == by_worker.accepted + 1
+    assert forked.verify() == [] and plain.verify() == []
+
+
+def test_the_store_writes_a_planned_batch_only_while_nobody_else_has_written(
+    tmp_path: Path,
+) -> None:
+    system = shipped_system(tmp_path / "ledger.db")
+    base = system.store.plan_base(100)
+    assert base is not None
+    other = open_system(tmp_path / "ledger.db")
+    other.import_records(
+        numbered([line("other-1", people(1)[0], "volunteering-8h", at(2025, 2, 1))])
+    )
+    other.close()
+    intake = RecordIntake(system.registry, system.pseudonymiser, at(2025, 6, 1))
+    record = intake.parse(line("mine-1", people(1)[0], "volunteering-8h", at(2025, 3, 1)))
+    stale = plan_batch([record], base.heads, base.kinds, {})
+    assert not system.store.append_planned(stale, base.epoch)  # its chain would fork
+    fresh = system.store.plan_base(100)
+    assert fresh is not None and fresh.epoch != base.epoch
+    assert system.store.append_planned(
+        plan_batch([record], fresh.heads, fresh.kinds, {}), fresh.epoch
+    )
+    assert system.verify() == []
+    assert len(sql(tmp_path / "ledger.db", LEDGER)) == 2

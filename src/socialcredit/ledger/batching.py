@@ -12,10 +12,10 @@ it the same for every store (the PostgreSQL store will use it too).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from socialcredit.ledger.chain import GENESIS, record_row_hash
 from socialcredit.ledger.store import AppendOutcome, NewRecord, SubjectRow
@@ -31,6 +31,25 @@ class BatchPlan:
     heads: dict[str, Head]  # new heads of the subjects the batch touches
     new_subjects: dict[str, SubjectRow]  # subjects the ledger does not hold yet
     outcome: AppendOutcome = field(default_factory=lambda: AppendOutcome([], [], []))
+
+
+class PlanBase(NamedTuple):
+    """What batches can be planned against away from the store (by the import
+    worker): every chain head and subject kind the ledger holds, and the epoch
+    of the store's cache they were copied from. The store writes such a plan
+    only while its cache is still of that epoch, i.e. nobody else has written."""
+
+    heads: dict[str, Head]
+    kinds: dict[str, str]
+    epoch: int
+
+
+def learn(
+    heads: MutableMapping[str, Head], kinds: MutableMapping[str, str], plan: BatchPlan
+) -> None:
+    """Move ``heads`` and ``kinds`` on to what they are once ``plan`` is written."""
+    heads.update(plan.heads)
+    kinds.update((key, row.kind) for key, row in plan.new_subjects.items())
 
 
 def plan_batch(

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from socialcredit.ledger.batching import BatchPlan, plan_batch
+from socialcredit.ledger.batching import BatchPlan, PlanBase, learn, plan_batch
 from socialcredit.ledger.chain import GENESIS, ledger_root, link_hash
 from socialcredit.ledger.model import Record, RecordEvent
 from socialcredit.ledger.store import (
@@ -411,6 +411,37 @@ class SQLiteStore:
         self._learn(plan)
         return plan.outcome
 
+    def plan_base(self, batch_size: int) -> PlanBase | None:
+        """A copy of every chain head and subject kind, for the import worker to
+        plan batches against, or None when there are too many to load against
+        ``batch_size`` (the rule of ``_refresh_cache``)."""
+        with self._write():  # the generation check makes what is loaded current
+            self._refresh_cache(batch_size)
+        cache = self._cache
+        if not cache.complete:
+            return None
+        return PlanBase(dict(cache.heads), dict(cache.kinds), cache.epoch)
+
+    def append_planned(self, plan: BatchPlan, epoch: int) -> bool:
+        """Write a batch planned against :meth:`plan_base` of ``epoch`` (and the
+        batches planned before it), if the ledger is still what it was planned
+        against: no other writer since, and none of its ids held. Otherwise
+        write nothing and return False; the caller then plans it here."""
+        with self._write():
+            if self._cache.epoch != epoch or not self._cache.complete:
+                return False  # another connection wrote: the plan's heads may be stale
+            try:
+                self._db.execute("SAVEPOINT planned")
+                self._db.executemany(_INSERT_RECORD, plan.rows)
+                self._db.execute("RELEASE SAVEPOINT planned")
+            except self._integrity_errors:  # an id already held: a duplicate or a conflict
+                self._db.execute("ROLLBACK TO SAVEPOINT planned")
+                self._db.execute("RELEASE SAVEPOINT planned")
+                return False
+            self._write_subjects_and_heads(plan)
+        self._learn(plan)
+        return True
+
     def _write_subjects_and_heads(self, plan: BatchPlan) -> None:
         self._db.executemany(
             "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
@@ -424,8 +455,7 @@ class SQLiteStore:
 
     def _learn(self, plan: BatchPlan) -> None:
         """Only a committed batch may teach the cache."""
-        self._cache.heads.update(plan.heads)
-        self._cache.kinds.update((key, row.kind) for key, row in plan.new_subjects.items())
+        learn(self._cache.heads, self._cache.kinds, plan)
 
     def _refresh_cache(self, batch_size: int) -> None:
         """Load every head and kind at once when the batch is large against the
@@ -702,9 +732,11 @@ class _LedgerCache:
 
     def __init__(self) -> None:
         self.generation: str | None = None
+        self.epoch = 0  # counts resets: a plan made against an older epoch is stale
         self.reset()
 
     def reset(self) -> None:
+        self.epoch += 1
         self.heads: dict[str, tuple[int, str]] = {}
         self.kinds: dict[str, str] = {}
         self.complete = False
