@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from socialcredit.ledger.chain import GENESIS, record_row_hash
+from socialcredit.ledger.chain import GENESIS, record_item_hash
 from socialcredit.ledger.store import AppendOutcome, NewRecord, SubjectRow
 
 CONFLICT = "id: a record with this id already exists with different contents (conflict)"
@@ -151,12 +151,11 @@ def _chain(fresh: list[tuple[int, NewRecord]], known: Mapping[str, Head], plan: 
         subject = item.subject.key
         seq, previous = heads.get(subject) or known.get(subject) or (0, GENESIS)
         seq += 1
-        # The `records` row: subject, seq, then the record's own fields (NewRecord
-        # minus its SubjectRow), then the hash over everything before the fingerprint.
-        row = (subject, seq, item[0], *item[2:])
-        digest = record_row_hash(previous, row)
+        digest = record_item_hash(previous, subject, seq, item)
         heads[subject] = (seq, digest)
-        rows.append((*row, digest))
+        # The `records` row: subject, seq, then the record's own fields (NewRecord
+        # without its SubjectRow), then the hash.
+        rows.append((subject, seq, item[0], *item[2:], digest))
     # Inserting in (subject, seq) order keeps index pages warm. Each subject's
     # rows were appended in seq order, and the sort is stable, so sorting by
     # subject alone gives that order (strings compared in C, three times faster

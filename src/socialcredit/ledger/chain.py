@@ -42,10 +42,17 @@ def record_link_hash(
 
 def record_row_hash(previous: str, row: Sequence[Any]) -> str:
     """:func:`record_link_hash` of a ``records`` row, whose first twelve fields
-    are the hashed ones in order (subject, seq, id, ..., evidence): the import
-    passes the row it is building rather than thirteen separate arguments."""
-    (subject, seq, record_id, scheme, version, category, occurred_at, reported_at, expires_at,
-     points, reporter, evidence) = row[:12]  # fmt: skip
+    are the hashed ones in order (subject, seq, id, ..., evidence)."""
+    return record_item_hash(previous, row[0], row[1], (row[2], None, *row[3:12]))
+
+
+def record_item_hash(previous: str, subject: str, seq: int, item: Sequence[Any]) -> str:
+    """:func:`record_link_hash` of a new record as the import holds it: a
+    ``NewRecord`` (id, its subject's row, scheme, ..., evidence, fingerprint),
+    its subject key and seq. The import hashes each record before building its
+    row, so the row is built once."""
+    (record_id, _, scheme, version, category, occurred_at, reported_at, expires_at, points,
+     reporter, evidence) = item[:11]  # fmt: skip
     tail = _NONE if evidence is None else evidence
     payload = (
         f"{previous}\x1frecord\x1f{subject}\x1f{seq}\x1f{record_id}\x1f{scheme}\x1f{version}"
