@@ -1,15 +1,20 @@
-"""Validating a large record file in a forked worker process.
+"""Validating and chaining a large record file in a forked worker process.
 
-An import has two halves of about equal cost:
+An import has three parts:
 - reading and validating lines, which is pure Python;
-- chaining and writing them, which is the store's work.
+- chaining them into their subjects' hash chains (pure Python, hashing);
+- writing them, which is SQLite's work.
 
 A second thread cannot overlap them, because both need the GIL. Measured, a writer thread made imports
 slower: SQLite hands the GIL back and forth on every row, and each hand-off waits behind the parser. A forked
 process can overlap them. It reads and validates the file with the same :class:`RecordIntake` as the
-in-process path, then sends plain tuples back in pickled chunks. This process chains and writes them in file
-order, so the ledger is the same row for row as an in-process import of the same file (a test holds the two
-paths equal).
+in-process path. When the store could hand it a copy of every chain head (``plan_base``), it also plans
+each batch with the same pure ``plan_batch`` the store uses, as if every batch before had been written, and
+sends the ready rows. This process only writes them (``append_planned``), which the store does only while
+nobody else has written and no id of the batch is held; at the first batch it refuses, the import reads on
+in-process from that batch's first line. Otherwise (too many heads to copy) the worker sends validated
+records and this process chains and writes them. Either way the ledger is the same row for row as an
+in-process import of the same file (tests hold the paths equal, also across a refused batch).
 """
 
 from __future__ import annotations
@@ -214,17 +219,21 @@ def _work_planned(
     gc.disable()  # nothing here makes cycles, and the heap is large
     try:
         batch = _Batch(1)
+        records, lines, seen = batch.records, batch.lines, 0  # locals: this loop runs per line
         for parsed in parse_file(path, registry, pseudonymiser, now):
-            batch.seen += 1
+            seen += 1
             if parsed[1] is None:
                 batch.rejected.append((parsed[0], parsed[2], parsed[3]))
                 continue
-            batch.records.append(parsed[1])
-            batch.lines.append(parsed[0])
-            if len(batch.records) >= batch_size:
+            records.append(parsed[1])
+            lines.append(parsed[0])
+            if len(records) >= batch_size:
+                batch.seen = seen
                 _send(out, batch.planned(base))
                 batch = _Batch(parsed[0] + 1)
-        if batch.seen:
+                records, lines, seen = batch.records, batch.lines, 0
+        if seen:
+            batch.seen = seen
             _send(out, batch.planned(base))
         out.send_bytes(b"")
     except BrokenPipeError:

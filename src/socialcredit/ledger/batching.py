@@ -111,13 +111,15 @@ def _refuse_kind_changes(
     fresh: list[tuple[int, NewRecord]], kinds: Mapping[str, str], plan: BatchPlan
 ) -> list[tuple[int, NewRecord]]:
     kept = []
-    for position, item in fresh:
+    new_subjects = plan.new_subjects
+    for pair in fresh:
+        position, item = pair
         subject = item.subject
         held = kinds.get(subject.key)
         if held is None:
-            held = plan.new_subjects.setdefault(subject.key, subject).kind
+            held = new_subjects.setdefault(subject.key, subject).kind
         if held == subject.kind:
-            kept.append((position, item))
+            kept.append(pair)
         else:
             plan.outcome.refused.append((position, (
                 f"subject: {subject.masked} is already held as a {held}, not a {subject.kind}"
