@@ -156,7 +156,7 @@ class RecordIntake:
         expires_text = self._expiry(category.validity, occurred_text, occurred_at)
         sent = "\x1f".join((scheme_id, code, subject.key, occurred_text, reported_text,
                              reporter, evidence or "\x00"))  # fmt: skip
-        return NewRecord._make((
+        return _new_record(NewRecord, (  # tuple.__new__: _make is a Python-level call
             record_id, subject, scheme_id, scheme.version, code, occurred_text,
             reported_text or reported_at.isoformat(), expires_text, category.points, reporter,
             evidence, hashlib.sha256(sent.encode()).hexdigest()[:32],
@@ -293,6 +293,7 @@ def _canonical(text: str, moment: datetime) -> str:
 
 
 _ALLOWED = frozenset(RECORD_FIELDS) | OPTIONAL_FIELDS
+_new_record = tuple.__new__
 _SPACE = re.compile(r"\s")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # the chain hash separates fields with \x1f
 
