@@ -149,3 +149,16 @@ def test_the_store_writes_a_planned_batch_only_while_nobody_else_has_written(
     )
     assert system.verify() == []
     assert len(sql(tmp_path / "ledger.db", LEDGER)) == 2
+
+
+def test_with_too_many_heads_to_copy_the_worker_only_validates(tmp_path: Path) -> None:
+    source = _record_file(tmp_path / "records.jsonl", 2_000)
+    forked, plain = shipped_system(tmp_path / "forked.db"), shipped_system(tmp_path / "plain.db")
+    forked.store.plan_base = lambda batch_size: None  # type: ignore[method-assign]
+    forked.store.append_planned = None  # type: ignore[assignment]  # must not be reached
+
+    _same_imports(
+        forked.import_file(source, batch_size=500, worker=True),
+        plain.import_file(source, batch_size=500, worker=False),
+    )
+    assert sql(tmp_path / "forked.db", LEDGER) == sql(tmp_path / "plain.db", LEDGER)
