@@ -162,3 +162,25 @@ def test_with_too_many_heads_to_copy_the_worker_only_validates(tmp_path: Path) -
         plain.import_file(source, batch_size=500, worker=False),
     )
     assert sql(tmp_path / "forked.db", LEDGER) == sql(tmp_path / "plain.db", LEDGER)
+
+
+def test_a_repeat_of_a_refused_line_is_judged_as_in_process(tmp_path: Path) -> None:
+    """Line 1 reuses a held id but is refused (its subject is held as another
+    kind), so nothing of it is written and no unique index speaks up; its repeat
+    on line 2 is judged by the worker's plan exactly as the store's own plan
+    judges it."""
+    held = line("x-1", "ext:town:7", "volunteering-8h", at(2025, 2, 1))
+    refused = {**line("x-1", "ext:town:7", "charity-donation", at(2025, 2, 2),
+                      scheme="rongcheng-business"), "subject_kind": "business"}  # fmt: skip
+    others = [line(f"o-{n}", person, "volunteering-8h", at(2025, 3, 1)) for n, person in
+              enumerate(people(20))]  # fmt: skip
+    source = tmp_path / "records.jsonl"
+    source.write_text("".join(json.dumps(x) + "\n" for x in [refused, refused, *others]))
+    reports = []
+    for name, worker in (("forked", True), ("plain", False)):
+        system = shipped_system(tmp_path / f"{name}.db")
+        system.import_records(numbered([held]))
+        reports.append(system.import_file(source, batch_size=500, worker=worker))
+    _same_imports(*reports)
+    assert reports[0].rejected[0].line == 1 and reports[0].accepted == 20
+    assert sql(tmp_path / "forked.db", LEDGER) == sql(tmp_path / "plain.db", LEDGER)
