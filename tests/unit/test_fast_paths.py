@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from socialcredit.app import time_ordered_id
 from socialcredit.ledger.batching import plan_batch
-from socialcredit.ledger.chain import GENESIS, link_hash, record_row_hash
+from socialcredit.ledger.chain import GENESIS, link_hash, record_item_hash
 from socialcredit.ledger.store import NewRecord, SubjectRow
 from socialcredit.sanctions.check import Reason
 from socialcredit.schemes.durations import Duration, add_months
@@ -99,14 +99,15 @@ def test_duration_after_equals_months_then_span(moment: datetime, text_: str) ->
     fields=st.lists(text, min_size=8, max_size=8),
     evidence=st.none() | text,
 )
-def test_record_row_hash_equals_the_generic_link_hash(
+def test_record_item_hash_equals_the_generic_link_hash(
     previous: str, seq: int, version: int, points: int, fields: list[str], evidence: str | None
 ) -> None:
     subject, record_id, scheme, category, occurred, reported, expires, reporter = fields
+    item = NewRecord(record_id, SubjectRow(subject, "person", "masked"), scheme, version, category,
+                     occurred, reported, expires, points, reporter, evidence, "fingerprint")  # fmt: skip
     hashed = (subject, seq, record_id, scheme, version, category, occurred, reported, expires,
               points, reporter, evidence)  # fmt: skip
-    row = (*hashed, "fingerprint", "hash of the row")  # what the import hands over
-    assert record_row_hash(previous, row) == link_hash(previous, "record", hashed)
+    assert record_item_hash(previous, subject, seq, item) == link_hash(previous, "record", hashed)
 
 
 def test_records_of_equals_record_of_row_by_row() -> None:

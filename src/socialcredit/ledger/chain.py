@@ -35,15 +35,9 @@ def record_link_hash(
 ) -> str:  # fmt: skip
     """``link_hash(previous, "record", fields)`` for a record row, spelled out for the
     import hot path (one f-string instead of a generic join); a test holds the two equal."""
-    return record_row_hash(previous, (subject, seq, record_id, scheme, version, category,
-                                      occurred_at, reported_at, expires_at, points, reporter,
-                                      evidence))  # fmt: skip
-
-
-def record_row_hash(previous: str, row: Sequence[Any]) -> str:
-    """:func:`record_link_hash` of a ``records`` row, whose first twelve fields
-    are the hashed ones in order (subject, seq, id, ..., evidence)."""
-    return record_item_hash(previous, row[0], row[1], (row[2], None, *row[3:12]))
+    return record_item_hash(previous, subject, seq, (record_id, None, scheme, version, category,
+                                                     occurred_at, reported_at, expires_at, points,
+                                                     reporter, evidence))  # fmt: skip
 
 
 def record_item_hash(previous: str, subject: str, seq: int, item: Sequence[Any]) -> str:
