@@ -1,34 +1,41 @@
-"""Validating a large record file in a forked worker process.
+"""Validating and chaining a large record file in a forked worker process.
 
-An import has two halves of about equal cost:
+An import has three parts:
 - reading and validating lines, which is pure Python;
-- chaining and writing them, which is the store's work.
+- chaining them into their subjects' hash chains (pure Python, hashing);
+- writing them, which is SQLite's work.
 
 A second thread cannot overlap them, because both need the GIL. Measured, a writer thread made imports
 slower: SQLite hands the GIL back and forth on every row, and each hand-off waits behind the parser. A forked
 process can overlap them. It reads and validates the file with the same :class:`RecordIntake` as the
-in-process path, then sends plain tuples back in pickled chunks. This process chains and writes them in file
-order, so the ledger is the same row for row as an in-process import of the same file (a test holds the two
-paths equal).
+in-process path. When the store could hand it a copy of every chain head (``plan_base``), it also plans
+each batch with the same pure ``plan_batch`` the store uses, as if every batch before had been written, and
+sends the ready rows. This process only writes them (``append_planned``), which the store does only while
+nobody else has written and no id of the batch is held; at the first batch it refuses, the import reads on
+in-process from that batch's first line. Otherwise (too many heads to copy) the worker sends validated
+records and this process chains and writes them. Either way the ledger is the same row for row as an
+in-process import of the same file (tests hold the paths equal, also across a refused batch).
 """
 
 from __future__ import annotations
 
 import gc
+import io
 import multiprocessing
 import os
 import pickle
 import queue
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from socialcredit.identity import Pseudonymiser
 from socialcredit.intake import Parsed, parse_file
+from socialcredit.ledger.batching import BatchPlan, PlanBase, learn, plan_batch
 from socialcredit.ledger.store import NewRecord, SubjectRow
 from socialcredit.registry import Registry
 
@@ -75,23 +82,30 @@ def _from_worker(target: Any, args: tuple[Any, ...]) -> Iterator[Any]:
     chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
     drain = threading.Thread(target=_drain, args=(receiver, chunks), daemon=True)
     drain.start()
+    finished = False
     try:
         while True:
             payload = chunks.get()
             if payload is None:
                 raise RuntimeError("the import worker stopped unexpectedly")
             if not payload:
+                finished = True
                 break
             message = pickle.loads(payload)
             if isinstance(message, str):
                 raise RuntimeError(f"the import worker failed: {message}")
             yield message
     finally:
-        receiver.close()
+        # Stopped early (an error, or the caller reads on itself): the worker's
+        # work is not wanted. Ending it closes its end of the pipe, so the drain
+        # thread sees the end and stops before the receiver is closed under it.
+        if not finished:
+            worker.kill()
         worker.join(timeout=10)
         if worker.is_alive():
             worker.kill()
         drain.join(timeout=10)
+        receiver.close()
 
 
 def _drain(receiver: Connection, chunks: queue.SimpleQueue[bytes | None]) -> None:
@@ -106,7 +120,14 @@ def _drain(receiver: Connection, chunks: queue.SimpleQueue[bytes | None]) -> Non
 
 
 def _send(out: Connection, message: object) -> None:
-    out.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+    # Without the memo: messages are plain tuples, lists and dicts of text and
+    # numbers with no cycles, and remembering every string made pickling cost
+    # three times as much (the memo only saves space for repeated objects).
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(message)
+    out.send_bytes(buffer.getbuffer())
 
 
 def _work(
@@ -143,5 +164,104 @@ def _flatten(parsed: Parsed) -> tuple[Any, ...]:
 def _revive(item: tuple[Any, ...]) -> Parsed:
     if item[1] is None:
         return item
-    # _make builds the tuple in C; calling the class runs a Python-level __new__.
-    return item[0], NewRecord._make((item[1], SubjectRow._make(item[2]), *item[3:]))
+    # tuple.__new__ builds the named tuples in C: calling the class runs a
+    # Python-level __new__, and _make is a Python-level call too.
+    return item[0], _new(NewRecord, (item[1], _new(SubjectRow, item[2]), *item[3:]))
+
+
+_new = tuple.__new__
+
+
+class PlannedBatch(NamedTuple):
+    """One batch of a file as the worker read, validated and planned it."""
+
+    start: int  # the first line it covers (the line after the previous batch's last)
+    seen: int  # lines it covers that were read: records and refusals
+    rejected: list[tuple[int, str | None, str]]  # (line, record id, reason)
+    duplicate_lines: list[int]
+    accepted: int
+    plan: BatchPlan
+
+
+def plan_file_forked(
+    path: Path,
+    registry: Registry,
+    pseudonymiser: Pseudonymiser,
+    now: datetime,
+    batch_size: int,
+    base: PlanBase,
+) -> Generator[PlannedBatch, None, None]:
+    """The file's records in batches of ``batch_size``, validated and chained by
+    a forked worker against ``base`` as if every batch before was written.
+
+    This moves the chaining off the writing process too, which is then left
+    with little but SQLite's work. A batch comes ready for
+    ``append_planned(plan, base.epoch)``; if the store refuses it (another
+    writer, or ids already held), the caller reads on from ``start`` itself."""
+    args = (path, registry, pseudonymiser, now, batch_size, base)
+    for start, seen, rejected, duplicates, accepted, rows, heads, subjects in _from_worker(
+        _work_planned, args
+    ):
+        new_subjects = {row[0]: _new(SubjectRow, row) for row in subjects}
+        plan = BatchPlan(rows, heads, new_subjects)
+        yield PlannedBatch(start, seen, rejected, duplicates, accepted, plan)
+
+
+def _work_planned(
+    path: Path,
+    registry: Registry,
+    pseudonymiser: Pseudonymiser,
+    now: datetime,
+    batch_size: int,
+    base: PlanBase,
+    out: Connection,
+) -> None:
+    gc.disable()  # nothing here makes cycles, and the heap is large
+    try:
+        batch = _Batch(1)
+        records, lines, seen = batch.records, batch.lines, 0  # locals: this loop runs per line
+        for parsed in parse_file(path, registry, pseudonymiser, now):
+            seen += 1
+            if parsed[1] is None:
+                batch.rejected.append((parsed[0], parsed[2], parsed[3]))
+                continue
+            records.append(parsed[1])
+            lines.append(parsed[0])
+            if len(records) >= batch_size:
+                batch.seen = seen
+                _send(out, batch.planned(base))
+                batch = _Batch(parsed[0] + 1)
+                records, lines, seen = batch.records, batch.lines, 0
+        if seen:
+            batch.seen = seen
+            _send(out, batch.planned(base))
+        out.send_bytes(b"")
+    except BrokenPipeError:
+        pass  # the parent stopped reading (it failed, was interrupted, or reads on itself)
+    except BaseException:
+        out.send_bytes(pickle.dumps(traceback.format_exc(limit=4)))
+    finally:
+        out.close()
+
+
+class _Batch:
+    """The lines of one batch as the worker gathers them."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.seen = 0
+        self.rejected: list[tuple[int, str | None, str]] = []
+        self.records: list[NewRecord] = []
+        self.lines: list[int] = []
+
+    def planned(self, base: PlanBase) -> tuple[Any, ...]:
+        """Plan the batch as the store would, against ``base``, then move ``base``
+        on as if the batch were written: the next batch chains on from it."""
+        plan = plan_batch(self.records, base.heads, base.kinds, {})
+        learn(base.heads, base.kinds, plan)
+        outcome, lines = plan.outcome, self.lines
+        refused = [(lines[at], self.records[at].id, why) for at, why in outcome.refused]
+        duplicates = [lines[at] for at in outcome.duplicates]
+        subjects = [tuple(row) for row in plan.new_subjects.values()]
+        return (self.start, self.seen, self.rejected + refused, duplicates,
+                len(outcome.accepted), plan.rows, plan.heads, subjects)  # fmt: skip

@@ -27,6 +27,9 @@ class Registry:
     list_reach: Mapping[tuple[str, str], frozenset[str]] = field(init=False)
     # Schemes whose lawful basis is consent: records need the subject's active consent.
     consent_schemes: frozenset[str] = field(init=False)
+    # The schemes and link roles of list_reach, worked out once rather than per check.
+    reach_schemes: frozenset[str] = field(init=False)
+    reach_roles: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         currents = [history.current for history in self.schemes.values()]
@@ -40,6 +43,9 @@ class Registry:
         object.__setattr__(self, "list_reach", reach)
         consenting = frozenset(s.id for s in currents if s.definition.lawful_basis == "consent")
         object.__setattr__(self, "consent_schemes", consenting)
+        object.__setattr__(self, "reach_schemes", frozenset(s for s, _ in reach))
+        roles = frozenset(role for roles in reach.values() for role in roles)
+        object.__setattr__(self, "reach_roles", roles)
 
     @property
     def current_schemes(self) -> dict[str, Scheme]:
@@ -53,7 +59,7 @@ class Registry:
             raise UnknownName(f"unknown scheme {scheme_id!r} (known: {known})") from None
 
     def reaching_roles(self) -> frozenset[str]:
-        return frozenset(role for roles in self.list_reach.values() for role in roles)
+        return self.reach_roles
 
 
 class UnknownName(LookupError):

@@ -1,13 +1,23 @@
 """The forked import worker is a faster path to the same ledger: it must give
-exactly what the in-process path gives, row for row and hash for hash."""
+exactly what the in-process path gives, row for row and hash for hash.
+
+The worker also chains each batch against a copy of the chain heads; the store
+writes such a batch only while the ledger is still what the copy says. The
+tests below take it off that path (ids already held, another writer between
+batches) and hold the result equal to the in-process import all the same."""
 
 from __future__ import annotations
 
 import json
 import random
 from pathlib import Path
+from typing import Any
 
-from ledger_support import at, people, shipped_system, sql
+from ledger_support import at, line, numbered, open_system, people, shipped_system, sql
+
+from socialcredit.app import SocialCredit
+from socialcredit.intake import RecordIntake
+from socialcredit.ledger.batching import plan_batch
 
 
 def _record_file(path: Path, count: int) -> Path:
@@ -48,3 +58,156 @@ def test_the_worker_and_the_in_process_path_write_the_same_ledger(tmp_path: Path
     assert rows == sql(tmp_path / "plain.db", query)
     assert len(rows) == by_worker.accepted
     assert forked.verify() == [] and plain.verify() == []
+
+
+LEDGER = "SELECT subject, seq, id, points, reported_at, hash FROM records ORDER BY subject, seq"
+
+
+def _same_imports(first: Any, second: Any) -> None:
+    assert (first.accepted, first.duplicates) == (second.accepted, second.duplicates)
+    assert first.rejected == second.rejected
+    assert first.duplicate_lines == second.duplicate_lines
+
+
+def test_a_repeated_import_by_the_worker_stores_nothing_twice(tmp_path: Path) -> None:
+    source = _record_file(tmp_path / "records.jsonl", 2_000)
+    forked, plain = shipped_system(tmp_path / "forked.db"), shipped_system(tmp_path / "plain.db")
+    forked.import_file(source, batch_size=500, worker=True)
+    plain.import_file(source, batch_size=500, worker=False)
+    before = sql(tmp_path / "forked.db", LEDGER)
+
+    again = forked.import_file(source, batch_size=500, worker=True)
+
+    _same_imports(again, plain.import_file(source, batch_size=500, worker=False))
+    assert again.accepted == 0 and again.duplicates > 1_000
+    assert sql(tmp_path / "forked.db", LEDGER) == before == sql(tmp_path / "plain.db", LEDGER)
+
+
+def _write_between_batches(system: SocialCredit, path: Path, method: str) -> list[Any]:
+    """After the first batch, another connection reports a record about a
+    subject of the file. Returns what each later call of ``method`` returned."""
+    store = system.store
+    write = getattr(store, method)
+    later: list[Any] = []
+
+    def then(*args: Any) -> Any:
+        later.append(write(*args))
+        return later[-1]
+
+    def first_then_foreign(*args: Any) -> Any:
+        result = write(*args)
+        setattr(store, method, then)
+        other = open_system(path)
+        subject = people(300)[0]  # a subject the file reports on too
+        other.import_records(
+            numbered([line("foreign-1", subject, "volunteering-8h", at(2025, 2, 1))])
+        )
+        other.close()
+        return result
+
+    setattr(store, method, first_then_foreign)
+    return later
+
+
+def test_another_writer_between_batches_sends_the_worker_import_in_process(tmp_path: Path) -> None:
+    source = _record_file(tmp_path / "records.jsonl", 2_000)
+    forked, plain = shipped_system(tmp_path / "forked.db"), shipped_system(tmp_path / "plain.db")
+    planned = _write_between_batches(forked, tmp_path / "forked.db", "append_planned")
+    _write_between_batches(plain, tmp_path / "plain.db", "append_records")
+
+    by_worker = forked.import_file(source, batch_size=500, worker=True)
+    in_process = plain.import_file(source, batch_size=500, worker=False)
+
+    assert planned == [False]  # the second batch was refused, and the rest read in-process
+    _same_imports(by_worker, in_process)
+    rows = sql(tmp_path / "forked.db", LEDGER)
+    assert rows == sql(tmp_path / "plain.db", LEDGER)
+    assert "foreign-1" in {row[2] for row in rows}
+    assert len(rows) == by_worker.accepted + 1
+    assert forked.verify() == [] and plain.verify() == []
+
+
+def test_the_store_writes_a_planned_batch_only_while_nobody_else_has_written(
+    tmp_path: Path,
+) -> None:
+    system = shipped_system(tmp_path / "ledger.db")
+    base = system.store.plan_base(100)
+    assert base is not None
+    other = open_system(tmp_path / "ledger.db")
+    other.import_records(
+        numbered([line("other-1", people(1)[0], "volunteering-8h", at(2025, 2, 1))])
+    )
+    other.close()
+    intake = RecordIntake(system.registry, system.pseudonymiser, at(2025, 6, 1))
+    record = intake.parse(line("mine-1", people(1)[0], "volunteering-8h", at(2025, 3, 1)))
+    stale = plan_batch([record], base.heads, base.kinds, {})
+    assert not system.store.append_planned(stale, base.epoch)  # its chain would fork
+    fresh = system.store.plan_base(100)
+    assert fresh is not None and fresh.epoch != base.epoch
+    assert system.store.append_planned(
+        plan_batch([record], fresh.heads, fresh.kinds, {}), fresh.epoch
+    )
+    assert system.verify() == []
+    assert len(sql(tmp_path / "ledger.db", LEDGER)) == 2
+
+
+def test_with_too_many_heads_to_copy_the_worker_only_validates(tmp_path: Path) -> None:
+    source = _record_file(tmp_path / "records.jsonl", 2_000)
+    forked, plain = shipped_system(tmp_path / "forked.db"), shipped_system(tmp_path / "plain.db")
+    forked.store.plan_base = lambda batch_size: None  # type: ignore[method-assign]
+    forked.store.append_planned = None  # type: ignore[assignment]  # must not be reached
+
+    _same_imports(
+        forked.import_file(source, batch_size=500, worker=True),
+        plain.import_file(source, batch_size=500, worker=False),
+    )
+    assert sql(tmp_path / "forked.db", LEDGER) == sql(tmp_path / "plain.db", LEDGER)
+
+
+def test_a_repeat_of_a_refused_line_is_judged_as_in_process(tmp_path: Path) -> None:
+    """Line 1 reuses a held id but is refused (its subject is held as another
+    kind), so nothing of it is written and no unique index speaks up; its repeat
+    on line 2 is judged by the worker's plan exactly as the store's own plan
+    judges it."""
+    held = line("x-1", "ext:town:7", "volunteering-8h", at(2025, 2, 1))
+    refused = {**line("x-1", "ext:town:7", "charity-donation", at(2025, 2, 2),
+                      scheme="rongcheng-business"), "subject_kind": "business"}  # fmt: skip
+    others = [line(f"o-{n}", person, "volunteering-8h", at(2025, 3, 1)) for n, person in
+              enumerate(people(20))]  # fmt: skip
+    source = tmp_path / "records.jsonl"
+    source.write_text("".join(json.dumps(x) + "\n" for x in [refused, refused, *others]))
+    reports = []
+    for name, worker in (("forked", True), ("plain", False)):
+        system = shipped_system(tmp_path / f"{name}.db")
+        system.import_records(numbered([held]))
+        reports.append(system.import_file(source, batch_size=500, worker=worker))
+    _same_imports(*reports)
+    assert reports[0].rejected[0].line == 1 and reports[0].accepted == 20
+    assert sql(tmp_path / "forked.db", LEDGER) == sql(tmp_path / "plain.db", LEDGER)
+
+
+def test_the_worker_path_still_refuses_records_without_consent(tmp_path: Path) -> None:
+    """The worker cannot see consents, so a batch with a consent scheme's record is
+    judged in process, where the consent rule applies."""
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    [member, stranger] = people(2, seed=77)
+    clock = system.clock
+    system.clock = lambda: at(2024, 1, 1)
+    system.casework.set_consent(member, "sesame-credit", "scoring", True)
+    system.clock = clock
+    source = tmp_path / "mixed.jsonl"
+    with source.open("w", encoding="utf-8") as out:
+        for n in range(1_200):
+            who = member if n % 2 else stranger
+            scheme, category = (
+                ("sesame-credit", "online-purchase") if n % 3 == 0
+                else ("rongcheng-personal", "volunteering-8h")
+            )  # fmt: skip
+            out.write(json.dumps(line(f"m{n}", who, category, at(2025, 5, 1 + n % 28),
+                                      scheme=scheme, reporter="ant-group")) + "\n")  # fmt: skip
+    report = system.import_file(source, batch_size=300, worker=True)
+    refused = {r.record for r in report.rejected}
+    expected = {f"m{n}" for n in range(1_200) if n % 3 == 0 and n % 2 == 0}
+    assert refused == expected and report.accepted == 1_200 - len(expected)
+    assert all("no active consent" in r.reason for r in report.rejected)
+    assert system.verify() == []

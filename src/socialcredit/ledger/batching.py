@@ -12,11 +12,12 @@ it the same for every store (the PostgreSQL store will use it too).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
-from socialcredit.ledger.chain import GENESIS, record_link_hash
+from socialcredit.ledger.chain import GENESIS, record_item_hash
 from socialcredit.ledger.store import AppendOutcome, NewRecord, SubjectRow
 
 CONFLICT = "id: a record with this id already exists with different contents (conflict)"
@@ -30,6 +31,25 @@ class BatchPlan:
     heads: dict[str, Head]  # new heads of the subjects the batch touches
     new_subjects: dict[str, SubjectRow]  # subjects the ledger does not hold yet
     outcome: AppendOutcome = field(default_factory=lambda: AppendOutcome([], [], []))
+
+
+class PlanBase(NamedTuple):
+    """What batches can be planned against away from the store (by the import
+    worker): every chain head and subject kind the ledger holds, and the epoch
+    of the store's cache they were copied from. The store writes such a plan
+    only while its cache is still of that epoch, i.e. nobody else has written."""
+
+    heads: dict[str, Head]
+    kinds: dict[str, str]
+    epoch: int
+
+
+def learn(
+    heads: MutableMapping[str, Head], kinds: MutableMapping[str, str], plan: BatchPlan
+) -> None:
+    """Move ``heads`` and ``kinds`` on to what they are once ``plan`` is written."""
+    heads.update(plan.heads)
+    kinds.update((key, row.kind) for key, row in plan.new_subjects.items())
 
 
 def plan_batch(
@@ -49,15 +69,25 @@ def plan_batch(
     # A new subject is written only with a record of its own.
     plan.new_subjects = {k: v for k, v in plan.new_subjects.items() if k in plan.heads}
     plan.outcome.accepted.extend(position for position, _ in fresh)
-    # A repeated id is judged against the stored record if there is one, else
-    # against the batch's first line with that id.
+    if repeats:
+        _judge_repeats(firsts, repeats, stored, plan.outcome)
+    return plan
+
+
+def _judge_repeats(
+    firsts: list[tuple[int, NewRecord]],
+    repeats: list[tuple[int, NewRecord]],
+    stored: Mapping[str, str],
+    outcome: AppendOutcome,
+) -> None:
+    """A repeated id is judged against the stored record if there is one, else
+    against the batch's first line with that id."""
     reference = {item.id: item.fingerprint for _, item in firsts} | dict(stored)
     for position, item in repeats:
         if reference[item.id] == item.fingerprint:
-            plan.outcome.duplicates.append(position)
+            outcome.duplicates.append(position)
         else:
-            plan.outcome.refused.append((position, CONFLICT))
-    return plan
+            outcome.refused.append((position, CONFLICT))
 
 
 def _split_repeats(
@@ -81,13 +111,15 @@ def _refuse_kind_changes(
     fresh: list[tuple[int, NewRecord]], kinds: Mapping[str, str], plan: BatchPlan
 ) -> list[tuple[int, NewRecord]]:
     kept = []
-    for position, item in fresh:
+    new_subjects = plan.new_subjects
+    for pair in fresh:
+        position, item = pair
         subject = item.subject
         held = kinds.get(subject.key)
         if held is None:
-            held = plan.new_subjects.setdefault(subject.key, subject).kind
+            held = new_subjects.setdefault(subject.key, subject).kind
         if held == subject.kind:
-            kept.append((position, item))
+            kept.append(pair)
         else:
             plan.outcome.refused.append((position, (
                 f"subject: {subject.masked} is already held as a {held}, not a {subject.kind}"
@@ -121,19 +153,16 @@ def _chain(fresh: list[tuple[int, NewRecord]], known: Mapping[str, Head], plan: 
         subject = item.subject.key
         seq, previous = heads.get(subject) or known.get(subject) or (0, GENESIS)
         seq += 1
-        digest = record_link_hash(
-            previous, subject, seq, item.id, item.scheme, item.scheme_version, item.category,
-            item.occurred_at, item.reported_at, item.expires_at, item.points, item.reporter,
-            item.evidence,
-        )  # fmt: skip
+        digest = record_item_hash(previous, subject, seq, item)
         heads[subject] = (seq, digest)
-        rows.append((
-            subject, seq, item.id, item.scheme, item.scheme_version, item.category,
-            item.occurred_at, item.reported_at, item.expires_at, item.points, item.reporter,
-            item.evidence, item.fingerprint, digest,
-        ))  # fmt: skip
-    rows.sort(key=_subject_and_seq)  # inserting in key order keeps index pages warm
+        # The `records` row: subject, seq, then the record's own fields (NewRecord
+        # without its SubjectRow), then the hash.
+        rows.append((subject, seq, item[0], *item[2:], digest))
+    # Inserting in (subject, seq) order keeps index pages warm. Each subject's
+    # rows were appended in seq order, and the sort is stable, so sorting by
+    # subject alone gives that order (strings compared in C, three times faster
+    # than comparing tuples).
+    rows.sort(key=_subject)
 
 
-def _subject_and_seq(row: tuple[Any, ...]) -> tuple[str, int]:
-    return row[0], row[1]
+_subject = itemgetter(0)

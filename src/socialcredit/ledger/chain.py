@@ -10,8 +10,9 @@ subject and concurrent writers to different subjects never contend.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 GENESIS = "0" * 64
 _SEPARATOR = "\x1f"  # ASCII unit separator: intake refuses control characters in fields
@@ -34,6 +35,18 @@ def record_link_hash(
 ) -> str:  # fmt: skip
     """``link_hash(previous, "record", fields)`` for a record row, spelled out for the
     import hot path (one f-string instead of a generic join); a test holds the two equal."""
+    return record_item_hash(previous, subject, seq, (record_id, None, scheme, version, category,
+                                                     occurred_at, reported_at, expires_at, points,
+                                                     reporter, evidence))  # fmt: skip
+
+
+def record_item_hash(previous: str, subject: str, seq: int, item: Sequence[Any]) -> str:
+    """:func:`record_link_hash` of a new record as the import holds it: a
+    ``NewRecord`` (id, its subject's row, scheme, ..., evidence, fingerprint),
+    its subject key and seq. The import hashes each record before building its
+    row, so the row is built once."""
+    (record_id, _, scheme, version, category, occurred_at, reported_at, expires_at, points,
+     reporter, evidence) = item[:11]  # fmt: skip
     tail = _NONE if evidence is None else evidence
     payload = (
         f"{previous}\x1frecord\x1f{subject}\x1f{seq}\x1f{record_id}\x1f{scheme}\x1f{version}"

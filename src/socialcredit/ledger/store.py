@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from socialcredit.ledger.model import Record, RecordEvent
 from socialcredit.mobility.rows import Position, ReportEvent, StoredTrip
@@ -19,6 +19,9 @@ from socialcredit.rights.cases import CaseEvent
 from socialcredit.rights.consent import ConsentChange
 from socialcredit.rights.notices import Notice
 from socialcredit.rights.overrides import Override
+
+if TYPE_CHECKING:  # batching imports this module for its row types
+    from socialcredit.ledger.batching import BatchPlan, PlanBase
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +167,8 @@ class LedgerStore(Protocol):
 
     # the ledger
     def append_records(self, batch: Sequence[NewRecord]) -> AppendOutcome: ...
+    def plan_base(self, batch_size: int) -> PlanBase | None: ...
+    def append_planned(self, plan: BatchPlan, epoch: int) -> bool: ...
     def append_event(self, subject: str, event: RecordEvent) -> None: ...
     def record(self, record_id: str) -> Record | None: ...
     def record_events(self, record_id: str) -> list[RecordEvent]: ...

@@ -110,11 +110,7 @@ def _own_reasons(source: MeasureSource, evaluation: SchemeEvaluation) -> list[Re
         if explanation.grade is None or explanation.grade not in source.grades:
             return []
         return [
-            _reason(
-                source,
-                grade=explanation.grade,
-                records=tuple(c.record for c in explanation.counted),
-            )
+            _reason(source, explanation.grade, records=tuple(c.record for c in explanation.counted))
         ]
     return _list_reasons(source, evaluation.entries, None)
 
@@ -122,31 +118,29 @@ def _own_reasons(source: MeasureSource, evaluation: SchemeEvaluation) -> list[Re
 def _list_reasons(
     source: MeasureSource, entries: Sequence[ListEntry], via: str | None
 ) -> list[Reason]:
-    return [
-        _reason(
-            source,
-            list=entry.list,
-            list_kind=entry.kind,
-            since=entry.since,
-            until=entry.until,
-            records=entry.records,
-            via=via,
-            grade=entry.grade,
-        )
-        for entry in entries
-        if entry.list == source.list
-    ]
+    found = []
+    for entry in entries:
+        if entry.list == source.list:
+            found.append(_reason(source, entry.grade, entry.list, entry.kind, entry.since,
+                                 entry.until, entry.records, via))  # fmt: skip
+    return found
 
 
-def _reason(source: MeasureSource, **found: object) -> Reason:
+def _reason(
+    source: MeasureSource,
+    grade: str | None,
+    list_id: str | None = None,
+    list_kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    records: tuple[str, ...] = (),
+    via: str | None = None,
+) -> Reason:
+    # Positional: a check builds a Reason per measure that applies, and keyword
+    # arguments through ** cost more than the rest of the construction.
+    kind = "memorandum" if source.memorandum else ("grade" if source.grades else "list")
     return Reason(
-        effect=source.effect,
-        factor=source.factor,
-        source="memorandum" if source.memorandum else ("grade" if source.grades else "list"),
-        scheme=source.scheme,
-        authority=source.authority,
-        context=source.context,
-        rationale=source.rationale,
-        memorandum=source.memorandum,
-        **found,  # type: ignore[arg-type]
-    )
+        source.effect, source.factor, kind, source.scheme, source.authority, source.context,
+        source.rationale, grade, list_id, list_kind, since, until, source.memorandum, records,
+        via,
+    )  # fmt: skip

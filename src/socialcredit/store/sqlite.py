@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from socialcredit.ledger.batching import BatchPlan, plan_batch
+from socialcredit.ledger.batching import BatchPlan, PlanBase, learn, plan_batch
 from socialcredit.ledger.chain import GENESIS, ledger_root, link_hash
 from socialcredit.ledger.model import Record, RecordEvent
 from socialcredit.ledger.store import (
@@ -49,6 +49,7 @@ from socialcredit.store.common import (
     iso,
     parse,
     record_of,
+    records_of,
     stored_key_of,
 )
 from socialcredit.store.due_process import DueProcessRows
@@ -189,6 +190,8 @@ _INSERT_RECORD = (
     "reported_at, expires_at, points, reporter, evidence, fingerprint, hash) "
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
+
+_INSERT_DECISION = f"INSERT INTO decisions ({DECISION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 
 _APPEND_ONLY = (
     "api_keys",
@@ -452,7 +455,8 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         cache = self._cache
         with self._write():
             self._refresh_cache(len(batch))
-            self._load_subjects({item.subject.key for item in batch})
+            if not cache.complete:  # a complete cache already holds every subject
+                self._load_subjects({item.subject.key for item in batch})
             try:
                 # Fast path: most imports are new records, and the unique index
                 # on id finds any that are not without a lookup per record.
@@ -470,20 +474,51 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         self._learn(plan)
         return plan.outcome
 
+    def plan_base(self, batch_size: int) -> PlanBase | None:
+        """A copy of every chain head and subject kind, for the import worker to
+        plan batches against, or None when there are too many to load against
+        ``batch_size`` (the rule of ``_refresh_cache``)."""
+        with self._write():  # the generation check makes what is loaded current
+            self._refresh_cache(batch_size)
+        cache = self._cache
+        if not cache.complete:
+            return None
+        return PlanBase(dict(cache.heads), dict(cache.kinds), cache.epoch)
+
+    def append_planned(self, plan: BatchPlan, epoch: int) -> bool:
+        """Write a batch planned against :meth:`plan_base` of ``epoch`` (and the
+        batches planned before it), if the ledger is still what it was planned
+        against: no other writer since, and none of its ids held. Otherwise
+        write nothing and return False; the caller then plans it here."""
+        with self._write():
+            if self._cache.epoch != epoch or not self._cache.complete:
+                return False  # another connection wrote: the plan's heads may be stale
+            try:
+                self._db.execute("SAVEPOINT planned")
+                self._db.executemany(_INSERT_RECORD, plan.rows)
+                self._db.execute("RELEASE SAVEPOINT planned")
+            except self._integrity_errors:  # an id already held: a duplicate or a conflict
+                self._db.execute("ROLLBACK TO SAVEPOINT planned")
+                self._db.execute("RELEASE SAVEPOINT planned")
+                return False
+            self._write_subjects_and_heads(plan)
+        self._learn(plan)
+        return True
+
     def _write_subjects_and_heads(self, plan: BatchPlan) -> None:
         self._db.executemany(
             "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
             [(s.key, s.kind, s.masked) for s in plan.new_subjects.values()],
         )
+        # In key order: the b-tree is walked in one direction, not all over.
         self._db.executemany(
             "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)",
-            [(subject, seq, digest) for subject, (seq, digest) in plan.heads.items()],
+            sorted([(subject, seq, digest) for subject, (seq, digest) in plan.heads.items()]),
         )
 
     def _learn(self, plan: BatchPlan) -> None:
         """Only a committed batch may teach the cache."""
-        self._cache.heads.update(plan.heads)
-        self._cache.kinds.update((key, row.kind) for key, row in plan.new_subjects.items())
+        learn(self._cache.heads, self._cache.kinds, plan)
 
     def _refresh_cache(self, batch_size: int) -> None:
         """Load every head and kind at once when the batch is large against the
@@ -565,7 +600,7 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         if schemes is not None:
             sql += f" AND scheme IN ({','.join('?' * len(schemes))})"
             params.extend(sorted(schemes))
-        records = [record_of(found) for found in self._db.execute(sql, params)]
+        records = records_of(self._db.execute(sql, params))
         events: dict[str, list[RecordEvent]] = {}
         if records:
             for found in self._db.execute(
@@ -684,12 +719,10 @@ class SQLiteStore(DueProcessRows, MobilityRows):
                     decisions.append((row[0], subject, *row[1:]))
                 else:
                     accesses.append((subject, *row))
-            if decisions:
-                self._db.executemany(f"INSERT INTO decisions ({DECISION_COLUMNS}) VALUES "
-                                     "(?,?,?,?,?,?,?,?,?,?,?,?)", decisions)  # fmt: skip
-            if accesses:
-                self._db.executemany("INSERT INTO access_log VALUES (?,?,?,?,?,?,?)", accesses)
-            self._db.executemany(
+            _insert(self._db, _INSERT_DECISION, decisions)
+            _insert(self._db, "INSERT INTO access_log VALUES (?,?,?,?,?,?,?)", accesses)
+            _insert(
+                self._db,
                 "INSERT OR REPLACE INTO audit_heads VALUES (?, ?, ?)",
                 [(subject, seq, digest) for subject, (seq, digest) in heads.items()],
             )
@@ -699,6 +732,12 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         self._db.execute("COMMIT")
 
     def _audit_heads(self, subjects: set[str]) -> dict[str, tuple[int, str]]:
+        if len(subjects) == 1:  # a check: one subject, one plain lookup
+            (subject,) = subjects
+            row = self._db.execute(
+                "SELECT seq, hash FROM audit_heads WHERE subject = ?", (subject,)
+            ).fetchone()
+            return {subject: (row[0], row[1])} if row else {}
         heads: dict[str, tuple[int, str]] = {}
         for chunk in chunks(sorted(subjects)):
             marks = ",".join("?" * len(chunk))
@@ -733,6 +772,15 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         )
 
 
+def _insert(db: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """``executemany``, or ``execute`` for a single row (a check logs one
+    decision, and ``executemany`` costs more per call)."""
+    if len(rows) == 1:
+        db.execute(sql, rows[0])
+    elif rows:
+        db.executemany(sql, rows)
+
+
 def _rollback_quietly(db: Any) -> None:
     # Nothing may have been open, or the connection may be gone: either way there is nothing to undo.
     with contextlib.suppress(Exception):
@@ -749,9 +797,11 @@ class _LedgerCache:
     def __init__(self) -> None:
         self.generation: str | None = None
         self.depth = 0  # nesting of write transactions (the outermost commits)
+        self.epoch = 0  # counts resets: a plan made against an older epoch is stale
         self.reset()
 
     def reset(self) -> None:
+        self.epoch += 1
         self.heads: dict[str, tuple[int, str]] = {}
         self.kinds: dict[str, str] = {}
         self.complete = False
