@@ -25,6 +25,8 @@ from pathlib import Path
 
 from socialcredit.app import SocialCredit
 from socialcredit.identity import generate_ric, generate_uscc
+from socialcredit.schemes.loader import load_definition
+from socialcredit.schemes.models import Scheme
 from socialcredit.shipped import shipped_scheme_files
 
 # Extra person-rating schemes (copies of the Rongcheng personal scheme under
@@ -50,7 +52,7 @@ def run(tmp: Path, n_records: int, n_subjects: int, samples: int) -> dict[str, o
     system = SocialCredit.open(
         str(tmp / "bench.db"), create=True, env={"SOCIALCREDIT_KEY": "ab" * 32}
     )
-    system.add_definitions([*shipped_scheme_files(), *_extra_schemes(tmp)])
+    system.add_definitions([*_core_scheme_files(), *_extra_schemes(tmp)])
     schemes = {sid: h.current for sid, h in system.registry.schemes.items()}
     subjects = _subjects(rng, n_subjects)
     focus = subjects["person"][:samples]
@@ -79,6 +81,17 @@ def run(tmp: Path, n_records: int, n_subjects: int, samples: int) -> dict[str, o
         "score_subject_records": 20,
         "score_subject_schemes": len(FIVE_SCHEMES),
     }
+
+
+def _core_scheme_files() -> list[Path]:
+    """The shipped government schemes and memoranda (issue 2's set). The commercial
+    pilots are left out: their records need each subject's consent or come from trips."""
+    kept = []
+    for path in shipped_scheme_files():
+        definition = load_definition(path).definition
+        if not (isinstance(definition, Scheme) and definition.authority.kind == "commercial"):
+            kept.append(path)
+    return kept
 
 
 def _extra_schemes(tmp: Path) -> list[Path]:
