@@ -50,6 +50,7 @@ from socialcredit.views import case_view
 # art. 17(1)(b)); under the others erasure gives way to restriction (art. 18).
 ERASABLE_BASES = frozenset({"consent"})
 DELIVERY_BATCH = 1_000
+SWEEP_CHUNK = 10_000
 
 
 class NoticeChannel(Protocol):
@@ -450,18 +451,8 @@ class Casework:
         report = SweepReport()
         now = self.system.clock()
         masks: dict[str, str] = {}
+        self._record_notices(now, masks, report)
         pending: list[Notice] = []
-        registry = self.system.registry
-        for record in self.store.unnotified_records():
-            history = registry.schemes.get(record.scheme)
-            if history is None:
-                continue
-            rule = history.category(record.scheme_version, record.category)
-            title = rule.title if rule else record.category
-            pending.append(build.record_reported(
-                record, self._masked(record.subject, masks), history.current.definition.title,
-                title, now,
-            ))  # fmt: skip
         for row in self.store.unnotified_adverse_decisions():
             pending.append(build.decision_adverse(
                 row.subject, self._masked(row.subject, masks), row.id, row.action, row.effect,
@@ -476,6 +467,26 @@ class Casework:
             if added:
                 report.built[kind] = added
         return report
+
+    def _record_notices(self, now: datetime, masks: dict[str, str], report: SweepReport) -> None:
+        """Record-reported notices, a chunk at a time in id order, so that a sweep
+        over millions of records holds only one chunk in memory."""
+        registry = self.system.registry
+        after = ""
+        while records := self.store.unnotified_records(after, SWEEP_CHUNK):
+            after = records[-1].id
+            built = []
+            for record in records:
+                history = registry.schemes.get(record.scheme)
+                if history is None:
+                    continue
+                rule = history.category(record.scheme_version, record.category)
+                built.append(build.record_reported(
+                    record, self._masked(record.subject, masks), history.current.definition.title,
+                    rule.title if rule else record.category, now,
+                ))  # fmt: skip
+            if added := self.store.add_notices(built):
+                report.built["record_reported"] += added
 
     def _list_changes(self, now: datetime, masks: dict[str, str]) -> list[Notice]:
         found: list[Notice] = []

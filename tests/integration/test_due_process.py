@@ -390,3 +390,20 @@ def test_a_discount_is_not_adverse_no_notice_and_no_referral(tmp_path: Path) -> 
     assert system.casework.sweep().built.get("decision_adverse") is None
     with pytest.raises(UsageError, match="only a denial or a raised price"):
         system.casework.refer_decision(discount.decision_id, "why not")
+
+
+def test_a_sweep_works_through_the_records_a_chunk_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("socialcredit.casework.SWEEP_CHUNK", 3)
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    residents = people(4, seed=412)
+    system.import_records(numbered([
+        line(f"k{n:02d}", residents[n % 4], "volunteering-8h", at(2025, 5, 1 + n)) for n in range(10)
+    ]))  # fmt: skip
+    assert system.casework.sweep().built == {"record_reported": 10}
+    assert system.casework.sweep().built == {}
+    told = {
+        s.notice.source for r in residents for s in system.casework.notices(system.subject_row(r))
+    }
+    assert told == {f"record:k{n:02d}" for n in range(10)}

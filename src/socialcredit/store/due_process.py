@@ -5,7 +5,7 @@ PostgreSQL store), which supplies the connection and write transactions."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -181,13 +181,16 @@ class DueProcessRows:
                 [(notice_id, channel, iso(at)) for notice_id in notice_ids],
             )
 
-    def unnotified_records(self) -> Iterator[Record]:
-        """Records no ``record_reported`` notice has been built for (erased ones aside)."""
+    def unnotified_records(self, after: str, limit: int) -> list[Record]:
+        """Up to ``limit`` records, in id order after ``after``, that no
+        ``record_reported`` notice has been built for (erased ones aside)."""
         rows = self._db.execute(
-            f"SELECT {RECORD_COLUMNS} FROM records r WHERE r.category <> '' AND NOT EXISTS "
-            "(SELECT 1 FROM notices n WHERE n.source = 'record:' || r.id)"
+            f"SELECT {RECORD_COLUMNS} FROM records r WHERE r.id > ? AND r.category <> '' "
+            "AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.source = 'record:' || r.id) "
+            "ORDER BY r.id LIMIT ?",
+            (after, limit),
         )
-        return (record_of(row) for row in rows.fetchall())
+        return [record_of(row) for row in rows.fetchall()]
 
     def unnotified_adverse_decisions(self) -> list[DecisionRow]:
         rows = self._db.execute(
