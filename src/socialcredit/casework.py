@@ -18,7 +18,14 @@ from typing import Any, Protocol
 
 import orjson
 
-from socialcredit.app import NotFound, SocialCredit, UsageError, _check_transition, time_ordered_id
+from socialcredit.app import (
+    ImportReport,
+    NotFound,
+    SocialCredit,
+    UsageError,
+    _check_transition,
+    time_ordered_id,
+)
 from socialcredit.intake import parse_time
 from socialcredit.ledger.model import ERASED, Record, RecordEvent, status_at
 from socialcredit.ledger.store import NewRecord, StoredNotice, SubjectRow
@@ -255,7 +262,7 @@ class Casework:
         """Extend the deadline once, by two months, telling the subject why."""
         case = self.case(case_id)
         try:
-            check_extension(case, reason)
+            check_extension(case, reason, self.system.clock())
         except CaseError as error:
             raise UsageError(str(error)) from None
         return self._step(case, "extended", {"reason": reason.strip()}, actor)
@@ -272,6 +279,17 @@ class Casework:
             check_decision(case, outcome, reason)
         except CaseError as error:
             raise UsageError(str(error)) from None
+        # Terms the outcome would ignore are refused, not silently dropped.
+        if not (case.kind == "decision_review" and outcome == "overridden") and (
+            effect is not None or factor is not None or until is not None
+        ):
+            raise UsageError(
+                "effect: effect, factor and until belong to an overridden decision review"
+            )
+        if not (case.kind == "rectification" and outcome == "rectified") and (
+            category is not None or occurred_at is not None
+        ):
+            raise UsageError("category: category and occurred_at belong to a rectified record")
         now = self.system.clock()
         details: dict[str, Any] = {}
         with self.store.transaction():
@@ -280,14 +298,19 @@ class Casework:
             elif case.record is not None:
                 details = self._apply_to_record(case, outcome, reason, actor, now,
                                                 category, occurred_at)  # fmt: skip
-            return self._step(
+            decided = self._step(
                 case, "decided", {"outcome": outcome, "reason": reason.strip(), "details": details},
                 actor, now,
             )  # fmt: skip
+        if outcome == "erased":
+            self.store.checkpoint()  # the erased contents leave the write-ahead log now
+        return decided
 
     def _apply_to_record(self, case: Case, outcome: str, reason: str, actor: str, now: datetime,
                          category: str | None, occurred_at: datetime | None) -> dict[str, Any]:  # fmt: skip
         record = self._record(case.record or "")
+        if record.category == ERASED:  # nothing is left to act on; the case can still close
+            return {"record": "erased before the decision"}
         note = f"case {case.id}: {reason.strip()}"
         kinds = {("contest", "upheld"): "upheld", ("contest", "overturned"): "overturned",
                  ("repair", "approved"): "repaired", ("rectification", "rectified"): "overturned",
@@ -331,9 +354,10 @@ class Casework:
             rule.validity.after(occurred).isoformat(), rule.points, record.reporter,
             f"rectification {case.id}", hashlib.sha256(sent.encode()).hexdigest()[:32],
         )  # fmt: skip
-        outcome = self.store.append_records([replacement])
-        if outcome.refused:
-            raise UsageError(outcome.refused[0][1])
+        report = ImportReport()
+        self.system._append([(1, replacement)], report)  # the consent rule applies here too
+        if report.rejected:
+            raise UsageError(report.rejected[0].reason)
         return new_id
 
     def _override(self, case: Case, reason: str, effect: str | None, factor: float | None,
@@ -377,14 +401,21 @@ class Casework:
         event = RecordEvent(record.id, "erased", now, actor, why)
         with self.store.transaction():
             self.store.erase_record(record, event)
+            self.store.forget_trip_of(record.id)  # a bike trip's verdict: the trip goes too
             self.store.add_notices([build.record_erased(
                 record.id, record.subject, self._masked(record.subject), record.scheme, why, now,
             )])  # fmt: skip
+        self.store.checkpoint()  # out of the write-ahead log too (once the outermost write ends)
 
     def retention(self, *, apply: bool = False, actor: str = "retention") -> RetentionReport:
         """Records past their scheme's retention period: listed, and erased with ``apply``."""
+        from socialcredit.mobility.service import Mobility  # numpy and shapely only when run
+
         now = self.system.clock()
         report = RetentionReport(applied=apply)
+        # Trips and positions first, so that they are counted as what they are
+        # rather than going silently with the records erased below.
+        report.mobility = Mobility(self.system).purge(apply=apply, now=now)
         for scheme_id, history in sorted(self.system.registry.schemes.items()):
             retention = history.current.definition.retention
             for record in self.store.records_of_scheme(scheme_id):
@@ -395,9 +426,8 @@ class Casework:
                     ))  # fmt: skip
                     if apply:
                         self.erase(record, f"retention of {scheme_id!r} ({retention}) ended", actor)
-        from socialcredit.mobility.service import Mobility  # numpy and shapely only when run
-
-        report.mobility = Mobility(self.system).purge(apply=apply, now=now)
+        if apply:  # erased contents must not linger in the write-ahead log either
+            self.store.checkpoint()
         return report
 
     # -- consent -------------------------------------------------------------------------
@@ -491,6 +521,7 @@ class Casework:
     def _list_changes(self, now: datetime, masks: dict[str, str]) -> list[Notice]:
         found: list[Notice] = []
         current: set[str] = set()
+        exits = Counter(s.partition("#")[0] for s in self.store.notice_sources("list_left"))
         for scheme_id, history in sorted(self.system.registry.schemes.items()):
             if not history.current.lists:
                 continue
@@ -498,7 +529,9 @@ class Casework:
             for subject, evaluation in self.system.evaluate_scheme(scheme_id, now):
                 masks[subject.key] = subject.masked
                 for entry in evaluation.entries:
-                    notice = build.list_entered(subject.key, subject.masked, entry, title, now)
+                    left = exits[build.leave_source(build.entry_source(subject.key, entry))]
+                    notice = build.list_entered(subject.key, subject.masked, entry, title, now,
+                                                occurrence=left)  # fmt: skip
                     current.add(notice.source)
                     found.append(notice)
         for told in self.store.open_list_notices():
@@ -509,7 +542,8 @@ class Casework:
                               parse_time(reason["since"], "since"), None, ())  # fmt: skip
             held = self.system.registry.schemes.get(entry.scheme)
             title = held.current.definition.title if held else entry.scheme
-            found.append(build.list_left(told.subject, told.masked, entry, title, now))
+            found.append(build.list_left(told.subject, told.masked, entry, title, now,
+                                         told.source))  # fmt: skip
         return found
 
     def deliver(self, channel: NoticeChannel, *, limit: int = 10_000) -> int:

@@ -165,11 +165,11 @@ def opened(db: str) -> Iterator[SocialCredit]:
         system.close()
 
 
-def _at(value: str | None) -> datetime | None:
+def _at(value: str | None, option: str = "--at") -> datetime | None:
     if value is None:
         return None
     try:
-        return parse_time(value, "--at")
+        return parse_time(value, option)
     except RecordError as error:
         raise Failure(str(error)) from None
 
@@ -806,6 +806,9 @@ def cases_list(
                                       open_only=status == "open",
                                       overdue_only=status == "overdue")  # fmt: skip
         views = [system.casework.view(case) for case in found]
+        if found:  # a reviewer reading statements reads the subjects' data
+            system.store.log_accesses(sorted({c.subject for c in found}), system.clock(), "cli",
+                                      "case review", f"cases ({status})")  # fmt: skip
     if as_json:
         _print_json(views)
         return
@@ -826,6 +829,7 @@ def cases_show(
     """One case: its statement, deadline, and outcome."""
     with opened(db) as system:
         found = system.casework.case(case)
+        system.store.log_access(found.subject, system.clock(), "cli", "case review", f"case {case}")
         _print_case(system, found, as_json)
         if not as_json:
             out.print(f"  statement: {found.statement}")
@@ -863,8 +867,8 @@ def cases_decide(
     """Answer a case with an outcome and a written reason."""
     with opened(db) as system:
         decided = system.casework.decide(
-            case, outcome, reason, effect=effect, factor=factor, until=_at(until),
-            category=category, occurred_at=_at(occurred_at),
+            case, outcome, reason, effect=effect, factor=factor, until=_at(until, "--until"),
+            category=category, occurred_at=_at(occurred_at, "--occurred-at"),
         )  # fmt: skip
         _print_case(system, decided, as_json, f"case {case} decided")
 

@@ -223,6 +223,10 @@ def reports_list(
         raise UsageError(f"--status: {status!r} is not one of pending, verified, rejected, all")
     with _mobility(db) as mobility:
         found = mobility.reports(status=None if status == "all" else status)
+        subjects = sorted({k for r in found for k in (r.subject, r.offender_key)})
+        if subjects:  # the reports name riders: reading them is logged like any read
+            store, clock = mobility.system.store, mobility.system.clock
+            store.log_accesses(subjects, clock(), "cli", "report review", f"reports ({status})")
     views = [report_view(r) for r in found]
     if as_json:
         _print_json(views)

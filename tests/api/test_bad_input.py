@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import RESIDENT, Service
+from conftest import RESIDENT, Service, record
 from socialcredit.api.service import MAX_BATCH, MAX_BODY_BYTES
 
 PROBLEM = "application/problem+json"
@@ -67,3 +67,10 @@ def test_a_batch_over_the_limit_is_refused_whole(service: Service) -> None:
     with service.client("city") as http:
         response = http.post("/records", json=[{}] * (MAX_BATCH + 1))
     assert response.status_code == 400 and "1 to 10000" in response.json()["detail"]
+
+
+def test_a_padded_record_id_is_stored_and_answered_trimmed(service: Service) -> None:
+    with service.client("city") as http:
+        sent = http.post("/records", json=record("  api-padded  ", RESIDENT, "volunteering-8h", 3))
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["id"] == "api-padded"

@@ -137,6 +137,7 @@ def test_a_rider_reports_and_a_reviewer_verifies(http: tuple[str, dict[str, str]
     with client(http, "reporter") as reporter:
         filed = reporter.post("/mobility/reports", json=body)
         assert filed.status_code == 201, filed.text
+        assert filed.json()["offender"] == "another rider"  # a rider learns nothing of who rode
         report_id = filed.json()["id"]
         assert [r["id"] for r in reporter.get("/mobility/reports").json()] == [report_id]
     with client(http, "city-reviewer") as other:
@@ -155,6 +156,8 @@ def test_a_rider_reports_and_a_reviewer_verifies(http: tuple[str, dict[str, str]
     with client(http, "offender") as offender:
         records = offender.get(f"/subjects/{OFFENDER}/export").json()["records"]
         assert "parking-reported" in {r["category"] for r in records}
+        [seen] = offender.get("/mobility/reports", params={"status": "all"}).json()
+        assert seen["reporter"] == "another rider" and seen["offender"].count("*") == 8
 
 
 def test_background_positions_are_refused_without_consent(http: tuple[str, dict[str, str]]) -> None:

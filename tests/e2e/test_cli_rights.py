@@ -70,6 +70,8 @@ def test_a_denied_check_is_referred_and_overridden_for_a_period(cli: Cli) -> Non
     )
     listed = cli.json("cases", "list", "--authority", "spc")
     assert [c["id"] for c in listed] == [case["id"]]
+    reads = json.loads(cli.run("export", DEBTOR).stdout)["access_log"]
+    assert any(r["purpose"] == "case review" for r in reads)  # reading a case is logged
     until = (NOW + timedelta(days=7)).isoformat()
     assert "until" in cli.fails("cases", "decide", case["id"], "--outcome", "overridden",
                                 "--reason", "medical need", "--effect", "allow")  # fmt: skip

@@ -407,3 +407,54 @@ def test_a_sweep_works_through_the_records_a_chunk_at_a_time(
         s.notice.source for r in residents for s in system.casework.notices(system.subject_row(r))
     }
     assert told == {f"record:k{n:02d}" for n in range(10)}
+
+
+def test_a_subject_is_told_each_time_a_frozen_entry_comes_back_and_ends(tmp_path: Path) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    [who] = people(1, seed=413)
+    system.import_records(numbered([
+        line("l1", who, "able-but-refusing", at(2025, 5, 1), scheme="spc-defaulters"),
+    ]))  # fmt: skip
+    work = system.casework
+
+    def told() -> list[str]:
+        return [s.notice.kind for s in work.notices(system.subject_row(who))
+                if s.notice.kind.startswith("list_")]  # fmt: skip
+
+    work.sweep()
+    case = work.contest("l1", "I paid in April.")
+    work.sweep()
+    assert told() == ["list_entered", "list_left"]  # frozen: off the list at once
+    work.decide(case.id, "upheld", "The court has no record of payment.")
+    work.sweep()
+    assert told() == ["list_entered", "list_left", "list_entered"]  # back on it
+    moved(system, at(2027, 5, 2))
+    work.sweep()
+    assert told() == ["list_entered", "list_left", "list_entered", "list_left"]
+    assert work.sweep().built == {}
+
+
+def test_terms_an_outcome_would_ignore_are_refused(tmp_path: Path) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    [who] = people(1, seed=414)
+    system.import_records(numbered([line("q1", who, "traffic-violation", at(2025, 5, 1))]))
+    case = system.casework.contest("q1", "Not my car.")
+    with pytest.raises(UsageError, match="belong to an overridden decision review"):
+        system.casework.decide(case.id, "upheld", "seen", effect="allow")
+    with pytest.raises(UsageError, match="belong to a rectified record"):
+        system.casework.decide(case.id, "upheld", "seen", category="illegal-dumping")
+    assert system.casework.case(case.id).open  # nothing was decided
+
+
+def test_a_case_on_a_record_erased_meanwhile_can_still_be_closed(tmp_path: Path) -> None:
+    system, who = consent_system(tmp_path)
+    work = system.casework
+    moved(system, at(2025, 5, 2))
+    work.set_consent(who, "deposit-club", "scoring", True)
+    moved(system, at(2025, 6, 1))
+    system.import_records(numbered([club("z1", who, "late", at(2025, 5, 3))]))
+    case = work.contest("z1", "I paid on time.")
+    work.request_erasure("z1", "Erase it all.")
+    closed = work.decide(case.id, "overturned", "Nothing is left to review.")
+    assert not closed.open and closed.details == {"record": "erased before the decision"}
+    assert work.cases(overdue_only=True) == []

@@ -449,3 +449,37 @@ def test_the_demo_helper_builds_a_month_of_trips_and_prices_the_worst_riders(
         expected = {"poor": 100.0, "fair": 2.0}.get(rider["grade"])
         assert rider["factor"] == expected
     assert system.verify() == []
+
+
+def test_a_trip_and_its_verdict_record_land_together_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system = operator(tmp_path)
+    [rider] = people(1, seed=520)
+
+    def broken(*_: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(system.store, "add_trips", broken)
+    with pytest.raises(OSError, match="disk full"):
+        Mobility(system).import_trips(numbered([trip("h1", rider, IN_BAY)]), scheme="mobike-2018")
+    assert system.store.record("trip:h1") is None  # the record went with the trip
+    monkeypatch.undo()
+    Mobility(system).add_zones("mobike-2018", ZONES)  # a new zone set meanwhile
+    again = Mobility(system).import_trips(
+        numbered([trip("h1", rider, IN_BAY)]), scheme="mobike-2018"
+    )
+    assert (again.accepted, again.rejected) == (1, [])
+    assert system.verify() == []
+
+
+def test_erasing_a_verdict_record_takes_its_trip_with_it(tmp_path: Path) -> None:
+    system = operator(tmp_path)
+    [rider] = people(1, seed=521)
+    Mobility(system).import_trips(numbered([trip("e1", rider, IN_BAY)]), scheme="mobike-2018")
+    outcome = system.casework.request_erasure("trip:e1", "Forget this ride.")
+    assert outcome.case is not None  # a contract scheme: restricted, then a reviewer decides
+    system.casework.decide(outcome.case.id, "erased", "The ride was logged by mistake.")
+    assert system.store.trips_by_id(["e1"]) == {}
+    assert access_export(system, rider)["mobility"]["trips"] == []
+    assert system.verify() == []

@@ -278,3 +278,11 @@ def test_the_record_line_of_a_verdict_holds_no_coordinate() -> None:
     text = json.dumps(line)
     assert "122.4" not in text and "37.1" not in text
     assert "np-7" in line["evidence"] and end_cell in line["evidence"]
+
+
+def test_a_malformed_coordinate_is_refused_without_repeating_it() -> None:
+    from socialcredit.mobility.trips import _coordinate
+
+    with pytest.raises(RecordError) as refused:
+        _coordinate({"end_lat": "37.153889 N"}, "end_lat", 90)
+    assert "37.15" not in str(refused.value) and "end_lat" in str(refused.value)

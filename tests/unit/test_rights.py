@@ -44,7 +44,10 @@ def test_a_case_is_due_in_one_month_and_an_extension_adds_two(
                                                {"reason": "waiting for police"})])  # fmt: skip
     assert later.due_at == extended and later.extended == "waiting for police"
     with pytest.raises(CaseError, match="already extended once"):
-        check_extension(later, "more")
+        check_extension(later, "more", opened_at)
+    with pytest.raises(CaseError, match="overdue since"):  # an extension comes before the deadline
+        check_extension(case, "too late", due.replace(second=1))
+    check_extension(case, "in time", due)
 
 
 def test_a_decision_needs_an_outcome_of_its_kind_and_a_reason() -> None:

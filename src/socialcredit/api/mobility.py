@@ -143,7 +143,7 @@ def mobility_router(system: SocialCredit, caller: Callable[..., Awaitable[Princi
             raise UsageError("by: no rides are held for this key's subject")
         filed = Mobility(system).report(body.trip, held, body.statement, photo=body.photo,
                                         actor=actor(who))  # fmt: skip
-        return report_view(filed)
+        return report_view(filed, viewer=who.subject)
 
     @router.get("/reports")
     async def reports(
@@ -167,7 +167,8 @@ def mobility_router(system: SocialCredit, caller: Callable[..., Awaitable[Princi
         if subjects:
             system.store.log_accesses(subjects, system.clock(), actor(who), "report review",
                                       f"rider reports ({status})")  # fmt: skip
-        return [report_view(r) for r in found]
+        viewer = who.subject if who.role == "subject" else None
+        return [report_view(r, viewer) for r in found]
 
     @router.post("/reports/{report_id}/verify")
     async def verify(report_id: Id, body: Decision, who: Caller) -> dict[str, Any]:

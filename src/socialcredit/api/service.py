@@ -42,7 +42,7 @@ from socialcredit.delivery import stored_notice_view
 from socialcredit.export import access_export, export_html
 from socialcredit.intake import RecordError, parse_time
 from socialcredit.ledger.model import EventKind, Record, status_at
-from socialcredit.rights.cases import Case, CaseError, check_decision
+from socialcredit.rights.cases import Case
 from socialcredit.views import (
     check_view,
     definition_summary,
@@ -412,7 +412,6 @@ def create_app(system: SocialCredit) -> FastAPI:
         work = system.casework
         found = work.case(case_id)
         _may_answer(who, found)
-        _check_terms(found, body)
         decided = work.decide(
             case_id, body.outcome, body.reason, actor=actor(who), effect=body.effect,
             factor=body.factor, category=body.category,
@@ -647,7 +646,7 @@ def _report(system: SocialCredit, who: Principal, items: list[Any]) -> list[dict
             status = 409 if "(conflict)" in rule else 422
             results[number] = {"status": status, "errors": [{"field": field, "rule": rule}]}
         else:
-            found = system.store.record(str(item["id"]))
+            found = system.store.record(str(item["id"]).strip())  # as the importer reads it
             assert found is not None
             results[number] = {"status": 200 if number in duplicates else 201,
                                "record": _record_view(system, found)}  # fmt: skip
@@ -710,20 +709,6 @@ def _may_answer(who: Principal, case: Case) -> None:
 
 def _case_purpose(who: Principal) -> str:
     return "subject access" if who.role == "subject" else "case review"
-
-
-def _check_terms(case: Case, body: CaseDecision) -> None:
-    """Refuse terms that the outcome would silently ignore."""
-    try:
-        check_decision(case, body.outcome, body.reason)
-    except CaseError as error:
-        raise UsageError(str(error)) from None
-    overriding = case.kind == "decision_review" and body.outcome == "overridden"
-    if not overriding and (body.effect or body.factor is not None or body.until):
-        raise UsageError("effect: effect, factor and until belong to an overridden decision review")
-    rectifying = case.kind == "rectification" and body.outcome == "rectified"
-    if not rectifying and (body.category or body.occurred_at):
-        raise UsageError("category: category and occurred_at belong to a rectified record")
 
 
 def _consent(system: SocialCredit, who: Principal, by: str, identifier: str, scheme: str,

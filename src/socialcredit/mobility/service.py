@@ -277,41 +277,45 @@ class Mobility:
             start_cell, end_cell = str(start_cells[position]), str(end_cells[position])
             lines.append((number, record_line(trip, verdict, zone, zone_set, end_cell, by)))
             judged[number] = (trip, rider, verdict, zone, start_cell, end_cell)
-        imported: ImportReport = self.system.import_records(lines)
-        refused = {r.line: r for r in imported.rejected}
-        report.rejected.extend(refused.values())
-        duplicates = set(imported.duplicate_lines)
-        consenting = self._consenting(definition, [j[1] for n, j in judged.items()
-                                                   if n not in refused], now)  # fmt: skip
-        trips: list[StoredTrip] = []
-        positions: list[Position] = []
-        for number, (trip, rider, verdict, zone, start_cell, end_cell) in judged.items():
-            if number in refused:
-                continue
-            keep = rider.key in consenting and consent_active(consenting[rider.key], trip.ended_at)
-            trips.append(StoredTrip(
-                rider.key, trip.id, scheme_id, trip.bike, trip.started_at, trip.ended_at,
-                start_cell, end_cell, verdict, zone, zone_set, record_id(trip.id),
-                fingerprint(trip, rider.key, start_cell, end_cell), by, now,
-            ))  # fmt: skip
-            if keep:
-                until = definition.retention.after(trip.ended_at)
-                for kind, (lon, lat), moment in (("start", trip.start, trip.started_at),
-                                                 ("end", trip.end, trip.ended_at)):  # fmt: skip
-                    positions.append(Position(rider.key, f"{trip.id}:{kind}", trip.id, kind, lon,
-                                              lat, moment, scheme_id, PRECISE, now, until))  # fmt: skip
-            report.verdicts[verdict] += 1
-            report.precise_kept += int(keep)
-            if number in duplicates:
-                report.duplicates += 1
-            else:
-                report.accepted += 1
-            if report.results is not None:
-                report.results.append(TripResult(number, trip.id, verdict, zone, start_cell,
-                                                 end_cell, record_id(trip.id), keep,
-                                                 number in duplicates))  # fmt: skip
-        if trips:
-            self.store.add_trips(trips, positions)
+        # The verdict records and the trips land together, or not at all.
+        with self.store.transaction():
+            imported: ImportReport = self.system.import_records(lines)
+            refused = {r.line: r for r in imported.rejected}
+            report.rejected.extend(refused.values())
+            duplicates = set(imported.duplicate_lines)
+            consenting = self._consenting(definition, [j[1] for n, j in judged.items()
+                                                       if n not in refused], now)  # fmt: skip
+            trips: list[StoredTrip] = []
+            positions: list[Position] = []
+            for number, (trip, rider, verdict, zone, start_cell, end_cell) in judged.items():
+                if number in refused:
+                    continue
+                keep = rider.key in consenting and consent_active(
+                    consenting[rider.key], trip.ended_at
+                )
+                trips.append(StoredTrip(
+                    rider.key, trip.id, scheme_id, trip.bike, trip.started_at, trip.ended_at,
+                    start_cell, end_cell, verdict, zone, zone_set, record_id(trip.id),
+                    fingerprint(trip, rider.key, start_cell, end_cell), by, now,
+                ))  # fmt: skip
+                if keep:
+                    until = definition.retention.after(trip.ended_at)
+                    for kind, (lon, lat), moment in (("start", trip.start, trip.started_at),
+                                                     ("end", trip.end, trip.ended_at)):  # fmt: skip
+                        positions.append(Position(rider.key, f"{trip.id}:{kind}", trip.id, kind, lon,
+                                                  lat, moment, scheme_id, PRECISE, now, until))  # fmt: skip
+                report.verdicts[verdict] += 1
+                report.precise_kept += int(keep)
+                if number in duplicates:
+                    report.duplicates += 1
+                else:
+                    report.accepted += 1
+                if report.results is not None:
+                    report.results.append(TripResult(number, trip.id, verdict, zone, start_cell,
+                                                     end_cell, record_id(trip.id), keep,
+                                                     number in duplicates))  # fmt: skip
+            if trips:
+                self.store.add_trips(trips, positions)
 
     def _consenting(self, scheme: Scheme, riders: Sequence[SubjectRow],
                     now: datetime) -> dict[str, list[tuple[datetime, datetime | None]]]:  # fmt: skip
@@ -581,10 +585,17 @@ class Mobility:
         }  # fmt: skip
 
 
-def report_view(report: RiderReport) -> dict[str, Any]:
+def report_view(report: RiderReport, viewer: str | None = None) -> dict[str, Any]:
+    """A report as shown; to a rider (``viewer``, a subject key) the other
+    rider is not named, not even masked: a rider learns nothing of who rode a
+    trip they reported, nor of who reported theirs."""
+    reporter, offender = report.reporter, report.offender
+    if viewer is not None:
+        reporter = reporter if viewer == report.subject else "another rider"
+        offender = offender if viewer == report.offender_key else "another rider"
     return {
         "id": report.id, "trip": report.trip, "scheme": report.scheme,
-        "reporter": report.reporter, "offender": report.offender, "statement": report.statement,
+        "reporter": reporter, "offender": offender, "statement": report.statement,
         "photo": report.photo, "status": report.status, "filed_at": _iso(report.filed_at),
         "decided_at": _iso(report.decided_at), "decided_by": report.decided_by,
         "reason": report.reason, "records": list(report.records),

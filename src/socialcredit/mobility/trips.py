@@ -124,7 +124,8 @@ def _coordinate(line: Mapping[str, Any], field: str, bound: float) -> float:
         try:
             value = float(value.strip())
         except ValueError:
-            raise RecordError(field, f"{value!r} is not a number") from None
+            # The value is not echoed: it is (nearly) a position, and rejects are kept.
+            raise RecordError(field, "is not a number of degrees") from None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RecordError(field, "is required, a number of degrees")
     number = float(value)

@@ -138,9 +138,14 @@ def fold_all(events: Iterable[CaseEvent]) -> list[Case]:
     return [fold(sorted(found, key=lambda e: e.n)) for found in grouped.values()]
 
 
-def check_extension(case: Case, reason: str) -> None:
+def check_extension(case: Case, reason: str, now: datetime) -> None:
     if not case.open:
         raise CaseError(f"case {case.id} was already decided ({case.outcome})")
+    if now > case.due_at:
+        raise CaseError(
+            f"case {case.id} is overdue since {case.due_at.isoformat()}: an extension must be "
+            "given within the time to answer (GDPR art. 12(3)), not after it"
+        )
     if case.extended is not None:
         raise CaseError(
             f"case {case.id}: the deadline was already extended once "

@@ -91,12 +91,21 @@ def record_reported(record: Record, masked: str, scheme_title: str, category_tit
     )  # fmt: skip
 
 
-def _entry_source(subject: str, entry: ListEntry, change: str) -> str:
-    return f"list-{change}:{entry.scheme}:{entry.list}:{subject}:{entry.since.isoformat()}"
+def entry_source(subject: str, entry: ListEntry, occurrence: int = 0) -> str:
+    """The source of the notice that a subject entered a list. ``occurrence``
+    counts earlier exits from the same entry (an entry frozen by a contest and
+    restored by the reviewer is entered again), so each entering is told once."""
+    base = f"list-enter:{entry.scheme}:{entry.list}:{subject}:{entry.since.isoformat()}"
+    return f"{base}#{occurrence}" if occurrence else base
+
+
+def leave_source(entered: str) -> str:
+    """The source of the notice that ends the entering told by ``entered``."""
+    return "list-leave" + entered.removeprefix("list-enter")
 
 
 def list_entered(subject: str, masked: str, entry: ListEntry, scheme_title: str,
-                 at: datetime) -> Notice:  # fmt: skip
+                 at: datetime, occurrence: int = 0) -> Notice:  # fmt: skip
     cause = (
         f"because you hold grade {entry.grade}" if entry.grade
         else f"because of record(s) {', '.join(entry.records)}"
@@ -110,7 +119,7 @@ def list_entered(subject: str, masked: str, entry: ListEntry, scheme_title: str,
         "`socialcredit repair RECORD --statement ...` or POST /records/RECORD/repair."
     )
     return _notice(
-        subject, masked, "list_entered", _entry_source(subject, entry, "enter"), at,
+        subject, masked, "list_entered", entry_source(subject, entry, occurrence), at,
         f"You were put on the list {entry.list}", text, contest,
         [{"scheme": entry.scheme, "list": entry.list, "kind": entry.kind, "grade": entry.grade,
           "since": _day(entry.since), "until": _day(entry.until), "records": list(entry.records)}],
@@ -118,13 +127,13 @@ def list_entered(subject: str, masked: str, entry: ListEntry, scheme_title: str,
 
 
 def list_left(subject: str, masked: str, entry: ListEntry, scheme_title: str,
-              at: datetime) -> Notice:  # fmt: skip
+              at: datetime, entered: str) -> Notice:  # fmt: skip
     text = (
         f"You are no longer on the {entry.kind} list '{entry.list}' of '{scheme_title}' "
         f"(entered {_day(entry.since)})."
     )
     return _notice(
-        subject, masked, "list_left", _entry_source(subject, entry, "leave"), at,
+        subject, masked, "list_left", leave_source(entered), at,
         f"You left the list {entry.list}", text, "Nothing to do.",
         [{"scheme": entry.scheme, "list": entry.list, "since": _day(entry.since)}],
     )  # fmt: skip

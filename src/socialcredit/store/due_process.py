@@ -199,6 +199,10 @@ class DueProcessRows:
         )
         return [decision_of(row) for row in rows.fetchall()]
 
+    def notice_sources(self, kind: str) -> list[str]:
+        rows = self._db.execute("SELECT source FROM notices WHERE kind = ?", (kind,))
+        return [source for (source,) in rows.fetchall()]
+
     def open_list_notices(self) -> list[Notice]:
         """``list_entered`` notices with no ``list_left`` notice yet: the entries
         subjects were last told they hold."""
@@ -214,6 +218,8 @@ class DueProcessRows:
         """Append the sealed ``erased`` event and blank the record's contents, in
         one transaction; the record-reported notice, which repeats them, goes too."""
         with self._write():
+            if getattr(self, "dialect", "sqlite") == "sqlite":
+                self._db.execute("PRAGMA secure_delete = ON")  # overwrite, don't just free
             seq, digest = self._db.execute(
                 "SELECT seq, hash FROM records WHERE id = ?", (record.id,)
             ).fetchone()

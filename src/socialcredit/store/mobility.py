@@ -243,6 +243,24 @@ class MobilityRows:
                 marks = ",".join("?" * len(chunk))
                 self._db.execute(f"DELETE FROM mobility_trips WHERE id IN ({marks})", chunk)
 
+    def forget_trip_of(self, record_id: str) -> int:
+        """Delete the trip a verdict record was made from, and its precise positions:
+        erasing the record must not leave its trip behind. Returns trips deleted."""
+        with self._write():
+            trips = [t for (t,) in self._db.execute(
+                "SELECT id FROM mobility_trips WHERE record = ?", (record_id,)
+            ).fetchall()]  # fmt: skip
+            if not trips:
+                return 0
+            held = [p for (p,) in self._db.execute(
+                f"SELECT id FROM mobility_positions WHERE trip IN ({','.join('?' * len(trips))})",
+                trips,
+            ).fetchall()]  # fmt: skip
+            if held:
+                self.delete_positions(held)
+            self.delete_trips(trips)
+        return len(trips)
+
     # -- rider reports ------------------------------------------------------------------
 
     def add_report_event(self, event: ReportEvent) -> None:

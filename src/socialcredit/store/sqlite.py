@@ -301,8 +301,10 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         self._db.close()
 
     def checkpoint(self) -> None:
-        """Copy the write-ahead log into the database file and truncate it."""
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        """Copy the write-ahead log into the database file and truncate it. Inside
+        a write transaction it does nothing: the caller checkpoints once it ends."""
+        if not self._cache.depth:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -705,31 +707,38 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         """Append decisions and reads to their subjects' audit chains, all or none.
 
         Its own transaction under the write lock, without the ledger's
-        generation bump: the audit log feeds no cache."""
+        generation bump: the audit log feeds no cache. Inside a write
+        transaction it is part of that one instead."""
+        if self._cache.depth:
+            self._audit_rows(entries)
+            return
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            heads = self._audit_heads({subject for subject, _, _ in entries})
-            decisions, accesses = [], []
-            for subject, kind, fields in entries:
-                seq, previous = heads.get(subject, (0, GENESIS))
-                digest = link_hash(previous, kind, (subject, seq + 1, *fields))
-                heads[subject] = (seq + 1, digest)
-                row = (*fields, seq + 1, digest)
-                if kind == "decision":
-                    decisions.append((row[0], subject, *row[1:]))
-                else:
-                    accesses.append((subject, *row))
-            _insert(self._db, _INSERT_DECISION, decisions)
-            _insert(self._db, "INSERT INTO access_log VALUES (?,?,?,?,?,?,?)", accesses)
-            _insert(
-                self._db,
-                "INSERT OR REPLACE INTO audit_heads VALUES (?, ?, ?)",
-                [(subject, seq, digest) for subject, (seq, digest) in heads.items()],
-            )
+            self._audit_rows(entries)
         except BaseException:
             _rollback_quietly(self._db)
             raise
         self._db.execute("COMMIT")
+
+    def _audit_rows(self, entries: Sequence[tuple[str, str, tuple[Any, ...]]]) -> None:
+        heads = self._audit_heads({subject for subject, _, _ in entries})
+        decisions, accesses = [], []
+        for subject, kind, fields in entries:
+            seq, previous = heads.get(subject, (0, GENESIS))
+            digest = link_hash(previous, kind, (subject, seq + 1, *fields))
+            heads[subject] = (seq + 1, digest)
+            row = (*fields, seq + 1, digest)
+            if kind == "decision":
+                decisions.append((row[0], subject, *row[1:]))
+            else:
+                accesses.append((subject, *row))
+        _insert(self._db, _INSERT_DECISION, decisions)
+        _insert(self._db, "INSERT INTO access_log VALUES (?,?,?,?,?,?,?)", accesses)
+        _insert(
+            self._db,
+            "INSERT OR REPLACE INTO audit_heads VALUES (?, ?, ?)",
+            [(subject, seq, digest) for subject, (seq, digest) in heads.items()],
+        )
 
     def _audit_heads(self, subjects: set[str]) -> dict[str, tuple[int, str]]:
         if len(subjects) == 1:  # a check: one subject, one plain lookup
