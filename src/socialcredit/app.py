@@ -57,7 +57,7 @@ from socialcredit.rights.consent import SCORING, ConsentChange
 from socialcredit.rights.consent import Period as ConsentPeriod
 from socialcredit.rights.consent import active_at as consent_active
 from socialcredit.rights.consent import periods as consent_periods
-from socialcredit.rights.overrides import apply_overrides
+from socialcredit.rights.overrides import adverse, apply_overrides
 from socialcredit.sanctions.check import Decision, Representation, decide
 from socialcredit.schemes.loader import (
     DefinitionError,
@@ -529,9 +529,12 @@ class SocialCredit:
         decision = decide(
             action, moment, registry.index, evaluations, representations, registry.list_reach
         )
-        overrides = self.store.overrides(subject.key, action)
-        if overrides:  # a reviewer's override (GDPR art. 22) stands over the schemes
-            decision = apply_overrides(decision, overrides)
+        # A reviewer's override (GDPR art. 22) stands over an adverse answer of the
+        # schemes; once their own answer is no longer adverse, it stands on its own.
+        if adverse(decision.effect, decision.factor):
+            overrides = self.store.overrides(subject.key, action)
+            if overrides:
+                decision = apply_overrides(decision, overrides)
         decision_id = time_ordered_id()
         self.store.log_decision(DecisionRow(
             decision_id, subject.key, action, moment, decision.effect, decision.factor,

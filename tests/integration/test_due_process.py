@@ -458,3 +458,22 @@ def test_a_case_on_a_record_erased_meanwhile_can_still_be_closed(tmp_path: Path)
     closed = work.decide(case.id, "overturned", "Nothing is left to review.")
     assert not closed.open and closed.details == {"record": "erased before the decision"}
     assert work.cases(overdue_only=True) == []
+
+
+def test_an_override_never_makes_an_answer_worse_than_the_schemes_give(tmp_path: Path) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    [who] = people(1, seed=415)
+    system.import_records(numbered([
+        line("o1", who, "obstructing-enforcement", at(2025, 5, 1), scheme="spc-defaulters",
+             reported_at=at(2025, 5, 2)),
+    ]))  # fmt: skip
+    denied = system.check(who, "hotel.star")
+    work = system.casework
+    case = work.refer_decision(denied.decision_id, "A work trip.")
+    work.decide(case.id, "overridden", "Work trip approved by the court.", actor="key:r@spc",
+                effect="adjust", factor=1.5, until=at(2026, 1, 1))  # fmt: skip
+    assert system.check(who, "hotel.star").decision.factor == 1.5
+    repair = work.apply_for_repair("o1", "The judgment was performed.")
+    work.decide(repair.id, "approved", "The creditor confirmed payment.")
+    after = system.check(who, "hotel.star").decision
+    assert (after.effect, after.reasons) == ("allow", ())  # off the list: no surcharge left
