@@ -586,7 +586,7 @@ class SocialCredit:
         the same pure function as a single score, fed a scheme at a time)."""
         history = self.registry.history(scheme)
         consents: dict[str, list[ConsentChange]] = {}
-        if history.current.definition.lawful_basis == "consent":
+        if history.current.needs_consent:
             for change in self.store.consents_of_scheme(scheme):
                 consents.setdefault(change.subject, []).append(change)
         for ledger in self.store.scheme_ledgers(scheme):
@@ -624,7 +624,7 @@ class SocialCredit:
             if history is None:
                 continue
             spans: list[ConsentPeriod] = []
-            if history.current.definition.lawful_basis == "consent":
+            if history.current.needs_consent:
                 if changes is None:  # read only when a consent scheme is evaluated
                     changes = self.store.consents(ledger.subject.key)
                 spans = consent_periods(changes, scheme_id, SCORING)

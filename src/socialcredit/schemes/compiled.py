@@ -33,6 +33,10 @@ class CompiledScheme:
     grade_rank: Mapping[str, int]  # 0 is the top grade; a higher rank is a lower grade
     lists: Mapping[str, ListDefinition]
     scorecard: CompiledScorecard | None = None  # a scorecard scheme's factors, ready to compute
+    # Read on every evaluation, so worked out once: does counting need consent,
+    # and is the scheme recomputed monthly?
+    needs_consent: bool = False
+    monthly: bool = False
 
     @property
     def id(self) -> str:
@@ -58,6 +62,8 @@ def compile_scheme(scheme: Scheme, version: int) -> CompiledScheme:
         grade_rank={g.name: rank for rank, g in enumerate(scheme.grades)},
         lists={lst.id: lst for lst in scheme.lists},
         scorecard=compile_scorecard(scheme.scorecard) if scheme.scorecard is not None else None,
+        needs_consent=scheme.lawful_basis == "consent",
+        monthly=scheme.recompute == "monthly",
     )
 
 

@@ -135,7 +135,7 @@ def recomputed_at(history: SchemeHistory, t: datetime) -> datetime:
     for a scheme recomputed monthly, the start of ``t``'s month (UTC), with what
     was known then. Until the next recomputation nothing changes, except that a
     contest, repair, erasure or withdrawn consent still takes effect at once."""
-    if history.current.definition.recompute != "monthly":
+    if not history.current.monthly:
         return t
     start = _utc(t).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return start if start.tzinfo is not None else start.replace(tzinfo=UTC)
@@ -163,9 +163,7 @@ def _explain(
     candidates: list[tuple[Record, Category | None]] = []
     standing: list[tuple[Record, Category | None]] = []
     known = False
-    consenting = history.current.definition.lawful_basis != "consent" or consent_active(
-        consent, now
-    )
+    consenting = not history.current.needs_consent or consent_active(consent, now)
     for record in ordered:
         if record.category == ERASED:  # its contents are gone: nothing about it can count
             excluded.append(Excluded(record.id, record.category, "erased"))
@@ -428,7 +426,7 @@ def _change_instants(
     card = history.current.scorecard
     if card is not None:
         instants |= scorecard_instants(card, ((r.category, r.occurred_at) for r in records))
-    if history.current.definition.recompute == "monthly":
+    if history.current.monthly:
         instants = {_next_month_start(history, i) for i in instants}
     # Events and consent act at once, on any schedule.
     for record in records:
