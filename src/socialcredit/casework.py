@@ -27,7 +27,7 @@ from socialcredit.app import (
     time_ordered_id,
 )
 from socialcredit.intake import parse_time
-from socialcredit.ledger.model import ERASED, Record, RecordEvent, status_at
+from socialcredit.ledger.model import ERASED, EventKind, Record, RecordEvent, status_at
 from socialcredit.ledger.store import NewRecord, StoredNotice, SubjectRow
 from socialcredit.rights import notices as build
 from socialcredit.rights.cases import (
@@ -257,6 +257,24 @@ class Casework:
             if case.record == record_id and case.kind in wanted:
                 return case
         return None
+
+    def review(
+        self, record_id: str, *, uphold: bool, reason: str, actor: str = "cli"
+    ) -> Case | None:
+        """Decide the open contest of a record, or its restriction on a request for
+        erasure: to uphold keeps the record counting; to overturn sets it aside, or
+        erases it where erasure was asked for. A record contested before cases were
+        kept has no case: it is decided directly (None is returned)."""
+        case = self.open_case_for(record_id, ["contest", "erasure"])
+        if case is None:
+            kind: EventKind = "upheld" if uphold else "overturned"
+            self.system.record_event(record_id, kind, actor=actor, reason=reason or None)
+            return None
+        if case.kind == "erasure":
+            outcome = "kept" if uphold else "erased"
+        else:
+            outcome = "upheld" if uphold else "overturned"
+        return self.decide(case.id, outcome, reason, actor=actor)
 
     def extend(self, case_id: str, reason: str, *, actor: str = "cli") -> Case:
         """Extend the deadline once, by two months, telling the subject why."""

@@ -709,18 +709,11 @@ def review(
     if uphold == overturn:
         raise Failure("give exactly one of --uphold or --overturn")
     with opened(db) as system:
-        work = system.casework
-        case = work.open_case_for(record, ["contest", "erasure"])
-        if case is None:  # contested before cases were kept: decide the record itself
-            event = system.record_event(record, "upheld" if uphold else "overturned", reason=reason)
-            out.print(f"record {record} {event.kind} at {iso(event.at)}")
+        decided = system.casework.review(record, uphold=uphold, reason=reason or "")
+        if decided is None:  # contested before cases were kept: the record was decided itself
+            out.print(f"record {record} {'upheld' if uphold else 'overturned'}")
             return
-        if case.kind == "erasure":
-            outcome = "kept" if uphold else "erased"
-        else:
-            outcome = "upheld" if uphold else "overturned"
-        decided = work.decide(case.id, outcome, reason or "")
-        _print_case(system, decided, as_json, f"record {record}: {outcome}")
+        _print_case(system, decided, as_json, f"record {record}: {decided.outcome}")
 
 
 @app.command()

@@ -41,7 +41,7 @@ from socialcredit.app import AuthenticationFailed, NotFound, SocialCredit, Usage
 from socialcredit.delivery import stored_notice_view
 from socialcredit.export import access_export, export_html
 from socialcredit.intake import RecordError, parse_time
-from socialcredit.ledger.model import EventKind, Record, status_at
+from socialcredit.ledger.model import Record, status_at
 from socialcredit.rights.cases import Case
 from socialcredit.views import (
     check_view,
@@ -308,18 +308,10 @@ def create_app(system: SocialCredit) -> FastAPI:
         found = _record_or_404(system, record_id)
         may_review(who, system.registry.history(found.scheme).current.definition)
         work = system.casework
-        case = work.open_case_for(record_id, ["contest", "erasure"])
-        if case is None:
-            kind: EventKind = "upheld" if body.outcome == "uphold" else "overturned"
-            system.record_event(record_id, kind, actor=actor(who), reason=body.reason)
-            return {**_record_view(system, found), "case": None}
-        if case.kind == "erasure":
-            outcome = "kept" if body.outcome == "uphold" else "erased"
-        else:
-            outcome = "upheld" if body.outcome == "uphold" else "overturned"
-        decided = work.decide(case.id, outcome, body.reason, actor=actor(who))
+        decided = work.review(record_id, uphold=body.outcome == "uphold", reason=body.reason,
+                              actor=actor(who))  # fmt: skip
         return {**_record_view(system, _record_or_404(system, record_id)),
-                "case": system.casework.view(decided)}  # fmt: skip
+                "case": work.view(decided) if decided else None}  # fmt: skip
 
     @app.post("/records/{record_id}/repair", status_code=201)
     async def repair(record_id: Id, body: Application, who: Caller) -> dict[str, Any]:
