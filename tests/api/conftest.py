@@ -27,32 +27,13 @@ _rng = random.Random(33)
 RESIDENT, NEIGHBOUR = ("cn-ric:" + generate_ric(_rng) for _ in range(2))
 FIRM = "cn-uscc:" + generate_uscc(_rng, first="9")
 
-# A commercial scheme that rests on consent (as in tests/integration/test_due_process.py);
-# tests add it over HTTP.
-CONSENT_SCHEME = """\
-type: scheme
-id: api-club
-title: Deposit-free club
-authority: {id: club-co, name: Club Co, kind: commercial}
-context: market
-lawful_basis: consent
-subjects: [person]
-retention: P2Y
-purposes: [scoring, marketing]
-score: {base: 600, min: 350, max: 950}
-grades:
-  - {name: trusted, min: 650}
-  - {name: standard}
-categories:
-  - {code: on-time, title: Paid on time, points: 10, severity: minor, validity: P1Y}
-  - {code: late, title: Paid late, points: -20, severity: general, validity: P1Y}
-measures:
-  - on: {grades: [standard]}
-    action: deposit.waiver
-    effect: deny
-    context: market
-    rationale: A deposit is asked of members below 650.
-"""
+# A commercial scheme that rests on consent (shared with the other layers' tests);
+# tests add it over HTTP under their own id.
+CONSENT_SCHEME = (
+    (Path(__file__).parents[1] / "data" / "deposit-club.yaml")
+    .read_text()
+    .replace("id: deposit-club", "id: api-club")
+)
 
 
 @dataclass

@@ -17,22 +17,7 @@ from socialcredit.shipped import shipped_scheme_files
 
 _rng = random.Random(4242)
 DEBTOR, MEMBER, OLDTIMER = ("cn-ric:" + generate_ric(_rng) for _ in range(3))
-CLUB = """\
-type: scheme
-id: deposit-club
-title: Deposit-free club
-authority: {id: club-co, name: Club Co, kind: commercial}
-context: market
-lawful_basis: consent
-subjects: [person]
-retention: P2Y
-score: {base: 600, min: 350, max: 950}
-grades:
-  - {name: trusted, min: 650}
-  - {name: standard}
-categories:
-  - {code: on-time, title: Paid on time, points: 10, severity: minor, validity: P1Y}
-"""
+CLUB = (Path(__file__).parents[1] / "data" / "deposit-club.yaml").read_text()
 
 
 def _records(folder: Path, name: str, lines: list[dict[str, str]]) -> str:

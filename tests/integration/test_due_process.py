@@ -195,30 +195,7 @@ def test_rectification_sets_the_record_aside_and_appends_the_corrected_one(tmp_p
     assert system.verify() == []
 
 
-CONSENT_SCHEME = """\
-type: scheme
-id: deposit-club
-title: Deposit-free club
-authority: {id: club-co, name: Club Co, kind: commercial}
-context: market
-lawful_basis: consent
-subjects: [person]
-retention: P2Y
-purposes: [scoring, marketing]
-score: {base: 600, min: 350, max: 950}
-grades:
-  - {name: trusted, min: 650}
-  - {name: standard}
-categories:
-  - {code: on-time, title: Paid on time, points: 10, severity: minor, validity: P1Y}
-  - {code: late, title: Paid late, points: -20, severity: general, validity: P1Y}
-measures:
-  - on: {grades: [standard]}
-    action: deposit.waiver
-    effect: deny
-    context: market
-    rationale: A deposit is asked of members below 650.
-"""
+CONSENT_SCHEME = (Path(__file__).parents[1] / "data" / "deposit-club.yaml").read_text()
 
 
 def consent_system(tmp_path: Path) -> tuple[SocialCredit, str]:
