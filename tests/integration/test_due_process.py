@@ -454,3 +454,19 @@ def test_an_override_never_makes_an_answer_worse_than_the_schemes_give(tmp_path:
     work.decide(repair.id, "approved", "The creditor confirmed payment.")
     after = system.check(who, "hotel.star").decision
     assert (after.effect, after.reasons) == ("allow", ())  # off the list: no surcharge left
+
+
+def test_a_rectified_replacement_needs_consent_like_any_record(tmp_path: Path) -> None:
+    system, who = consent_system(tmp_path)
+    work = system.casework
+    moved(system, at(2025, 5, 2))
+    work.set_consent(who, "deposit-club", "scoring", True)
+    moved(system, at(2025, 6, 1))
+    system.import_records(numbered([club("r1", who, "late", at(2025, 5, 3))]))
+    case = work.request_rectification("r1", "It was paid on time.")
+    moved(system, at(2025, 6, 2))
+    work.set_consent(who, "deposit-club", "scoring", False)
+    with pytest.raises(UsageError, match="no active consent"):
+        work.decide(case.id, "rectified", "Paid on time after all.", category="on-time")
+    assert work.case(case.id).open  # nothing was half-done: the record still stands
+    assert system.store.record("r1") is not None and system.verify() == []
