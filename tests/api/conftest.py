@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,6 +75,16 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     revoked, token = system.create_key("admin")
     system.revoke_key(revoked.id)
     keys["revoked"] = token
+    try:
+        with serving(system) as url:
+            yield Service(url, system, keys, folder)
+    finally:
+        system.close()
+
+
+@contextmanager
+def serving(system: SocialCredit) -> Iterator[str]:
+    """The HTTP service over ``system`` on a free loopback port, for the block's life."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(system), host="127.0.0.1", port=port,
                                            log_level="warning"))  # fmt: skip
@@ -84,11 +95,10 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.02)
     try:
-        yield Service(f"http://127.0.0.1:{port}", system, keys, folder)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        system.close()
 
 
 def record(

@@ -5,18 +5,14 @@ with the roles that may and may not call it."""
 from __future__ import annotations
 
 import random
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from socialcredit.api import create_app
+from conftest import serving
 from socialcredit.app import SocialCredit
 from socialcredit.identity import generate_ric
 from socialcredit.shipped import shipped_scheme_files
@@ -55,22 +51,10 @@ def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
         "offender": system.create_key("subject", subject=OFFENDER)[1],
         "reporter": system.create_key("subject", subject=REPORTER)[1],
     }
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(create_app(system), host="127.0.0.1", port=port,
-                                           log_level="warning"))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}", keys
+        with serving(system) as url:
+            yield url, keys
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         system.close()
 
 
