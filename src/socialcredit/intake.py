@@ -7,11 +7,15 @@ caller batches what passes and hands it to the store.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from socialcredit.identity import (
     SUBJECT_KINDS,
@@ -22,9 +26,10 @@ from socialcredit.identity import (
 )
 from socialcredit.ledger.chain import canonical
 from socialcredit.ledger.store import NewRecord, SubjectRow
-from socialcredit.readers import Line, read_lines
+from socialcredit.readers import Line, json_line, json_lines_in_bytes, read_lines, record_format
 from socialcredit.registry import Registry
 from socialcredit.schemes.durations import Duration
+from socialcredit.speedups import native
 
 RECORD_FIELDS = (
     "id",
@@ -87,6 +92,7 @@ class RecordIntake:
         self._latest = now + CLOCK_SKEW
         self._subjects: dict[tuple[str, str | None], SubjectRow] = {}
         self._expiry_dates: dict[tuple[str, str], str] = {}
+        self._native_table: tuple[Any, ...] | None = None  # built on the first parse
 
     def subject_row(self, text: str, kind: str | None) -> SubjectRow:
         cache_key = (text, kind)
@@ -103,7 +109,43 @@ class RecordIntake:
 
     def parse(self, line: Mapping[str, Any]) -> NewRecord:
         """The record a line reports, or a :class:`RecordError` naming field and rule."""
+        if native is not None and type(line) is dict:
+            table = self.native_table()
+            if table:
+                found: NewRecord | None = native.parse_common(line, table)
+                if found is not None:
+                    return found
         return self._parse_common(line) or self._parse_checked(line)
+
+    def native_table(self) -> tuple[Any, ...]:
+        """What the C spelling of :meth:`_parse_common` reads: the schemes as
+        plain tuples and dicts, and this intake's caches (shared, so that either
+        path fills them for both). Empty, and the C path unused, where "now" is
+        not a UTC time: the C path compares canonical UTC texts."""
+        if self._native_table is not None:
+            return self._native_table
+        if self.now.tzinfo is not UTC:
+            self._native_table = ()
+            return ()
+        schemes = {}
+        for scheme_id, history in self.registry.schemes.items():
+            current = history.current
+            categories = {
+                code: None
+                if category.validity.span.seconds or category.validity.span.microseconds
+                else (category.points, category.validity.text, code)
+                for code, category in current.categories.items()
+            }
+            schemes[scheme_id] = (
+                current.version, tuple(current.definition.subjects), categories, scheme_id,
+            )  # fmt: skip
+        # The last three are the C path's own caches, keyed by plain text: the first
+        # two it fills from the caches shared with the Python paths.
+        self._native_table = (
+            schemes, self._subjects, self._first_sight, None, self.now.isoformat(),
+            self._latest.isoformat(), self._expiry_dates, NewRecord, {}, {}, {},
+        )  # fmt: skip
+        return self._native_table
 
     def _parse_common(self, line: Mapping[str, Any]) -> NewRecord | None:
         """The import hot path, for the common shape of line: every field
@@ -333,14 +375,17 @@ Parsed = tuple[int, NewRecord] | tuple[int, None, str | None, str]
 def validate_lines(lines: Iterable[Line], intake: RecordIntake) -> Iterator[Parsed]:
     """Each read line as a record ready to append, or as a refusal with its reason."""
     for number, fields in lines:
-        if isinstance(fields, str):
-            yield number, None, None, fields
-            continue
-        try:
-            yield number, intake.parse(fields)
-        except RecordError as error:
-            value = fields.get("id")
-            yield number, None, str(value) if value not in (None, "") else None, str(error)
+        yield _judged(intake, number, fields)
+
+
+def _judged(intake: RecordIntake, number: int, fields: Mapping[str, Any] | str) -> Parsed:
+    if isinstance(fields, str):
+        return number, None, None, fields
+    try:
+        return number, intake.parse(fields)
+    except RecordError as error:
+        value = fields.get("id")
+        return number, None, str(value) if value not in (None, "") else None, str(error)
 
 
 def parse_file(
@@ -351,3 +396,67 @@ def parse_file(
     if start > 1:
         lines = (line for line in lines if line[0] >= start)
     return validate_lines(lines, RecordIntake(registry, pseudonymiser, now))
+
+
+CHUNK_BYTES = 4 * 1024 * 1024  # about 20,000 lines of a typical record file
+
+
+def parse_file_chunks(
+    path: Path, registry: Registry, pseudonymiser: Pseudonymiser, now: datetime
+) -> Iterator[list[Parsed]]:
+    """:func:`parse_file`'s items in lists, for a consumer that takes them in bulk
+    (the import worker). A JSON Lines file is read as bytes and, where the C
+    accelerator is built, each chunk is parsed and validated in one call; a
+    line it gives up on goes through the same Python code as in
+    :func:`parse_file`, so the items are the same (tests hold them equal)."""
+    reader = native_lines(path, registry, pseudonymiser, now)
+    if reader is None:
+        intake = RecordIntake(registry, pseudonymiser, now)
+        yield from _in_lists(validate_lines(read_lines(path), intake))
+        return
+    assert native is not None
+    for number, chunk in reader.chunks:
+        yield native.parse_lines(chunk, number, reader.table, orjson.loads, reader.judge,
+                                 reader.reread)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NativeLines:
+    """A JSON Lines file as the C accelerator reads it: chunks of raw lines
+    (numbered as :func:`parse_file` numbers them), the intake's table, and the
+    Python paths for the lines it leaves to them: ``judge(number, fields)`` for
+    an object, ``reread(number, raw)`` for a line it could not read as one
+    (None for a blank line)."""
+
+    chunks: Iterator[tuple[int, list[bytes]]]
+    table: tuple[Any, ...]
+    judge: Callable[[int, Mapping[str, Any]], Parsed]
+    reread: Callable[[int, bytes], Parsed | None]
+
+
+def native_lines(
+    path: Path, registry: Registry, pseudonymiser: Pseudonymiser, now: datetime
+) -> NativeLines | None:
+    """The file for the C accelerator, or None where it cannot take it: not
+    built, not JSON Lines, or lines that bytes would split otherwise."""
+    if native is None or record_format(path) != "jsonl":
+        return None
+    chunks = json_lines_in_bytes(path, CHUNK_BYTES)
+    first = next(chunks, None)
+    if first is None:
+        return None
+    intake = RecordIntake(registry, pseudonymiser, now)
+
+    def judge(number: int, fields: Mapping[str, Any]) -> Parsed:
+        return _judged(intake, number, fields)
+
+    def reread(number: int, raw: bytes) -> Parsed | None:
+        text = raw.decode("utf-8", errors="replace")
+        return _judged(intake, number, json_line(text)) if text.strip() else None
+
+    return NativeLines(itertools.chain([first], chunks), intake.native_table(), judge, reread)
+
+
+def _in_lists(items: Iterator[Parsed], size: int = 10_000) -> Iterator[list[Parsed]]:
+    while chunk := list(itertools.islice(items, size)):
+        yield chunk

@@ -20,24 +20,29 @@ in-process import of the same file (tests hold the paths equal, also across a re
 from __future__ import annotations
 
 import gc
-import io
+import itertools
+import marshal
 import multiprocessing
 import os
-import pickle
 import queue
 import threading
 import traceback
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from datetime import datetime
 from multiprocessing.connection import Connection
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import orjson
+
 from socialcredit.identity import Pseudonymiser
-from socialcredit.intake import Parsed, parse_file
-from socialcredit.ledger.batching import BatchPlan, PlanBase, learn, plan_batch
+from socialcredit.intake import NativeLines, Parsed, native_lines, parse_file_chunks
+from socialcredit.ledger.batching import CONFLICT, BatchPlan, PlanBase, learn, plan_batch
+from socialcredit.ledger.chain import GENESIS, record_item_hash
 from socialcredit.ledger.store import NewRecord, SubjectRow
 from socialcredit.registry import Registry
+from socialcredit.speedups import native
 
 CHUNK = 5_000
 # Below this size, starting a process costs more than the overlap saves.
@@ -91,7 +96,7 @@ def _from_worker(target: Any, args: tuple[Any, ...]) -> Iterator[Any]:
             if not payload:
                 finished = True
                 break
-            message = pickle.loads(payload)
+            message = marshal.loads(payload)
             if isinstance(message, str):
                 raise RuntimeError(f"the import worker failed: {message}")
             yield message
@@ -119,15 +124,16 @@ def _drain(receiver: Connection, chunks: queue.SimpleQueue[bytes | None]) -> Non
         chunks.put(None)
 
 
-def _send(out: Connection, message: object) -> None:
-    # Without the memo: messages are plain tuples, lists and dicts of text and
-    # numbers with no cycles, and remembering every string made pickling cost
-    # three times as much (the memo only saves space for repeated objects).
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True
-    pickler.dump(message)
-    out.send_bytes(buffer.getbuffer())
+def _send(out: Connection, message: Any) -> None:
+    # marshal, not pickle: messages are plain tuples, lists and dicts of text and
+    # numbers between two processes of the same Python, which is what marshal is
+    # for. Measured on 100,000 planned rows, it wrote a row in 0.4 µs against
+    # pickle's 1.0 (without the memo) and read one in 1.2 µs against 1.8, and an
+    # object shared by many rows (a scheme id, a reporter) goes once.
+    out.send_bytes(marshal.dumps(message, MARSHAL_VERSION))
+
+
+MARSHAL_VERSION = 4  # the first with references to objects already written
 
 
 def _work(
@@ -136,25 +142,19 @@ def _work(
     # The parent's SQLite connection was copied by fork: this process never uses it.
     gc.disable()  # nothing here makes cycles, and the heap is large
     try:
-        chunk: list[tuple[Any, ...]] = []
-        for parsed in parse_file(path, registry, pseudonymiser, now):
-            chunk.append(_flatten(parsed))
-            if len(chunk) >= CHUNK:
-                _send(out, chunk)
-                chunk = []
-        if chunk:
-            _send(out, chunk)
+        for chunk in parse_file_chunks(path, registry, pseudonymiser, now):
+            _send(out, [_flatten(parsed) for parsed in chunk])
         out.send_bytes(b"")
     except BrokenPipeError:
         pass  # the parent stopped reading (it failed or was interrupted)
     except BaseException:
-        out.send_bytes(pickle.dumps(traceback.format_exc(limit=4)))
+        _send(out, traceback.format_exc(limit=4))
     finally:
         out.close()
 
 
 def _flatten(parsed: Parsed) -> tuple[Any, ...]:
-    """Plain tuples: named tuples pickle as class-and-arguments, several times larger."""
+    """Plain tuples: marshal takes no named tuples."""
     if parsed[1] is None:
         return parsed
     number, record = parsed[0], parsed[1]
@@ -218,30 +218,96 @@ def _work_planned(
 ) -> None:
     gc.disable()  # nothing here makes cycles, and the heap is large
     try:
-        batch = _Batch(1)
-        records, lines, seen = batch.records, batch.lines, 0  # locals: this loop runs per line
-        for parsed in parse_file(path, registry, pseudonymiser, now):
-            seen += 1
-            if parsed[1] is None:
-                batch.rejected.append((parsed[0], parsed[2], parsed[3]))
-                continue
-            records.append(parsed[1])
-            lines.append(parsed[0])
-            if len(records) >= batch_size:
-                batch.seen = seen
-                _send(out, batch.planned(base))
-                batch = _Batch(parsed[0] + 1)
-                records, lines, seen = batch.records, batch.lines, 0
-        if seen:
-            batch.seen = seen
-            _send(out, batch.planned(base))
+        reader = native_lines(path, registry, pseudonymiser, now)
+        if reader is None:
+            chunks = parse_file_chunks(path, registry, pseudonymiser, now)
+            _plan_in_python(itertools.chain.from_iterable(chunks), batch_size, base, out)
+        else:
+            _plan_natively(reader, batch_size, base, out)
         out.send_bytes(b"")
     except BrokenPipeError:
         pass  # the parent stopped reading (it failed, was interrupted, or reads on itself)
     except BaseException:
-        out.send_bytes(pickle.dumps(traceback.format_exc(limit=4)))
+        _send(out, traceback.format_exc(limit=4))
     finally:
         out.close()
+
+
+def _plan_in_python(
+    items: Iterable[Parsed], batch_size: int, base: PlanBase, out: Connection
+) -> None:
+    batch = _Batch(1)
+    records, lines, seen = batch.records, batch.lines, 0  # locals: this loop runs per line
+    for parsed in items:
+        seen += 1
+        if parsed[1] is None:
+            batch.rejected.append((parsed[0], parsed[2], parsed[3]))
+            continue
+        records.append(parsed[1])
+        lines.append(parsed[0])
+        if len(records) >= batch_size:
+            batch.seen = seen
+            _send(out, batch.planned(base))
+            batch = _Batch(parsed[0] + 1)
+            records, lines, seen = batch.records, batch.lines, 0
+    if seen:
+        batch.seen = seen
+        _send(out, batch.planned(base))
+
+
+def _plan_natively(reader: NativeLines, batch_size: int, base: PlanBase, out: Connection) -> None:
+    """:func:`_plan_in_python` in one C pass per chunk (``native.plan_lines``):
+    the same batches, planned as ``plan_batch`` plans them."""
+    assert native is not None
+    context = (reader.table, orjson.loads, reader.judge, reader.reread, base.heads, base.kinds,
+               GENESIS, record_item_hash, CONFLICT)  # fmt: skip
+    batch = _NativeBatch(1)
+    for first_number, chunk in reader.chunks:
+        index = 0
+        while index < len(chunk):
+            index = native.plan_lines(chunk, index, first_number, context, batch.state, batch_size)
+            if batch.records >= batch_size:
+                _send(out, batch.planned(base))
+                batch = _NativeBatch(batch.last_line + 1)
+    if batch.seen:
+        _send(out, batch.planned(base))
+
+
+class _NativeBatch:
+    """One batch as ``native.plan_lines`` fills it (see ``_speedups.c``)."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        # rows, heads, new_subjects, refused, duplicates, rejected, firsts,
+        # records, seen, last_line, accepted
+        self.state: list[Any] = [[], {}, {}, [], [], [], {}, 0, 0, 0, 0]
+
+    @property
+    def records(self) -> int:
+        return int(self.state[7])
+
+    @property
+    def seen(self) -> int:
+        return int(self.state[8])
+
+    @property
+    def last_line(self) -> int:
+        return int(self.state[9])
+
+    def planned(self, base: PlanBase) -> tuple[Any, ...]:
+        """The message :meth:`_Batch.planned` sends for the same lines."""
+        rows, heads, new_subjects, refused, duplicates, rejected, firsts = self.state[:7]
+        accepted = self.state[10]
+        firsts.clear()  # before the message is written, as _Batch.planned's records
+        rows.sort(key=_subject)
+        new_subjects = {key: row for key, row in new_subjects.items() if key in heads}
+        learn(base.heads, base.kinds, BatchPlan(rows, heads, new_subjects))
+        subjects = [tuple(row) for row in new_subjects.values()]
+        return (self.start, self.seen, rejected + refused, duplicates, accepted, rows,
+                dict(sorted(heads.items())), subjects)  # fmt: skip
+
+
+_subject = itemgetter(0)
 
 
 class _Batch:
@@ -263,5 +329,10 @@ class _Batch:
         refused = [(lines[at], self.records[at].id, why) for at, why in outcome.refused]
         duplicates = [lines[at] for at in outcome.duplicates]
         subjects = [tuple(row) for row in plan.new_subjects.values()]
+        # The records go now, before the message is written: marshal remembers every
+        # object held elsewhere too (to write it once), and the records hold each
+        # text of each row. Heads go in key order, the order the writer stores them.
+        self.records.clear()
+        heads = dict(sorted(plan.heads.items()))
         return (self.start, self.seen, self.rejected + refused, duplicates,
-                len(outcome.accepted), plan.rows, plan.heads, subjects)  # fmt: skip
+                len(outcome.accepted), plan.rows, heads, subjects)  # fmt: skip

@@ -7,10 +7,13 @@ order mark (spreadsheets write one) is not part of the first line.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import mmap
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -43,17 +46,43 @@ def count_lines(path: Path) -> int:
 def _read_jsonl(path: Path) -> Iterator[Line]:
     with path.open(encoding="utf-8-sig", errors="replace") as handle:
         for number, text in enumerate(handle, 1):
-            if not text.strip():
-                continue
-            try:
-                value = orjson.loads(text)
-            except orjson.JSONDecodeError as error:
-                yield number, f"line is not valid JSON: {error.msg} at column {error.colno}"
-                continue
-            if isinstance(value, dict):
-                yield number, value
-            else:
-                yield number, "line must be a JSON object with the record fields"
+            if text.strip():
+                yield number, json_line(text)
+
+
+def json_line(text: str) -> Mapping[str, Any] | str:
+    """The fields of one non-blank JSON Lines line, or the reason it has none."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        return f"line is not valid JSON: {error.msg} at column {error.colno}"
+    if isinstance(value, dict):
+        return value
+    return "line must be a JSON object with the record fields"
+
+
+def json_lines_in_bytes(path: Path, chunk_bytes: int) -> Iterator[tuple[int, list[bytes]]]:
+    """The lines of a JSON Lines file as bytes, in chunks of about ``chunk_bytes``,
+    each with the number of its first line, numbered as :func:`read_lines`
+    numbers them; or nothing at all (the caller then reads the text) where
+    bytes would be split differently: a file with a carriage return, which the
+    text reader takes as a line break of its own."""
+    with path.open("rb") as handle:
+        if _has_carriage_return(handle):
+            return
+        number = 1
+        while chunk := handle.readlines(chunk_bytes):
+            if number == 1 and chunk[0].startswith(codecs.BOM_UTF8):
+                chunk[0] = chunk[0][len(codecs.BOM_UTF8) :]
+            yield number, chunk
+            number += len(chunk)
+
+
+def _has_carriage_return(handle: BinaryIO) -> bool:
+    if os.fstat(handle.fileno()).st_size == 0:
+        return False
+    with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        return mapped.find(b"\r") >= 0
 
 
 def _read_csv(path: Path) -> Iterator[Line]:

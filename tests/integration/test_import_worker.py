@@ -13,11 +13,15 @@ import random
 from pathlib import Path
 from typing import Any
 
-from ledger_support import at, line, numbered, open_system, people, shipped_system, sql
+import pytest
+from ledger_support import NOW, at, line, numbered, open_system, people, shipped_system, sql
 
+from socialcredit import intake
 from socialcredit.app import SocialCredit
 from socialcredit.intake import RecordIntake
+from socialcredit.ledger import batching
 from socialcredit.ledger.batching import plan_batch
+from socialcredit.speedups import native
 
 
 def _record_file(path: Path, count: int) -> Path:
@@ -211,3 +215,94 @@ def test_the_worker_path_still_refuses_records_without_consent(tmp_path: Path) -
     assert refused == expected and report.accepted == 1_200 - len(expected)
     assert all("no active consent" in r.reason for r in report.rejected)
     assert system.verify() == []
+
+
+@pytest.mark.skipif(native is None, reason="the C accelerator is not built here")
+@pytest.mark.parametrize("worker", [True, False])
+def test_the_c_accelerator_writes_the_ledger_pure_python_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool
+) -> None:
+    """The accelerated import and the pure-Python one store the same rows and hashes
+    and report the same lines, through the worker and in-process (a forked worker
+    inherits what this process has switched off)."""
+    source = _record_file(tmp_path / "records.jsonl", 3_000)
+    with source.open("a", encoding="utf-8") as out:
+        out.write("\n[1, 2]\n")
+        out.write(json.dumps({"id": "odd", "scheme": "rongcheng-personal",
+                              "category": "traffic-violation", "subject": people(1)[0],
+                              "occurred_at": "2025-01-02T03:04:05.678900+08:00",
+                              "reporter": " police ", "evidence": "case\u00e9"}) + "\n")  # fmt: skip
+    accelerated = shipped_system(tmp_path / "c.db").import_file(
+        source, batch_size=700, worker=worker
+    )
+    for module in (intake, batching):
+        monkeypatch.setattr(module, "native", None)
+    pure = shipped_system(tmp_path / "pure.db").import_file(source, batch_size=700, worker=worker)
+
+    _same_imports(accelerated, pure)
+    assert accelerated.accepted > 2_000
+    query = LEDGER.replace("hash FROM", "hash, expires_at, fingerprint, evidence FROM")
+    assert sql(tmp_path / "c.db", query) == sql(tmp_path / "pure.db", query)
+
+
+class _Messages:
+    """A stand-in for the worker's pipe end that keeps what is sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def send_bytes(self, payload: bytes) -> None:
+        self.sent.append(bytes(payload))
+
+
+@pytest.mark.skipif(native is None, reason="the C accelerator is not built here")
+@pytest.mark.parametrize("batch_size", [1, 97, 700, 5_000])
+def test_the_one_pass_planner_sends_the_batches_the_python_planner_sends(
+    tmp_path: Path, batch_size: int
+) -> None:
+    """Batch by batch: the same lines, rows, heads, subjects, duplicates and
+    refusals (kind changes, conflicting repeats, lines that do not read)."""
+    import marshal
+
+    from socialcredit import intake_worker
+
+    source = _record_file(tmp_path / "records.jsonl", 2_000)
+    with source.open("a", encoding="utf-8") as out:  # one ext: id filed as two kinds
+        for n, (scheme, category, kind) in enumerate([
+            ("rongcheng-personal", "traffic-violation", "person"),
+            ("rongcheng-business", "tax-grade-a", "business"),
+            ("rongcheng-personal", "traffic-violation", "person"),  # k2, then its repeats:
+            ("rongcheng-personal", "traffic-violation", "person"),  # the same (a duplicate),
+            ("rongcheng-personal", "volunteering-8h", "person"),  # and another (a conflict)
+        ]):  # fmt: skip
+            out.write(json.dumps({"id": f"k{min(n, 2)}", "scheme": scheme, "category": category,
+                                  "subject": "ext:city:77", "subject_kind": kind,
+                                  "occurred_at": "2025-01-01T00:00:00+00:00",
+                                  "reporter": "police"}) + "\n")  # fmt: skip
+        out.write("\n   \n[1]\n")
+    system = shipped_system(tmp_path / "ledger.db")
+    sent = {}
+    for name, planner in [("c", intake_worker._plan_natively), ("python", None)]:
+        base = system.store.plan_base(batch_size)
+        assert base is not None
+        messages = _Messages()
+        if planner is None:
+            items = intake.parse_file(source, system.registry, system.pseudonymiser, NOW)
+            intake_worker._plan_in_python(items, batch_size, base, messages)
+        else:
+            reader = intake.native_lines(source, system.registry, system.pseudonymiser, NOW)
+            assert reader is not None
+            planner(reader, batch_size, base, messages)
+        sent[name] = [marshal.loads(payload) for payload in messages.sent]
+    assert len(sent["c"]) == len(sent["python"]) > 1 or batch_size == 5_000
+    reasons = " ".join(why for message in sent["c"] for _, _, why in message[2])
+    assert "already held as a person" in reasons and "JSON" in reasons
+    assert "conflict" in reasons or batch_size < 3  # k2's repeats share a batch with it
+    for by_c, by_python in zip(sent["c"], sent["python"], strict=True):
+        start, seen, rejected, *rest = by_c
+        assert (start, seen, sorted(rejected), *rest) == (
+            by_python[0],
+            by_python[1],
+            sorted(by_python[2]),
+            *by_python[3:],
+        )

@@ -589,13 +589,23 @@ def test_a_forged_head_is_detected(tamper_template: dict[str, object], tmp_path:
 
 _IMPORTER = f"""
 import sys
+import time
 from pathlib import Path
 from socialcredit.app import SocialCredit
 from socialcredit.readers import read_lines
 
 db, source, batch = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 system = SocialCredit.open(db, env={{"SOCIALCREDIT_KEY": {KEY!r}}})
-report = system.import_records(read_lines(source), batch_size=batch)
+
+def paced(lines):
+    # A pause between batches, so that the watcher sees the import under way
+    # however fast it runs: the kill must land mid-import.
+    for number, fields in lines:
+        if number % batch == 0:
+            time.sleep(0.02)
+        yield number, fields
+
+report = system.import_records(paced(read_lines(source)), batch_size=batch)
 print(report.accepted, report.duplicates, len(report.rejected))
 """
 

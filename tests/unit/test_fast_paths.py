@@ -27,8 +27,10 @@ text = st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=0x2FFF), ma
 zones = st.sampled_from([
     UTC, timezone(timedelta(0)), timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30)),
 ])  # fmt: skip
+# Far enough inside years 1 to 9999 that a reference computation moving a moment by
+# -12 to +36 months (below) stays inside them too.
 moments = st.datetimes(
-    min_value=datetime(1, 2, 1), max_value=datetime(9998, 11, 30), timezones=zones
+    min_value=datetime(2, 1, 1), max_value=datetime(9996, 11, 30), timezones=zones
 )
 maybe = st.none() | text
 
@@ -68,7 +70,7 @@ def test_decision_ids_are_spelt_as_uuid_spells_them() -> None:
 
 @settings(max_examples=500, deadline=None)
 @given(
-    moment=moments | st.datetimes(min_value=datetime(1, 2, 1), max_value=datetime(9998, 11, 30)),
+    moment=moments | st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9996, 11, 30)),
     months=st.integers(-12, 36),
     fold=st.sampled_from([0, 1]),
 )

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from socialcredit.ledger.chain import GENESIS, record_item_hash
 from socialcredit.ledger.store import AppendOutcome, NewRecord, SubjectRow
+from socialcredit.speedups import native
 
 CONFLICT = "id: a record with this id already exists with different contents (conflict)"
 
@@ -68,7 +69,7 @@ def plan_batch(
     _chain(fresh, heads, plan)
     # A new subject is written only with a record of its own.
     plan.new_subjects = {k: v for k, v in plan.new_subjects.items() if k in plan.heads}
-    plan.outcome.accepted.extend(position for position, _ in fresh)
+    plan.outcome.accepted.extend(map(_position, fresh))
     if repeats:
         _judge_repeats(firsts, repeats, stored, plan.outcome)
     return plan
@@ -110,6 +111,18 @@ def _split_repeats(
 def _refuse_kind_changes(
     fresh: list[tuple[int, NewRecord]], kinds: Mapping[str, str], plan: BatchPlan
 ) -> list[tuple[int, NewRecord]]:
+    if native is None or type(kinds) is not dict:
+        return _kept_kinds(fresh, kinds, plan)
+    kept, refused = native.keep_kinds(fresh, kinds, plan.new_subjects)
+    for position, item, held in refused:
+        plan.outcome.refused.append((position, _kind_change(item.subject, held)))
+    return kept
+
+
+def _kept_kinds(
+    fresh: list[tuple[int, NewRecord]], kinds: Mapping[str, str], plan: BatchPlan
+) -> list[tuple[int, NewRecord]]:
+    """The reference for ``native.keep_kinds``."""
     kept = []
     new_subjects = plan.new_subjects
     for pair in fresh:
@@ -121,10 +134,12 @@ def _refuse_kind_changes(
         if held == subject.kind:
             kept.append(pair)
         else:
-            plan.outcome.refused.append((position, (
-                f"subject: {subject.masked} is already held as a {held}, not a {subject.kind}"
-            )))  # fmt: skip
+            plan.outcome.refused.append((position, _kind_change(subject, held)))
     return kept
+
+
+def _kind_change(subject: SubjectRow, held: str) -> str:
+    return f"subject: {subject.masked} is already held as a {held}, not a {subject.kind}"
 
 
 def _drop_stored(
@@ -149,6 +164,24 @@ def _drop_stored(
 def _chain(fresh: list[tuple[int, NewRecord]], known: Mapping[str, Head], plan: BatchPlan) -> None:
     heads = plan.heads
     rows = plan.rows
+    if native is not None and type(known) is dict:
+        native.chain(fresh, known, heads, rows, GENESIS, record_item_hash)
+    else:
+        _chain_rows(fresh, known, heads, rows)
+    # Inserting in (subject, seq) order keeps index pages warm. Each subject's
+    # rows were appended in seq order, and the sort is stable, so sorting by
+    # subject alone gives that order (strings compared in C, three times faster
+    # than comparing tuples).
+    rows.sort(key=_subject)
+
+
+def _chain_rows(
+    fresh: list[tuple[int, NewRecord]],
+    known: Mapping[str, Head],
+    heads: dict[str, Head],
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """Link each record to its subject's head; the reference for ``native.chain``."""
     for _, item in fresh:
         subject = item.subject.key
         seq, previous = heads.get(subject) or known.get(subject) or (0, GENESIS)
@@ -158,11 +191,7 @@ def _chain(fresh: list[tuple[int, NewRecord]], known: Mapping[str, Head], plan: 
         # The `records` row: subject, seq, then the record's own fields (NewRecord
         # without its SubjectRow), then the hash.
         rows.append((subject, seq, item[0], *item[2:], digest))
-    # Inserting in (subject, seq) order keeps index pages warm. Each subject's
-    # rows were appended in seq order, and the sort is stable, so sorting by
-    # subject alone gives that order (strings compared in C, three times faster
-    # than comparing tuples).
-    rows.sort(key=_subject)
 
 
 _subject = itemgetter(0)
+_position = itemgetter(0)

@@ -1,0 +1,18 @@
+"""Build of the optional C accelerators; everything else is in pyproject.toml.
+
+The extension is optional: where no C compiler is at hand the build goes on
+without it, and socialcredit runs the same pure-Python code it accelerates."""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "socialcredit._speedups",
+            ["src/socialcredit/_speedups.c"],
+            optional=True,
+            libraries=["crypto"],
+            extra_compile_args=["-O2"],
+        )
+    ]
+)

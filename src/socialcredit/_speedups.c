@@ -1,0 +1,941 @@
+/*
+ * socialcredit._speedups: the import's two hottest loops, in C.
+ *
+ * Each function here is an accelerator for one pure-Python function, and
+ * either gives exactly that function's answer or gives up:
+ *
+ *   parse_common(line, table)      RecordIntake._parse_common (intake.py)
+ *   parse_lines(...)               validate_lines over _read_jsonl (intake.py, readers.py)
+ *   keep_kinds(fresh, kinds, new)  _refuse_kind_changes (ledger/batching.py)
+ *   chain(fresh, known, heads, ...) _chain_rows (ledger/batching.py)
+ *
+ * parse_common returns None whenever it has the least doubt (a time not in
+ * canonical ASCII form, a subject not seen yet, an expiry date not cached),
+ * and the Python fast path, then the checked path, answer instead. It never
+ * refuses a line itself. chain hands any item whose fields are not plain
+ * text and integers to the Python hash function it is given. Tests hold both
+ * equal to the Python spelling on generated lines and batches; setting
+ * SOCIALCREDIT_PURE=1 turns this module off.
+ *
+ * Hashing calls OpenSSL's SHA-256, the implementation hashlib uses, directly:
+ * through hashlib, creating and copying its objects cost more than the digest.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+static EVP_MD *sha256_md;          /* fetched once */
+static EVP_MD_CTX *digest_context; /* reused: every call holds the GIL */
+static PyObject *s_empty; /* "" */
+/* The record fields, interned once: PyDict_GetItemString would build each key anew per line. */
+enum { F_ID, F_SCHEME, F_CATEGORY, F_SUBJECT, F_OCCURRED, F_REPORTER, F_REPORTED, F_EVIDENCE,
+       F_COUNT };
+static const char *field_names[F_COUNT] = {"id",          "scheme",   "category",
+                                           "subject",     "occurred_at", "reporter",
+                                           "reported_at", "evidence"};
+static PyObject *field_keys[F_COUNT];
+
+#define MAX_ID_LENGTH 200
+#define MAX_TEXT_LENGTH 2000
+
+/* ---- a growable byte buffer for the hashed payloads ---------------------- */
+
+typedef struct {
+    char *data;
+    Py_ssize_t size;
+    Py_ssize_t capacity;
+    char inline_space[512];
+} Buffer;
+
+static void buffer_init(Buffer *b) {
+    b->data = b->inline_space;
+    b->size = 0;
+    b->capacity = sizeof(b->inline_space);
+}
+
+static void buffer_free(Buffer *b) {
+    if (b->data != b->inline_space) PyMem_Free(b->data);
+}
+
+static int buffer_add(Buffer *b, const char *bytes, Py_ssize_t n) {
+    if (b->size + n > b->capacity) {
+        Py_ssize_t wanted = (b->size + n) * 2;
+        char *grown = PyMem_Malloc(wanted);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(grown, b->data, b->size);
+        buffer_free(b);
+        b->data = grown;
+        b->capacity = wanted;
+    }
+    memcpy(b->data + b->size, bytes, n);
+    b->size += n;
+    return 0;
+}
+
+/* Text as UTF-8, as str.encode() gives it; -1 with the encoder's error set. */
+static int buffer_add_text(Buffer *b, PyObject *text) {
+    Py_ssize_t n;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(text, &n);
+    if (utf8 == NULL) return -1;
+    return buffer_add(b, utf8, n);
+}
+
+static int buffer_add_separator(Buffer *b) { return buffer_add(b, "\x1f", 1); }
+
+static int buffer_add_long(Buffer *b, long long value) {
+    char digits[24];
+    int at = sizeof(digits);
+    unsigned long long magnitude = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do {
+        digits[--at] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (value < 0) digits[--at] = '-';
+    return buffer_add(b, digits + at, (Py_ssize_t)sizeof(digits) - at);
+}
+
+/* An int as str(int) spells it; 1 if it does not fit a long long (caller gives up). */
+static int buffer_add_int(Buffer *b, PyObject *number) {
+    int overflow = 0;
+    long long value = PyLong_AsLongLongAndOverflow(number, &overflow);
+    if (overflow) return 1;
+    if (value == -1 && PyErr_Occurred()) return -1;
+    return buffer_add_long(b, value);
+}
+
+/* The first `hex_digits` of hashlib.sha256(payload).hexdigest(). */
+static PyObject *sha256_hex(Buffer *b, int hex_digits) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (!EVP_DigestInit_ex(digest_context, sha256_md, NULL) ||
+        !EVP_DigestUpdate(digest_context, b->data, (size_t)b->size) ||
+        !EVP_DigestFinal_ex(digest_context, digest, &size) || size != 32) {
+        PyErr_SetString(PyExc_RuntimeError, "OpenSSL could not compute a SHA-256 digest");
+        return NULL;
+    }
+    static const char hex_chars[] = "0123456789abcdef";
+    PyObject *hex = PyUnicode_New(hex_digits, 127);
+    if (hex == NULL) return NULL;
+    Py_UCS1 *out = PyUnicode_1BYTE_DATA(hex);
+    for (int i = 0; i < hex_digits; i++) {
+        unsigned char byte = digest[i / 2];
+        out[i] = hex_chars[(i % 2) ? (byte & 0x0f) : (byte >> 4)];
+    }
+    return hex;
+}
+
+/* ---- character classes, as Python's str methods and regexes see them ------ */
+
+static int has_space(PyObject *text) {
+    /* re.compile(r"\s").search(text): the regex module uses Py_UNICODE_ISSPACE. */
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) return 1;
+    }
+    return 0;
+}
+
+static int has_control(PyObject *text) {
+    /* re.compile(r"[\x00-\x1f\x7f]").search(text) */
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c < 0x20 || c == 0x7f) return 1;
+    }
+    return 0;
+}
+
+/* Non-empty, with no space at either end (the checked path would trim it). */
+static int trimmed(PyObject *text) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n == 0) return 0;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    return !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, 0)) &&
+           !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, n - 1));
+}
+
+/* ---- canonical UTC times -------------------------------------------------- */
+
+static int digits(const char *s, int from, int count, int *value) {
+    int v = 0;
+    for (int i = from; i < from + count; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *value = v;
+    return 1;
+}
+
+static int days_in_month(int year, int month) {
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month == 2 && (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))) return 29;
+    return days[month - 1];
+}
+
+/*
+ * Whether text is a time exactly as datetime.isoformat() spells a UTC instant
+ * ("2026-01-31T08:00:00+00:00", or with six fraction digits, not all zero),
+ * with ASCII digits and a real date and time. Such texts compare as strings
+ * in the order of the instants they name: equal widths up to the seconds,
+ * and "+" sorts before "." where only one has a fraction.
+ */
+static int canonical_time(PyObject *text) {
+    if (!PyUnicode_IS_ASCII(text)) return 0;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const char *s = (const char *)PyUnicode_DATA(text);
+    Py_ssize_t zone = 19;
+    if (n == 32) {
+        int fraction;
+        if (s[19] != '.' || !digits(s, 20, 6, &fraction) || fraction == 0) return 0;
+        zone = 26;
+    } else if (n != 25) {
+        return 0;
+    }
+    if (memcmp(s + zone, "+00:00", 6) != 0) return 0;
+    if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return 0;
+    int year, month, day, hour, minute, second;
+    if (!digits(s, 0, 4, &year) || !digits(s, 5, 2, &month) || !digits(s, 8, 2, &day) ||
+        !digits(s, 11, 2, &hour) || !digits(s, 14, 2, &minute) || !digits(s, 17, 2, &second))
+        return 0;
+    return year >= 1 && month >= 1 && month <= 12 && day >= 1 &&
+           day <= days_in_month(year, month) && hour <= 23 && minute <= 59 && second <= 59;
+}
+
+static int text_le(PyObject *a, PyObject *b) {
+    /* Both canonical (ASCII): byte order is time order. */
+    return PyUnicode_Compare(a, b) <= 0;
+}
+
+/* ---- parse_common --------------------------------------------------------- */
+
+/*
+ * table: (schemes, subjects, first_sight, unused, now_text, latest_text,
+ *         expiry_dates, record_type, own_subjects, own_dates, own_texts)
+ *   schemes:      {scheme id: (version, rated kinds tuple, {code: (points, validity text,
+ *                  code) or None where the validity has a time part}, scheme id)}
+ *   subjects:     the intake's subject cache {(text, None): SubjectRow}
+ *   first_sight:  RecordIntake._first_sight
+ *   now_text, latest_text: isoformat() of the intake's now and now + clock skew (UTC)
+ *   expiry_dates: the intake's cache {(validity text, date): expiry date}
+ *   record_type:  NewRecord
+ *   own_subjects, own_dates: this module's caches of the two above, keyed by plain
+ *                 text ({text: SubjectRow} and {validity: {date: expiry date}})
+ *   own_texts:    {reporter: reporter}
+ *
+ * A record takes its scheme id, category code and reporter from the table, not
+ * from the line: equal text, but one object shared by every record, which the
+ * import worker's marshal then writes once.
+ */
+static PyObject *give_up(void) { Py_RETURN_NONE; }
+
+static PyObject *get_text(PyObject *line, int field) {
+    PyObject *value = PyDict_GetItem(line, field_keys[field]); /* borrowed */
+    return (value != NULL && PyUnicode_CheckExact(value)) ? value : NULL;
+}
+
+#define TABLE_SIZE 11
+#define CACHE_LIMIT 200000 /* as the intake's own subject cache */
+
+static int valid_table(PyObject *table) {
+    if (!PyTuple_CheckExact(table) || PyTuple_GET_SIZE(table) != TABLE_SIZE) {
+        PyErr_SetString(PyExc_TypeError, "parse: the table must be a tuple of 11");
+        return 0;
+    }
+    return 1;
+}
+
+/* A value kept in one of this module's own caches (dicts of str keys, cleared when
+   they grow past CACHE_LIMIT); -1 on error. */
+static int remember(PyObject *cache, PyObject *key, PyObject *value) {
+    if (PyDict_GET_SIZE(cache) > CACHE_LIMIT) PyDict_Clear(cache);
+    return PyDict_SetItem(cache, key, value);
+}
+
+/* The subject a text names, as the intake's cache has it (a new reference), or
+   Py_None where the Python paths must read it. */
+static PyObject *subject_of(PyObject *text, PyObject *table) {
+    PyObject *mine = PyTuple_GET_ITEM(table, 8); /* {text: SubjectRow} */
+    PyObject *subject = PyDict_GetItemWithError(mine, text);
+    if (subject != NULL) return Py_NewRef(subject);
+    if (PyErr_Occurred()) return NULL;
+    PyObject *cache_key = PyTuple_Pack(2, text, Py_None); /* the intake's key */
+    if (cache_key == NULL) return NULL;
+    subject = PyDict_GetItemWithError(PyTuple_GET_ITEM(table, 1), cache_key);
+    Py_DECREF(cache_key);
+    if (subject != NULL) {
+        Py_INCREF(subject);
+    } else {
+        if (PyErr_Occurred()) return NULL;
+        subject = PyObject_CallOneArg(PyTuple_GET_ITEM(table, 2), text); /* _first_sight */
+        if (subject == NULL) return NULL;
+    }
+    if (subject == Py_None) return subject;
+    if (!PyTuple_Check(subject) || PyTuple_GET_SIZE(subject) != 3) {
+        Py_DECREF(subject);
+        return Py_NewRef(Py_None);
+    }
+    if (remember(mine, text, subject) < 0) {
+        Py_DECREF(subject);
+        return NULL;
+    }
+    return subject;
+}
+
+/* intake._expiry for a validity of whole days or months: the cached date plus
+   occurred_at's time of day. A new reference, Py_None if the date is not cached
+   yet (the Python fast path computes and caches it), or NULL on error. */
+static PyObject *expiry_of(PyObject *validity, PyObject *occurred, PyObject *table) {
+    PyObject *mine = PyTuple_GET_ITEM(table, 9); /* {validity: {day: date}} */
+    PyObject *dates = PyDict_GetItemWithError(mine, validity);
+    if (dates == NULL) {
+        if (PyErr_Occurred()) return NULL;
+        dates = PyDict_New();
+        if (dates == NULL || PyDict_SetItem(mine, validity, dates) < 0) {
+            Py_XDECREF(dates);
+            return NULL;
+        }
+        Py_DECREF(dates); /* `mine` holds it */
+    }
+    PyObject *day = PyUnicode_Substring(occurred, 0, 10);
+    if (day == NULL) return NULL;
+    PyObject *date = PyDict_GetItemWithError(dates, day);
+    if (date == NULL && !PyErr_Occurred()) {
+        PyObject *key = PyTuple_Pack(2, validity, day); /* the intake's key */
+        date = key ? PyDict_GetItemWithError(PyTuple_GET_ITEM(table, 6), key) : NULL;
+        Py_XDECREF(key);
+        if (date != NULL && remember(dates, day, date) < 0) date = NULL;
+    }
+    Py_DECREF(day);
+    if (date == NULL) return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    PyObject *time_of_day = PyUnicode_Substring(occurred, 10, PyUnicode_GET_LENGTH(occurred));
+    if (time_of_day == NULL) return NULL;
+    PyObject *expires = PyUnicode_Concat(date, time_of_day);
+    Py_DECREF(time_of_day);
+    return expires;
+}
+
+/* The fingerprint: sha256 of what the reporter sent (times canonical), the first 32
+   hex digits. Py_None (a new reference) where a text cannot be encoded. */
+static PyObject *fingerprint_of(PyObject *const *parts, int count, PyObject *evidence) {
+    Buffer sent;
+    buffer_init(&sent);
+    int failed = 0;
+    for (int i = 0; i < count && !failed; i++) {
+        failed = buffer_add_text(&sent, parts[i]) || buffer_add_separator(&sent);
+    }
+    if (!failed) failed = evidence ? buffer_add_text(&sent, evidence) : buffer_add(&sent, "\x00", 1);
+    PyObject *fingerprint = failed ? NULL : sha256_hex(&sent, 32);
+    buffer_free(&sent);
+    if (fingerprint == NULL && PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+        PyErr_Clear(); /* e.g. a lone surrogate: the Python path says what it says */
+        return Py_NewRef(Py_None);
+    }
+    return fingerprint;
+}
+
+/* The object `texts` keeps for a text equal to `text` (borrowed), or NULL on error. */
+static PyObject *shared_text(PyObject *text, PyObject *texts) {
+    PyObject *kept = PyDict_GetItemWithError(texts, text);
+    if (kept != NULL || PyErr_Occurred()) return kept;
+    return remember(texts, text, text) < 0 ? NULL : text;
+}
+
+/* A NewRecord built in place from 12 new references (stolen, even on failure). */
+static PyObject *new_record(PyObject *record_type, PyObject **values) {
+    PyTypeObject *type = (PyTypeObject *)record_type;
+    PyObject *record = type->tp_alloc(type, 12);
+    for (int i = 0; i < 12; i++) {
+        if (record != NULL) {
+            PyTuple_SET_ITEM(record, i, values[i]);
+        } else {
+            Py_DECREF(values[i]);
+        }
+    }
+    return record;
+}
+
+/* The record of one line (a dict), Py_None to give up, or NULL with an error. */
+static PyObject *parse_record(PyObject *line, PyObject *table) {
+    PyObject *schemes = PyTuple_GET_ITEM(table, 0);
+    PyObject *now_text = PyTuple_GET_ITEM(table, 4), *latest_text = PyTuple_GET_ITEM(table, 5);
+
+    PyObject *record_id = get_text(line, F_ID), *scheme_id = get_text(line, F_SCHEME);
+    PyObject *code = get_text(line, F_CATEGORY), *subject_text = get_text(line, F_SUBJECT);
+    PyObject *occurred = get_text(line, F_OCCURRED), *reporter = get_text(line, F_REPORTER);
+    if (!record_id || !scheme_id || !code || !subject_text || !occurred || !reporter)
+        return give_up();
+    if (!trimmed(reporter)) return give_up();
+    PyObject *reported = PyDict_GetItem(line, field_keys[F_REPORTED]);
+    PyObject *evidence = PyDict_GetItem(line, field_keys[F_EVIDENCE]);
+    /* Every key a record field: the six required, and only those optional ones found
+       here (subject_kind sends the line to the Python paths). */
+    Py_ssize_t fields = 6 + (reported != NULL) + (evidence != NULL);
+    if (PyDict_GET_SIZE(line) != fields) return give_up();
+    if (reported == Py_None) reported = NULL;
+    if (evidence == Py_None) evidence = NULL;
+    if ((reported && !PyUnicode_CheckExact(reported)) ||
+        (evidence && !PyUnicode_CheckExact(evidence)))
+        return give_up();
+    Py_ssize_t id_length = PyUnicode_GET_LENGTH(record_id);
+    if (id_length == 0 || id_length > MAX_ID_LENGTH || has_space(record_id)) return give_up();
+
+    PyObject *scheme = PyDict_GetItemWithError(schemes, scheme_id); /* borrowed */
+    if (scheme == NULL) return PyErr_Occurred() ? NULL : give_up();
+    PyObject *version = PyTuple_GET_ITEM(scheme, 0), *rated = PyTuple_GET_ITEM(scheme, 1);
+    PyObject *category = PyDict_GetItemWithError(PyTuple_GET_ITEM(scheme, 2), code);
+    if (category == NULL) return PyErr_Occurred() ? NULL : give_up();
+    if (category == Py_None) return give_up(); /* a validity with a time part */
+
+    if (!canonical_time(occurred)) return give_up();
+    PyObject *reported_text = s_empty, *reported_at = now_text;
+    if (reported && PyUnicode_GET_LENGTH(reported) > 0) {
+        if (!canonical_time(reported)) return give_up();
+        reported_text = reported_at = reported;
+    }
+    if (!text_le(occurred, reported_at) || !text_le(reported_at, latest_text)) return give_up();
+    if (evidence && !trimmed(evidence)) return give_up();
+    if (has_control(reporter) || (evidence && has_control(evidence))) return give_up();
+    if (PyUnicode_GET_LENGTH(reporter) > MAX_TEXT_LENGTH ||
+        (evidence && PyUnicode_GET_LENGTH(evidence) > MAX_TEXT_LENGTH))
+        return give_up();
+
+    /* The subject last: the first sight of one hashes it and fills the cache. */
+    PyObject *subject = subject_of(subject_text, table);
+    if (subject == NULL || subject == Py_None) return subject;
+    int rates = PySequence_Contains(rated, PyTuple_GET_ITEM(subject, 1));
+    PyObject *expires = rates > 0 ? expiry_of(PyTuple_GET_ITEM(category, 1), occurred, table)
+                                  : NULL;
+    if (expires == NULL || expires == Py_None) {
+        Py_DECREF(subject);
+        if (expires != NULL || rates == 0) {
+            Py_XDECREF(expires);
+            return give_up();
+        }
+        return NULL;
+    }
+    reporter = shared_text(reporter, PyTuple_GET_ITEM(table, 10));
+    if (reporter == NULL) {
+        Py_DECREF(subject);
+        Py_DECREF(expires);
+        return NULL;
+    }
+    scheme_id = PyTuple_GET_ITEM(scheme, 3);
+    code = PyTuple_GET_ITEM(category, 2);
+    PyObject *sent[] = {scheme_id, code, PyTuple_GET_ITEM(subject, 0), occurred, reported_text,
+                        reporter};
+    PyObject *fingerprint = fingerprint_of(sent, 6, evidence);
+    if (fingerprint == NULL || fingerprint == Py_None) {
+        Py_DECREF(subject);
+        Py_DECREF(expires);
+        return fingerprint;
+    }
+    PyObject *values[12] = {
+        Py_NewRef(record_id), subject, Py_NewRef(scheme_id), Py_NewRef(version),
+        Py_NewRef(code), Py_NewRef(occurred), Py_NewRef(reported_at), expires,
+        Py_NewRef(PyTuple_GET_ITEM(category, 0)), Py_NewRef(reporter),
+        Py_NewRef(evidence ? evidence : Py_None), fingerprint,
+    };
+    return new_record(PyTuple_GET_ITEM(table, 7), values);
+}
+
+static PyObject *parse_common(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyDict_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "parse_common(line: dict, table: tuple)");
+        return NULL;
+    }
+    return valid_table(args[1]) ? parse_record(args[0], args[1]) : NULL;
+}
+
+/*
+ * parse_lines(raw_lines, first_number, table, loads, judge, reread) -> list
+ *
+ * The (line number, record) items of a chunk of a JSON Lines file read as
+ * bytes, in order: what intake.validate_lines(readers._read_jsonl(...)) yields
+ * for the same lines. A line orjson cannot read from bytes, or that is not an
+ * object, goes to reread(number, raw) (the text path: it decodes with
+ * replacement, skips a blank line by answering None, and says what is wrong);
+ * an object this module gives up on goes to judge(number, fields), the Python
+ * validation. Their answers are put in the list as they come.
+ */
+static int add_answer(PyObject *out, PyObject *answer) {
+    if (answer == NULL) return -1;
+    int failed = answer != Py_None && PyList_Append(out, answer) < 0;
+    Py_DECREF(answer);
+    return failed ? -1 : 0;
+}
+
+/* What one raw line gives: a NewRecord the C path read (*own = 1), or the Python
+   paths' answer (*own = 0): a (line, record) or (line, None, id, reason) item, or
+   Py_None for a blank line. A new reference, or NULL with an error. */
+static PyObject *line_answer(PyObject *raw, PyObject *number, PyObject *table, PyObject *loads,
+                             PyObject *judge, PyObject *reread, int *own) {
+    *own = 0;
+    PyObject *fields = PyObject_CallOneArg(loads, raw);
+    if (fields == NULL || !PyDict_CheckExact(fields)) {
+        if (fields == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_ValueError)) return NULL;
+            PyErr_Clear(); /* orjson.JSONDecodeError is a ValueError */
+        }
+        Py_XDECREF(fields);
+        return PyObject_CallFunctionObjArgs(reread, number, raw, NULL);
+    }
+    PyObject *record = PyTuple_GET_SIZE(table) ? parse_record(fields, table) : Py_NewRef(Py_None);
+    if (record == Py_None) {
+        Py_DECREF(record);
+        record = PyObject_CallFunctionObjArgs(judge, number, fields, NULL);
+    } else if (record != NULL) {
+        *own = 1;
+    }
+    Py_DECREF(fields);
+    return record;
+}
+
+static int parse_line(PyObject *out, PyObject *raw, PyObject *number, PyObject *table,
+                      PyObject *loads, PyObject *judge, PyObject *reread) {
+    int own;
+    PyObject *answer = line_answer(raw, number, table, loads, judge, reread, &own);
+    if (answer != NULL && own) {
+        PyObject *item = PyTuple_Pack(2, number, answer);
+        Py_DECREF(answer);
+        answer = item;
+    }
+    return add_answer(out, answer);
+}
+
+static PyObject *parse_lines(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 6 || !PyList_CheckExact(args[0]) || !PyLong_CheckExact(args[1]) ||
+        !PyTuple_CheckExact(args[2]) || (PyTuple_GET_SIZE(args[2]) && !valid_table(args[2]))) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError,
+                            "parse_lines(raw_lines: list, first_number: int, table, loads, judge, "
+                            "reread)");
+        return NULL;
+    }
+    long long first = PyLong_AsLongLong(args[1]);
+    if (first == -1 && PyErr_Occurred()) return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(args[0]); i++) {
+        PyObject *number = PyLong_FromLongLong(first + i);
+        if (number == NULL) goto failed;
+        int failed = parse_line(out, PyList_GET_ITEM(args[0], i), number, args[2], args[3],
+                                args[4], args[5]);
+        Py_DECREF(number);
+        if (failed) goto failed;
+    }
+    return out;
+failed:
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* ---- chain ---------------------------------------------------------------- */
+
+/* The record's link hash (chain.record_item_hash), or Py_None if a field is not
+   plain text or a small integer (the caller then asks the Python function). */
+static PyObject *record_hash(PyObject *previous, PyObject *subject, long long seq, PyObject *item) {
+    Buffer b;
+    buffer_init(&b);
+    PyObject *result = NULL;
+    /* item: id, subject row, scheme, version, category, occurred, reported, expires, points,
+       reporter, evidence, fingerprint */
+    int failed = !PyUnicode_CheckExact(previous) || buffer_add_text(&b, previous) ||
+                 buffer_add(&b, "\x1frecord\x1f", 8) || buffer_add_text(&b, subject) ||
+                 buffer_add_separator(&b) || buffer_add_long(&b, seq) ||
+                 buffer_add_separator(&b);
+    static const int text_fields[] = {0, 2, -3, 4, 5, 6, 7, -8, 9};
+    for (size_t i = 0; i < sizeof(text_fields) / sizeof(text_fields[0]) && !failed; i++) {
+        int index = text_fields[i];
+        if (index < 0) { /* an integer field */
+            PyObject *value = PyTuple_GET_ITEM(item, -index);
+            failed = !PyLong_CheckExact(value) || buffer_add_int(&b, value) ||
+                     buffer_add_separator(&b);
+        } else {
+            PyObject *value = PyTuple_GET_ITEM(item, index);
+            failed = !PyUnicode_CheckExact(value) || buffer_add_text(&b, value) ||
+                     buffer_add_separator(&b);
+        }
+    }
+    PyObject *evidence = PyTuple_GET_ITEM(item, 10);
+    if (!failed) {
+        if (evidence == Py_None) {
+            failed = buffer_add(&b, "\x00", 1);
+        } else {
+            failed = !PyUnicode_CheckExact(evidence) || buffer_add_text(&b, evidence);
+        }
+    }
+    if (!failed) {
+        result = sha256_hex(&b, 64);
+    } else if (!PyErr_Occurred()) {
+        result = Py_NewRef(Py_None);
+    } else if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+        PyErr_Clear(); /* let the Python function raise its own error */
+        result = Py_NewRef(Py_None);
+    }
+    buffer_free(&b);
+    return result;
+}
+
+static PyObject *chain_one(PyObject *item, PyObject *known, PyObject *heads, PyObject *rows,
+                           PyObject *genesis, PyObject *fallback) {
+    PyObject *subject_row = PyTuple_GET_ITEM(item, 1);
+    if (!PyTuple_Check(subject_row) || PyTuple_GET_SIZE(subject_row) < 1) {
+        PyErr_SetString(PyExc_TypeError, "chain: a record's subject must be a SubjectRow");
+        return NULL;
+    }
+    PyObject *subject = PyTuple_GET_ITEM(subject_row, 0);
+    /* heads.get(subject) or known.get(subject) or (0, GENESIS) */
+    PyObject *head = PyDict_GetItemWithError(heads, subject);
+    if (head == NULL && !PyErr_Occurred()) head = PyDict_GetItemWithError(known, subject);
+    if (head == NULL && PyErr_Occurred()) return NULL;
+    long long seq = 0;
+    PyObject *previous = genesis;
+    if (head != NULL) {
+        if (!PyTuple_Check(head) || PyTuple_GET_SIZE(head) != 2) {
+            PyErr_SetString(PyExc_TypeError, "chain: a head must be (seq, hash)");
+            return NULL;
+        }
+        seq = PyLong_AsLongLong(PyTuple_GET_ITEM(head, 0));
+        if (seq == -1 && PyErr_Occurred()) return NULL;
+        previous = PyTuple_GET_ITEM(head, 1);
+    }
+    seq += 1;
+    PyObject *seq_object = PyLong_FromLongLong(seq);
+    if (seq_object == NULL) return NULL;
+    PyObject *digest = record_hash(previous, subject, seq, item);
+    if (digest == Py_None) {
+        Py_DECREF(digest);
+        digest = PyObject_CallFunctionObjArgs(fallback, previous, subject, seq_object, item, NULL);
+    }
+    PyObject *new_head = digest ? PyTuple_Pack(2, seq_object, digest) : NULL;
+    if (new_head == NULL || PyDict_SetItem(heads, subject, new_head) < 0) goto failed;
+    Py_DECREF(new_head);
+    /* The records row: subject, seq, the record's fields without its SubjectRow, the hash. */
+    Py_ssize_t fields = PyTuple_GET_SIZE(item);
+    PyObject *row = PyTuple_New(fields + 2);
+    if (row == NULL) goto failed_row;
+    PyTuple_SET_ITEM(row, 0, Py_NewRef(subject));
+    PyTuple_SET_ITEM(row, 1, seq_object);
+    PyTuple_SET_ITEM(row, 2, Py_NewRef(PyTuple_GET_ITEM(item, 0)));
+    for (Py_ssize_t i = 2; i < fields; i++) {
+        PyTuple_SET_ITEM(row, i + 1, Py_NewRef(PyTuple_GET_ITEM(item, i)));
+    }
+    PyTuple_SET_ITEM(row, fields + 1, digest);
+    int appended = PyList_Append(rows, row);
+    Py_DECREF(row);
+    return appended < 0 ? NULL : Py_None;
+failed:
+    Py_XDECREF(new_head);
+failed_row:
+    Py_DECREF(seq_object);
+    Py_XDECREF(digest);
+    return NULL;
+}
+
+static PyObject *chain(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    /* chain(fresh: list[(position, NewRecord)], known: dict, heads: dict, rows: list,
+             genesis: str, fallback: record_item_hash) */
+    if (nargs != 6 || !PyList_CheckExact(args[0]) || !PyDict_Check(args[1]) ||
+        !PyDict_CheckExact(args[2]) || !PyList_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "chain(fresh: list, known: dict, heads: dict, rows: list, genesis, fallback)");
+        return NULL;
+    }
+    PyObject *fresh = args[0];
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(fresh); i++) {
+        PyObject *pair = PyList_GET_ITEM(fresh, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
+            !PyTuple_Check(PyTuple_GET_ITEM(pair, 1)) ||
+            PyTuple_GET_SIZE(PyTuple_GET_ITEM(pair, 1)) != 12) {
+            PyErr_SetString(PyExc_TypeError, "chain: fresh items must be (position, NewRecord)");
+            return NULL;
+        }
+        if (chain_one(PyTuple_GET_ITEM(pair, 1), args[1], args[2], args[3], args[4], args[5]) ==
+            NULL)
+            return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* ---- plan_lines ------------------------------------------------------------ */
+
+/*
+ * plan_lines(raw_lines, start, first_number, context, batch, limit) -> next index
+ *
+ * The import worker's loop over a chunk of a JSON Lines file (intake_worker's
+ * _work_planned with batching.plan_batch, for a batch none of whose ids the
+ * ledger holds yet), in one pass: each line is read, validated, and at once
+ * judged and chained, while its objects are still in the processor's cache.
+ * It stops after the line that fills the batch (`limit` records) and returns
+ * the index of the next line, or len(raw_lines).
+ *
+ * context: (table, loads, judge, reread, known heads, known kinds, GENESIS,
+ *           record_item_hash, conflict reason)
+ * batch:   [rows, heads, new_subjects, refused, duplicates, rejected, firsts,
+ *           records, seen, last_line, accepted], filled in place:
+ *   rows, heads, new_subjects  as in a BatchPlan (rows unsorted)
+ *   refused                    (line, id, reason) of kind changes and conflicts
+ *   duplicates                 lines repeating an earlier line of the batch
+ *   rejected                   (line, id or None, reason) of lines refused on reading
+ *   firsts                     {id: fingerprint} of the batch's first lines
+ *   records, seen, last_line, accepted  counts, and the line of the last record
+ * What it gives is plan_batch's plan, but for the order of `refused` (a test holds
+ * the two equal); the caller sorts the rows and moves the known heads on.
+ */
+enum { B_ROWS, B_HEADS, B_NEW_SUBJECTS, B_REFUSED, B_DUPLICATES, B_REJECTED, B_FIRSTS, B_RECORDS,
+       B_SEEN, B_LAST_LINE, B_ACCEPTED, B_SIZE };
+enum { C_TABLE, C_LOADS, C_JUDGE, C_REREAD, C_KNOWN, C_KINDS, C_GENESIS, C_FALLBACK, C_CONFLICT,
+       C_SIZE };
+
+static PyObject *chain_one(PyObject *item, PyObject *known, PyObject *heads, PyObject *rows,
+                           PyObject *genesis, PyObject *fallback);
+
+static int add_count(PyObject *batch, int slot, long long by) {
+    long long now = PyLong_AsLongLong(PyList_GET_ITEM(batch, slot));
+    if (now == -1 && PyErr_Occurred()) return -1;
+    PyObject *count = PyLong_FromLongLong(now + by);
+    return count == NULL ? -1 : PyList_SetItem(batch, slot, count);
+}
+
+static int append_new(PyObject *list, PyObject *item) {
+    if (item == NULL) return -1;
+    int failed = PyList_Append(list, item);
+    Py_DECREF(item);
+    return failed;
+}
+
+/* One validated record into the batch, as plan_batch would take it. */
+static int plan_record(PyObject *batch, PyObject *number, PyObject *item, PyObject *context) {
+    if (add_count(batch, B_RECORDS, 1) < 0) return -1;
+    Py_INCREF(number);
+    if (PyList_SetItem(batch, B_LAST_LINE, number) < 0) return -1;
+    PyObject *id = PyTuple_GET_ITEM(item, 0), *fingerprint = PyTuple_GET_ITEM(item, 11);
+    PyObject *firsts = PyList_GET_ITEM(batch, B_FIRSTS);
+    PyObject *first = PyDict_GetItemWithError(firsts, id);
+    if (first != NULL) { /* a repeat: judged against the batch's first line with the id */
+        int same = PyObject_RichCompareBool(first, fingerprint, Py_EQ);
+        if (same < 0) return -1;
+        if (same) return PyList_Append(PyList_GET_ITEM(batch, B_DUPLICATES), number);
+        return append_new(PyList_GET_ITEM(batch, B_REFUSED),
+                          PyTuple_Pack(3, number, id, PyTuple_GET_ITEM(context, C_CONFLICT)));
+    }
+    if (PyErr_Occurred() || PyDict_SetItem(firsts, id, fingerprint) < 0) return -1;
+    PyObject *subject = PyTuple_GET_ITEM(item, 1);
+    if (!PyTuple_Check(subject) || PyTuple_GET_SIZE(subject) != 3) {
+        PyErr_SetString(PyExc_TypeError, "plan_lines: a record's subject must be a SubjectRow");
+        return -1;
+    }
+    PyObject *key = PyTuple_GET_ITEM(subject, 0), *kind = PyTuple_GET_ITEM(subject, 1);
+    PyObject *held = PyDict_GetItemWithError(PyTuple_GET_ITEM(context, C_KINDS), key);
+    if (held == NULL) {
+        if (PyErr_Occurred()) return -1;
+        PyObject *earlier = PyDict_SetDefault(PyList_GET_ITEM(batch, B_NEW_SUBJECTS), key, subject);
+        if (earlier == NULL) return -1;
+        held = PyTuple_GET_ITEM(earlier, 1);
+    }
+    int same = held == kind ? 1 : PyObject_RichCompareBool(held, kind, Py_EQ);
+    if (same < 0) return -1;
+    if (!same) {
+        PyObject *reason = PyUnicode_FromFormat("subject: %S is already held as a %S, not a %S",
+                                                PyTuple_GET_ITEM(subject, 2), held, kind);
+        int failed = reason == NULL ||
+                     append_new(PyList_GET_ITEM(batch, B_REFUSED), PyTuple_Pack(3, number, id, reason));
+        Py_XDECREF(reason);
+        return failed ? -1 : 0;
+    }
+    if (chain_one(item, PyTuple_GET_ITEM(context, C_KNOWN), PyList_GET_ITEM(batch, B_HEADS),
+                  PyList_GET_ITEM(batch, B_ROWS), PyTuple_GET_ITEM(context, C_GENESIS),
+                  PyTuple_GET_ITEM(context, C_FALLBACK)) == NULL)
+        return -1;
+    return add_count(batch, B_ACCEPTED, 1);
+}
+
+/* One raw line into the batch; 1 if it was a record, 0 if not, -1 on error. */
+static int plan_line(PyObject *batch, PyObject *raw, PyObject *number, PyObject *context) {
+    int own;
+    PyObject *answer = line_answer(raw, number, PyTuple_GET_ITEM(context, C_TABLE),
+                                   PyTuple_GET_ITEM(context, C_LOADS),
+                                   PyTuple_GET_ITEM(context, C_JUDGE),
+                                   PyTuple_GET_ITEM(context, C_REREAD), &own);
+    if (answer == NULL) return -1;
+    if (answer == Py_None) { /* a blank line: not seen */
+        Py_DECREF(answer);
+        return 0;
+    }
+    int result = add_count(batch, B_SEEN, 1);
+    if (result == 0 && own) {
+        result = plan_record(batch, number, answer, context) < 0 ? -1 : 1;
+    } else if (result == 0) { /* the Python paths' (line, record) or (line, None, id, reason) */
+        if (!PyTuple_Check(answer) || (PyTuple_GET_SIZE(answer) != 2 && PyTuple_GET_SIZE(answer) != 4)) {
+            PyErr_SetString(PyExc_TypeError, "plan_lines: judge and reread must answer parsed items");
+            result = -1;
+        } else if (PyTuple_GET_ITEM(answer, 1) == Py_None) {
+            result = append_new(PyList_GET_ITEM(batch, B_REJECTED),
+                                PyTuple_Pack(3, PyTuple_GET_ITEM(answer, 0),
+                                             PyTuple_GET_ITEM(answer, 2),
+                                             PyTuple_GET_ITEM(answer, 3)));
+        } else {
+            result = plan_record(batch, PyTuple_GET_ITEM(answer, 0), PyTuple_GET_ITEM(answer, 1),
+                                 context) < 0 ? -1 : 1;
+        }
+    }
+    Py_DECREF(answer);
+    return result;
+}
+
+static PyObject *plan_lines(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 6 || !PyList_CheckExact(args[0]) || !PyLong_CheckExact(args[1]) ||
+        !PyLong_CheckExact(args[2]) || !PyTuple_CheckExact(args[3]) ||
+        PyTuple_GET_SIZE(args[3]) != C_SIZE || !PyList_CheckExact(args[4]) ||
+        PyList_GET_SIZE(args[4]) != B_SIZE || !PyLong_CheckExact(args[5])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "plan_lines(raw_lines, start, first_number, context, batch, limit)");
+        return NULL;
+    }
+    PyObject *context = args[3], *batch = args[4];
+    PyObject *table = PyTuple_GET_ITEM(context, C_TABLE);
+    if (!PyTuple_CheckExact(table) || (PyTuple_GET_SIZE(table) && !valid_table(table))) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "plan_lines: bad table");
+        return NULL;
+    }
+    if (!PyDict_Check(PyTuple_GET_ITEM(context, C_KNOWN)) ||
+        !PyDict_Check(PyTuple_GET_ITEM(context, C_KINDS))) {
+        PyErr_SetString(PyExc_TypeError, "plan_lines: known heads and kinds must be dicts");
+        return NULL;
+    }
+    for (int slot = B_ROWS; slot <= B_FIRSTS; slot++) {
+        PyObject *part = PyList_GET_ITEM(batch, slot);
+        int is_dict = slot == B_HEADS || slot == B_NEW_SUBJECTS || slot == B_FIRSTS;
+        if (is_dict ? !PyDict_CheckExact(part) : !PyList_CheckExact(part)) {
+            PyErr_SetString(PyExc_TypeError, "plan_lines: a malformed batch");
+            return NULL;
+        }
+    }
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]);
+    long long first = PyLong_AsLongLong(args[2]), limit = PyLong_AsLongLong(args[5]);
+    if (PyErr_Occurred()) return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(args[0]);
+    for (Py_ssize_t i = start; i < count; i++) {
+        PyObject *number = PyLong_FromLongLong(first + i);
+        if (number == NULL) return NULL;
+        int taken = plan_line(batch, PyList_GET_ITEM(args[0], i), number, context);
+        Py_DECREF(number);
+        if (taken < 0) return NULL;
+        if (taken) {
+            long long records = PyLong_AsLongLong(PyList_GET_ITEM(batch, B_RECORDS));
+            if (records == -1 && PyErr_Occurred()) return NULL;
+            if (records >= limit) return PyLong_FromSsize_t(i + 1);
+        }
+    }
+    return PyLong_FromSsize_t(count);
+}
+
+/* ---- keep_kinds ------------------------------------------------------------ */
+
+/*
+ * keep_kinds(fresh, kinds, new_subjects) -> (kept, refused)
+ *
+ * batching._refuse_kind_changes without the messages: the (position, record)
+ * pairs whose subject keeps the kind the ledger (kinds) or an earlier record of
+ * the batch (new_subjects, filled here as there) gives it, and (position,
+ * record, kind held) for the others, for the caller to word.
+ */
+static PyObject *keep_kinds(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyList_CheckExact(args[0]) || !PyDict_Check(args[1]) ||
+        !PyDict_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "keep_kinds(fresh: list, kinds: dict, new_subjects: dict)");
+        return NULL;
+    }
+    PyObject *fresh = args[0], *kinds = args[1], *new_subjects = args[2];
+    PyObject *kept = PyList_New(0), *refused = PyList_New(0);
+    if (kept == NULL || refused == NULL) goto failed;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(fresh); i++) {
+        PyObject *pair = PyList_GET_ITEM(fresh, i);
+        PyObject *item = PyTuple_Check(pair) && PyTuple_GET_SIZE(pair) == 2
+                             ? PyTuple_GET_ITEM(pair, 1) : NULL;
+        PyObject *subject = item && PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 12
+                                ? PyTuple_GET_ITEM(item, 1) : NULL;
+        if (subject == NULL || !PyTuple_Check(subject) || PyTuple_GET_SIZE(subject) != 3) {
+            PyErr_SetString(PyExc_TypeError, "keep_kinds: fresh items must be (position, NewRecord)");
+            goto failed;
+        }
+        PyObject *key = PyTuple_GET_ITEM(subject, 0), *kind = PyTuple_GET_ITEM(subject, 1);
+        PyObject *held = PyDict_GetItemWithError(kinds, key);
+        if (held == NULL) {
+            if (PyErr_Occurred()) goto failed;
+            PyObject *first = PyDict_SetDefault(new_subjects, key, subject);
+            if (first == NULL) goto failed;
+            held = PyTuple_GET_ITEM(first, 1);
+        }
+        int same = held == kind ? 1 : PyObject_RichCompareBool(held, kind, Py_EQ);
+        if (same < 0) goto failed;
+        if (same) {
+            if (PyList_Append(kept, pair) < 0) goto failed;
+        } else {
+            PyObject *refusal = PyTuple_Pack(3, PyTuple_GET_ITEM(pair, 0), item, held);
+            int failed = refusal == NULL || PyList_Append(refused, refusal) < 0;
+            Py_XDECREF(refusal);
+            if (failed) goto failed;
+        }
+    }
+    PyObject *result = PyTuple_Pack(2, kept, refused);
+    Py_DECREF(kept);
+    Py_DECREF(refused);
+    return result;
+failed:
+    Py_XDECREF(kept);
+    Py_XDECREF(refused);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"parse_common", (PyCFunction)(void (*)(void))parse_common, METH_FASTCALL,
+     "The record a well-formed line reports, or None to leave the line to the Python paths."},
+    {"parse_lines", (PyCFunction)(void (*)(void))parse_lines, METH_FASTCALL,
+     "The (line, record) items of a chunk of JSON Lines read as bytes."},
+    {"plan_lines", (PyCFunction)(void (*)(void))plan_lines, METH_FASTCALL,
+     "Read, validate, judge and chain a chunk of lines into a batch, until it is full."},
+    {"keep_kinds", (PyCFunction)(void (*)(void))keep_kinds, METH_FASTCALL,
+     "The records whose subject keeps its kind, and the others with the kind held."},
+    {"chain", (PyCFunction)(void (*)(void))chain, METH_FASTCALL,
+     "Chain fresh records onto their subjects' heads, appending their rows."},
+    {NULL, NULL, 0, NULL},
+};
+
+static int speedups_exec(PyObject *module) {
+    if (sha256_md == NULL) sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (digest_context == NULL) digest_context = EVP_MD_CTX_new();
+    if (sha256_md == NULL || digest_context == NULL) {
+        PyErr_SetString(PyExc_ImportError, "OpenSSL has no SHA-256 here");
+        return -1;
+    }
+    for (int i = 0; i < F_COUNT; i++) {
+        if (field_keys[i] == NULL) field_keys[i] = PyUnicode_InternFromString(field_names[i]);
+        if (field_keys[i] == NULL) return -1;
+    }
+    if (s_empty == NULL) s_empty = PyUnicode_FromString("");
+    if (s_empty == NULL) return -1;
+    return 0;
+}
+
+static PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, speedups_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef module_definition = {
+    PyModuleDef_HEAD_INIT, "socialcredit._speedups",
+    "C accelerators for the import's hot loops; each agrees with a Python function.",
+    0, methods, slots, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__speedups(void) { return PyModuleDef_Init(&module_definition); }

@@ -1,0 +1,219 @@
+"""The C accelerators (``socialcredit._speedups``) must give exactly what the
+Python functions they stand for give, or give up where those functions are
+the reference: on lines of every shape, on whole files, and on batches.
+
+Where the extension was not built, these tests are skipped, unless
+SOCIALCREDIT_REQUIRE_NATIVE=1 (set by CI) makes that a failure."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_intake_paths import NOW, REGISTRY, lines
+
+from socialcredit.identity import Pseudonymiser
+from socialcredit.intake import RecordError, RecordIntake, parse_file, parse_file_chunks
+from socialcredit.ledger import batching
+from socialcredit.ledger.chain import GENESIS, record_item_hash
+from socialcredit.ledger.store import NewRecord, SubjectRow
+from socialcredit.speedups import native
+
+if native is None and os.environ.get("SOCIALCREDIT_REQUIRE_NATIVE") == "1":
+    pytest.fail("the C accelerator was not built, and this run requires it", pytrace=False)
+pytestmark = pytest.mark.skipif(native is None, reason="the C accelerator is not built here")
+
+KEY = Pseudonymiser(b"k" * 32)
+
+
+def _python_answer(intake: RecordIntake, line: dict[str, object]) -> object:
+    try:
+        return intake._parse_common(line) or intake._parse_checked(line)
+    except RecordError as error:
+        return str(error)
+
+
+@settings(max_examples=600, deadline=None)
+@given(first=lines, second=lines)
+def test_the_c_path_gives_up_or_agrees_with_the_python_paths(first, second) -> None:
+    intake = RecordIntake(REGISTRY, KEY, NOW)
+    table = intake.native_table()
+    for line in (first, second, first):  # the second time, subject and expiry are cached
+        found = native.parse_common(dict(line), table)
+        expected = _python_answer(intake, line)  # fills the caches, as parse() would
+        if found is not None:
+            assert found == expected
+            assert type(found) is NewRecord and type(found.subject) is SubjectRow
+
+
+def test_the_c_path_takes_the_common_line_once_its_caches_are_warm() -> None:
+    intake = RecordIntake(REGISTRY, KEY, NOW)
+    line = {"id": "r1", "scheme": "civic", "category": "litter",
+            "subject": "cn-ric:11010519491231002X", "occurred_at": "2025-01-31T10:00:00+00:00",
+            "reported_at": "2025-02-01T10:00:00.500000+00:00", "reporter": "police",
+            "evidence": "case/7"}  # fmt: skip
+    assert native.parse_common(line, intake.native_table()) is None  # expiry date not cached yet
+    expected = intake.parse(line)
+    assert native.parse_common(line, intake.native_table()) == expected
+    without_report = {k: v for k, v in line.items() if k != "reported_at"}
+    assert native.parse_common(without_report, intake.native_table()) == intake._parse_common(
+        without_report
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"occurred_at": "2025-01-31T10:00:00.000000+00:00"},  # isoformat drops a zero fraction
+        {"occurred_at": "2025-02-29T10:00:00+00:00"},  # no such day
+        {"occurred_at": "2025-01-31T24:00:00+00:00"},
+        {"occurred_at": "２０２５-01-31T10:00:00+00:00"},  # digits, but not ASCII ones
+        {"reported_at": "2025-01-30T10:00:00+00:00"},  # before occurred_at
+        {"reported_at": (NOW + timedelta(minutes=6)).isoformat()},  # in the future
+        {"reporter": "po\x7flice"},
+        {"reporter": "police\u3000"},  # an ideographic space at the end
+        {"evidence": ""},
+        {"id": "r\u00a01"},  # a no-break space
+        {"subject_kind": "person"},
+        {"extra": 1},
+        {"points": -5},
+        {"scheme": "nope"},
+        {"category": "odd"},  # a validity with a time part: the Python path computes it
+        {"subject": "cn-ric:110105194912310021"},  # a wrong check character
+    ],
+)
+def test_the_c_path_gives_up_on_each_kind_of_doubt(change: dict[str, object]) -> None:
+    intake = RecordIntake(REGISTRY, KEY, NOW)
+    line = {"id": "r1", "scheme": "civic", "category": "litter",
+            "subject": "cn-ric:11010519491231002X", "occurred_at": "2025-01-31T10:00:00+00:00",
+            "reporter": "police"}  # fmt: skip
+    intake.parse(line)  # warm both caches
+    assert native.parse_common(dict(line), intake.native_table()) is not None
+    assert native.parse_common({**line, **change}, intake.native_table()) is None
+
+
+def _file_lines(draw_lines: list[dict[str, object]], extras: list[bytes]) -> bytes:
+    out = [orjson.dumps(line) + b"\n" for line in draw_lines]
+    for at, extra in enumerate(extras):
+        out.insert((at * 7) % (len(out) + 1), extra)
+    return b"".join(out)
+
+
+odd_lines = st.lists(
+    st.sampled_from([
+        b"\n", b"   \n", b"{not json\n", b"[1, 2]\n", b'"text"\n', b"\xff\xfe{}\n",
+        b'{"id": "r9", "scheme": "civic", "reporter": "caf\xc3\xa9"}\n', b"\xef\xbb\xbf{}\n",
+        b'{"id": "r8", "scheme": "civic", "category": "litter", "subject": "ext:city:1", '
+        b'"occurred_at": "2025-01-31T10:00:00+00:00", "reporter": "p"}\n',
+    ]),
+    max_size=6,
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    records=st.lists(lines, max_size=12),
+    extras=odd_lines,
+    bom=st.booleans(),
+    last_newline=st.booleans(),
+)
+def test_a_file_read_in_chunks_gives_the_items_the_line_reader_gives(
+    tmp_path_factory: pytest.TempPathFactory,
+    records: list[dict[str, object]],
+    extras: list[bytes],
+    bom: bool,
+    last_newline: bool,
+) -> None:
+    content = _file_lines(records, extras)
+    if bom:
+        content = codecs.BOM_UTF8 + content
+    if not last_newline:
+        content = content.rstrip(b"\n")
+    path = tmp_path_factory.mktemp("chunks") / "records.jsonl"
+    path.write_bytes(content)
+    chunked = [item for chunk in parse_file_chunks(path, REGISTRY, KEY, NOW) for item in chunk]
+    assert chunked == list(parse_file(path, REGISTRY, KEY, NOW))
+
+
+def test_a_file_with_carriage_returns_is_read_as_text(tmp_path: Path) -> None:
+    """A lone carriage return is a line break to the text reader but not to
+    bytes, so such a file is read as text, and numbered the same."""
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(b'{"id": "a"}\r{"id": "b"}\r\n{not json\n')
+    chunked = [item for chunk in parse_file_chunks(path, REGISTRY, KEY, NOW) for item in chunk]
+    assert chunked == list(parse_file(path, REGISTRY, KEY, NOW))
+    assert [item[0] for item in chunked] == [1, 2, 3]
+
+
+def _record(n: int, key: str, kind: str = "person", **fields: object) -> NewRecord:
+    values: dict[str, object] = {
+        "id": f"r{n}", "subject": SubjectRow(key, kind, "masked"), "scheme": "civic",
+        "scheme_version": 1, "category": "litter", "occurred_at": "2025-01-31T10:00:00+00:00",
+        "reported_at": "2025-01-31T11:00:00+00:00", "expires_at": "2026-01-31T10:00:00+00:00",
+        "points": -5, "reporter": "police", "evidence": None, "fingerprint": "f" * 32,
+    }  # fmt: skip
+    values.update(fields)
+    return NewRecord(**values)  # type: ignore[arg-type]
+
+
+odd_values = st.sampled_from([
+    {}, {"evidence": "café №7"}, {"points": 10**30}, {"points": -(2**63)}, {"scheme_version": True},
+    {"reporter": "市公安局"}, {"evidence": ""}, {"category": 5},
+])  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    picks=st.lists(st.tuples(st.sampled_from("abc"), odd_values), max_size=25),
+    known_seq=st.integers(0, 2**40),
+)
+def test_chaining_in_c_equals_chaining_in_python(
+    picks: list[tuple[str, dict[str, object]]], known_seq: int
+) -> None:
+    fresh = [(n, _record(n, key * 32, **fields)) for n, (key, fields) in enumerate(picks)]
+    known = {"b" * 32: (known_seq, "cd" * 32)}
+    heads_c: dict[str, tuple[int, str]] = {}
+    rows_c: list[tuple[object, ...]] = []
+    native.chain(fresh, known, heads_c, rows_c, GENESIS, record_item_hash)
+    heads_py: dict[str, tuple[int, str]] = {}
+    rows_py: list[tuple[object, ...]] = []
+    batching._chain_rows(fresh, known, heads_py, rows_py)
+    assert rows_c == rows_py
+    assert heads_c == heads_py
+
+
+def test_a_text_that_cannot_be_encoded_raises_as_in_python() -> None:
+    fresh = [(0, _record(0, "a" * 32, reporter="\ud800"))]
+    with pytest.raises(UnicodeEncodeError):
+        batching._chain_rows(fresh, {}, {}, [])
+    with pytest.raises(UnicodeEncodeError):
+        native.chain(fresh, {}, {}, [], GENESIS, record_item_hash)
+
+
+def test_now_outside_utc_leaves_the_c_path_unused() -> None:
+    from datetime import timezone
+
+    eight = timezone(timedelta(hours=8))
+    intake = RecordIntake(REGISTRY, KEY, datetime(2025, 6, 1, 20, tzinfo=eight))
+    assert intake.native_table() == ()
+    assert RecordIntake(REGISTRY, KEY, datetime(2025, 6, 1, tzinfo=UTC)).native_table() != ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(picks=st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from(["person", "business"])),
+                      max_size=25))  # fmt: skip
+def test_keeping_kinds_in_c_equals_keeping_them_in_python(picks: list[tuple[str, str]]) -> None:
+    fresh = [(n, _record(n, key * 32, kind)) for n, (key, kind) in enumerate(picks)]
+    kinds = {"b" * 32: "institution"}
+    by_c, by_python = batching.BatchPlan([], {}, {}), batching.BatchPlan([], {}, {})
+    kept_c = batching._refuse_kind_changes(fresh, kinds, by_c)
+    kept_python = batching._kept_kinds(fresh, kinds, by_python)
+    assert kept_c == kept_python
+    assert by_c.new_subjects == by_python.new_subjects
+    assert by_c.outcome.refused == by_python.outcome.refused
