@@ -33,7 +33,7 @@ from socialcredit.intake import (
     validate_lines,
 )
 from socialcredit.intake_worker import parse_file_forked, plan_file_forked, worker_worthwhile
-from socialcredit.ledger.batching import PlanBase
+from socialcredit.ledger.batching import PlanBase, first_batch
 from socialcredit.ledger.model import (
     SUSPENDING_STATUSES,
     EventKind,
@@ -381,7 +381,7 @@ class SocialCredit:
     ) -> ImportReport:
         report = ImportReport()
         batch: list[tuple[int, NewRecord]] = []
-        seen = 0
+        seen, limit = 0, first_batch(batch_size)
         for item in parsed:
             seen += 1
             if progress is not None and seen % PROGRESS_STEP == 0:
@@ -390,9 +390,9 @@ class SocialCredit:
                 report.rejected.append(Rejection(item[0], item[2], item[3]))
                 continue
             batch.append(item)
-            if len(batch) >= batch_size:
+            if len(batch) >= limit:
                 self._append(batch, report)
-                batch = []
+                batch, limit = [], batch_size
         if batch:
             self._append(batch, report)
         if progress is not None:

@@ -38,7 +38,14 @@ import orjson
 
 from socialcredit.identity import Pseudonymiser
 from socialcredit.intake import NativeLines, Parsed, native_lines, parse_file_chunks
-from socialcredit.ledger.batching import CONFLICT, BatchPlan, PlanBase, learn, plan_batch
+from socialcredit.ledger.batching import (
+    CONFLICT,
+    BatchPlan,
+    PlanBase,
+    first_batch,
+    learn,
+    plan_batch,
+)
 from socialcredit.ledger.chain import GENESIS, record_item_hash
 from socialcredit.ledger.store import NewRecord, SubjectRow
 from socialcredit.registry import Registry
@@ -238,6 +245,7 @@ def _plan_in_python(
 ) -> None:
     batch = _Batch(1)
     records, lines, seen = batch.records, batch.lines, 0  # locals: this loop runs per line
+    limit = first_batch(batch_size)
     for parsed in items:
         seen += 1
         if parsed[1] is None:
@@ -245,7 +253,8 @@ def _plan_in_python(
             continue
         records.append(parsed[1])
         lines.append(parsed[0])
-        if len(records) >= batch_size:
+        if len(records) >= limit:
+            limit = batch_size
             batch.seen = seen
             _send(out, batch.planned(base))
             batch = _Batch(parsed[0] + 1)
@@ -262,11 +271,13 @@ def _plan_natively(reader: NativeLines, batch_size: int, base: PlanBase, out: Co
     context = (reader.table, orjson.loads, reader.judge, reader.reread, base.heads, base.kinds,
                GENESIS, record_item_hash, CONFLICT)  # fmt: skip
     batch = _NativeBatch(1)
+    limit = first_batch(batch_size)
     for first_number, chunk in reader.chunks:
         index = 0
         while index < len(chunk):
-            index = native.plan_lines(chunk, index, first_number, context, batch.state, batch_size)
-            if batch.records >= batch_size:
+            index = native.plan_lines(chunk, index, first_number, context, batch.state, limit)
+            if batch.records >= limit:
+                limit = batch_size
                 _send(out, batch.planned(base))
                 batch = _NativeBatch(batch.last_line + 1)
     if batch.seen:
@@ -304,10 +315,14 @@ class _NativeBatch:
         learn(base.heads, base.kinds, BatchPlan(rows, heads, new_subjects))
         subjects = [tuple(row) for row in new_subjects.values()]
         return (self.start, self.seen, rejected + refused, duplicates, accepted, rows,
-                dict(sorted(heads.items())), subjects)  # fmt: skip
+                _in_key_order(heads), subjects)  # fmt: skip
 
 
 _subject = itemgetter(0)
+
+
+def _in_key_order(heads: dict[str, Any]) -> dict[str, Any]:
+    return dict(sorted(heads.items(), key=_subject))
 
 
 class _Batch:
@@ -333,6 +348,6 @@ class _Batch:
         # object held elsewhere too (to write it once), and the records hold each
         # text of each row. Heads go in key order, the order the writer stores them.
         self.records.clear()
-        heads = dict(sorted(plan.heads.items()))
+        heads = _in_key_order(plan.heads)
         return (self.start, self.seen, self.rejected + refused, duplicates,
                 len(outcome.accepted), plan.rows, heads, subjects)  # fmt: skip

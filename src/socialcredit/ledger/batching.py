@@ -45,6 +45,13 @@ class PlanBase(NamedTuple):
     epoch: int
 
 
+def first_batch(batch_size: int) -> int:
+    """An import's first batch is a tenth of the others, on every path alike: the
+    writing process starts as soon as the worker has that much ready, and the
+    paths still cut a file into the same batches."""
+    return max(1, batch_size // 10)
+
+
 def learn(
     heads: MutableMapping[str, Head], kinds: MutableMapping[str, str], plan: BatchPlan
 ) -> None:
