@@ -719,16 +719,16 @@ static int plan_record(PyObject *batch, PyObject *number, PyObject *item, PyObje
     Py_INCREF(number);
     if (PyList_SetItem(batch, B_LAST_LINE, number) < 0) return -1;
     PyObject *id = PyTuple_GET_ITEM(item, 0), *fingerprint = PyTuple_GET_ITEM(item, 11);
-    PyObject *firsts = PyList_GET_ITEM(batch, B_FIRSTS);
-    PyObject *first = PyDict_GetItemWithError(firsts, id);
-    if (first != NULL) { /* a repeat: judged against the batch's first line with the id */
+    /* The id's first fingerprint in the batch: this one, if the id is new to it. */
+    PyObject *first = PyDict_SetDefault(PyList_GET_ITEM(batch, B_FIRSTS), id, fingerprint);
+    if (first == NULL) return -1;
+    if (first != fingerprint) { /* a repeat: judged against the batch's first line with the id */
         int same = PyObject_RichCompareBool(first, fingerprint, Py_EQ);
         if (same < 0) return -1;
         if (same) return PyList_Append(PyList_GET_ITEM(batch, B_DUPLICATES), number);
         return append_new(PyList_GET_ITEM(batch, B_REFUSED),
                           PyTuple_Pack(3, number, id, PyTuple_GET_ITEM(context, C_CONFLICT)));
     }
-    if (PyErr_Occurred() || PyDict_SetItem(firsts, id, fingerprint) < 0) return -1;
     PyObject *subject = PyTuple_GET_ITEM(item, 1);
     if (!PyTuple_Check(subject) || PyTuple_GET_SIZE(subject) != 3) {
         PyErr_SetString(PyExc_TypeError, "plan_lines: a record's subject must be a SubjectRow");
