@@ -206,10 +206,14 @@ def plan_file_forked(
     ``append_planned(plan, base.epoch)``; if the store refuses it (another
     writer, or ids already held), the caller reads on from ``start`` itself."""
     args = (path, registry, pseudonymiser, now, batch_size, base)
-    for start, seen, rejected, duplicates, accepted, rows, heads, subjects in _from_worker(
+    for start, seen, rejected, duplicates, accepted, rows, subjects in _from_worker(
         _work_planned, args
     ):
         new_subjects = {row[0]: _new(SubjectRow, row) for row in subjects}
+        # The batch's heads are its subjects' last rows. Rows come sorted by subject,
+        # each subject's in seq order, so later rows overwrite earlier ones and the
+        # heads come out in key order, the order they are stored in.
+        heads = {row[0]: (row[1], row[-1]) for row in rows}
         plan = BatchPlan(rows, heads, new_subjects)
         yield PlannedBatch(start, seen, rejected, duplicates, accepted, plan)
 
@@ -314,15 +318,10 @@ class _NativeBatch:
         new_subjects = {key: row for key, row in new_subjects.items() if key in heads}
         learn(base.heads, base.kinds, BatchPlan(rows, heads, new_subjects))
         subjects = [tuple(row) for row in new_subjects.values()]
-        return (self.start, self.seen, rejected + refused, duplicates, accepted, rows,
-                _in_key_order(heads), subjects)  # fmt: skip
+        return self.start, self.seen, rejected + refused, duplicates, accepted, rows, subjects
 
 
 _subject = itemgetter(0)
-
-
-def _in_key_order(heads: dict[str, Any]) -> dict[str, Any]:
-    return dict(sorted(heads.items(), key=_subject))
 
 
 class _Batch:
@@ -346,8 +345,7 @@ class _Batch:
         subjects = [tuple(row) for row in plan.new_subjects.values()]
         # The records go now, before the message is written: marshal remembers every
         # object held elsewhere too (to write it once), and the records hold each
-        # text of each row. Heads go in key order, the order the writer stores them.
+        # text of each row. The heads do not go: the writer reads them off the rows.
         self.records.clear()
-        heads = _in_key_order(plan.heads)
         return (self.start, self.seen, self.rejected + refused, duplicates,
-                len(outcome.accepted), plan.rows, heads, subjects)  # fmt: skip
+                len(outcome.accepted), plan.rows, subjects)  # fmt: skip
