@@ -48,6 +48,7 @@ from socialcredit.ledger.store import (
     Link,
     NewRecord,
     Progress,
+    SnapshotMoved,
     StoredKey,
     SubjectLedger,
     SubjectRow,
@@ -511,6 +512,19 @@ class SocialCredit:
     def check(
         self, identifier: str, action: str, *, at: datetime | None = None,
         kind: str | None = None, actor: str = "cli", purpose: str = "check",
+    ) -> CheckResult:  # fmt: skip
+        # One snapshot for the reads and the audit write; should another writer
+        # get in between, nothing was written and the check runs again the plain
+        # way (statement by statement, the audit rows under the write lock).
+        try:
+            with self.store.snapshot():
+                return self._check(identifier, action, at, kind, actor, purpose)
+        except SnapshotMoved:
+            return self._check(identifier, action, at, kind, actor, purpose)
+
+    def _check(
+        self, identifier: str, action: str, at: datetime | None, kind: str | None,
+        actor: str, purpose: str,
     ) -> CheckResult:  # fmt: skip
         registry = self.registry
         moment = at or self.clock()

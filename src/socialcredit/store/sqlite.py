@@ -13,7 +13,7 @@ import contextlib
 import re
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from socialcredit.ledger.store import (
     Link,
     NewRecord,
     Progress,
+    SnapshotMoved,
     StoredDefinition,
     StoredKey,
     SubjectLedger,
@@ -49,7 +50,6 @@ from socialcredit.store.common import (
     iso,
     parse,
     record_of,
-    records_of,
     stored_key_of,
 )
 from socialcredit.store.due_process import DueProcessRows
@@ -191,6 +191,11 @@ _INSERT_RECORD = (
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 
+# RECORD_COLUMNS but the subject, for reads of one subject's records.
+_SUBJECT_RECORD_COLUMNS = RECORD_COLUMNS.replace(" subject,", "", 1)
+assert _SUBJECT_RECORD_COLUMNS.startswith("id, scheme, ")
+_new_record = tuple.__new__  # builds a named tuple in C (as store.common does)
+
 _INSERT_DECISION = f"INSERT INTO decisions ({DECISION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 
 _APPEND_ONLY = (
@@ -320,6 +325,16 @@ class SQLiteStore(DueProcessRows, MobilityRows):
     def transaction(self) -> _Transaction:
         """One write transaction around several store calls: all land, or none."""
         return self._write()
+
+    def snapshot(self) -> _Snapshot:
+        """A check's reads in one read transaction, which its audit write then
+        takes over (SQLite upgrades it to a write transaction): one snapshot and
+        one set of WAL read locks instead of one per statement, while the write
+        lock is still held only for the audit rows. If another writer committed
+        after the snapshot began, or holds the write lock, the upgrade fails and
+        the audit write raises :class:`SnapshotMoved` with nothing written.
+        Inside a write transaction it does nothing."""
+        return _Snapshot(self._db, self._cache)
 
     # -- definitions ---------------------------------------------------------
 
@@ -597,12 +612,18 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         """One subject's records (of ``schemes``, or all), their events and (unless
         the caller needs no grades) its enrolments."""
         key = subject.key
-        sql = f"SELECT {RECORD_COLUMNS} FROM records WHERE subject = ?"
+        sql = f"SELECT {_SUBJECT_RECORD_COLUMNS} FROM records WHERE subject = ?"
         params: list[str] = [key]
         if schemes is not None:
             sql += f" AND scheme IN ({','.join('?' * len(schemes))})"
             params.extend(sorted(schemes))
-        records = records_of(self._db.execute(sql, params))
+        # records_of(...) without reading the subject column back: every row has ``key``.
+        records = [
+            _new_record(Record, (rid, key, scheme, version, category, parse(occurred),
+                                 parse(reported), parse(expires), points, reporter, ev))
+            for rid, scheme, version, category, occurred, reported, expires, points, reporter, ev
+            in self._db.execute(sql, params)
+        ]  # fmt: skip
         events: dict[str, list[RecordEvent]] = {}
         if records:
             for found in self._db.execute(
@@ -684,7 +705,21 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         fields = (decision.id, decision.action, iso(decision.at), decision.effect,
                   decision.factor, decision.reasons_json, iso(decision.asked_at),
                   decision.asked_by, decision.purpose)  # fmt: skip
-        self._audit([(decision.subject, "decision", fields)])
+        subject = decision.subject
+
+        def append() -> None:
+            # _audit_rows for one decision, spelt out: every check logs one.
+            row = self._db.execute(
+                "SELECT seq, hash FROM audit_heads WHERE subject = ?", (subject,)
+            ).fetchone()
+            seq, previous = (row[0] + 1, row[1]) if row else (1, GENESIS)
+            digest = link_hash(previous, "decision", (subject, seq, *fields))
+            self._db.execute(_INSERT_DECISION, (decision.id, subject, *fields[1:], seq, digest))
+            self._db.execute(
+                "INSERT OR REPLACE INTO audit_heads VALUES (?, ?, ?)", (subject, seq, digest)
+            )
+
+        self._in_audit_transaction(append)
 
     def decision(self, decision_id: str) -> DecisionRow | None:
         row = self._db.execute(f"{DECISION_SELECT} WHERE id = ?", (decision_id,)).fetchone()
@@ -701,20 +736,37 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         self, subjects: Sequence[str], at: datetime, actor: str, purpose: str, what: str
     ) -> None:
         when = iso(at)
-        self._audit([(subject, "access", (when, actor, purpose, what)) for subject in subjects])
+        entries = [(subject, "access", (when, actor, purpose, what)) for subject in subjects]
+        self._in_audit_transaction(lambda: self._audit_rows(entries))
 
-    def _audit(self, entries: Sequence[tuple[str, str, tuple[Any, ...]]]) -> None:
-        """Append decisions and reads to their subjects' audit chains, all or none.
+    def _in_audit_transaction(self, append: Callable[[], None]) -> None:
+        """Run ``append`` (decisions and reads appended to their subjects' audit
+        chains), all or none.
 
         Its own transaction under the write lock, without the ledger's
         generation bump: the audit log feeds no cache. Inside a write
         transaction it is part of that one instead."""
-        if self._cache.depth:
-            self._audit_rows(entries)
+        cache = self._cache
+        if cache.depth:
+            append()
+            return
+        if cache.snapshot:  # a check's read transaction: this write ends it
+            cache.snapshot = False
+            try:
+                append()
+            except sqlite3.OperationalError as error:
+                _rollback_quietly(self._db)
+                if error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+                    raise SnapshotMoved(str(error)) from None
+                raise
+            except BaseException:
+                _rollback_quietly(self._db)
+                raise
+            self._db.execute("COMMIT")
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            self._audit_rows(entries)
+            append()
         except BaseException:
             _rollback_quietly(self._db)
             raise
@@ -806,6 +858,7 @@ class _LedgerCache:
     def __init__(self) -> None:
         self.generation: str | None = None
         self.depth = 0  # nesting of write transactions (the outermost commits)
+        self.snapshot = False  # a check's read transaction is open (see SQLiteStore.snapshot)
         self.epoch = 0  # counts resets: a plan made against an older epoch is stale
         self.reset()
 
@@ -814,6 +867,32 @@ class _LedgerCache:
         self.heads: dict[str, tuple[int, str]] = {}
         self.kinds: dict[str, str] = {}
         self.complete = False
+
+
+class _Snapshot:
+    """``BEGIN`` (deferred) for a check's reads; the audit write commits it,
+    and a check that writes nothing ends it on the way out."""
+
+    def __init__(self, db: sqlite3.Connection, cache: _LedgerCache) -> None:
+        self._db = db
+        self._cache = cache
+        self._opened = False
+
+    def __enter__(self) -> None:
+        if self._cache.depth or self._cache.snapshot:
+            return  # inside a write transaction or another snapshot: part of that one
+        self._db.execute("BEGIN")
+        self._cache.snapshot = self._opened = True
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if not self._opened:
+            return
+        if self._cache.snapshot:  # nothing was written: end the read transaction
+            self._cache.snapshot = False
+            if kind is None:
+                self._db.execute("COMMIT")
+            else:
+                _rollback_quietly(self._db)
 
 
 class _Transaction:
