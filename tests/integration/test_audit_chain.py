@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from ledger_support import at, line, numbered, open_system, people, shipped_system, sql
 
-from socialcredit.app import SocialCredit
+from socialcredit.app import SocialCredit, time_ordered_id
+from socialcredit.ledger.chain import GENESIS, link_hash
 from socialcredit.ledger.store import DecisionRow
-from socialcredit.store.common import iso
+from socialcredit.store.common import decision_number, iso
+from socialcredit.store.migrations import MIGRATIONS
 from socialcredit.store.sqlite import SQLiteStore
 
 
@@ -145,32 +147,75 @@ def test_a_check_meeting_a_held_write_lock_runs_again_and_waits_for_it(
     assert system.verify() == []
 
 
-def test_log_decision_writes_the_rows_the_generic_audit_path_writes(tmp_path: Path) -> None:
-    """log_decision spells out _audit_rows for one decision (every check logs
-    one); both give the same rows, hashes and head, after a read and without."""
-    subject = "5" * 32
+def _decision(decision_id: str, subject: str, effect: str = "deny") -> DecisionRow:
     when = at(2025, 6, 1, 12)
-    written = []
-    for name, spelt_out in (("fast", True), ("plain", False), ("fast-first", True)):
-        store = SQLiteStore(tmp_path / f"{name}.db", create=True)
-        store.initialise()
-        if name != "fast-first":
-            store.log_access(subject, when, "cli", "score", "scores")
-        for n, factor in enumerate((None, 0.5)):
-            row = DecisionRow(f"d{n}", subject, "fee.heating", when, "adjust", factor,
-                              '[{"why": "x"}]', when, "cli", "check")  # fmt: skip
-            if spelt_out:
-                store.log_decision(row)
-            else:
-                fields = (row.id, row.action, iso(row.at), row.effect, row.factor,
-                          row.reasons_json, iso(row.asked_at), row.asked_by, row.purpose)  # fmt: skip
-                entries = [(subject, "decision", fields)]
-                store._in_audit_transaction(lambda e=entries, s=store: s._audit_rows(e))  # type: ignore[misc]
-        written.append((
-            store._db.execute("SELECT * FROM decisions ORDER BY seq").fetchall(),
-            store._db.execute("SELECT * FROM audit_heads").fetchall(),
-        ))  # fmt: skip
-        assert store.verify() == []
-        store.close()
-    assert written[0] == written[1]
-    assert [row[:10] for row in written[2][0]] == [row[:10] for row in written[0][0]]
+    return DecisionRow(decision_id, subject, "travel.air.ticket", when, effect, None,
+                       '[{"why": "x"}]', when, "cli", "check")  # fmt: skip
+
+
+def _assert_filed(store: SQLiteStore, subject: str, ids: list[str]) -> None:
+    """Every decision is found by its id and in its subject's list, in seq order."""
+    assert [d.id for d in store.decisions(subject)] == ids
+    for decision_id in ids:
+        found = store.decision(decision_id)
+        assert found is not None and found.id == decision_id
+    assert store.decision(time_ordered_id()) is None and store.decision("no-such-id") is None
+    assert store.verify() == []
+
+
+def test_decisions_are_filed_under_the_number_their_id_carries(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "ledger.db", create=True)
+    store.initialise()
+    subject, other = "5" * 32, "6" * 32
+    first = time_ordered_id()
+    taken = first[:-1] + ("0" if first[-1] != "0" else "1")  # the same number
+    ids = [first, taken, "not-a-uuid", time_ordered_id()]
+    for n, decision_id in enumerate(ids):
+        store.log_decision(_decision(decision_id, subject))
+        store.log_decision(_decision(time_ordered_id(), other))
+        if n == 1:
+            store.log_access(subject, at(2025, 6, 1), "cli", "score", "scores")
+    filed = dict(store._db.execute("SELECT id, n FROM decisions WHERE subject = ?", (subject,)))
+    assert filed == {first: decision_number(first), taken: -1, "not-a-uuid": -2,
+                     ids[3]: decision_number(ids[3])}  # fmt: skip
+    assert decision_number(first) == decision_number(taken) > 0
+    _assert_filed(store, subject, ids)
+    assert len(store.decisions(other)) == 4
+
+
+def test_migration_4_files_the_decisions_of_an_older_ledger(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "ledger.db", create=True)
+    for migration in MIGRATIONS[:3]:
+        for statement in migration.statements("sqlite"):
+            store._db.execute(statement)
+    store._db.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+    subject, other = "5" * 32, "6" * 32
+    first = time_ordered_id()
+    taken = first[:-1] + ("0" if first[-1] != "0" else "1")  # the same number
+    ids = [first, "a-uuid4-era-id", taken, time_ordered_id()]
+    heads: dict[str, tuple[int, str]] = {}
+    for decision_id, who in [(i, subject) for i in ids] + [(time_ordered_id(), other)]:
+        seq, previous = heads.get(who, (0, GENESIS))
+        row = _decision(decision_id, who)
+        fields = (row.id, row.action, iso(row.at), row.effect, row.factor, row.reasons_json,
+                  iso(row.asked_at), row.asked_by, row.purpose)  # fmt: skip
+        heads[who] = (seq + 1, link_hash(previous, "decision", (who, seq + 1, *fields)))
+        store._db.execute(
+            "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (row.id, who, *fields[1:], *heads[who]),
+        )
+    store._db.executemany(
+        "INSERT INTO audit_heads VALUES (?, ?, ?)", [(s, q, h) for s, (q, h) in heads.items()]
+    )
+    assert store.verify() == []
+
+    assert store.initialise() == [4]
+
+    filed = dict(store._db.execute("SELECT id, n FROM decisions WHERE subject = ?", (subject,)))
+    assert filed[first] == decision_number(first) and filed[ids[3]] == decision_number(ids[3])
+    assert filed[taken] < 0 and filed["a-uuid4-era-id"] < 0
+    _assert_filed(store, subject, ids)
+    store.log_decision(_decision(latest := time_ordered_id(), subject))  # chains on
+    _assert_filed(store, subject, [*ids, latest])
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        store._db.execute("DELETE FROM decisions")

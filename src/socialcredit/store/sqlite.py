@@ -44,6 +44,7 @@ from socialcredit.store.common import (
     StoreError,
     check_chains,
     chunks,
+    decision_number,
     decision_of,
     event_fields,
     event_of,
@@ -185,6 +186,40 @@ def due_process_statements() -> list[str]:
     ]
 
 
+# Migration 4: decisions filed under the number their id carries (the
+# rowid), and chained per subject through ``prev`` from ``audit_heads.decision``,
+# so that logging one writes the table's last page and the subject's head and
+# no index: neither the id's nor a (subject, seq) one. A decision whose number
+# is taken (or whose id is no UUID) is filed below zero, where looking up an id
+# searches next. verify orders the audit rows itself, so it needs neither.
+_FILED_DECISIONS = """
+CREATE TABLE decisions_filed (
+    n INTEGER PRIMARY KEY, id TEXT NOT NULL, subject TEXT NOT NULL, action TEXT NOT NULL,
+    at TEXT NOT NULL, effect TEXT NOT NULL, factor REAL, reasons TEXT NOT NULL,
+    asked_at TEXT NOT NULL, asked_by TEXT NOT NULL, purpose TEXT NOT NULL,
+    seq INTEGER NOT NULL, hash TEXT NOT NULL, prev INTEGER
+);
+INSERT INTO decisions_filed (n, DECISION_COLUMNS, prev)
+    SELECT n, DECISION_COLUMNS, lag(n) OVER (PARTITION BY subject ORDER BY seq)
+    FROM (SELECT CASE WHEN number IS NOT NULL
+                       AND row_number() OVER (PARTITION BY number ORDER BY old) = 1
+                      THEN number ELSE -old END AS n, *
+          FROM (SELECT decision_number(id) AS number, rowid AS old, * FROM decisions));
+ALTER TABLE audit_heads ADD COLUMN decision INTEGER;
+UPDATE audit_heads SET decision = last.n
+    FROM (SELECT subject, max(seq), n FROM decisions_filed GROUP BY subject) AS last
+    WHERE last.subject = audit_heads.subject;
+DROP TABLE decisions;
+ALTER TABLE decisions_filed RENAME TO decisions
+""".replace("DECISION_COLUMNS", DECISION_COLUMNS)
+
+
+def filed_decisions_statements() -> list[str]:
+    """Migration 4 for SQLite (``decision_number`` is a function of the connection)."""
+    tables = [s.strip() for s in _FILED_DECISIONS.split(";") if s.strip()]
+    return tables + _append_only_triggers(("decisions",))
+
+
 _INSERT_RECORD = (
     "INSERT INTO records (subject, seq, id, scheme, scheme_version, category, occurred_at, "
     "reported_at, expires_at, points, reporter, evidence, fingerprint, hash) "
@@ -196,7 +231,18 @@ _SUBJECT_RECORD_COLUMNS = RECORD_COLUMNS.replace(" subject,", "", 1)
 assert _SUBJECT_RECORD_COLUMNS.startswith("id, scheme, ")
 _new_record = tuple.__new__  # builds a named tuple in C (as store.common does)
 
-_INSERT_DECISION = f"INSERT INTO decisions ({DECISION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_DECISION = (
+    f"INSERT INTO decisions (n, {DECISION_COLUMNS}, prev) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+_INSERT_DECISION_FILED = _INSERT_DECISION.replace("INSERT", "INSERT OR IGNORE", 1)
+_AUDIT_HEAD = (
+    "INSERT INTO audit_heads (subject, seq, hash) VALUES (?, ?, ?) "
+    "ON CONFLICT (subject) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
+)
+_AUDIT_HEAD_AFTER_DECISION = (
+    "INSERT INTO audit_heads (subject, seq, hash, decision) VALUES (?, ?, ?, ?) ON CONFLICT "
+    "(subject) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, decision = excluded.decision"
+)
 
 _APPEND_ONLY = (
     "api_keys",
@@ -245,6 +291,7 @@ class SQLiteStore(DueProcessRows, MobilityRows):
                 f"cannot open {self.path} as a socialcredit database: {error}"
             ) from None
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.create_function("decision_number", 1, decision_number, deterministic=True)
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.execute("PRAGMA cache_size=-262144")
         self._db.execute("PRAGMA temp_store=MEMORY")
@@ -706,27 +753,49 @@ class SQLiteStore(DueProcessRows, MobilityRows):
                   decision.factor, decision.reasons_json, iso(decision.asked_at),
                   decision.asked_by, decision.purpose)  # fmt: skip
         subject = decision.subject
+        number = decision_number(decision.id)
 
         def append() -> None:
             # _audit_rows for one decision, spelt out: every check logs one.
-            row = self._db.execute(
-                "SELECT seq, hash FROM audit_heads WHERE subject = ?", (subject,)
+            db = self._db
+            row = db.execute(
+                "SELECT seq, hash, decision FROM audit_heads WHERE subject = ?", (subject,)
             ).fetchone()
-            seq, previous = (row[0] + 1, row[1]) if row else (1, GENESIS)
+            seq, previous, last = (row[0] + 1, row[1], row[2]) if row else (1, GENESIS, None)
             digest = link_hash(previous, "decision", (subject, seq, *fields))
-            self._db.execute(_INSERT_DECISION, (decision.id, subject, *fields[1:], seq, digest))
-            self._db.execute(
-                "INSERT OR REPLACE INTO audit_heads VALUES (?, ?, ?)", (subject, seq, digest)
-            )
+            values = (decision.id, subject, *fields[1:], seq, digest, last)
+            filed = number
+            if filed is None or not db.execute(_INSERT_DECISION_FILED, (filed, *values)).rowcount:
+                # Its number is taken (ids of two processes in one millisecond): file it below zero.
+                (filed,) = db.execute(
+                    "SELECT coalesce(min(n), 0) - 1 FROM decisions WHERE n < 0"
+                ).fetchone()
+                db.execute(_INSERT_DECISION, (filed, *values))
+            db.execute(_AUDIT_HEAD_AFTER_DECISION, (subject, seq, digest, filed))
 
         self._in_audit_transaction(append)
 
     def decision(self, decision_id: str) -> DecisionRow | None:
-        row = self._db.execute(f"{DECISION_SELECT} WHERE id = ?", (decision_id,)).fetchone()
+        number = decision_number(decision_id)
+        row = None
+        if number is not None:
+            row = self._db.execute(
+                f"{DECISION_SELECT} WHERE n = ? AND id = ?", (number, decision_id)
+            ).fetchone()
+        if row is None:  # filed below zero, if at all
+            row = self._db.execute(
+                f"{DECISION_SELECT} WHERE n < 0 AND id = ?", (decision_id,)
+            ).fetchone()
         return decision_of(row) if row else None
 
     def decisions(self, subject: str) -> list[DecisionRow]:
-        rows = self._db.execute(f"{DECISION_SELECT} WHERE subject = ? ORDER BY seq", (subject,))
+        # Back from the subject's last decision along ``prev`` (UNION stops at a loop).
+        rows = self._db.execute(
+            "WITH RECURSIVE chain(n) AS (SELECT decision FROM audit_heads WHERE subject = ? "
+            "UNION SELECT d.prev FROM decisions d JOIN chain ON d.n = chain.n) "
+            f"{DECISION_SELECT} WHERE n IN (SELECT n FROM chain) AND subject = ? ORDER BY seq",
+            (subject, subject),
+        )
         return [decision_of(row) for row in rows]
 
     def log_access(self, subject: str, at: datetime, actor: str, purpose: str, what: str) -> None:
@@ -773,22 +842,21 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         self._db.execute("COMMIT")
 
     def _audit_rows(self, entries: Sequence[tuple[str, str, tuple[Any, ...]]]) -> None:
+        """Reads of subjects' data (``access`` entries) onto their audit chains;
+        decisions go through log_decision."""
         heads = self._audit_heads({subject for subject, _, _ in entries})
-        decisions, accesses = [], []
+        accesses = []
         for subject, kind, fields in entries:
+            if kind != "access":
+                raise ValueError(f"not an access entry: {kind!r}")
             seq, previous = heads.get(subject, (0, GENESIS))
             digest = link_hash(previous, kind, (subject, seq + 1, *fields))
             heads[subject] = (seq + 1, digest)
-            row = (*fields, seq + 1, digest)
-            if kind == "decision":
-                decisions.append((row[0], subject, *row[1:]))
-            else:
-                accesses.append((subject, *row))
-        _insert(self._db, _INSERT_DECISION, decisions)
+            accesses.append((subject, *fields, seq + 1, digest))
         _insert(self._db, "INSERT INTO access_log VALUES (?,?,?,?,?,?,?)", accesses)
         _insert(
             self._db,
-            "INSERT OR REPLACE INTO audit_heads VALUES (?, ?, ?)",
+            _AUDIT_HEAD,
             [(subject, seq, digest) for subject, (seq, digest) in heads.items()],
         )
 
@@ -824,7 +892,10 @@ class SQLiteStore(DueProcessRows, MobilityRows):
             masked=dict(self._db.execute("SELECT subject, masked FROM subjects")),
             heads={s: (q, h) for s, q, h in self._db.execute("SELECT * FROM chain_heads")},
             rows=self._db.execute(LEDGER_ROWS),
-            audit_heads={s: (q, h) for s, q, h in self._db.execute("SELECT * FROM audit_heads")},
+            audit_heads={
+                s: (q, h)
+                for s, q, h in self._db.execute("SELECT subject, seq, hash FROM audit_heads")
+            },
             audit_rows=self._db.execute(AUDIT_ROWS),
             progress=progress,
             seals=dict(
