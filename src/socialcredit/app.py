@@ -545,13 +545,11 @@ class SocialCredit:
         registry = self.registry
         moment = at or self.clock()
         subject = self.subject_row(identifier, kind)
-        relevant = registry.index.schemes_for(action)
+        relevant, grades_matter = registry.check_inputs(action)
         evaluations: dict[str, SchemeEvaluation] = {}
         representations: list[Representation] = []
         if relevant:
-            ledger = self.store.subject_ledger(
-                subject, relevant, enrolments=self._grades_matter(action)
-            )
+            ledger = self.store.subject_ledger(subject, relevant, enrolments=grades_matter)
             evaluations = {
                 e.explanation.scheme: e for e in self._evaluate(ledger, moment, relevant)
             }
@@ -572,18 +570,6 @@ class SocialCredit:
             actor, purpose,
         ))  # fmt: skip
         return CheckResult(decision_id, subject.masked, decision)
-
-    def _grades_matter(self, action: str) -> bool:
-        """Whether a grade can bear on ``action``: a grade measure, or a list held
-        by grade. Only then does explicit enrolment need reading, since an
-        enrolled subject without records still has a grade."""
-        for source in self.registry.index.sources(action):
-            if source.grades:
-                return True
-            held = self.registry.schemes[source.scheme].current.lists.get(source.list or "")
-            if held is not None and held.grades is not None:
-                return True
-        return False
 
     def lists(
         self, scheme: str | None = None, list_id: str | None = None, *,
