@@ -207,7 +207,6 @@ def test_migration_4_files_the_decisions_of_an_older_ledger(tmp_path: Path) -> N
     store._db.executemany(
         "INSERT INTO audit_heads VALUES (?, ?, ?)", [(s, q, h) for s, (q, h) in heads.items()]
     )
-    assert store.verify() == []
 
     assert store.initialise() == [4]
 
@@ -219,3 +218,21 @@ def test_migration_4_files_the_decisions_of_an_older_ledger(tmp_path: Path) -> N
     _assert_filed(store, subject, [*ids, latest])
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         store._db.execute("DELETE FROM decisions")
+
+
+def test_an_edited_link_between_decisions_is_named(tmp_path: Path) -> None:
+    """A subject's decisions are read along their links, which the hashes do not
+    cover; verify checks them, so that rewriting one cannot hide a decision."""
+    path = tmp_path / "ledger.db"
+    who, first = _ledger_with_an_audit_trail(path)
+    _drop_triggers(path)
+    sql(path, "UPDATE decisions SET prev = NULL WHERE id <> ?", (first,))
+    sql(path, "UPDATE audit_heads SET decision = (SELECT n FROM decisions WHERE id = ?)", (first,))
+    system = shipped_system(path)
+    assert [d.id for d in system.store.decisions(system.subject_row(who).key)] == [first]
+
+    problems = system.verify()
+
+    assert [p.table for p in problems] == ["decisions", "audit_heads"]
+    assert "previous decision was edited" in problems[0].problem and problems[0].seq == 3
+    assert "last decision" in problems[1].problem

@@ -888,8 +888,9 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         return ledger_root(self._db.execute("SELECT subject, seq, hash FROM chain_heads"))
 
     def verify(self, progress: Progress | None = None) -> list[ChainProblem]:
+        masked = dict(self._db.execute("SELECT subject, masked FROM subjects"))
         return check_chains(
-            masked=dict(self._db.execute("SELECT subject, masked FROM subjects")),
+            masked=masked,
             heads={s: (q, h) for s, q, h in self._db.execute("SELECT * FROM chain_heads")},
             rows=self._db.execute(LEDGER_ROWS),
             audit_heads={
@@ -901,7 +902,38 @@ class SQLiteStore(DueProcessRows, MobilityRows):
             seals=dict(
                 self._db.execute("SELECT record, seal FROM record_events WHERE seal IS NOT NULL")
             ),
-        )
+        ) + self._decision_link_problems(masked)
+
+    def _decision_link_problems(self, masked: dict[str, str]) -> list[ChainProblem]:
+        """Decisions whose ``prev`` does not name the subject's decision before them, and
+        heads that do not name its last: reads of a subject's decisions follow these
+        links, which the hashes do not cover, so that rewriting them cannot hide a decision."""
+        problems = []
+        for subject, seq, decision_id in self._db.execute(
+            "SELECT subject, seq, id FROM (SELECT subject, seq, id, prev, "
+            "lag(n) OVER (PARTITION BY subject ORDER BY seq) AS expected FROM decisions) "
+            "WHERE prev IS NOT expected ORDER BY subject, seq"
+        ):
+            problem = (
+                "its link to the subject's previous decision was edited: reading the subject's "
+                "decisions would skip or repeat some"
+            )
+            who = masked.get(subject, "unknown subject")
+            problems.append(
+                ChainProblem("decisions", who, seq, f"decision {decision_id!r}", problem)
+            )
+        for (subject,) in self._db.execute(
+            "SELECT h.subject FROM audit_heads h LEFT JOIN "
+            "(SELECT subject, n, max(seq) FROM decisions GROUP BY subject) AS last "
+            "ON last.subject = h.subject WHERE h.decision IS NOT last.n ORDER BY h.subject"
+        ):
+            problem = (
+                "does not name the subject's last decision: reading the subject's decisions "
+                "would miss some"
+            )
+            who = masked.get(subject, "unknown subject")
+            problems.append(ChainProblem("audit_heads", who, None, "head", problem))
+        return problems
 
 
 def _insert(db: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
