@@ -48,6 +48,7 @@ from socialcredit.ledger.store import (
     Link,
     NewRecord,
     Progress,
+    SnapshotMoved,
     StoredKey,
     SubjectLedger,
     SubjectRow,
@@ -85,13 +86,29 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# The millisecond and the counter of the last decision id this process made.
+_last_stamp = [0, 0]
+
+
 def time_ordered_id() -> str:
-    """A UUID in the version-7 layout: 48 bits of Unix milliseconds, then random
-    bits. Logged decisions get increasing ids, so their index grows at its end
-    instead of taking inserts all over (Python 3.11 has no ``uuid.uuid7``)."""
+    """A UUID in the version-7 layout: 48 bits of Unix milliseconds, a 12-bit
+    counter, then random bits (RFC 9562 §6.2, method 1: the counter starts at a
+    random value below 2,048 each millisecond and counts on within it). A process
+    therefore never makes two ids with the same first 60 bits, which is the number
+    a decision is filed under (``store.common.decision_number``); logged decisions
+    get increasing ids and file at the end of their table (Python 3.11 has no
+    ``uuid.uuid7``)."""
     millis = time.time_ns() // 1_000_000
     rand = int.from_bytes(os.urandom(10), "big")
-    value = (millis << 80) | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64
+    last_millis, counter = _last_stamp
+    if millis > last_millis:
+        counter = (rand >> 62) & 0x7FF
+    else:  # the same millisecond (or the clock went back): count on, into the next if need be
+        millis, counter = last_millis, counter + 1
+        if counter > 0xFFF:
+            millis, counter = millis + 1, (rand >> 62) & 0x7FF
+    _last_stamp[0], _last_stamp[1] = millis, counter
+    value = (millis << 80) | (0x7 << 76) | (counter << 64)
     value |= (0b10 << 62) | (rand & ((1 << 62) - 1))
     # str(uuid.UUID(int=value)), spelt out: every check makes one (a test holds them equal).
     text = f"{value:032x}"
@@ -512,16 +529,27 @@ class SocialCredit:
         self, identifier: str, action: str, *, at: datetime | None = None,
         kind: str | None = None, actor: str = "cli", purpose: str = "check",
     ) -> CheckResult:  # fmt: skip
+        # One snapshot for the reads and the audit write; should another writer
+        # get in between, nothing was written and the check runs again the plain
+        # way (statement by statement, the audit rows under the write lock).
+        try:
+            with self.store.snapshot():
+                return self._check(identifier, action, at, kind, actor, purpose)
+        except SnapshotMoved:
+            return self._check(identifier, action, at, kind, actor, purpose)
+
+    def _check(
+        self, identifier: str, action: str, at: datetime | None, kind: str | None,
+        actor: str, purpose: str,
+    ) -> CheckResult:  # fmt: skip
         registry = self.registry
         moment = at or self.clock()
         subject = self.subject_row(identifier, kind)
-        relevant = registry.index.schemes_for(action)
+        relevant, grades_matter = registry.check_inputs(action)
         evaluations: dict[str, SchemeEvaluation] = {}
         representations: list[Representation] = []
         if relevant:
-            ledger = self.store.subject_ledger(
-                subject, relevant, enrolments=self._grades_matter(action)
-            )
+            ledger = self.store.subject_ledger(subject, relevant, enrolments=grades_matter)
             evaluations = {
                 e.explanation.scheme: e for e in self._evaluate(ledger, moment, relevant)
             }
@@ -542,18 +570,6 @@ class SocialCredit:
             actor, purpose,
         ))  # fmt: skip
         return CheckResult(decision_id, subject.masked, decision)
-
-    def _grades_matter(self, action: str) -> bool:
-        """Whether a grade can bear on ``action``: a grade measure, or a list held
-        by grade. Only then does explicit enrolment need reading, since an
-        enrolled subject without records still has a grade."""
-        for source in self.registry.index.sources(action):
-            if source.grades:
-                return True
-            held = self.registry.schemes[source.scheme].current.lists.get(source.list or "")
-            if held is not None and held.grades is not None:
-                return True
-        return False
 
     def lists(
         self, scheme: str | None = None, list_id: str | None = None, *,

@@ -30,6 +30,8 @@ class Registry:
     # The schemes and link roles of list_reach, worked out once rather than per check.
     reach_schemes: frozenset[str] = field(init=False)
     reach_roles: frozenset[str] = field(init=False)
+    # Per action: the schemes that bear on it and whether a grade can (check_inputs).
+    _check_inputs: Mapping[str, tuple[frozenset[str], bool]] = field(init=False)
 
     def __post_init__(self) -> None:
         currents = [history.current for history in self.schemes.values()]
@@ -46,6 +48,28 @@ class Registry:
         object.__setattr__(self, "reach_schemes", frozenset(s for s, _ in reach))
         roles = frozenset(role for roles in reach.values() for role in roles)
         object.__setattr__(self, "reach_roles", roles)
+        inputs = {
+            action: (self.index.schemes_for(action), self.grades_matter(action))
+            for action in self.index.by_action
+        }
+        object.__setattr__(self, "_check_inputs", inputs)
+
+    def check_inputs(self, action: str) -> tuple[frozenset[str], bool]:
+        """``(index.schemes_for(action), grades_matter(action))``, worked out once per
+        registry rather than on every check."""
+        return self._check_inputs.get(action, _NO_INPUTS)
+
+    def grades_matter(self, action: str) -> bool:
+        """Whether a grade can bear on ``action``: a grade measure, or a list held
+        by grade. Only then does a check need explicit enrolments, since an
+        enrolled subject without records still has a grade."""
+        for source in self.index.sources(action):
+            if source.grades:
+                return True
+            held = self.schemes[source.scheme].current.lists.get(source.list or "")
+            if held is not None and held.grades is not None:
+                return True
+        return False
 
     @property
     def current_schemes(self) -> dict[str, Scheme]:
@@ -60,6 +84,9 @@ class Registry:
 
     def reaching_roles(self) -> frozenset[str]:
         return self.reach_roles
+
+
+_NO_INPUTS: tuple[frozenset[str], bool] = (frozenset(), False)
 
 
 class UnknownName(LookupError):

@@ -131,13 +131,15 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_init_is_idempotent(tour: dict[str, Any]) -> None:
     cli: Cli = tour["cli"]
     first, second = tour["init"]
-    assert "schema migrations applied: 1, 2, 3" in first and str(cli.db) in first.replace("\n", "")
+    assert "schema migrations applied: 1, 2, 3, 4" in first and str(cli.db) in first.replace(
+        "\n", ""
+    )
     assert "the schema is up to date" in second
     assert not list(cli.folder.glob("*.key"))  # the key came from SOCIALCREDIT_KEY
     db = sqlite3.connect(str(cli.db))
     try:
         assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [
-            ("3",)
+            ("4",)
         ]
     finally:
         db.close()

@@ -27,3 +27,15 @@ def test_a_list_held_by_grade_reaches_an_enrolled_subject_without_records(tmp_pa
 
     assert (decision.effect, decision.factor) == ("adjust", 0.8)
     assert decision.reasons[0].list == "good-standing"
+
+
+def test_a_checks_inputs_are_worked_out_once_per_registry_as_the_index_gives_them(
+    tmp_path: Path,
+) -> None:
+    registry = shipped_system(tmp_path / "ledger.db").registry
+    found = {action: registry.check_inputs(action) for action in registry.index.actions}
+    for action, (relevant, grades) in found.items():
+        assert relevant == registry.index.schemes_for(action) and relevant
+        assert grades == registry.grades_matter(action)
+    assert {grades for _, grades in found.values()} == {True, False}  # both kinds are shipped
+    assert registry.check_inputs("no.such.action") == (frozenset(), False)

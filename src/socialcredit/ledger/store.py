@@ -130,6 +130,12 @@ class DecisionRow:
     purpose: str
 
 
+class SnapshotMoved(Exception):
+    """The snapshot a check read in could not take its audit write: another
+    writer committed after it or holds the write lock. Nothing was written;
+    the caller runs the check again the plain way."""
+
+
 class StoredNotice(NamedTuple):
     notice: Notice
     delivered_at: datetime | None
@@ -207,6 +213,8 @@ class LedgerStore(Protocol):
 
     # due process (several calls inside ``transaction()`` land together)
     def transaction(self) -> AbstractContextManager[None]: ...
+    # A check's reads and its audit write in one snapshot (may raise SnapshotMoved).
+    def snapshot(self) -> AbstractContextManager[None]: ...
     def decision(self, decision_id: str) -> DecisionRow | None: ...
     def add_case_event(self, event: CaseEvent) -> None: ...
     def case_events(self, case_id: str) -> list[CaseEvent]: ...

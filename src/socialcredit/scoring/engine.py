@@ -198,6 +198,10 @@ def _explain(
 # (occurred_at, id) of a Record, read in C rather than by a Python function per record.
 _record_order = itemgetter(5, 0)
 assert Record._fields[5] == "occurred_at" and Record._fields[0] == "id"
+_by_record = itemgetter(0)  # an Excluded's record id
+assert Excluded._fields[0] == "record"
+# tuple.__new__ builds a named tuple in C; the class's own __new__ is a Python call.
+_new_tuple = tuple.__new__
 
 
 def _apply_limits(
@@ -246,12 +250,12 @@ def _grade(
                     r.occurred_at, r.expires_at)
             for r, _ in counted_pairs
         )  # fmt: skip
-    else:
-        counted = tuple(
-            Counted(r.id, r.category, r.points, r.occurred_at, r.expires_at)
+    else:  # Counted(...) per record, built in C (as records are: store.common.records_of)
+        counted = tuple([
+            _new_tuple(Counted, (r.id, r.category, r.points, r.occurred_at, r.expires_at))
             for r, _ in counted_pairs
-        )
-    excluded.sort(key=lambda e: e.record)
+        ])  # fmt: skip
+    excluded.sort(key=_by_record)
     rule = scheme.definition.score
     if not enrolled or rule is None:
         return ScoreExplanation(
@@ -327,10 +331,10 @@ def _merge(
     scheme_id: str, definition: ListDefinition, spans: list[tuple[datetime, datetime, str]]
 ) -> ListEntry:
     # min(spans) starts at the earliest occurred_at; positional, as keywords cost more.
-    return ListEntry(
+    return _new_tuple(ListEntry, (
         scheme_id, definition.id, definition.kind, min(spans)[0], max([s[1] for s in spans]),
-        tuple(sorted([s[2] for s in spans])),
-    )  # fmt: skip
+        tuple(sorted([s[2] for s in spans])), None,
+    ))  # fmt: skip
 
 
 def _grade_list_entries(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -85,6 +86,20 @@ def stored_key_of(row: Sequence[Any]) -> StoredKey:
     key_id, role, authority, subject, masked, created, by, revoked = row
     return StoredKey(key_id, role, authority, subject, masked, parse(created), by,
                      parse(revoked) if revoked else None)  # fmt: skip
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def decision_number(decision_id: str) -> int | None:
+    """The number a decision is filed under (on SQLite, its row's rowid): the
+    first 60 bits of its id without the version digit, that is its millisecond
+    and the 12 bits after it. Ids are time-ordered, so new decisions file at the
+    end of the table, and the id finds its row without an index of its own.
+    None for an id not spelt as a UUID."""
+    if _UUID.fullmatch(decision_id) is None:
+        return None
+    return int(decision_id[:8] + decision_id[9:13] + decision_id[15:18], 16)
 
 
 DECISION_SELECT = (

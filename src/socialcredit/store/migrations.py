@@ -46,10 +46,23 @@ def _mobility(dialect: str) -> list[str]:
     return postgres_statements() if dialect == "postgres" else sqlite_statements()
 
 
+def _filed_decisions(dialect: str) -> list[str]:
+    if dialect == "postgres":
+        from socialcredit.store.postgres import filed_decisions_statements as postgres_filed
+
+        return postgres_filed()
+    from socialcredit.store.sqlite import filed_decisions_statements
+
+    return filed_decisions_statements()
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger, audit log, links, keys and their hash chains", _baseline),
     Migration(2, "cases, overrides, consents, the notice outbox and erasure seals", _due_process),
     Migration(3, "bike sharing: zone sets, trips, consented positions, rider reports", _mobility),
+    Migration(
+        4, "decisions filed under the number their id carries, linked per subject", _filed_decisions
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -15,13 +15,15 @@ the one global index a sharded deployment has to keep apart.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
 
-from socialcredit.store.common import StoreError
+from socialcredit.ledger.store import ChainProblem, DecisionRow
+from socialcredit.store.common import DECISION_SELECT, StoreError, decision_of
 from socialcredit.store.sqlite import (
     _APPEND_ONLY,
     _DUE_PROCESS,
@@ -138,6 +140,17 @@ def due_process_statements() -> list[str]:
     return statements
 
 
+def filed_decisions_statements() -> list[str]:
+    """Migration 4 for PostgreSQL: the columns SQLite's filing writes. A server keeps
+    its index on the id and on (subject, seq), which reads use instead (and a
+    sharded deployment distributes by), so older rows need no numbers."""
+    return [
+        "ALTER TABLE decisions ADD COLUMN n BIGINT",
+        "ALTER TABLE decisions ADD COLUMN prev BIGINT",
+        "ALTER TABLE audit_heads ADD COLUMN decision BIGINT",
+    ]
+
+
 class PostgresStore(SQLiteStore):
     _integrity_errors = (psycopg.errors.IntegrityError,)
     _missing_table_errors = (psycopg.errors.UndefinedTable,)
@@ -156,6 +169,23 @@ class PostgresStore(SQLiteStore):
 
     def checkpoint(self) -> None:
         """Nothing to do: PostgreSQL checkpoints on its own."""
+
+    def decision(self, decision_id: str) -> DecisionRow | None:
+        row = self._db.execute(f"{DECISION_SELECT} WHERE id = ?", (decision_id,)).fetchone()
+        return decision_of(row) if row else None
+
+    def decisions(self, subject: str) -> list[DecisionRow]:
+        rows = self._db.execute(f"{DECISION_SELECT} WHERE subject = ? ORDER BY seq", (subject,))
+        return [decision_of(row) for row in rows]
+
+    def _decision_link_problems(self, masked: dict[str, str]) -> list[ChainProblem]:
+        """None to find: reads here go through the id and (subject, seq) indexes, not the links."""
+        return []
+
+    def snapshot(self) -> contextlib.nullcontext[None]:  # type: ignore[override]
+        """Nothing to do: a check reads statement by statement and writes its
+        audit rows in a transaction of their own, under the advisory lock."""
+        return contextlib.nullcontext()
 
 
 def _without_password(dsn: str) -> str:

@@ -13,7 +13,7 @@ import contextlib
 import re
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from socialcredit.ledger.store import (
     Link,
     NewRecord,
     Progress,
+    SnapshotMoved,
     StoredDefinition,
     StoredKey,
     SubjectLedger,
@@ -43,13 +44,13 @@ from socialcredit.store.common import (
     StoreError,
     check_chains,
     chunks,
+    decision_number,
     decision_of,
     event_fields,
     event_of,
     iso,
     parse,
     record_of,
-    records_of,
     stored_key_of,
 )
 from socialcredit.store.due_process import DueProcessRows
@@ -185,13 +186,63 @@ def due_process_statements() -> list[str]:
     ]
 
 
+# Migration 4: decisions filed under the number their id carries (the
+# rowid), and chained per subject through ``prev`` from ``audit_heads.decision``,
+# so that logging one writes the table's last page and the subject's head and
+# no index: neither the id's nor a (subject, seq) one. A decision whose number
+# is taken (or whose id is no UUID) is filed below zero, where looking up an id
+# searches next. verify orders the audit rows itself, so it needs neither.
+_FILED_DECISIONS = """
+CREATE TABLE decisions_filed (
+    n INTEGER PRIMARY KEY, id TEXT NOT NULL, subject TEXT NOT NULL, action TEXT NOT NULL,
+    at TEXT NOT NULL, effect TEXT NOT NULL, factor REAL, reasons TEXT NOT NULL,
+    asked_at TEXT NOT NULL, asked_by TEXT NOT NULL, purpose TEXT NOT NULL,
+    seq INTEGER NOT NULL, hash TEXT NOT NULL, prev INTEGER
+);
+INSERT INTO decisions_filed (n, DECISION_COLUMNS, prev)
+    SELECT n, DECISION_COLUMNS, lag(n) OVER (PARTITION BY subject ORDER BY seq)
+    FROM (SELECT CASE WHEN number IS NOT NULL
+                       AND row_number() OVER (PARTITION BY number ORDER BY old) = 1
+                      THEN number ELSE -old END AS n, *
+          FROM (SELECT decision_number(id) AS number, rowid AS old, * FROM decisions));
+ALTER TABLE audit_heads ADD COLUMN decision INTEGER;
+UPDATE audit_heads SET decision = last.n
+    FROM (SELECT subject, max(seq), n FROM decisions_filed GROUP BY subject) AS last
+    WHERE last.subject = audit_heads.subject;
+DROP TABLE decisions;
+ALTER TABLE decisions_filed RENAME TO decisions
+""".replace("DECISION_COLUMNS", DECISION_COLUMNS)
+
+
+def filed_decisions_statements() -> list[str]:
+    """Migration 4 for SQLite (``decision_number`` is a function of the connection)."""
+    tables = [s.strip() for s in _FILED_DECISIONS.split(";") if s.strip()]
+    return tables + _append_only_triggers(("decisions",))
+
+
 _INSERT_RECORD = (
     "INSERT INTO records (subject, seq, id, scheme, scheme_version, category, occurred_at, "
     "reported_at, expires_at, points, reporter, evidence, fingerprint, hash) "
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 
-_INSERT_DECISION = f"INSERT INTO decisions ({DECISION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+# RECORD_COLUMNS but the subject, for reads of one subject's records.
+_SUBJECT_RECORD_COLUMNS = RECORD_COLUMNS.replace(" subject,", "", 1)
+assert _SUBJECT_RECORD_COLUMNS.startswith("id, scheme, ")
+_new_record = tuple.__new__  # builds a named tuple in C (as store.common does)
+
+_INSERT_DECISION = (
+    f"INSERT INTO decisions (n, {DECISION_COLUMNS}, prev) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+_INSERT_DECISION_FILED = _INSERT_DECISION.replace("INSERT", "INSERT OR IGNORE", 1)
+_AUDIT_HEAD = (
+    "INSERT INTO audit_heads (subject, seq, hash) VALUES (?, ?, ?) "
+    "ON CONFLICT (subject) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
+)
+_AUDIT_HEAD_AFTER_DECISION = (
+    "INSERT INTO audit_heads (subject, seq, hash, decision) VALUES (?, ?, ?, ?) ON CONFLICT "
+    "(subject) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, decision = excluded.decision"
+)
 
 _APPEND_ONLY = (
     "api_keys",
@@ -240,6 +291,7 @@ class SQLiteStore(DueProcessRows, MobilityRows):
                 f"cannot open {self.path} as a socialcredit database: {error}"
             ) from None
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.create_function("decision_number", 1, decision_number, deterministic=True)
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.execute("PRAGMA cache_size=-262144")
         self._db.execute("PRAGMA temp_store=MEMORY")
@@ -320,6 +372,16 @@ class SQLiteStore(DueProcessRows, MobilityRows):
     def transaction(self) -> _Transaction:
         """One write transaction around several store calls: all land, or none."""
         return self._write()
+
+    def snapshot(self) -> _Snapshot:
+        """A check's reads in one read transaction, which its audit write then
+        takes over (SQLite upgrades it to a write transaction): one snapshot and
+        one set of WAL read locks instead of one per statement, while the write
+        lock is still held only for the audit rows. If another writer committed
+        after the snapshot began, or holds the write lock, the upgrade fails and
+        the audit write raises :class:`SnapshotMoved` with nothing written.
+        Inside a write transaction it does nothing."""
+        return _Snapshot(self._db, self._cache)
 
     # -- definitions ---------------------------------------------------------
 
@@ -597,12 +659,18 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         """One subject's records (of ``schemes``, or all), their events and (unless
         the caller needs no grades) its enrolments."""
         key = subject.key
-        sql = f"SELECT {RECORD_COLUMNS} FROM records WHERE subject = ?"
+        sql = f"SELECT {_SUBJECT_RECORD_COLUMNS} FROM records WHERE subject = ?"
         params: list[str] = [key]
         if schemes is not None:
             sql += f" AND scheme IN ({','.join('?' * len(schemes))})"
             params.extend(sorted(schemes))
-        records = records_of(self._db.execute(sql, params))
+        # records_of(...) without reading the subject column back: every row has ``key``.
+        records = [
+            _new_record(Record, (rid, key, scheme, version, category, parse(occurred),
+                                 parse(reported), parse(expires), points, reporter, ev))
+            for rid, scheme, version, category, occurred, reported, expires, points, reporter, ev
+            in self._db.execute(sql, params)
+        ]  # fmt: skip
         events: dict[str, list[RecordEvent]] = {}
         if records:
             for found in self._db.execute(
@@ -684,14 +752,50 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         fields = (decision.id, decision.action, iso(decision.at), decision.effect,
                   decision.factor, decision.reasons_json, iso(decision.asked_at),
                   decision.asked_by, decision.purpose)  # fmt: skip
-        self._audit([(decision.subject, "decision", fields)])
+        subject = decision.subject
+        number = decision_number(decision.id)
+
+        def append() -> None:
+            # _audit_rows for one decision, spelt out: every check logs one.
+            db = self._db
+            row = db.execute(
+                "SELECT seq, hash, decision FROM audit_heads WHERE subject = ?", (subject,)
+            ).fetchone()
+            seq, previous, last = (row[0] + 1, row[1], row[2]) if row else (1, GENESIS, None)
+            digest = link_hash(previous, "decision", (subject, seq, *fields))
+            values = (decision.id, subject, *fields[1:], seq, digest, last)
+            filed = number
+            if filed is None or not db.execute(_INSERT_DECISION_FILED, (filed, *values)).rowcount:
+                # Its number is taken (ids of two processes in one millisecond): file it below zero.
+                (filed,) = db.execute(
+                    "SELECT coalesce(min(n), 0) - 1 FROM decisions WHERE n < 0"
+                ).fetchone()
+                db.execute(_INSERT_DECISION, (filed, *values))
+            db.execute(_AUDIT_HEAD_AFTER_DECISION, (subject, seq, digest, filed))
+
+        self._in_audit_transaction(append)
 
     def decision(self, decision_id: str) -> DecisionRow | None:
-        row = self._db.execute(f"{DECISION_SELECT} WHERE id = ?", (decision_id,)).fetchone()
+        number = decision_number(decision_id)
+        row = None
+        if number is not None:
+            row = self._db.execute(
+                f"{DECISION_SELECT} WHERE n = ? AND id = ?", (number, decision_id)
+            ).fetchone()
+        if row is None:  # filed below zero, if at all
+            row = self._db.execute(
+                f"{DECISION_SELECT} WHERE n < 0 AND id = ?", (decision_id,)
+            ).fetchone()
         return decision_of(row) if row else None
 
     def decisions(self, subject: str) -> list[DecisionRow]:
-        rows = self._db.execute(f"{DECISION_SELECT} WHERE subject = ? ORDER BY seq", (subject,))
+        # Back from the subject's last decision along ``prev`` (UNION stops at a loop).
+        rows = self._db.execute(
+            "WITH RECURSIVE chain(n) AS (SELECT decision FROM audit_heads WHERE subject = ? "
+            "UNION SELECT d.prev FROM decisions d JOIN chain ON d.n = chain.n) "
+            f"{DECISION_SELECT} WHERE n IN (SELECT n FROM chain) AND subject = ? ORDER BY seq",
+            (subject, subject),
+        )
         return [decision_of(row) for row in rows]
 
     def log_access(self, subject: str, at: datetime, actor: str, purpose: str, what: str) -> None:
@@ -701,42 +805,58 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         self, subjects: Sequence[str], at: datetime, actor: str, purpose: str, what: str
     ) -> None:
         when = iso(at)
-        self._audit([(subject, "access", (when, actor, purpose, what)) for subject in subjects])
+        entries = [(subject, "access", (when, actor, purpose, what)) for subject in subjects]
+        self._in_audit_transaction(lambda: self._audit_rows(entries))
 
-    def _audit(self, entries: Sequence[tuple[str, str, tuple[Any, ...]]]) -> None:
-        """Append decisions and reads to their subjects' audit chains, all or none.
+    def _in_audit_transaction(self, append: Callable[[], None]) -> None:
+        """Run ``append`` (decisions and reads appended to their subjects' audit
+        chains), all or none.
 
         Its own transaction under the write lock, without the ledger's
         generation bump: the audit log feeds no cache. Inside a write
         transaction it is part of that one instead."""
-        if self._cache.depth:
-            self._audit_rows(entries)
+        cache = self._cache
+        if cache.depth:
+            append()
+            return
+        if cache.snapshot:  # a check's read transaction: this write ends it
+            cache.snapshot = False
+            try:
+                append()
+            except sqlite3.OperationalError as error:
+                _rollback_quietly(self._db)
+                if error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+                    raise SnapshotMoved(str(error)) from None
+                raise
+            except BaseException:
+                _rollback_quietly(self._db)
+                raise
+            self._db.execute("COMMIT")
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            self._audit_rows(entries)
+            append()
         except BaseException:
             _rollback_quietly(self._db)
             raise
         self._db.execute("COMMIT")
 
     def _audit_rows(self, entries: Sequence[tuple[str, str, tuple[Any, ...]]]) -> None:
+        """Reads of subjects' data (``access`` entries) onto their audit chains;
+        decisions go through log_decision."""
         heads = self._audit_heads({subject for subject, _, _ in entries})
-        decisions, accesses = [], []
+        accesses = []
         for subject, kind, fields in entries:
+            if kind != "access":
+                raise ValueError(f"not an access entry: {kind!r}")
             seq, previous = heads.get(subject, (0, GENESIS))
             digest = link_hash(previous, kind, (subject, seq + 1, *fields))
             heads[subject] = (seq + 1, digest)
-            row = (*fields, seq + 1, digest)
-            if kind == "decision":
-                decisions.append((row[0], subject, *row[1:]))
-            else:
-                accesses.append((subject, *row))
-        _insert(self._db, _INSERT_DECISION, decisions)
+            accesses.append((subject, *fields, seq + 1, digest))
         _insert(self._db, "INSERT INTO access_log VALUES (?,?,?,?,?,?,?)", accesses)
         _insert(
             self._db,
-            "INSERT OR REPLACE INTO audit_heads VALUES (?, ?, ?)",
+            _AUDIT_HEAD,
             [(subject, seq, digest) for subject, (seq, digest) in heads.items()],
         )
 
@@ -768,17 +888,52 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         return ledger_root(self._db.execute("SELECT subject, seq, hash FROM chain_heads"))
 
     def verify(self, progress: Progress | None = None) -> list[ChainProblem]:
+        masked = dict(self._db.execute("SELECT subject, masked FROM subjects"))
         return check_chains(
-            masked=dict(self._db.execute("SELECT subject, masked FROM subjects")),
+            masked=masked,
             heads={s: (q, h) for s, q, h in self._db.execute("SELECT * FROM chain_heads")},
             rows=self._db.execute(LEDGER_ROWS),
-            audit_heads={s: (q, h) for s, q, h in self._db.execute("SELECT * FROM audit_heads")},
+            audit_heads={
+                s: (q, h)
+                for s, q, h in self._db.execute("SELECT subject, seq, hash FROM audit_heads")
+            },
             audit_rows=self._db.execute(AUDIT_ROWS),
             progress=progress,
             seals=dict(
                 self._db.execute("SELECT record, seal FROM record_events WHERE seal IS NOT NULL")
             ),
-        )
+        ) + self._decision_link_problems(masked)
+
+    def _decision_link_problems(self, masked: dict[str, str]) -> list[ChainProblem]:
+        """Decisions whose ``prev`` does not name the subject's decision before them, and
+        heads that do not name its last: reads of a subject's decisions follow these
+        links, which the hashes do not cover, so that rewriting them cannot hide a decision."""
+        problems = []
+        for subject, seq, decision_id in self._db.execute(
+            "SELECT subject, seq, id FROM (SELECT subject, seq, id, prev, "
+            "lag(n) OVER (PARTITION BY subject ORDER BY seq) AS expected FROM decisions) "
+            "WHERE prev IS NOT expected ORDER BY subject, seq"
+        ):
+            problem = (
+                "its link to the subject's previous decision was edited: reading the subject's "
+                "decisions would skip or repeat some"
+            )
+            who = masked.get(subject, "unknown subject")
+            problems.append(
+                ChainProblem("decisions", who, seq, f"decision {decision_id!r}", problem)
+            )
+        for (subject,) in self._db.execute(
+            "SELECT h.subject FROM audit_heads h LEFT JOIN "
+            "(SELECT subject, n, max(seq) FROM decisions GROUP BY subject) AS last "
+            "ON last.subject = h.subject WHERE h.decision IS NOT last.n ORDER BY h.subject"
+        ):
+            problem = (
+                "does not name the subject's last decision: reading the subject's decisions "
+                "would miss some"
+            )
+            who = masked.get(subject, "unknown subject")
+            problems.append(ChainProblem("audit_heads", who, None, "head", problem))
+        return problems
 
 
 def _insert(db: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -806,6 +961,7 @@ class _LedgerCache:
     def __init__(self) -> None:
         self.generation: str | None = None
         self.depth = 0  # nesting of write transactions (the outermost commits)
+        self.snapshot = False  # a check's read transaction is open (see SQLiteStore.snapshot)
         self.epoch = 0  # counts resets: a plan made against an older epoch is stale
         self.reset()
 
@@ -814,6 +970,32 @@ class _LedgerCache:
         self.heads: dict[str, tuple[int, str]] = {}
         self.kinds: dict[str, str] = {}
         self.complete = False
+
+
+class _Snapshot:
+    """``BEGIN`` (deferred) for a check's reads; the audit write commits it,
+    and a check that writes nothing ends it on the way out."""
+
+    def __init__(self, db: sqlite3.Connection, cache: _LedgerCache) -> None:
+        self._db = db
+        self._cache = cache
+        self._opened = False
+
+    def __enter__(self) -> None:
+        if self._cache.depth or self._cache.snapshot:
+            return  # inside a write transaction or another snapshot: part of that one
+        self._db.execute("BEGIN")
+        self._cache.snapshot = self._opened = True
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if not self._opened:
+            return
+        if self._cache.snapshot:  # nothing was written: end the read transaction
+            self._cache.snapshot = False
+            if kind is None:
+                self._db.execute("COMMIT")
+            else:
+                _rollback_quietly(self._db)
 
 
 class _Transaction:
