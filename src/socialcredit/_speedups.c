@@ -8,6 +8,7 @@
  *   parse_lines(...)               validate_lines over _read_jsonl (intake.py, readers.py)
  *   keep_kinds(fresh, kinds, new)  _refuse_kind_changes (ledger/batching.py)
  *   chain(fresh, known, heads, ...) _chain_rows (ledger/batching.py)
+ *   add_months(moment, months)     add_months (schemes/durations.py), for the engine
  *
  * parse_common returns None whenever it has the least doubt (a time not in
  * canonical ASCII form, a subject not seen yet, an expiry date not cached),
@@ -22,6 +23,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <datetime.h>
 #include <openssl/evp.h>
 #include <string.h>
 
@@ -897,6 +899,53 @@ failed:
     return NULL;
 }
 
+/* ---- add_months ------------------------------------------------------------ */
+
+/*
+ * add_months(moment, months) -> datetime
+ *
+ * durations.add_months for a plain datetime (not a subclass) with fold 0, the
+ * case it builds with the positional constructor: the same calendar month
+ * arithmetic, the day clamped to the month's end, the time and tzinfo kept.
+ * A year out of range raises the constructor's ValueError, as there.
+ */
+#define MONTHS_LIMIT 120000 /* ten thousand years: every year it gives fits an int */
+
+static PyObject *add_months(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyDateTime_CheckExact(args[0]) || !PyLong_CheckExact(args[1]) ||
+        PyDateTime_DATE_GET_FOLD(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "add_months(moment: datetime with fold 0, months: int)");
+        return NULL;
+    }
+    PyObject *moment = args[0];
+    int overflow = 0;
+    long long months = PyLong_AsLongLongAndOverflow(args[1], &overflow);
+    if (overflow || (months == -1 && PyErr_Occurred()) || months > MONTHS_LIMIT ||
+        months < -MONTHS_LIMIT) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "add_months: months beyond 120,000 are Python's");
+        return NULL;
+    }
+    long long index = PyDateTime_GET_YEAR(moment) * 12LL + (PyDateTime_GET_MONTH(moment) - 1) + months;
+    long long year = index >= 0 ? index / 12 : -((-index + 11) / 12); /* floor division */
+    int month = (int)(index - year * 12) + 1;
+    int day = PyDateTime_GET_DAY(moment);
+    if (day > 28) {
+        int last = month == 2 ? ((year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28)
+                              : days_in_month(2001, month);
+        if (day > last) day = last;
+    }
+    if (year < 1 || year > 9999) {
+        PyErr_Format(PyExc_ValueError, "year %lld is out of range", year);
+        return NULL;
+    }
+    PyObject *tzinfo = PyDateTime_DATE_GET_TZINFO(moment);
+    return PyDateTimeAPI->DateTime_FromDateAndTime(
+        (int)year, month, day, PyDateTime_DATE_GET_HOUR(moment), PyDateTime_DATE_GET_MINUTE(moment),
+        PyDateTime_DATE_GET_SECOND(moment), PyDateTime_DATE_GET_MICROSECOND(moment), tzinfo,
+        PyDateTimeAPI->DateTimeType);
+}
+
 static PyMethodDef methods[] = {
     {"parse_common", (PyCFunction)(void (*)(void))parse_common, METH_FASTCALL,
      "The record a well-formed line reports, or None to leave the line to the Python paths."},
@@ -904,6 +953,8 @@ static PyMethodDef methods[] = {
      "The (line, record) items of a chunk of JSON Lines read as bytes."},
     {"plan_lines", (PyCFunction)(void (*)(void))plan_lines, METH_FASTCALL,
      "Read, validate, judge and chain a chunk of lines into a batch, until it is full."},
+    {"add_months", (PyCFunction)(void (*)(void))add_months, METH_FASTCALL,
+     "A datetime moved by whole calendar months, the day clamped to the month's end."},
     {"keep_kinds", (PyCFunction)(void (*)(void))keep_kinds, METH_FASTCALL,
      "The records whose subject keeps its kind, and the others with the kind held."},
     {"chain", (PyCFunction)(void (*)(void))chain, METH_FASTCALL,
@@ -912,6 +963,8 @@ static PyMethodDef methods[] = {
 };
 
 static int speedups_exec(PyObject *module) {
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL) return -1;
     if (sha256_md == NULL) sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
     if (digest_context == NULL) digest_context = EVP_MD_CTX_new();
     if (sha256_md == NULL || digest_context == NULL) {

@@ -23,6 +23,7 @@ from socialcredit.intake import RecordError, RecordIntake, parse_file, parse_fil
 from socialcredit.ledger import batching
 from socialcredit.ledger.chain import GENESIS, record_item_hash
 from socialcredit.ledger.store import NewRecord, SubjectRow
+from socialcredit.schemes.durations import _add_months, add_months
 from socialcredit.speedups import native
 
 if native is None and os.environ.get("SOCIALCREDIT_REQUIRE_NATIVE") == "1":
@@ -217,3 +218,24 @@ def test_keeping_kinds_in_c_equals_keeping_them_in_python(picks: list[tuple[str,
     assert kept_c == kept_python
     assert by_c.new_subjects == by_python.new_subjects
     assert by_c.outcome.refused == by_python.outcome.refused
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31),
+        timezones=st.none() | st.just(UTC) | st.timezones(),
+    ),
+    months=st.integers(-130_000, 130_000) | st.integers(-40, 40),
+)  # fmt: skip
+def test_adding_months_in_c_equals_adding_them_in_python(moment: datetime, months: int) -> None:
+    def outcome(add: object) -> object:
+        try:
+            moved = add(moment, months)  # type: ignore[operator]
+        except (ValueError, OverflowError) as error:
+            return type(error), str(error)
+        return moved, moved.tzinfo, moved.fold
+
+    assert outcome(add_months) == outcome(_add_months)
+    if -120_000 <= months <= 120_000 and not moment.fold:  # what the C spelling takes
+        assert outcome(native.add_months) == outcome(_add_months)

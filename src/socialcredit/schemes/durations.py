@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from socialcredit.speedups import native
+
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
@@ -71,6 +73,17 @@ _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` moved by whole calendar months, the day clamped to the month's end."""
+    if native is not None and type(moment) is datetime and not moment.fold and -_C <= months <= _C:
+        return native.add_months(moment, months)
+    return _add_months(moment, months)
+
+
+_C = 120_000  # the months the C spelling takes: ten thousand years either way
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    """The reference for ``native.add_months``."""
     index = moment.year * 12 + (moment.month - 1) + months
     year, month = divmod(index, 12)
     month += 1
