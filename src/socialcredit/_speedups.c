@@ -9,6 +9,7 @@
  *   keep_kinds(fresh, kinds, new)  _refuse_kind_changes (ledger/batching.py)
  *   chain(fresh, known, heads, ...) _chain_rows (ledger/batching.py)
  *   add_months(moment, months)     add_months (schemes/durations.py), for the engine
+ *   subject_records(rows, key, ...) the records a score or check reads (store/common.py)
  *
  * parse_common returns None whenever it has the least doubt (a time not in
  * canonical ASCII form, a subject not seen yet, an expiry date not cached),
@@ -946,6 +947,93 @@ static PyObject *add_months(PyObject *module, PyObject *const *args, Py_ssize_t 
         PyDateTimeAPI->DateTimeType);
 }
 
+/* ---- subject_records ------------------------------------------------------- */
+
+/* datetime.fromisoformat(text) for a canonical UTC text (a new reference), or
+   NULL with no error set where the text is in any other form. */
+static PyObject *canonical_datetime(PyObject *text) {
+    if (!PyUnicode_CheckExact(text) || !canonical_time(text)) return NULL;
+    const char *s = (const char *)PyUnicode_DATA(text);
+    int year, month, day, hour, minute, second, micro = 0;
+    digits(s, 0, 4, &year);
+    digits(s, 5, 2, &month);
+    digits(s, 8, 2, &day);
+    digits(s, 11, 2, &hour);
+    digits(s, 14, 2, &minute);
+    digits(s, 17, 2, &second);
+    if (PyUnicode_GET_LENGTH(text) == 32) digits(s, 20, 6, &micro);
+    return PyDateTimeAPI->DateTime_FromDateAndTime(year, month, day, hour, minute, second, micro,
+                                                   PyDateTime_TimeZone_UTC,
+                                                   PyDateTimeAPI->DateTimeType);
+}
+
+static PyObject *time_of(PyObject *text, PyObject *parse) {
+    PyObject *moment = canonical_datetime(text);
+    if (moment != NULL || PyErr_Occurred()) return moment;
+    return PyObject_CallOneArg(parse, text);
+}
+
+/*
+ * subject_records(rows, key, record_type, parse) -> list
+ *
+ * store.common.subject_records: a Record per row (id, scheme, version, category,
+ * occurred_at, reported_at, expires_at, points, reporter, evidence) of the
+ * subject `key`, its three times read by `parse` (datetime.fromisoformat), or
+ * here where they are canonical UTC texts, as stored.
+ */
+static PyObject *subject_records(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "subject_records(rows, key, record_type, parse)");
+        return NULL;
+    }
+    PyObject *rows = PyObject_GetIter(args[0]);
+    if (rows == NULL) return NULL;
+    PyObject *key = args[1], *parse = args[3];
+    PyTypeObject *type = (PyTypeObject *)args[2];
+    PyObject *out = PyList_New(0), *row;
+    if (out == NULL) goto failed;
+    while ((row = PyIter_Next(rows)) != NULL) {
+        if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 10) {
+            Py_DECREF(row);
+            PyErr_SetString(PyExc_TypeError, "subject_records: rows must have 10 columns");
+            goto failed;
+        }
+        PyObject *record = type->tp_alloc(type, 11);
+        if (record == NULL) {
+            Py_DECREF(row);
+            goto failed;
+        }
+        /* id, key, scheme, version, category, then the three times, then the rest */
+        PyTuple_SET_ITEM(record, 0, Py_NewRef(PyTuple_GET_ITEM(row, 0)));
+        PyTuple_SET_ITEM(record, 1, Py_NewRef(key));
+        for (int i = 1; i <= 3; i++) PyTuple_SET_ITEM(record, i + 1, Py_NewRef(PyTuple_GET_ITEM(row, i)));
+        for (int i = 7; i <= 9; i++) PyTuple_SET_ITEM(record, i + 1, Py_NewRef(PyTuple_GET_ITEM(row, i)));
+        int failed = 0;
+        for (int i = 4; i <= 6 && !failed; i++) {
+            PyObject *moment = time_of(PyTuple_GET_ITEM(row, i), parse);
+            if (moment == NULL) {
+                failed = 1;
+            } else {
+                PyTuple_SET_ITEM(record, i + 1, moment);
+            }
+        }
+        Py_DECREF(row);
+        /* A record left part-filled on failure is freed whole: tupledealloc skips NULLs. */
+        if (failed || PyList_Append(out, record) < 0) {
+            Py_DECREF(record);
+            goto failed;
+        }
+        Py_DECREF(record);
+    }
+    if (PyErr_Occurred()) goto failed;
+    Py_DECREF(rows);
+    return out;
+failed:
+    Py_DECREF(rows);
+    Py_XDECREF(out);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"parse_common", (PyCFunction)(void (*)(void))parse_common, METH_FASTCALL,
      "The record a well-formed line reports, or None to leave the line to the Python paths."},
@@ -953,6 +1041,8 @@ static PyMethodDef methods[] = {
      "The (line, record) items of a chunk of JSON Lines read as bytes."},
     {"plan_lines", (PyCFunction)(void (*)(void))plan_lines, METH_FASTCALL,
      "Read, validate, judge and chain a chunk of lines into a batch, until it is full."},
+    {"subject_records", (PyCFunction)(void (*)(void))subject_records, METH_FASTCALL,
+     "The Records of one subject's rows, their canonical times read in C."},
     {"add_months", (PyCFunction)(void (*)(void))add_months, METH_FASTCALL,
      "A datetime moved by whole calendar months, the day clamped to the month's end."},
     {"keep_kinds", (PyCFunction)(void (*)(void))keep_kinds, METH_FASTCALL,

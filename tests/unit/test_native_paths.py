@@ -22,9 +22,11 @@ from socialcredit.identity import Pseudonymiser
 from socialcredit.intake import RecordError, RecordIntake, parse_file, parse_file_chunks
 from socialcredit.ledger import batching
 from socialcredit.ledger.chain import GENESIS, record_item_hash
+from socialcredit.ledger.model import Record
 from socialcredit.ledger.store import NewRecord, SubjectRow
 from socialcredit.schemes.durations import _add_months, add_months
 from socialcredit.speedups import native
+from socialcredit.store.common import subject_records_in_python
 
 if native is None and os.environ.get("SOCIALCREDIT_REQUIRE_NATIVE") == "1":
     pytest.fail("the C accelerator was not built, and this run requires it", pytrace=False)
@@ -239,3 +241,32 @@ def test_adding_months_in_c_equals_adding_them_in_python(moment: datetime, month
     assert outcome(add_months) == outcome(_add_months)
     if -120_000 <= months <= 120_000 and not moment.fold:  # what the C spelling takes
         assert outcome(native.add_months) == outcome(_add_months)
+
+
+stored_times = st.sampled_from([
+    "2025-01-31T10:00:00+00:00", "2024-02-29T23:59:59.999999+00:00", "0001-01-01T00:00:00+00:00",
+    "9999-12-31T23:59:59+00:00", "2025-01-31T18:00:00+08:00", "2025-01-31T10:00:00",
+    "2025-01-31T10:00:00.000000+00:00", "2025-01-31", "2025-02-30T10:00:00+00:00",
+]) | st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(
+    st.text(max_size=5), st.sampled_from(["civic", "spc"]), st.integers(1, 3), st.text(max_size=5),
+    stored_times, stored_times, stored_times, st.integers(-100, 100), st.text(max_size=5),
+    st.none() | st.text(max_size=5),
+), max_size=8))  # fmt: skip
+def test_records_read_in_c_equal_records_read_in_python(rows: list[tuple[object, ...]]) -> None:
+    def outcome(read: object) -> object:
+        try:
+            found = read(rows, "k" * 32)  # type: ignore[operator]
+        except ValueError as error:
+            return str(error)
+        return [(record, [type(v) for v in record], [getattr(v, "tzinfo", 0) for v in record])
+                for record in found]  # fmt: skip
+
+    assert outcome(native_records) == outcome(subject_records_in_python)
+
+
+def native_records(rows: list[tuple[object, ...]], key: str) -> list[object]:
+    return native.subject_records(iter(rows), key, Record, datetime.fromisoformat)

@@ -10,6 +10,7 @@ from typing import Any
 from socialcredit.ledger.chain import GENESIS, link_hash
 from socialcredit.ledger.model import Record, RecordEvent
 from socialcredit.ledger.store import ChainProblem, DecisionRow, Progress, StoredKey
+from socialcredit.speedups import native
 
 _CHUNK = 500  # stays under SQLite's bound-parameter limit
 
@@ -79,6 +80,25 @@ def records_of(rows: Iterable[Sequence[Any]]) -> list[Record]:
                              parse(reported), parse(expires), points, reporter, ev))
         for rid, subject, scheme, version, category, occurred, reported, expires, points,
         reporter, ev in rows
+    ]  # fmt: skip
+
+
+def subject_records(rows: Iterable[Sequence[Any]], key: str) -> list[Record]:
+    """The records of one subject from rows without its subject column (id,
+    scheme, version, category, the three times, points, reporter, evidence):
+    every score and check builds a subject's records this way."""
+    if native is not None:
+        return native.subject_records(rows, key, Record, parse)
+    return subject_records_in_python(rows, key)
+
+
+def subject_records_in_python(rows: Iterable[Sequence[Any]], key: str) -> list[Record]:
+    """The reference for ``native.subject_records``."""
+    return [
+        _new_record(Record, (rid, key, scheme, version, category, parse(occurred),
+                             parse(reported), parse(expires), points, reporter, ev))
+        for rid, scheme, version, category, occurred, reported, expires, points, reporter, ev
+        in rows
     ]  # fmt: skip
 
 

@@ -52,6 +52,7 @@ from socialcredit.store.common import (
     parse,
     record_of,
     stored_key_of,
+    subject_records,
 )
 from socialcredit.store.due_process import DueProcessRows
 from socialcredit.store.migrations import LATEST, pending
@@ -229,7 +230,6 @@ _INSERT_RECORD = (
 # RECORD_COLUMNS but the subject, for reads of one subject's records.
 _SUBJECT_RECORD_COLUMNS = RECORD_COLUMNS.replace(" subject,", "", 1)
 assert _SUBJECT_RECORD_COLUMNS.startswith("id, scheme, ")
-_new_record = tuple.__new__  # builds a named tuple in C (as store.common does)
 
 _INSERT_DECISION = (
     f"INSERT INTO decisions (n, {DECISION_COLUMNS}, prev) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -664,13 +664,8 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         if schemes is not None:
             sql += f" AND scheme IN ({','.join('?' * len(schemes))})"
             params.extend(sorted(schemes))
-        # records_of(...) without reading the subject column back: every row has ``key``.
-        records = [
-            _new_record(Record, (rid, key, scheme, version, category, parse(occurred),
-                                 parse(reported), parse(expires), points, reporter, ev))
-            for rid, scheme, version, category, occurred, reported, expires, points, reporter, ev
-            in self._db.execute(sql, params)
-        ]  # fmt: skip
+        # Without reading the subject column back: every row has ``key``.
+        records = subject_records(self._db.execute(sql, params), key)
         events: dict[str, list[RecordEvent]] = {}
         if records:
             for found in self._db.execute(
