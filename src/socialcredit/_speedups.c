@@ -249,11 +249,20 @@ static PyObject *get_text(PyObject *line, int field) {
 #define CACHE_LIMIT 200000 /* as the intake's own subject cache */
 
 static int valid_table(PyObject *table) {
-    if (!PyTuple_CheckExact(table) || PyTuple_GET_SIZE(table) != TABLE_SIZE) {
-        PyErr_SetString(PyExc_TypeError, "parse: the table must be a tuple of 11");
-        return 0;
+    int valid = PyTuple_CheckExact(table) && PyTuple_GET_SIZE(table) == TABLE_SIZE;
+    static const int dicts[] = {0, 1, 6, 8, 9, 10};
+    for (size_t i = 0; valid && i < sizeof(dicts) / sizeof(dicts[0]); i++) {
+        valid = PyDict_CheckExact(PyTuple_GET_ITEM(table, dicts[i]));
     }
-    return 1;
+    if (valid) {
+        PyObject *record_type = PyTuple_GET_ITEM(table, 7);
+        valid = PyCallable_Check(PyTuple_GET_ITEM(table, 2)) &&
+                PyUnicode_CheckExact(PyTuple_GET_ITEM(table, 4)) &&
+                PyUnicode_CheckExact(PyTuple_GET_ITEM(table, 5)) && PyType_Check(record_type) &&
+                PyType_IsSubtype((PyTypeObject *)record_type, &PyTuple_Type);
+    }
+    if (!valid) PyErr_SetString(PyExc_TypeError, "parse: not a table RecordIntake.native_table built");
+    return valid;
 }
 
 /* A value kept in one of this module's own caches (dicts of str keys, cleared when
@@ -367,7 +376,28 @@ static PyObject *new_record(PyObject *record_type, PyObject **values) {
 }
 
 /* The record of one line (a dict), Py_None to give up, or NULL with an error. */
+static PyObject *parse_known(PyObject *line, PyObject *table, PyObject *subject);
+
 static PyObject *parse_record(PyObject *line, PyObject *table) {
+    /* The subject first: its first sight runs Python code (_first_sight), which could
+       change `line`; every other field is read after it, so that no borrowed value
+       outlives a call into Python. */
+    PyObject *subject_text = get_text(line, F_SUBJECT);
+    if (subject_text == NULL) return give_up();
+    Py_INCREF(subject_text);
+    PyObject *subject = subject_of(subject_text, table);
+    PyObject *result = subject;
+    if (subject != NULL && subject != Py_None) {
+        /* The line must still name the subject it named (the same object). */
+        result = get_text(line, F_SUBJECT) == subject_text ? parse_known(line, table, subject)
+                                                            : give_up();
+        Py_DECREF(subject);
+    }
+    Py_DECREF(subject_text);
+    return result;
+}
+
+static PyObject *parse_known(PyObject *line, PyObject *table, PyObject *subject) {
     PyObject *schemes = PyTuple_GET_ITEM(table, 0);
     PyObject *now_text = PyTuple_GET_ITEM(table, 4), *latest_text = PyTuple_GET_ITEM(table, 5);
 
@@ -393,10 +423,14 @@ static PyObject *parse_record(PyObject *line, PyObject *table) {
 
     PyObject *scheme = PyDict_GetItemWithError(schemes, scheme_id); /* borrowed */
     if (scheme == NULL) return PyErr_Occurred() ? NULL : give_up();
+    if (!PyTuple_CheckExact(scheme) || PyTuple_GET_SIZE(scheme) != 4 ||
+        !PyDict_CheckExact(PyTuple_GET_ITEM(scheme, 2)))
+        return give_up(); /* not a table native_table built */
     PyObject *version = PyTuple_GET_ITEM(scheme, 0), *rated = PyTuple_GET_ITEM(scheme, 1);
     PyObject *category = PyDict_GetItemWithError(PyTuple_GET_ITEM(scheme, 2), code);
     if (category == NULL) return PyErr_Occurred() ? NULL : give_up();
     if (category == Py_None) return give_up(); /* a validity with a time part */
+    if (!PyTuple_CheckExact(category) || PyTuple_GET_SIZE(category) != 3) return give_up();
 
     if (!canonical_time(occurred)) return give_up();
     PyObject *reported_text = s_empty, *reported_at = now_text;
@@ -411,14 +445,10 @@ static PyObject *parse_record(PyObject *line, PyObject *table) {
         (evidence && PyUnicode_GET_LENGTH(evidence) > MAX_TEXT_LENGTH))
         return give_up();
 
-    /* The subject last: the first sight of one hashes it and fills the cache. */
-    PyObject *subject = subject_of(subject_text, table);
-    if (subject == NULL || subject == Py_None) return subject;
     int rates = PySequence_Contains(rated, PyTuple_GET_ITEM(subject, 1));
     PyObject *expires = rates > 0 ? expiry_of(PyTuple_GET_ITEM(category, 1), occurred, table)
                                   : NULL;
     if (expires == NULL || expires == Py_None) {
-        Py_DECREF(subject);
         if (expires != NULL || rates == 0) {
             Py_XDECREF(expires);
             return give_up();
@@ -427,7 +457,6 @@ static PyObject *parse_record(PyObject *line, PyObject *table) {
     }
     reporter = shared_text(reporter, PyTuple_GET_ITEM(table, 10));
     if (reporter == NULL) {
-        Py_DECREF(subject);
         Py_DECREF(expires);
         return NULL;
     }
@@ -437,12 +466,11 @@ static PyObject *parse_record(PyObject *line, PyObject *table) {
                         reporter};
     PyObject *fingerprint = fingerprint_of(sent, 6, evidence);
     if (fingerprint == NULL || fingerprint == Py_None) {
-        Py_DECREF(subject);
         Py_DECREF(expires);
         return fingerprint;
     }
     PyObject *values[12] = {
-        Py_NewRef(record_id), subject, Py_NewRef(scheme_id), Py_NewRef(version),
+        Py_NewRef(record_id), Py_NewRef(subject), Py_NewRef(scheme_id), Py_NewRef(version),
         Py_NewRef(code), Py_NewRef(occurred), Py_NewRef(reported_at), expires,
         Py_NewRef(PyTuple_GET_ITEM(category, 0)), Py_NewRef(reporter),
         Py_NewRef(evidence ? evidence : Py_None), fingerprint,
@@ -527,11 +555,12 @@ static PyObject *parse_lines(PyObject *module, PyObject *const *args, Py_ssize_t
     if (first == -1 && PyErr_Occurred()) return NULL;
     PyObject *out = PyList_New(0);
     if (out == NULL) return NULL;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(args[0]); i++) {
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(args[0]); i++) { /* re-read: Python runs between */
         PyObject *number = PyLong_FromLongLong(first + i);
         if (number == NULL) goto failed;
-        int failed = parse_line(out, PyList_GET_ITEM(args[0], i), number, args[2], args[3],
-                                args[4], args[5]);
+        PyObject *raw = Py_NewRef(PyList_GET_ITEM(args[0], i));
+        int failed = parse_line(out, raw, number, args[2], args[3], args[4], args[5]);
+        Py_DECREF(raw);
         Py_DECREF(number);
         if (failed) goto failed;
     }
@@ -551,7 +580,8 @@ static PyObject *record_hash(PyObject *previous, PyObject *subject, long long se
     PyObject *result = NULL;
     /* item: id, subject row, scheme, version, category, occurred, reported, expires, points,
        reporter, evidence, fingerprint */
-    int failed = !PyUnicode_CheckExact(previous) || buffer_add_text(&b, previous) ||
+    int failed = !PyUnicode_CheckExact(previous) || !PyUnicode_CheckExact(subject) ||
+                 buffer_add_text(&b, previous) ||
                  buffer_add(&b, "\x1frecord\x1f", 8) || buffer_add_text(&b, subject) ||
                  buffer_add_separator(&b) || buffer_add_long(&b, seq) ||
                  buffer_add_separator(&b);
@@ -588,44 +618,80 @@ static PyObject *record_hash(PyObject *previous, PyObject *subject, long long se
     return result;
 }
 
+/* heads.get(subject) or known.get(subject): a falsy head counts as none, as there. */
+static PyObject *head_of(PyObject *subject, PyObject *heads, PyObject *known) {
+    PyObject *head = PyDict_GetItemWithError(heads, subject);
+    if (head == NULL && PyErr_Occurred()) return NULL;
+    if (head == NULL || head == Py_None || (PyTuple_Check(head) && PyTuple_GET_SIZE(head) == 0)) {
+        head = PyDict_GetItemWithError(known, subject);
+        if (head == NULL && PyErr_Occurred()) return NULL;
+        if (head == Py_None || (head && PyTuple_Check(head) && PyTuple_GET_SIZE(head) == 0))
+            head = NULL;
+    }
+    if (head != NULL && (!PyTuple_Check(head) || PyTuple_GET_SIZE(head) != 2)) {
+        PyErr_SetString(PyExc_TypeError, "chain: a head must be (seq, hash)");
+        return NULL;
+    }
+    return head != NULL ? Py_NewRef(head) : Py_NewRef(Py_None);
+}
+
+static PyObject *chain_held(PyObject *item, PyObject *known, PyObject *heads, PyObject *rows,
+                            PyObject *genesis, PyObject *fallback);
+
+/* One record linked to its subject's head and its row appended (_chain_rows' loop body).
+   The record is held throughout: the fallback is Python code, which could drop it. */
 static PyObject *chain_one(PyObject *item, PyObject *known, PyObject *heads, PyObject *rows,
                            PyObject *genesis, PyObject *fallback) {
+    Py_INCREF(item);
+    PyObject *result = chain_held(item, known, heads, rows, genesis, fallback);
+    Py_DECREF(item);
+    return result;
+}
+
+static PyObject *chain_held(PyObject *item, PyObject *known, PyObject *heads, PyObject *rows,
+                            PyObject *genesis, PyObject *fallback) {
     PyObject *subject_row = PyTuple_GET_ITEM(item, 1);
     if (!PyTuple_Check(subject_row) || PyTuple_GET_SIZE(subject_row) < 1) {
         PyErr_SetString(PyExc_TypeError, "chain: a record's subject must be a SubjectRow");
         return NULL;
     }
     PyObject *subject = PyTuple_GET_ITEM(subject_row, 0);
-    /* heads.get(subject) or known.get(subject) or (0, GENESIS) */
-    PyObject *head = PyDict_GetItemWithError(heads, subject);
-    if (head == NULL && !PyErr_Occurred()) head = PyDict_GetItemWithError(known, subject);
-    if (head == NULL && PyErr_Occurred()) return NULL;
+    PyObject *head = head_of(subject, heads, known); /* (0, GENESIS) where None */
+    if (head == NULL) return NULL;
     long long seq = 0;
     PyObject *previous = genesis;
-    if (head != NULL) {
-        if (!PyTuple_Check(head) || PyTuple_GET_SIZE(head) != 2) {
-            PyErr_SetString(PyExc_TypeError, "chain: a head must be (seq, hash)");
-            return NULL;
-        }
+    if (head != Py_None) {
         seq = PyLong_AsLongLong(PyTuple_GET_ITEM(head, 0));
-        if (seq == -1 && PyErr_Occurred()) return NULL;
         previous = PyTuple_GET_ITEM(head, 1);
     }
-    seq += 1;
-    PyObject *seq_object = PyLong_FromLongLong(seq);
-    if (seq_object == NULL) return NULL;
-    PyObject *digest = record_hash(previous, subject, seq, item);
+    if (seq == LLONG_MAX) PyErr_SetString(PyExc_OverflowError, "chain: seq out of range");
+    PyObject *seq_object = PyErr_Occurred() ? NULL : PyLong_FromLongLong(seq + 1);
+    PyObject *digest = seq_object ? record_hash(previous, subject, seq + 1, item) : NULL;
     if (digest == Py_None) {
         Py_DECREF(digest);
         digest = PyObject_CallFunctionObjArgs(fallback, previous, subject, seq_object, item, NULL);
     }
-    PyObject *new_head = digest ? PyTuple_Pack(2, seq_object, digest) : NULL;
-    if (new_head == NULL || PyDict_SetItem(heads, subject, new_head) < 0) goto failed;
+    Py_DECREF(head); /* held until the fallback, which reads `previous`, has returned */
+    if (digest == NULL) {
+        Py_XDECREF(seq_object);
+        return NULL;
+    }
+    PyObject *new_head = PyTuple_Pack(2, seq_object, digest);
+    if (new_head == NULL || PyDict_SetItem(heads, subject, new_head) < 0) {
+        Py_XDECREF(new_head);
+        Py_DECREF(seq_object);
+        Py_DECREF(digest);
+        return NULL;
+    }
     Py_DECREF(new_head);
     /* The records row: subject, seq, the record's fields without its SubjectRow, the hash. */
     Py_ssize_t fields = PyTuple_GET_SIZE(item);
     PyObject *row = PyTuple_New(fields + 2);
-    if (row == NULL) goto failed_row;
+    if (row == NULL) {
+        Py_DECREF(seq_object);
+        Py_DECREF(digest);
+        return NULL;
+    }
     PyTuple_SET_ITEM(row, 0, Py_NewRef(subject));
     PyTuple_SET_ITEM(row, 1, seq_object);
     PyTuple_SET_ITEM(row, 2, Py_NewRef(PyTuple_GET_ITEM(item, 0)));
@@ -636,12 +702,6 @@ static PyObject *chain_one(PyObject *item, PyObject *known, PyObject *heads, PyO
     int appended = PyList_Append(rows, row);
     Py_DECREF(row);
     return appended < 0 ? NULL : Py_None;
-failed:
-    Py_XDECREF(new_head);
-failed_row:
-    Py_DECREF(seq_object);
-    Py_XDECREF(digest);
-    return NULL;
 }
 
 static PyObject *chain(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
@@ -716,6 +776,18 @@ static int append_new(PyObject *list, PyObject *item) {
     return failed;
 }
 
+static int valid_batch(PyObject *batch) {
+    int valid = PyList_CheckExact(batch) && PyList_GET_SIZE(batch) == B_SIZE;
+    for (int slot = B_ROWS; valid && slot < B_SIZE; slot++) {
+        PyObject *part = PyList_GET_ITEM(batch, slot);
+        int is_dict = slot == B_HEADS || slot == B_NEW_SUBJECTS || slot == B_FIRSTS;
+        valid = slot > B_FIRSTS ? PyLong_CheckExact(part)
+                                : is_dict ? PyDict_CheckExact(part) : PyList_CheckExact(part);
+    }
+    if (!valid) PyErr_SetString(PyExc_TypeError, "plan_lines: a malformed batch");
+    return valid;
+}
+
 /* One validated record into the batch, as plan_batch would take it. */
 static int plan_record(PyObject *batch, PyObject *number, PyObject *item, PyObject *context) {
     if (add_count(batch, B_RECORDS, 1) < 0) return -1;
@@ -723,9 +795,12 @@ static int plan_record(PyObject *batch, PyObject *number, PyObject *item, PyObje
     if (PyList_SetItem(batch, B_LAST_LINE, number) < 0) return -1;
     PyObject *id = PyTuple_GET_ITEM(item, 0), *fingerprint = PyTuple_GET_ITEM(item, 11);
     /* The id's first fingerprint in the batch: this one, if the id is new to it. */
-    PyObject *first = PyDict_SetDefault(PyList_GET_ITEM(batch, B_FIRSTS), id, fingerprint);
+    PyObject *firsts = PyList_GET_ITEM(batch, B_FIRSTS);
+    Py_ssize_t known_ids = PyDict_GET_SIZE(firsts);
+    PyObject *first = PyDict_SetDefault(firsts, id, fingerprint);
     if (first == NULL) return -1;
-    if (first != fingerprint) { /* a repeat: judged against the batch's first line with the id */
+    if (PyDict_GET_SIZE(firsts) == known_ids) { /* a repeat: judged against the batch's first
+                                                    line with the id */
         int same = PyObject_RichCompareBool(first, fingerprint, Py_EQ);
         if (same < 0) return -1;
         if (same) return PyList_Append(PyList_GET_ITEM(batch, B_DUPLICATES), number);
@@ -739,8 +814,8 @@ static int plan_record(PyObject *batch, PyObject *number, PyObject *item, PyObje
     }
     PyObject *key = PyTuple_GET_ITEM(subject, 0), *kind = PyTuple_GET_ITEM(subject, 1);
     PyObject *held = PyDict_GetItemWithError(PyTuple_GET_ITEM(context, C_KINDS), key);
-    if (held == NULL) {
-        if (PyErr_Occurred()) return -1;
+    if (held == NULL && PyErr_Occurred()) return -1;
+    if (held == NULL || held == Py_None) { /* kinds.get(key) is None */
         PyObject *earlier = PyDict_SetDefault(PyList_GET_ITEM(batch, B_NEW_SUBJECTS), key, subject);
         if (earlier == NULL) return -1;
         held = PyTuple_GET_ITEM(earlier, 1);
@@ -774,14 +849,20 @@ static int plan_line(PyObject *batch, PyObject *raw, PyObject *number, PyObject 
         Py_DECREF(answer);
         return 0;
     }
-    int result = add_count(batch, B_SEEN, 1);
+    /* The batch is the caller's: check its parts again after the Python paths ran. */
+    int result = valid_batch(batch) ? add_count(batch, B_SEEN, 1) : -1;
     if (result == 0 && own) {
         result = plan_record(batch, number, answer, context) < 0 ? -1 : 1;
     } else if (result == 0) { /* the Python paths' (line, record) or (line, None, id, reason) */
-        if (!PyTuple_Check(answer) || (PyTuple_GET_SIZE(answer) != 2 && PyTuple_GET_SIZE(answer) != 4)) {
-            PyErr_SetString(PyExc_TypeError, "plan_lines: judge and reread must answer parsed items");
+        Py_ssize_t size = PyTuple_Check(answer) ? PyTuple_GET_SIZE(answer) : 0;
+        PyObject *record = size == 2 || size == 4 ? PyTuple_GET_ITEM(answer, 1) : NULL;
+        if (!(size == 4 && record == Py_None) &&
+            !(size == 2 && PyTuple_Check(record) && PyTuple_GET_SIZE(record) == 12)) {
+            PyErr_SetString(PyExc_TypeError,
+                            "plan_lines: judge and reread must answer (line, NewRecord) or "
+                            "(line, None, id, reason)");
             result = -1;
-        } else if (PyTuple_GET_ITEM(answer, 1) == Py_None) {
+        } else if (record == Py_None) {
             result = append_new(PyList_GET_ITEM(batch, B_REJECTED),
                                 PyTuple_Pack(3, PyTuple_GET_ITEM(answer, 0),
                                              PyTuple_GET_ITEM(answer, 2),
@@ -815,22 +896,21 @@ static PyObject *plan_lines(PyObject *module, PyObject *const *args, Py_ssize_t 
         PyErr_SetString(PyExc_TypeError, "plan_lines: known heads and kinds must be dicts");
         return NULL;
     }
-    for (int slot = B_ROWS; slot <= B_FIRSTS; slot++) {
-        PyObject *part = PyList_GET_ITEM(batch, slot);
-        int is_dict = slot == B_HEADS || slot == B_NEW_SUBJECTS || slot == B_FIRSTS;
-        if (is_dict ? !PyDict_CheckExact(part) : !PyList_CheckExact(part)) {
-            PyErr_SetString(PyExc_TypeError, "plan_lines: a malformed batch");
-            return NULL;
-        }
-    }
+    if (!valid_batch(batch)) return NULL;
     Py_ssize_t start = PyLong_AsSsize_t(args[1]);
     long long first = PyLong_AsLongLong(args[2]), limit = PyLong_AsLongLong(args[5]);
     if (PyErr_Occurred()) return NULL;
-    Py_ssize_t count = PyList_GET_SIZE(args[0]);
-    for (Py_ssize_t i = start; i < count; i++) {
+    if (start < 0 || start > PyList_GET_SIZE(args[0])) {
+        PyErr_SetString(PyExc_IndexError, "plan_lines: start is outside the chunk");
+        return NULL;
+    }
+    /* The chunk's length is read each time round: the Python paths run in between. */
+    for (Py_ssize_t i = start; i < PyList_GET_SIZE(args[0]); i++) {
         PyObject *number = PyLong_FromLongLong(first + i);
         if (number == NULL) return NULL;
-        int taken = plan_line(batch, PyList_GET_ITEM(args[0], i), number, context);
+        PyObject *raw = Py_NewRef(PyList_GET_ITEM(args[0], i));
+        int taken = plan_line(batch, raw, number, context);
+        Py_DECREF(raw);
         Py_DECREF(number);
         if (taken < 0) return NULL;
         if (taken) {
@@ -839,7 +919,7 @@ static PyObject *plan_lines(PyObject *module, PyObject *const *args, Py_ssize_t 
             if (records >= limit) return PyLong_FromSsize_t(i + 1);
         }
     }
-    return PyLong_FromSsize_t(count);
+    return PyLong_FromSsize_t(PyList_GET_SIZE(args[0]));
 }
 
 /* ---- keep_kinds ------------------------------------------------------------ */
@@ -873,8 +953,8 @@ static PyObject *keep_kinds(PyObject *module, PyObject *const *args, Py_ssize_t 
         }
         PyObject *key = PyTuple_GET_ITEM(subject, 0), *kind = PyTuple_GET_ITEM(subject, 1);
         PyObject *held = PyDict_GetItemWithError(kinds, key);
-        if (held == NULL) {
-            if (PyErr_Occurred()) goto failed;
+        if (held == NULL && PyErr_Occurred()) goto failed;
+        if (held == NULL || held == Py_None) { /* kinds.get(key) is None */
             PyObject *first = PyDict_SetDefault(new_subjects, key, subject);
             if (first == NULL) goto failed;
             held = PyTuple_GET_ITEM(first, 1);

@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +144,10 @@ class RecordIntake:
         # The last three are the C path's own caches, keyed by plain text: the first
         # two it fills from the caches shared with the Python paths.
         self._native_table = (
-            schemes, self._subjects, self._first_sight, None, self.now.isoformat(),
+            # Through a weak proxy: the intake holds this table, and a bound method
+            # would make a cycle, which an import (the collector off) never frees.
+            schemes, self._subjects, partial(RecordIntake._first_sight, weakref.proxy(self)),
+            None, self.now.isoformat(),
             self._latest.isoformat(), self._expiry_dates, NewRecord, {}, {}, {},
         )  # fmt: skip
         return self._native_table

@@ -270,3 +270,63 @@ def test_records_read_in_c_equal_records_read_in_python(rows: list[tuple[object,
 
 def native_records(rows: list[tuple[object, ...]], key: str) -> list[object]:
     return native.subject_records(iter(rows), key, Record, datetime.fromisoformat)
+
+
+# Python code the C functions call (a fallback, a first sight, the Python paths) may
+# change what the caller passed in; the C side must neither crash nor answer from
+# values it no longer holds. (Found in review; an ASAN build showed the first two.)
+
+
+def test_a_fallback_that_drops_the_batch_leaves_chaining_whole() -> None:
+    fresh = [(0, _record(0, "".join(["k"] * 32), points=True))]  # bool: the fallback hashes
+
+    def fallback(previous: str, subject: str, seq: int, item: NewRecord) -> str:
+        fresh.clear()
+        return record_item_hash(previous, subject, seq, item)
+
+    heads: dict[str, tuple[int, str]] = {}
+    rows: list[tuple[object, ...]] = []
+    native.chain(list(fresh), {}, heads, rows, GENESIS, fallback)
+    assert [row[0] for row in rows] == list(heads) == ["k" * 32]
+
+
+def test_a_line_changed_during_a_first_sight_is_left_to_the_python_paths() -> None:
+    intake = RecordIntake(REGISTRY, KEY, NOW)
+    line = {"id": "r1", "scheme": "civic", "category": "litter",
+            "subject": "cn-ric:11010519491231002X", "occurred_at": "2025-01-31T10:00:00+00:00",
+            "reporter": "police"}  # fmt: skip
+    intake.parse(dict(line))  # caches the expiry date
+    table = list(intake.native_table())
+    table[1], table[8] = {}, {}  # the subject is new again, so its first sight runs
+
+    def first_sight(text: str) -> object:
+        line["subject"] = "cn-ric:110105194912310021"
+        return intake._first_sight(text)
+
+    table[2] = first_sight
+    assert native.parse_common(line, tuple(table)) is None
+
+
+@pytest.mark.parametrize("answer", [(1, None), (1, ("r1",)), (1, "record"), "(1, record)"])
+def test_the_one_pass_planner_refuses_a_malformed_answer_of_the_python_paths(answer) -> None:
+    context = ((), orjson.loads, lambda n, f: answer, lambda n, r: None, {}, {}, GENESIS,
+               record_item_hash, "conflict")  # fmt: skip
+    batch = [[], {}, {}, [], [], [], {}, 0, 0, 0, 0]
+    with pytest.raises(TypeError):
+        native.plan_lines([b'{"id": "r1"}\n'], 0, 1, context, batch, 10)
+    with pytest.raises(IndexError):
+        native.plan_lines([b'{"id": "r1"}\n'], -3, 1, context, batch, 10)
+
+
+def test_the_one_pass_planner_tells_a_repeat_by_its_id_not_its_object() -> None:
+    record = _record(0, "a" * 32)
+    context = ((), orjson.loads, lambda n, f: (n, record), lambda n, r: None, {}, {}, GENESIS,
+               record_item_hash, "conflict")  # fmt: skip
+    batch = [[], {}, {}, [], [], [], {}, 0, 0, 0, 0]
+    native.plan_lines([b'{"id": "r0"}\n'] * 2, 0, 1, context, batch, 10)
+    assert (len(batch[0]), batch[4], batch[10]) == (1, [2], 1)  # one row, line 2 a duplicate
+
+
+def test_months_that_are_not_a_plain_int_are_added_in_python() -> None:
+    moment = datetime(2024, 1, 31)
+    assert add_months(moment, True) == _add_months(moment, True) == datetime(2024, 2, 29)

@@ -74,7 +74,10 @@ _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 def add_months(moment: datetime, months: int) -> datetime:
     """``moment`` moved by whole calendar months, the day clamped to the month's end."""
-    if native is not None and type(moment) is datetime and not moment.fold and -_C <= months <= _C:
+    if (
+        native is not None and type(moment) is datetime and not moment.fold
+        and type(months) is int and -_C <= months <= _C
+    ):  # fmt: skip
         return native.add_months(moment, months)
     return _add_months(moment, months)
 
