@@ -221,12 +221,12 @@ static int text_le(PyObject *a, PyObject *b) {
 /* ---- parse_common --------------------------------------------------------- */
 
 /*
- * table: (schemes, subjects, first_sight, unused, now_text, latest_text,
- *         expiry_dates, record_type, own_subjects, own_dates, own_texts)
+ * table: (schemes, subjects, first_sight, now_text, latest_text, expiry_dates,
+ *         record_type, own_subjects, own_dates, own_texts)
  *   schemes:      {scheme id: (version, rated kinds tuple, {code: (points, validity text,
  *                  code) or None where the validity has a time part}, scheme id)}
  *   subjects:     the intake's subject cache {(text, None): SubjectRow}
- *   first_sight:  RecordIntake._first_sight
+ *   first_sight:  RecordIntake._first_sight (through a weak proxy of the intake)
  *   now_text, latest_text: isoformat() of the intake's now and now + clock skew (UTC)
  *   expiry_dates: the intake's cache {(validity text, date): expiry date}
  *   record_type:  NewRecord
@@ -245,20 +245,23 @@ static PyObject *get_text(PyObject *line, int field) {
     return (value != NULL && PyUnicode_CheckExact(value)) ? value : NULL;
 }
 
-#define TABLE_SIZE 11
+/* The table's slots (RecordIntake.native_table builds it). */
+enum { T_SCHEMES, T_SUBJECTS, T_FIRST_SIGHT, T_NOW, T_LATEST, T_EXPIRY_DATES, T_RECORD_TYPE,
+       T_OWN_SUBJECTS, T_OWN_DATES, T_OWN_TEXTS, TABLE_SIZE };
 #define CACHE_LIMIT 200000 /* as the intake's own subject cache */
 
 static int valid_table(PyObject *table) {
     int valid = PyTuple_CheckExact(table) && PyTuple_GET_SIZE(table) == TABLE_SIZE;
-    static const int dicts[] = {0, 1, 6, 8, 9, 10};
+    static const int dicts[] = {T_SCHEMES,   T_SUBJECTS,  T_EXPIRY_DATES,
+                                T_OWN_SUBJECTS, T_OWN_DATES, T_OWN_TEXTS};
     for (size_t i = 0; valid && i < sizeof(dicts) / sizeof(dicts[0]); i++) {
         valid = PyDict_CheckExact(PyTuple_GET_ITEM(table, dicts[i]));
     }
     if (valid) {
-        PyObject *record_type = PyTuple_GET_ITEM(table, 7);
-        valid = PyCallable_Check(PyTuple_GET_ITEM(table, 2)) &&
-                PyUnicode_CheckExact(PyTuple_GET_ITEM(table, 4)) &&
-                PyUnicode_CheckExact(PyTuple_GET_ITEM(table, 5)) && PyType_Check(record_type) &&
+        PyObject *record_type = PyTuple_GET_ITEM(table, T_RECORD_TYPE);
+        valid = PyCallable_Check(PyTuple_GET_ITEM(table, T_FIRST_SIGHT)) &&
+                PyUnicode_CheckExact(PyTuple_GET_ITEM(table, T_NOW)) &&
+                PyUnicode_CheckExact(PyTuple_GET_ITEM(table, T_LATEST)) && PyType_Check(record_type) &&
                 PyType_IsSubtype((PyTypeObject *)record_type, &PyTuple_Type);
     }
     if (!valid) PyErr_SetString(PyExc_TypeError, "parse: not a table RecordIntake.native_table built");
@@ -275,19 +278,19 @@ static int remember(PyObject *cache, PyObject *key, PyObject *value) {
 /* The subject a text names, as the intake's cache has it (a new reference), or
    Py_None where the Python paths must read it. */
 static PyObject *subject_of(PyObject *text, PyObject *table) {
-    PyObject *mine = PyTuple_GET_ITEM(table, 8); /* {text: SubjectRow} */
+    PyObject *mine = PyTuple_GET_ITEM(table, T_OWN_SUBJECTS); /* {text: SubjectRow} */
     PyObject *subject = PyDict_GetItemWithError(mine, text);
     if (subject != NULL) return Py_NewRef(subject);
     if (PyErr_Occurred()) return NULL;
     PyObject *cache_key = PyTuple_Pack(2, text, Py_None); /* the intake's key */
     if (cache_key == NULL) return NULL;
-    subject = PyDict_GetItemWithError(PyTuple_GET_ITEM(table, 1), cache_key);
+    subject = PyDict_GetItemWithError(PyTuple_GET_ITEM(table, T_SUBJECTS), cache_key);
     Py_DECREF(cache_key);
     if (subject != NULL) {
         Py_INCREF(subject);
     } else {
         if (PyErr_Occurred()) return NULL;
-        subject = PyObject_CallOneArg(PyTuple_GET_ITEM(table, 2), text); /* _first_sight */
+        subject = PyObject_CallOneArg(PyTuple_GET_ITEM(table, T_FIRST_SIGHT), text); /* _first_sight */
         if (subject == NULL) return NULL;
     }
     if (subject == Py_None) return subject;
@@ -306,7 +309,7 @@ static PyObject *subject_of(PyObject *text, PyObject *table) {
    occurred_at's time of day. A new reference, Py_None if the date is not cached
    yet (the Python fast path computes and caches it), or NULL on error. */
 static PyObject *expiry_of(PyObject *validity, PyObject *occurred, PyObject *table) {
-    PyObject *mine = PyTuple_GET_ITEM(table, 9); /* {validity: {day: date}} */
+    PyObject *mine = PyTuple_GET_ITEM(table, T_OWN_DATES); /* {validity: {day: date}} */
     PyObject *dates = PyDict_GetItemWithError(mine, validity);
     if (dates == NULL) {
         if (PyErr_Occurred()) return NULL;
@@ -322,7 +325,7 @@ static PyObject *expiry_of(PyObject *validity, PyObject *occurred, PyObject *tab
     PyObject *date = PyDict_GetItemWithError(dates, day);
     if (date == NULL && !PyErr_Occurred()) {
         PyObject *key = PyTuple_Pack(2, validity, day); /* the intake's key */
-        date = key ? PyDict_GetItemWithError(PyTuple_GET_ITEM(table, 6), key) : NULL;
+        date = key ? PyDict_GetItemWithError(PyTuple_GET_ITEM(table, T_EXPIRY_DATES), key) : NULL;
         Py_XDECREF(key);
         if (date != NULL && remember(dates, day, date) < 0) date = NULL;
     }
@@ -398,8 +401,8 @@ static PyObject *parse_record(PyObject *line, PyObject *table) {
 }
 
 static PyObject *parse_known(PyObject *line, PyObject *table, PyObject *subject) {
-    PyObject *schemes = PyTuple_GET_ITEM(table, 0);
-    PyObject *now_text = PyTuple_GET_ITEM(table, 4), *latest_text = PyTuple_GET_ITEM(table, 5);
+    PyObject *schemes = PyTuple_GET_ITEM(table, T_SCHEMES);
+    PyObject *now_text = PyTuple_GET_ITEM(table, T_NOW), *latest_text = PyTuple_GET_ITEM(table, T_LATEST);
 
     PyObject *record_id = get_text(line, F_ID), *scheme_id = get_text(line, F_SCHEME);
     PyObject *code = get_text(line, F_CATEGORY), *subject_text = get_text(line, F_SUBJECT);
@@ -455,7 +458,7 @@ static PyObject *parse_known(PyObject *line, PyObject *table, PyObject *subject)
         }
         return NULL;
     }
-    reporter = shared_text(reporter, PyTuple_GET_ITEM(table, 10));
+    reporter = shared_text(reporter, PyTuple_GET_ITEM(table, T_OWN_TEXTS));
     if (reporter == NULL) {
         Py_DECREF(expires);
         return NULL;
@@ -475,7 +478,7 @@ static PyObject *parse_known(PyObject *line, PyObject *table, PyObject *subject)
         Py_NewRef(PyTuple_GET_ITEM(category, 0)), Py_NewRef(reporter),
         Py_NewRef(evidence ? evidence : Py_None), fingerprint,
     };
-    return new_record(PyTuple_GET_ITEM(table, 7), values);
+    return new_record(PyTuple_GET_ITEM(table, T_RECORD_TYPE), values);
 }
 
 static PyObject *parse_common(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {

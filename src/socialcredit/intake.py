@@ -147,7 +147,7 @@ class RecordIntake:
             # Through a weak proxy: the intake holds this table, and a bound method
             # would make a cycle, which an import (the collector off) never frees.
             schemes, self._subjects, partial(RecordIntake._first_sight, weakref.proxy(self)),
-            None, self.now.isoformat(),
+            self.now.isoformat(),
             self._latest.isoformat(), self._expiry_dates, NewRecord, {}, {}, {},
         )  # fmt: skip
         return self._native_table

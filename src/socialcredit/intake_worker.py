@@ -1,16 +1,16 @@
 """Validating and chaining a large record file in a forked worker process.
 
 An import has three parts:
-- reading and validating lines, which is pure Python;
-- chaining them into their subjects' hash chains (pure Python, hashing);
+- reading and validating lines (Python, or the C accelerator where it is built);
+- chaining them into their subjects' hash chains (the same);
 - writing them, which is SQLite's work.
 
 A second thread cannot overlap them, because both need the GIL. Measured, a writer thread made imports
 slower: SQLite hands the GIL back and forth on every row, and each hand-off waits behind the parser. A forked
 process can overlap them. It reads and validates the file with the same :class:`RecordIntake` as the
 in-process path. When the store could hand it a copy of every chain head (``plan_base``), it also plans
-each batch with the same pure ``plan_batch`` the store uses, as if every batch before had been written, and
-sends the ready rows. This process only writes them (``append_planned``), which the store does only while
+each batch as the pure ``plan_batch`` the store uses would (with the accelerator, in one C pass per chunk:
+``native.plan_lines``), as if every batch before had been written, and sends the ready rows by marshal. This process only writes them (``append_planned``), which the store does only while
 nobody else has written and no id of the batch is held; at the first batch it refuses, the import reads on
 in-process from that batch's first line. Otherwise (too many heads to copy) the worker sends validated
 records and this process chains and writes them. Either way the ledger is the same row for row as an
@@ -51,7 +51,6 @@ from socialcredit.ledger.store import NewRecord, SubjectRow
 from socialcredit.registry import Registry
 from socialcredit.speedups import native
 
-CHUNK = 5_000
 # Below this size, starting a process costs more than the overlap saves.
 MIN_BYTES = 8 * 1024 * 1024
 

@@ -297,7 +297,7 @@ def test_a_line_changed_during_a_first_sight_is_left_to_the_python_paths() -> No
             "reporter": "police"}  # fmt: skip
     intake.parse(dict(line))  # caches the expiry date
     table = list(intake.native_table())
-    table[1], table[8] = {}, {}  # the subject is new again, so its first sight runs
+    table[1], table[7] = {}, {}  # the subject is new again, so its first sight runs
 
     def first_sight(text: str) -> object:
         line["subject"] = "cn-ric:110105194912310021"
