@@ -191,26 +191,32 @@ static int days_in_month(int year, int month) {
  * in the order of the instants they name: equal widths up to the seconds,
  * and "+" sorts before "." where only one has a fraction.
  */
-static int canonical_time(PyObject *text) {
+/* The fields of a canonical time, as canonical_time reads them. */
+typedef struct {
+    int year, month, day, hour, minute, second, micro;
+} Instant;
+
+static int canonical_time(PyObject *text, Instant *at) {
     if (!PyUnicode_IS_ASCII(text)) return 0;
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const char *s = (const char *)PyUnicode_DATA(text);
     Py_ssize_t zone = 19;
+    at->micro = 0;
     if (n == 32) {
-        int fraction;
-        if (s[19] != '.' || !digits(s, 20, 6, &fraction) || fraction == 0) return 0;
+        if (s[19] != '.' || !digits(s, 20, 6, &at->micro) || at->micro == 0) return 0;
         zone = 26;
     } else if (n != 25) {
         return 0;
     }
     if (memcmp(s + zone, "+00:00", 6) != 0) return 0;
     if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return 0;
-    int year, month, day, hour, minute, second;
-    if (!digits(s, 0, 4, &year) || !digits(s, 5, 2, &month) || !digits(s, 8, 2, &day) ||
-        !digits(s, 11, 2, &hour) || !digits(s, 14, 2, &minute) || !digits(s, 17, 2, &second))
+    if (!digits(s, 0, 4, &at->year) || !digits(s, 5, 2, &at->month) ||
+        !digits(s, 8, 2, &at->day) || !digits(s, 11, 2, &at->hour) ||
+        !digits(s, 14, 2, &at->minute) || !digits(s, 17, 2, &at->second))
         return 0;
-    return year >= 1 && month >= 1 && month <= 12 && day >= 1 &&
-           day <= days_in_month(year, month) && hour <= 23 && minute <= 59 && second <= 59;
+    return at->year >= 1 && at->month >= 1 && at->month <= 12 && at->day >= 1 &&
+           at->day <= days_in_month(at->year, at->month) && at->hour <= 23 && at->minute <= 59 &&
+           at->second <= 59;
 }
 
 static int text_le(PyObject *a, PyObject *b) {
@@ -435,10 +441,11 @@ static PyObject *parse_known(PyObject *line, PyObject *table, PyObject *subject)
     if (category == Py_None) return give_up(); /* a validity with a time part */
     if (!PyTuple_CheckExact(category) || PyTuple_GET_SIZE(category) != 3) return give_up();
 
-    if (!canonical_time(occurred)) return give_up();
+    Instant instant; /* only whether the times are canonical matters here */
+    if (!canonical_time(occurred, &instant)) return give_up();
     PyObject *reported_text = s_empty, *reported_at = now_text;
     if (reported && PyUnicode_GET_LENGTH(reported) > 0) {
-        if (!canonical_time(reported)) return give_up();
+        if (!canonical_time(reported, &instant)) return give_up();
         reported_text = reported_at = reported;
     }
     if (!text_le(occurred, reported_at) || !text_le(reported_at, latest_text)) return give_up();
@@ -791,6 +798,21 @@ static int valid_batch(PyObject *batch) {
     return valid;
 }
 
+/* Whether `subject` (a SubjectRow) keeps the kind the ledger (`kinds`) or an earlier
+   record of the batch (`new_subjects`, filled here as batching does) gives its key:
+   1 or 0, with the kind held in *held (borrowed), or -1 on error. */
+static int keeps_kind(PyObject *subject, PyObject *kinds, PyObject *new_subjects, PyObject **held) {
+    PyObject *key = PyTuple_GET_ITEM(subject, 0), *kind = PyTuple_GET_ITEM(subject, 1);
+    *held = PyDict_GetItemWithError(kinds, key);
+    if (*held == NULL && PyErr_Occurred()) return -1;
+    if (*held == NULL || *held == Py_None) { /* kinds.get(key) is None */
+        PyObject *earlier = PyDict_SetDefault(new_subjects, key, subject);
+        if (earlier == NULL) return -1;
+        *held = PyTuple_GET_ITEM(earlier, 1);
+    }
+    return *held == kind ? 1 : PyObject_RichCompareBool(*held, kind, Py_EQ);
+}
+
 /* One validated record into the batch, as plan_batch would take it. */
 static int plan_record(PyObject *batch, PyObject *number, PyObject *item, PyObject *context) {
     if (add_count(batch, B_RECORDS, 1) < 0) return -1;
@@ -815,19 +837,14 @@ static int plan_record(PyObject *batch, PyObject *number, PyObject *item, PyObje
         PyErr_SetString(PyExc_TypeError, "plan_lines: a record's subject must be a SubjectRow");
         return -1;
     }
-    PyObject *key = PyTuple_GET_ITEM(subject, 0), *kind = PyTuple_GET_ITEM(subject, 1);
-    PyObject *held = PyDict_GetItemWithError(PyTuple_GET_ITEM(context, C_KINDS), key);
-    if (held == NULL && PyErr_Occurred()) return -1;
-    if (held == NULL || held == Py_None) { /* kinds.get(key) is None */
-        PyObject *earlier = PyDict_SetDefault(PyList_GET_ITEM(batch, B_NEW_SUBJECTS), key, subject);
-        if (earlier == NULL) return -1;
-        held = PyTuple_GET_ITEM(earlier, 1);
-    }
-    int same = held == kind ? 1 : PyObject_RichCompareBool(held, kind, Py_EQ);
+    PyObject *held;
+    int same = keeps_kind(subject, PyTuple_GET_ITEM(context, C_KINDS),
+                          PyList_GET_ITEM(batch, B_NEW_SUBJECTS), &held);
     if (same < 0) return -1;
     if (!same) {
         PyObject *reason = PyUnicode_FromFormat("subject: %S is already held as a %S, not a %S",
-                                                PyTuple_GET_ITEM(subject, 2), held, kind);
+                                                PyTuple_GET_ITEM(subject, 2), held,
+                                                PyTuple_GET_ITEM(subject, 1));
         int failed = reason == NULL ||
                      append_new(PyList_GET_ITEM(batch, B_REFUSED), PyTuple_Pack(3, number, id, reason));
         Py_XDECREF(reason);
@@ -954,15 +971,8 @@ static PyObject *keep_kinds(PyObject *module, PyObject *const *args, Py_ssize_t 
             PyErr_SetString(PyExc_TypeError, "keep_kinds: fresh items must be (position, NewRecord)");
             goto failed;
         }
-        PyObject *key = PyTuple_GET_ITEM(subject, 0), *kind = PyTuple_GET_ITEM(subject, 1);
-        PyObject *held = PyDict_GetItemWithError(kinds, key);
-        if (held == NULL && PyErr_Occurred()) goto failed;
-        if (held == NULL || held == Py_None) { /* kinds.get(key) is None */
-            PyObject *first = PyDict_SetDefault(new_subjects, key, subject);
-            if (first == NULL) goto failed;
-            held = PyTuple_GET_ITEM(first, 1);
-        }
-        int same = held == kind ? 1 : PyObject_RichCompareBool(held, kind, Py_EQ);
+        PyObject *held;
+        int same = keeps_kind(subject, kinds, new_subjects, &held);
         if (same < 0) goto failed;
         if (same) {
             if (PyList_Append(kept, pair) < 0) goto failed;
@@ -1035,18 +1045,10 @@ static PyObject *add_months(PyObject *module, PyObject *const *args, Py_ssize_t 
 /* datetime.fromisoformat(text) for a canonical UTC text (a new reference), or
    NULL with no error set where the text is in any other form. */
 static PyObject *canonical_datetime(PyObject *text) {
-    if (!PyUnicode_CheckExact(text) || !canonical_time(text)) return NULL;
-    const char *s = (const char *)PyUnicode_DATA(text);
-    int year, month, day, hour, minute, second, micro = 0;
-    digits(s, 0, 4, &year);
-    digits(s, 5, 2, &month);
-    digits(s, 8, 2, &day);
-    digits(s, 11, 2, &hour);
-    digits(s, 14, 2, &minute);
-    digits(s, 17, 2, &second);
-    if (PyUnicode_GET_LENGTH(text) == 32) digits(s, 20, 6, &micro);
-    return PyDateTimeAPI->DateTime_FromDateAndTime(year, month, day, hour, minute, second, micro,
-                                                   PyDateTime_TimeZone_UTC,
+    Instant at;
+    if (!PyUnicode_CheckExact(text) || !canonical_time(text, &at)) return NULL;
+    return PyDateTimeAPI->DateTime_FromDateAndTime(at.year, at.month, at.day, at.hour, at.minute,
+                                                   at.second, at.micro, PyDateTime_TimeZone_UTC,
                                                    PyDateTimeAPI->DateTimeType);
 }
 
