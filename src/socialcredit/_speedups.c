@@ -1005,21 +1005,8 @@ failed:
  */
 #define MONTHS_LIMIT 120000 /* ten thousand years: every year it gives fits an int */
 
-static PyObject *add_months(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyDateTime_CheckExact(args[0]) || !PyLong_CheckExact(args[1]) ||
-        PyDateTime_DATE_GET_FOLD(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "add_months(moment: datetime with fold 0, months: int)");
-        return NULL;
-    }
-    PyObject *moment = args[0];
-    int overflow = 0;
-    long long months = PyLong_AsLongLongAndOverflow(args[1], &overflow);
-    if (overflow || (months == -1 && PyErr_Occurred()) || months > MONTHS_LIMIT ||
-        months < -MONTHS_LIMIT) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "add_months: months beyond 120,000 are Python's");
-        return NULL;
-    }
+/* `moment` (an exact datetime with fold 0) moved by `months` (|months| <= MONTHS_LIMIT). */
+static PyObject *shift_months(PyObject *moment, long long months) {
     long long index = PyDateTime_GET_YEAR(moment) * 12LL + (PyDateTime_GET_MONTH(moment) - 1) + months;
     long long year = index >= 0 ? index / 12 : -((-index + 11) / 12); /* floor division */
     int month = (int)(index - year * 12) + 1;
@@ -1038,6 +1025,31 @@ static PyObject *add_months(PyObject *module, PyObject *const *args, Py_ssize_t 
         (int)year, month, day, PyDateTime_DATE_GET_HOUR(moment), PyDateTime_DATE_GET_MINUTE(moment),
         PyDateTime_DATE_GET_SECOND(moment), PyDateTime_DATE_GET_MICROSECOND(moment), tzinfo,
         PyDateTimeAPI->DateTimeType);
+}
+
+/* The months of `number` if shift_months takes them (1), else 0; -1 with an error set. */
+static int months_in_reach(PyObject *number, long long *months) {
+    if (!PyLong_CheckExact(number)) return 0;
+    int overflow = 0;
+    *months = PyLong_AsLongLongAndOverflow(number, &overflow);
+    if (*months == -1 && PyErr_Occurred()) return -1;
+    return !overflow && *months <= MONTHS_LIMIT && *months >= -MONTHS_LIMIT;
+}
+
+static PyObject *add_months(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyDateTime_CheckExact(args[0]) || !PyLong_CheckExact(args[1]) ||
+        PyDateTime_DATE_GET_FOLD(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "add_months(moment: datetime with fold 0, months: int)");
+        return NULL;
+    }
+    long long months;
+    int reach = months_in_reach(args[1], &months);
+    if (reach < 0) return NULL;
+    if (!reach) {
+        PyErr_SetString(PyExc_TypeError, "add_months: months beyond 120,000 are Python's");
+        return NULL;
+    }
+    return shift_months(args[0], months);
 }
 
 /* ---- subject_records ------------------------------------------------------- */
@@ -1119,6 +1131,307 @@ failed:
     return NULL;
 }
 
+/* ---- classify and list_spans: the scoring engine's loop over records ---------- */
+
+/* Record's fields (ledger/model.py), RecordRule's and ListTarget's (schemes/compiled.py). */
+enum { R_ID = 0, R_VERSION = 3, R_CATEGORY = 4, R_OCCURRED = 5, R_REPORTED = 6, R_EXPIRES = 7,
+       R_COUNT = 11 };
+enum { RULE_LIMIT = 1, RULE_LISTS = 2, RULE_COUNT = 3 };
+enum { TARGET_LIST = 0, TARGET_DURATION = 1, TARGET_COUNT = 2 };
+/* The context tuple classify is given (engine._NATIVE_CLASSIFY). */
+enum { C_RECORD, C_RULE, C_EXCLUDED, C_STATUS_AT, C_SUSPENDING, C_PERIOD_KEYS, C_ERASED, C_COUNT };
+
+static PyObject *s_not_yet_reported, *s_no_consent, *s_expired, *s_limit, *s_erased_reason,
+    *s_per, *s_count, *s_months, *s_span, *s_after;
+
+/* Appends Excluded(record.id, record.category, reason) to `out`; -1 on error. */
+static int exclude(PyObject *out, PyTypeObject *type, PyObject *record, PyObject *reason) {
+    PyObject *excluded = type->tp_alloc(type, 3);
+    if (excluded == NULL) return -1;
+    PyTuple_SET_ITEM(excluded, 0, Py_NewRef(PyTuple_GET_ITEM(record, R_ID)));
+    PyTuple_SET_ITEM(excluded, 1, Py_NewRef(PyTuple_GET_ITEM(record, R_CATEGORY)));
+    PyTuple_SET_ITEM(excluded, 2, Py_NewRef(reason));
+    return append_new(out, excluded);
+}
+
+/* Appends (first, second) to `out`; -1 on error. */
+static int append_pair(PyObject *out, PyObject *first, PyObject *second) {
+    return append_new(out, PyTuple_Pack(2, first, second));
+}
+
+/* 1 if `value` is a `type` (exactly) of `size` items, else 0. */
+static int shaped(PyObject *value, PyObject *type, Py_ssize_t size) {
+    return (PyObject *)Py_TYPE(value) == type && PyTuple_GET_SIZE(value) == size;
+}
+
+/* The rule of a record (borrowed; Py_None if its category has none), NULL with an
+   error, or NULL without one to give up (a table that is not a dict of rules). */
+static PyObject *rule_of(PyObject *record, PyObject *rules, PyObject *current, PyObject *rule_type) {
+    PyObject *table = PyDict_GetItemWithError(rules, PyTuple_GET_ITEM(record, R_VERSION));
+    if (table == NULL) {
+        if (PyErr_Occurred()) return NULL;
+        table = current;
+    }
+    if (!PyDict_CheckExact(table)) return NULL;
+    PyObject *rule = PyDict_GetItemWithError(table, PyTuple_GET_ITEM(record, R_CATEGORY));
+    if (rule == NULL) return PyErr_Occurred() ? NULL : Py_None;
+    return shaped(rule, rule_type, RULE_COUNT) ? rule : NULL;
+}
+
+/* status_at(events[record.id], now) where the record has events, else Py_None (new references). */
+static PyObject *status_of(PyObject *record, PyObject *events, PyObject *now, PyObject *status_at) {
+    PyObject *found = PyDict_GetItemWithError(events, PyTuple_GET_ITEM(record, R_ID));
+    if (found == NULL) return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    int any = PyObject_IsTrue(found);
+    if (any < 0) return NULL;
+    if (!any) return Py_NewRef(Py_None);
+    Py_INCREF(found); /* held across the call, which could change `events` */
+    PyObject *status = PyObject_CallFunctionObjArgs(status_at, found, now, NULL);
+    Py_DECREF(found);
+    return status;
+}
+
+/* 1 if the slot has had `limit.count` records already, else 0 after counting one more
+   in it; -1 on error. `used` maps slots to the ints this function stored. */
+static int limit_reached(PyObject *used, PyObject *slot, PyObject *limit) {
+    PyObject *taken = PyDict_GetItemWithError(used, slot); /* borrowed */
+    if (taken == NULL && PyErr_Occurred()) return -1;
+    long so_far = taken == NULL ? 0 : PyLong_AsLong(taken); /* small: one per record */
+    PyObject *so_far_number = PyLong_FromLong(so_far);
+    PyObject *count = so_far_number == NULL ? NULL : PyObject_GetAttr(limit, s_count);
+    int full = count == NULL ? -1 : PyObject_RichCompareBool(so_far_number, count, Py_GE);
+    Py_XDECREF(count);
+    Py_XDECREF(so_far_number);
+    if (full == 0) {
+        PyObject *one_more = PyLong_FromLong(so_far + 1);
+        full = one_more == NULL ? -1 : PyDict_SetItem(used, slot, one_more);
+        Py_XDECREF(one_more);
+    }
+    return full;
+}
+
+/* _apply_limits: the candidates that count, the rest excluded for their limit. */
+static PyObject *apply_limits(PyObject *candidates, PyObject *excluded, PyObject *context) {
+    PyTypeObject *excluded_type = (PyTypeObject *)PyTuple_GET_ITEM(context, C_EXCLUDED);
+    PyObject *period_keys = PyTuple_GET_ITEM(context, C_PERIOD_KEYS);
+    PyObject *used = PyDict_New(), *counted = PyList_New(0);
+    if (used == NULL || counted == NULL) goto failed;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(candidates); i++) {
+        PyObject *pair = PyList_GET_ITEM(candidates, i);
+        PyObject *record = PyTuple_GET_ITEM(pair, 0), *rule = PyTuple_GET_ITEM(pair, 1);
+        PyObject *limit = rule == Py_None ? Py_None : PyTuple_GET_ITEM(rule, RULE_LIMIT);
+        if (limit != Py_None) {
+            /* slot = (record.category, PERIOD_KEYS[limit.per](record.occurred_at)) */
+            PyObject *per = PyObject_GetAttr(limit, s_per);
+            if (per == NULL) goto failed;
+            PyObject *period_key = PyObject_GetItem(period_keys, per);
+            Py_DECREF(per);
+            if (period_key == NULL) goto failed;
+            PyObject *key = PyObject_CallOneArg(period_key, PyTuple_GET_ITEM(record, R_OCCURRED));
+            Py_DECREF(period_key);
+            if (key == NULL) goto failed;
+            PyObject *slot = PyTuple_Pack(2, PyTuple_GET_ITEM(record, R_CATEGORY), key);
+            Py_DECREF(key);
+            if (slot == NULL) goto failed;
+            int full = limit_reached(used, slot, limit);
+            Py_DECREF(slot);
+            if (full < 0) goto failed;
+            if (full && exclude(excluded, excluded_type, record, s_limit) < 0) goto failed;
+            if (full) continue;
+        }
+        if (PyList_Append(counted, pair) < 0) goto failed;
+    }
+    Py_DECREF(used);
+    return counted;
+failed:
+    Py_XDECREF(used);
+    Py_XDECREF(counted);
+    return NULL;
+}
+
+/* Sorts one record into excluded, standing or candidates (classify's loop body).
+   `known` is updated as the Python loop does; 0 done, 1 to give up, -1 on error. */
+static int classify_one(PyObject *record, PyObject *const *args, PyObject *lists[3], int *known) {
+    PyObject *events = args[1], *t = args[2], *now = args[3], *context = args[7];
+    PyObject *excluded = lists[0], *standing = lists[1], *candidates = lists[2];
+    PyTypeObject *excluded_type = (PyTypeObject *)PyTuple_GET_ITEM(context, C_EXCLUDED);
+    if (!shaped(record, PyTuple_GET_ITEM(context, C_RECORD), R_COUNT)) return 1;
+    int erased = PyObject_RichCompareBool(PyTuple_GET_ITEM(record, R_CATEGORY),
+                                          PyTuple_GET_ITEM(context, C_ERASED), Py_EQ);
+    if (erased) return erased < 0 ? -1 : exclude(excluded, excluded_type, record, s_erased_reason);
+    PyObject *reported = PyTuple_GET_ITEM(record, R_REPORTED);
+    int later = PyObject_RichCompareBool(reported, t, Py_GT);
+    if (later == 0) later = PyObject_RichCompareBool(PyTuple_GET_ITEM(record, R_OCCURRED), t, Py_GT);
+    if (later) {
+        if (later < 0 || exclude(excluded, excluded_type, record, s_not_yet_reported) < 0) return -1;
+        if (!*known) *known = PyObject_RichCompareBool(reported, t, Py_LE);
+        return *known < 0 ? -1 : 0;
+    }
+    int consenting = PyObject_IsTrue(args[4]);
+    if (consenting <= 0) return consenting < 0 ? -1 : exclude(excluded, excluded_type, record, s_no_consent);
+    *known = 1;
+    PyObject *rule = rule_of(record, args[5], args[6], PyTuple_GET_ITEM(context, C_RULE));
+    if (rule == NULL) return PyErr_Occurred() ? -1 : 1;
+    PyObject *status = status_of(record, events, now, PyTuple_GET_ITEM(context, C_STATUS_AT));
+    if (status == NULL) return -1;
+    int expired = PyObject_RichCompareBool(t, PyTuple_GET_ITEM(record, R_EXPIRES), Py_GE);
+    int suspending = expired < 0 ? -1 : PySet_Contains(PyTuple_GET_ITEM(context, C_SUSPENDING), status);
+    if (suspending < 0) expired = -1;
+    int done = -1;
+    if (expired > 0) {
+        done = exclude(excluded, excluded_type, record, s_expired);
+        if (done == 0 && !suspending) done = append_pair(standing, record, rule);
+    } else if (expired == 0) {
+        done = suspending ? exclude(excluded, excluded_type, record, status)
+                          : append_pair(candidates, record, rule);
+    }
+    Py_DECREF(status);
+    return done;
+}
+
+/*
+ * classify(ordered, events, t, now, consenting, rules, current_rules, context)
+ *     -> (excluded, counted, standing, known) | None
+ *
+ * scoring.engine.classify_in_python. `context` is engine._NATIVE_CLASSIFY:
+ * (Record, RecordRule, Excluded, status_at, SUSPENDING_STATUSES, PERIOD_KEYS,
+ * ERASED). None (give up) for anything but dicts of events and rules and
+ * exact Records and RecordRules; the Python loop then answers.
+ */
+static PyObject *classify(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 8 || !PyTuple_Check(args[7]) || PyTuple_GET_SIZE(args[7]) != C_COUNT ||
+        !PyType_Check(PyTuple_GET_ITEM(args[7], C_EXCLUDED)) ||
+        !PyFrozenSet_Check(PyTuple_GET_ITEM(args[7], C_SUSPENDING))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "classify(ordered, events, t, now, consenting, rules, current_rules, context)");
+        return NULL;
+    }
+    if (!PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[5]) || !PyDict_CheckExact(args[6]))
+        return give_up();
+    PyObject *ordered = PySequence_Fast(args[0], "classify: ordered must be a sequence");
+    if (ordered == NULL) return NULL;
+    PyObject *lists[3] = {PyList_New(0), PyList_New(0), PyList_New(0)};
+    PyObject *counted = NULL, *result = NULL;
+    int known = 0, outcome = 0;
+    if (lists[0] == NULL || lists[1] == NULL || lists[2] == NULL) goto done;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(ordered) && outcome == 0; i++) {
+        PyObject *record = PySequence_Fast_GET_ITEM(ordered, i);
+        Py_INCREF(record); /* held: the calls it makes could change a list `ordered` is */
+        outcome = classify_one(record, args, lists, &known);
+        Py_DECREF(record);
+    }
+    if (outcome == 1) {
+        result = give_up();
+        goto done;
+    }
+    if (outcome < 0) goto done;
+    counted = apply_limits(lists[2], lists[0], args[7]);
+    if (counted == NULL) goto done;
+    /* standing.extend(counted) */
+    if (PyList_SetSlice(lists[1], PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, counted) < 0) goto done;
+    result = Py_BuildValue("(OOOO)", lists[0], counted, lists[1], known ? Py_True : Py_False);
+done:
+    Py_DECREF(ordered);
+    for (int i = 0; i < 3; i++) Py_XDECREF(lists[i]);
+    Py_XDECREF(counted);
+    return result;
+}
+
+/* duration.after(start) (schemes/durations.py) as a new reference: in C for a
+   Duration whose months shift_months takes, else by calling the method. */
+static PyObject *duration_after(PyObject *duration, PyObject *start, PyObject *duration_type) {
+    if ((PyObject *)Py_TYPE(duration) != duration_type || !PyDateTime_CheckExact(start) ||
+        PyDateTime_DATE_GET_FOLD(start))
+        return PyObject_CallMethodOneArg(duration, s_after, start);
+    PyObject *months = PyObject_GetAttr(duration, s_months);
+    if (months == NULL) return NULL;
+    long long count = 0;
+    int reach = months_in_reach(months, &count);
+    Py_DECREF(months);
+    if (reach < 0) return NULL;
+    if (!reach) return PyObject_CallMethodOneArg(duration, s_after, start);
+    PyObject *moved = count ? shift_months(start, count) : Py_NewRef(start);
+    PyObject *span = moved == NULL ? NULL : PyObject_GetAttr(duration, s_span);
+    int some = span == NULL ? -1 : PyObject_IsTrue(span);
+    PyObject *until = some > 0 ? PyNumber_Add(moved, span) : (some == 0 ? Py_NewRef(moved) : NULL);
+    Py_XDECREF(span);
+    Py_XDECREF(moved);
+    return until;
+}
+
+/* spans.setdefault(list_id, []).append(span), `span` a new reference (stolen); -1 on error. */
+static int add_span(PyObject *spans, PyObject *list_id, PyObject *span) {
+    if (span == NULL) return -1;
+    PyObject *entries = PyDict_GetItemWithError(spans, list_id); /* borrowed */
+    if (entries == NULL) {
+        PyObject *fresh = PyErr_Occurred() ? NULL : PyList_New(0);
+        int failed = fresh == NULL || PyDict_SetItem(spans, list_id, fresh) < 0;
+        Py_XDECREF(fresh); /* the dict holds it, unless it failed */
+        if (failed) {
+            Py_DECREF(span);
+            return -1;
+        }
+        entries = fresh;
+    }
+    return append_new(entries, span);
+}
+
+/* Adds a record's spans on its rule's lists to `spans`; 0 done, 1 to give up, -1 on error. */
+static int spans_of(PyObject *pair, PyObject *t, PyObject *spans, PyObject *context) {
+    if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) return 1;
+    PyObject *record = PyTuple_GET_ITEM(pair, 0), *rule = PyTuple_GET_ITEM(pair, 1);
+    if (rule == Py_None) return 0;
+    if (!shaped(record, PyTuple_GET_ITEM(context, 0), R_COUNT) ||
+        !shaped(rule, PyTuple_GET_ITEM(context, 1), RULE_COUNT))
+        return 1;
+    PyObject *targets = PyTuple_GET_ITEM(rule, RULE_LISTS);
+    if (!PyTuple_CheckExact(targets)) return 1;
+    PyObject *occurred = PyTuple_GET_ITEM(record, R_OCCURRED);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(targets); i++) {
+        PyObject *target = PyTuple_GET_ITEM(targets, i);
+        if (!shaped(target, PyTuple_GET_ITEM(context, 2), TARGET_COUNT)) return 1;
+        PyObject *duration = PyTuple_GET_ITEM(target, TARGET_DURATION);
+        PyObject *until = duration == Py_None
+                              ? Py_NewRef(PyTuple_GET_ITEM(record, R_EXPIRES))
+                              : duration_after(duration, occurred, PyTuple_GET_ITEM(context, 3));
+        int listed = until == NULL ? -1 : PyObject_RichCompareBool(t, until, Py_LT);
+        if (listed > 0) {
+            PyObject *list_id = PyTuple_GET_ITEM(target, TARGET_LIST);
+            listed = add_span(spans, list_id, PyTuple_Pack(3, occurred, until, PyTuple_GET_ITEM(record, R_ID)));
+        }
+        Py_XDECREF(until);
+        if (listed < 0) return -1;
+    }
+    return 0;
+}
+
+/*
+ * list_spans(standing, t, context) -> {list id: [(since, until, record id)]} | None
+ *
+ * scoring.engine.list_spans_in_python. `context` is engine._NATIVE_SPANS:
+ * (Record, RecordRule, ListTarget, Duration). None (give up) for a pair that
+ * is not an exact (Record, RecordRule or None).
+ */
+static PyObject *list_spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyList_CheckExact(args[0]) || !PyTuple_Check(args[2]) ||
+        PyTuple_GET_SIZE(args[2]) != 4) {
+        PyErr_SetString(PyExc_TypeError, "list_spans(standing: list, t, context)");
+        return NULL;
+    }
+    PyObject *standing = args[0], *spans = PyDict_New();
+    if (spans == NULL) return NULL;
+    int outcome = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(standing) && outcome == 0; i++) {
+        PyObject *pair = PyList_GET_ITEM(standing, i);
+        Py_INCREF(pair); /* held: a comparison could run code that changes `standing` */
+        outcome = spans_of(pair, args[1], spans, args[2]);
+        Py_DECREF(pair);
+    }
+    if (outcome == 0) return spans;
+    Py_DECREF(spans);
+    return outcome == 1 ? give_up() : NULL;
+}
+
 static PyMethodDef methods[] = {
     {"parse_common", (PyCFunction)(void (*)(void))parse_common, METH_FASTCALL,
      "The record a well-formed line reports, or None to leave the line to the Python paths."},
@@ -1134,6 +1447,10 @@ static PyMethodDef methods[] = {
      "The records whose subject keeps its kind, and the others with the kind held."},
     {"chain", (PyCFunction)(void (*)(void))chain, METH_FASTCALL,
      "Chain fresh records onto their subjects' heads, appending their rows."},
+    {"classify", (PyCFunction)(void (*)(void))classify, METH_FASTCALL,
+     "Sort one scheme's records of a subject into excluded, counted and standing."},
+    {"list_spans", (PyCFunction)(void (*)(void))list_spans, METH_FASTCALL,
+     "The list spans, by list, of the records in standing."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1152,6 +1469,16 @@ static int speedups_exec(PyObject *module) {
     }
     if (s_empty == NULL) s_empty = PyUnicode_FromString("");
     if (s_empty == NULL) return -1;
+    struct { PyObject **slot; const char *text; } names[] = {
+        {&s_not_yet_reported, "not_yet_reported"}, {&s_no_consent, "no_consent"},
+        {&s_expired, "expired"}, {&s_limit, "limit"}, {&s_erased_reason, "erased"},
+        {&s_per, "per"}, {&s_count, "count"}, {&s_months, "months"}, {&s_span, "span"},
+        {&s_after, "after"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (*names[i].slot == NULL) *names[i].slot = PyUnicode_InternFromString(names[i].text);
+        if (*names[i].slot == NULL) return -1;
+    }
     return 0;
 }
 

@@ -31,3 +31,16 @@ def plan_lines(
 ) -> int: ...
 def add_months(moment: Any, months: int) -> Any: ...
 def subject_records(rows: Any, key: str, record_type: Any, parse: Any) -> list[Any]: ...
+def classify(
+    ordered: Any,
+    events: Any,
+    t: Any,
+    now: Any,
+    consenting: bool,
+    rules: Any,
+    current_rules: Any,
+    context: tuple[Any, ...],
+) -> tuple[list[Any], list[Any], list[Any], bool] | None: ...
+def list_spans(
+    standing: list[Any], t: Any, context: tuple[Any, ...]
+) -> dict[str, list[Any]] | None: ...

@@ -11,12 +11,14 @@ import codecs
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_intake_paths import NOW, REGISTRY, lines
+from test_scoring_properties import subjects as scoring_subjects
 
 from socialcredit.identity import Pseudonymiser
 from socialcredit.intake import RecordError, RecordIntake, parse_file, parse_file_chunks
@@ -25,6 +27,7 @@ from socialcredit.ledger.chain import GENESIS, record_item_hash
 from socialcredit.ledger.model import Record
 from socialcredit.ledger.store import NewRecord, SubjectRow
 from socialcredit.schemes.durations import _add_months, add_months
+from socialcredit.scoring import engine
 from socialcredit.speedups import native
 from socialcredit.store.common import subject_records_in_python
 
@@ -330,3 +333,53 @@ def test_the_one_pass_planner_tells_a_repeat_by_its_id_not_its_object() -> None:
 def test_months_that_are_not_a_plain_int_are_added_in_python() -> None:
     moment = datetime(2024, 1, 31)
     assert add_months(moment, True) == _add_months(moment, True) == datetime(2024, 2, 29)
+
+
+# --- the scoring engine's loop over records ------------------------------------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(subject=scoring_subjects("s0"), consenting=st.booleans(), later=st.booleans())
+def test_classifying_in_c_equals_classifying_in_python(subject, consenting, later) -> None:
+    hist, records, evs, _, t = subject
+    ordered = sorted(records, key=engine._record_order)
+    now = t + timedelta(days=3) if later else t  # a monthly scheme reads statuses later
+    found = native.classify(
+        ordered, evs, t, now, consenting, hist.rules, hist.current_rules, engine._NATIVE_CLASSIFY
+    )
+    expected = engine.classify_in_python(hist, ordered, evs, t, now, consenting)
+    assert found == expected
+    assert [type(e) for e in found[0]] == [engine.Excluded] * len(found[0])
+    spans = native.list_spans(found[2], t, engine._NATIVE_SPANS)
+    assert spans == engine.list_spans_in_python(expected[2], t)
+    assert list(spans) == list(engine.list_spans_in_python(expected[2], t))  # the same list order
+
+
+@settings(max_examples=20, deadline=None)
+@given(subject=scoring_subjects("s0").filter(lambda s: len(s[1]) >= 2))
+def test_classifying_gives_up_on_what_is_not_a_plain_dict_or_record(subject) -> None:
+    hist, records, evs, _, t = subject
+    rules, current, context = hist.rules, hist.current_rules, engine._NATIVE_CLASSIFY
+    assert native.classify(records, evs, t, t, True, rules, current, context) is not None
+    assert (
+        native.classify(records, MappingProxyType(evs), t, t, True, rules, current, context) is None
+    )
+    as_tuples = [tuple(r) for r in records]
+    assert native.classify(as_tuples, evs, t, t, True, rules, current, context) is None
+    ranked = [(tuple(r), None) for r in records] + [("not a pair",)]
+    assert native.list_spans(ranked, t, engine._NATIVE_SPANS) is None
+
+
+@settings(max_examples=20, deadline=None)
+@given(subject=scoring_subjects("s0").filter(lambda s: len(s[1]) >= 2))
+def test_a_time_that_cannot_be_compared_raises_as_in_python(subject) -> None:
+    hist, records, evs, _, t = subject
+    naive_t = t.replace(tzinfo=None)
+    context = engine._NATIVE_CLASSIFY
+    with pytest.raises(TypeError) as in_python:
+        engine.classify_in_python(hist, records, evs, naive_t, naive_t, True)
+    with pytest.raises(TypeError) as in_c:
+        native.classify(
+            records, evs, naive_t, naive_t, True, hist.rules, hist.current_rules, context
+        )
+    assert str(in_c.value) == str(in_python.value)

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from socialcredit.schemes.durations import Duration
 from socialcredit.schemes.models import (
     Category,
+    Limit,
     ListDefinition,
     Measure,
     Memorandum,
@@ -67,6 +69,38 @@ def compile_scheme(scheme: Scheme, version: int) -> CompiledScheme:
     )
 
 
+class ListTarget(NamedTuple):
+    """A list of the current version that a category's records put their subject
+    on (one whose entries records cause, not grades), and for how long."""
+
+    list: str
+    duration: Duration | None  # None: for as long as the record is valid
+
+
+class RecordRule(NamedTuple):
+    """What scoring reads of a record's category, looked up once per (version,
+    code) when the history is built rather than on every record of every score
+    (the C evaluator reads these tuples too)."""
+
+    category: Category
+    limit: Limit | None
+    lists: tuple[ListTarget, ...]
+
+
+def _record_rules(
+    categories: Mapping[str, Category], lists: Mapping[str, ListDefinition]
+) -> dict[str, RecordRule]:
+    rules = {}
+    for code, category in categories.items():
+        targets = []
+        for list_id in category.lists:
+            definition = lists.get(list_id)
+            if definition is not None and definition.grades is None:
+                targets.append(ListTarget(list_id, definition.duration))
+        rules[code] = RecordRule(category, category.limit, tuple(targets))
+    return rules
+
+
 @dataclass(frozen=True, slots=True)
 class SchemeHistory:
     """Every version of one scheme. Records keep the category rules of the
@@ -79,12 +113,24 @@ class SchemeHistory:
     # logged; without it records keep the points they were reported with.
     rescorings: tuple[tuple[datetime, int], ...] = ()
     current: CompiledScheme = field(init=False)
+    # Each version's categories as RecordRules, lists taken from the current
+    # version (records keep their version's rules; lists are the current one's).
+    rules: Mapping[int, Mapping[str, RecordRule]] = field(init=False)
+    current_rules: Mapping[str, RecordRule] = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.versions:
             raise ValueError("a scheme history needs at least one version")
-        object.__setattr__(self, "current", self.versions[max(self.versions)])
+        latest = max(self.versions)
+        current = self.versions[latest]
+        object.__setattr__(self, "current", current)
         object.__setattr__(self, "rescorings", tuple(sorted(self.rescorings)))
+        rules = {
+            number: _record_rules(compiled.categories, current.lists)
+            for number, compiled in self.versions.items()
+        }
+        object.__setattr__(self, "rules", rules)
+        object.__setattr__(self, "current_rules", rules[latest])
 
     def points(self, record_version: int, code: str, recorded: int, t: datetime) -> int:
         """The points a record counts for at ``t``: its own, unless a rescoring
@@ -104,8 +150,13 @@ class SchemeHistory:
         return self.current.id
 
     def category(self, version: int, code: str) -> Category | None:
-        compiled = self.versions.get(version, self.current)
-        return compiled.categories.get(code)
+        rule = self.rule(version, code)
+        return rule.category if rule is not None else None
+
+    def rule(self, version: int, code: str) -> RecordRule | None:
+        """The rule of a record reported under ``version`` (the current version's
+        for a version no longer known) in category ``code``, if it has one."""
+        return self.rules.get(version, self.current_rules).get(code)
 
     @classmethod
     def of(

@@ -15,12 +15,13 @@ from typing import Literal, NamedTuple
 from socialcredit.ledger.model import ERASED, SUSPENDING_STATUSES, Record, RecordEvent, status_at
 from socialcredit.rights.consent import Period as ConsentPeriod
 from socialcredit.rights.consent import active_at as consent_active
-from socialcredit.schemes.compiled import CompiledScheme, SchemeHistory
-from socialcredit.schemes.durations import add_months
-from socialcredit.schemes.models import Category, ListDefinition
+from socialcredit.schemes.compiled import CompiledScheme, ListTarget, RecordRule, SchemeHistory
+from socialcredit.schemes.durations import Duration, add_months
+from socialcredit.schemes.models import ListDefinition
 from socialcredit.scoring.scorecard import FactorContribution
 from socialcredit.scoring.scorecard import change_instants as scorecard_instants
 from socialcredit.scoring.scorecard import contributions as scorecard_contributions
+from socialcredit.speedups import native
 
 ExclusionReason = Literal[
     "not_yet_reported",
@@ -110,7 +111,7 @@ def evaluate(
     consent at ``t`` nothing counts and the subject has no score)."""
     asked, t = t, recomputed_at(history, t)
     explanation, standing = _explain(history, records, events, t, enrolled_at, consent, asked)
-    entries = _record_list_entries(history, standing, events, t)
+    entries = _record_list_entries(history, standing, t)
     if explanation.grade is not None:
         entries += _grade_list_entries(
             history, records, events, t, enrolled_at, explanation, consent
@@ -149,7 +150,7 @@ def _explain(
     enrolled_at: datetime | None,
     consent: Sequence[ConsentPeriod],
     asked: datetime | None = None,
-) -> tuple[ScoreExplanation, list[tuple[Record, Category | None]]]:
+) -> tuple[ScoreExplanation, list[Ranked]]:
     """The explanation, plus the records in standing (counted or merely expired)
     that list entries are drawn from.
 
@@ -158,12 +159,40 @@ def _explain(
     are read at ``asked``: a contest freezes a record at once (GDPR art. 18)
     and withdrawn consent stops it counting at once, whatever the schedule."""
     now = t if asked is None else asked
-    ordered = sorted(records, key=_record_order)
-    excluded: list[Excluded] = []
-    candidates: list[tuple[Record, Category | None]] = []
-    standing: list[tuple[Record, Category | None]] = []
-    known = False
     consenting = not history.current.needs_consent or consent_active(consent, now)
+    ordered = sorted(records, key=_record_order)
+    # The C evaluator where there is one (it gives up on anything unusual), else Python.
+    found = None if native is None else native.classify(
+        ordered, events, t, now, consenting, history.rules, history.current_rules,
+        _NATIVE_CLASSIFY,
+    )  # fmt: skip
+    if found is None:
+        found = classify_in_python(history, ordered, events, t, now, consenting)
+    excluded, counted_pairs, standing, known = found
+    enrolled = consenting and (known or (enrolled_at is not None and enrolled_at <= t))
+    explanation = _grade(history, t, enrolled, counted_pairs, excluded)
+    return explanation, standing
+
+
+Ranked = tuple[Record, RecordRule | None]  # a record and its category's rule, if it has one
+
+
+def classify_in_python(
+    history: SchemeHistory,
+    ordered: Sequence[Record],
+    events: Mapping[str, Sequence[RecordEvent]],
+    t: datetime,
+    now: datetime,
+    consenting: bool,
+) -> tuple[list[Excluded], list[Ranked], list[Ranked], bool]:
+    """Sort the records (in ``(occurred_at, id)`` order) into the excluded, the
+    counted and those in standing (counted or merely expired), and say whether
+    any was known at ``t``. The reference for ``native.classify``."""
+    excluded: list[Excluded] = []
+    candidates: list[Ranked] = []
+    standing: list[Ranked] = []
+    known = False
+    rules, current_rules = history.rules, history.current_rules
     for record in ordered:
         if record.category == ERASED:  # its contents are gone: nothing about it can count
             excluded.append(Excluded(record.id, record.category, "erased"))
@@ -176,23 +205,21 @@ def _explain(
             excluded.append(Excluded(record.id, record.category, "no_consent"))
             continue
         known = True
-        category = history.category(record.scheme_version, record.category)
+        rule = rules.get(record.scheme_version, current_rules).get(record.category)
         found = events.get(record.id)  # most records have no events
         status = status_at(found, now) if found else None
         # Reason priority: not_yet_reported, expired, status, limit.
         if t >= record.expires_at:
             excluded.append(Excluded(record.id, record.category, "expired"))
             if status not in SUSPENDING_STATUSES:
-                standing.append((record, category))
+                standing.append((record, rule))
         elif status in SUSPENDING_STATUSES:
             excluded.append(Excluded(record.id, record.category, status))  # type: ignore[arg-type]
         else:
-            candidates.append((record, category))
+            candidates.append((record, rule))
     counted_pairs = _apply_limits(candidates, excluded)
     standing.extend(counted_pairs)
-    enrolled = consenting and (known or (enrolled_at is not None and enrolled_at <= t))
-    explanation = _grade(history, t, enrolled, counted_pairs, excluded)
-    return explanation, standing
+    return excluded, counted_pairs, standing, known
 
 
 # (occurred_at, id) of a Record, read in C rather than by a Python function per record.
@@ -204,14 +231,12 @@ assert Excluded._fields[0] == "record"
 _new_tuple = tuple.__new__
 
 
-def _apply_limits(
-    candidates: list[tuple[Record, Category | None]], excluded: list[Excluded]
-) -> list[tuple[Record, Category | None]]:
+def _apply_limits(candidates: list[Ranked], excluded: list[Excluded]) -> list[Ranked]:
     """Keep the first N counting records of a limited category per calendar period."""
     used: dict[tuple[str, object], int] = {}
-    counted: list[tuple[Record, Category | None]] = []
-    for record, category in candidates:  # already in (occurred_at, id) order
-        limit = category.limit if category is not None else None
+    counted: list[Ranked] = []
+    for record, rule in candidates:  # already in (occurred_at, id) order
+        limit = rule.limit if rule is not None else None
         if limit is not None:
             slot = (record.category, PERIOD_KEYS[limit.per](record.occurred_at))
             taken = used.get(slot, 0)
@@ -219,7 +244,7 @@ def _apply_limits(
                 excluded.append(Excluded(record.id, record.category, "limit"))
                 continue
             used[slot] = taken + 1
-        counted.append((record, category))
+        counted.append((record, rule))
     return counted
 
 
@@ -235,12 +260,18 @@ PERIOD_KEYS: Mapping[str, Callable[[datetime], object]] = {
     "year": lambda moment: _utc(moment).year,
 }
 
+# What the C evaluator is handed to build and read the same objects as Python.
+_NATIVE_CLASSIFY = (
+    Record, RecordRule, Excluded, status_at, SUSPENDING_STATUSES, PERIOD_KEYS, ERASED,
+)  # fmt: skip
+_NATIVE_SPANS = (Record, RecordRule, ListTarget, Duration)
+
 
 def _grade(
     history: SchemeHistory,
     t: datetime,
     enrolled: bool,
-    counted_pairs: list[tuple[Record, Category | None]],
+    counted_pairs: list[Ranked],
     excluded: list[Excluded],
 ) -> ScoreExplanation:
     scheme = history.current
@@ -286,11 +317,10 @@ def _grade(
     )  # fmt: skip
 
 
-def _lowest_cap(
-    scheme: CompiledScheme, counted_pairs: list[tuple[Record, Category | None]]
-) -> GradeCap | None:
+def _lowest_cap(scheme: CompiledScheme, counted_pairs: list[Ranked]) -> GradeCap | None:
     lowest: GradeCap | None = None
-    for record, category in counted_pairs:
+    for record, rule in counted_pairs:
+        category = rule.category if rule is not None else None
         if category is None or category.grade_cap is None:
             continue
         rank = scheme.grade_rank.get(category.grade_cap)
@@ -302,34 +332,38 @@ def _lowest_cap(
 
 
 def _record_list_entries(
-    history: SchemeHistory,
-    standing: list[tuple[Record, Category | None]],
-    events: Mapping[str, Sequence[RecordEvent]],
-    t: datetime,
+    history: SchemeHistory, standing: list[Ranked], t: datetime
 ) -> list[ListEntry]:
     """Entries caused by records: from ``occurred_at`` to ``occurred_at + duration``.
 
     Overlapping causes on one list merge into one entry naming every record."""
-    spans: dict[str, list[tuple[datetime, datetime, str]]] = {}
+    spans = native.list_spans(standing, t, _NATIVE_SPANS) if native is not None else None
+    if spans is None:  # no C evaluator, or it gave up
+        spans = list_spans_in_python(standing, t)
     lists = history.current.lists
-    for record, category in standing:
-        if category is None:
-            continue
-        for list_id in category.lists:
-            definition = lists.get(list_id)
-            if definition is None or definition.grades is not None:
-                continue
-            # list_end(definition, ...), inlined: this runs for every record in standing.
-            duration = definition.duration
-            until = record.expires_at if duration is None else duration.after(record.occurred_at)
-            if t < until:
-                spans.setdefault(list_id, []).append((record.occurred_at, until, record.id))
     return [_merge(history.id, lists[list_id], found) for list_id, found in spans.items()]
 
 
-def _merge(
-    scheme_id: str, definition: ListDefinition, spans: list[tuple[datetime, datetime, str]]
-) -> ListEntry:
+Span = tuple[datetime, datetime, str]  # (since, until, record id) of one record's list entry
+
+
+def list_spans_in_python(standing: list[Ranked], t: datetime) -> dict[str, list[Span]]:
+    """The spans, by list, of the records in standing still listed at ``t``.
+    The reference for ``native.list_spans``."""
+    spans: dict[str, list[Span]] = {}
+    for record, rule in standing:
+        if rule is None:
+            continue
+        for target in rule.lists:
+            # list_end(definition, ...), inlined: this runs for every record in standing.
+            duration = target.duration
+            until = record.expires_at if duration is None else duration.after(record.occurred_at)
+            if t < until:
+                spans.setdefault(target.list, []).append((record.occurred_at, until, record.id))
+    return spans
+
+
+def _merge(scheme_id: str, definition: ListDefinition, spans: list[Span]) -> ListEntry:
     # min(spans) starts at the earliest occurred_at; positional, as keywords cost more.
     return _new_tuple(ListEntry, (
         scheme_id, definition.id, definition.kind, min(spans)[0], max([s[1] for s in spans]),
