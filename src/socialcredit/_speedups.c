@@ -1142,7 +1142,7 @@ enum { TARGET_LIST = 0, TARGET_DURATION = 1, TARGET_COUNT = 2 };
 enum { C_RECORD, C_RULE, C_EXCLUDED, C_STATUS_AT, C_SUSPENDING, C_PERIOD_KEYS, C_ERASED, C_COUNT };
 
 static PyObject *s_not_yet_reported, *s_no_consent, *s_expired, *s_limit, *s_erased_reason,
-    *s_per, *s_count, *s_months, *s_span, *s_after;
+    *s_per, *s_count, *s_months, *s_span, *s_after, *s_id, *s_kind;
 
 /* Appends Excluded(record.id, record.category, reason) to `out`; -1 on error. */
 static int exclude(PyObject *out, PyTypeObject *type, PyObject *record, PyObject *reason) {
@@ -1159,34 +1159,48 @@ static int append_pair(PyObject *out, PyObject *first, PyObject *second) {
     return append_new(out, PyTuple_Pack(2, first, second));
 }
 
+/* 1 if each of the `count` items of `context` from `first` on is a tuple type
+   (the named tuples read and built here by position), else 0. */
+static int tuple_types(PyObject *context, Py_ssize_t first, Py_ssize_t count) {
+    for (Py_ssize_t i = first; i < first + count; i++) {
+        PyObject *type = PyTuple_GET_ITEM(context, i);
+        if (!PyType_Check(type) || !PyType_IsSubtype((PyTypeObject *)type, &PyTuple_Type)) return 0;
+    }
+    return 1;
+}
+
 /* 1 if `value` is a `type` (exactly) of `size` items, else 0. */
 static int shaped(PyObject *value, PyObject *type, Py_ssize_t size) {
     return (PyObject *)Py_TYPE(value) == type && PyTuple_GET_SIZE(value) == size;
 }
 
-/* The rule of a record (borrowed; Py_None if its category has none), NULL with an
-   error, or NULL without one to give up (a table that is not a dict of rules). */
+/* The rule of a record (a new reference; Py_None if its category has none), NULL
+   with an error, or NULL without one to give up (a table that is not a dict of
+   rules). References are held across lookups, whose __eq__ could run any code. */
 static PyObject *rule_of(PyObject *record, PyObject *rules, PyObject *current, PyObject *rule_type) {
     PyObject *table = PyDict_GetItemWithError(rules, PyTuple_GET_ITEM(record, R_VERSION));
-    if (table == NULL) {
-        if (PyErr_Occurred()) return NULL;
-        table = current;
+    if (table == NULL && PyErr_Occurred()) return NULL;
+    table = Py_NewRef(table == NULL ? current : table);
+    PyObject *rule = NULL;
+    if (PyDict_CheckExact(table)) {
+        rule = PyDict_GetItemWithError(table, PyTuple_GET_ITEM(record, R_CATEGORY));
+        if (rule == NULL && !PyErr_Occurred()) rule = Py_None;
+        if (rule != NULL && rule != Py_None && !shaped(rule, rule_type, RULE_COUNT)) rule = NULL;
+        Py_XINCREF(rule);
     }
-    if (!PyDict_CheckExact(table)) return NULL;
-    PyObject *rule = PyDict_GetItemWithError(table, PyTuple_GET_ITEM(record, R_CATEGORY));
-    if (rule == NULL) return PyErr_Occurred() ? NULL : Py_None;
-    return shaped(rule, rule_type, RULE_COUNT) ? rule : NULL;
+    Py_DECREF(table);
+    return rule;
 }
 
 /* status_at(events[record.id], now) where the record has events, else Py_None (new references). */
 static PyObject *status_of(PyObject *record, PyObject *events, PyObject *now, PyObject *status_at) {
     PyObject *found = PyDict_GetItemWithError(events, PyTuple_GET_ITEM(record, R_ID));
     if (found == NULL) return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    Py_INCREF(found); /* held across truth test and call, which could change `events` */
     int any = PyObject_IsTrue(found);
-    if (any < 0) return NULL;
-    if (!any) return Py_NewRef(Py_None);
-    Py_INCREF(found); /* held across the call, which could change `events` */
-    PyObject *status = PyObject_CallFunctionObjArgs(status_at, found, now, NULL);
+    PyObject *status = any < 0 ? NULL
+                       : any   ? PyObject_CallFunctionObjArgs(status_at, found, now, NULL)
+                               : Py_NewRef(Py_None);
     Py_DECREF(found);
     return status;
 }
@@ -1273,9 +1287,13 @@ static int classify_one(PyObject *record, PyObject *const *args, PyObject *lists
     PyObject *rule = rule_of(record, args[5], args[6], PyTuple_GET_ITEM(context, C_RULE));
     if (rule == NULL) return PyErr_Occurred() ? -1 : 1;
     PyObject *status = status_of(record, events, now, PyTuple_GET_ITEM(context, C_STATUS_AT));
-    if (status == NULL) return -1;
+    if (status == NULL) {
+        Py_DECREF(rule);
+        return -1;
+    }
     int expired = PyObject_RichCompareBool(t, PyTuple_GET_ITEM(record, R_EXPIRES), Py_GE);
-    int suspending = expired < 0 ? -1 : PySet_Contains(PyTuple_GET_ITEM(context, C_SUSPENDING), status);
+    /* `status in SUSPENDING_STATUSES`: the operator, which also takes a set as a frozenset */
+    int suspending = expired < 0 ? -1 : PySequence_Contains(PyTuple_GET_ITEM(context, C_SUSPENDING), status);
     if (suspending < 0) expired = -1;
     int done = -1;
     if (expired > 0) {
@@ -1286,6 +1304,7 @@ static int classify_one(PyObject *record, PyObject *const *args, PyObject *lists
                           : append_pair(candidates, record, rule);
     }
     Py_DECREF(status);
+    Py_DECREF(rule);
     return done;
 }
 
@@ -1300,8 +1319,7 @@ static int classify_one(PyObject *record, PyObject *const *args, PyObject *lists
  */
 static PyObject *classify(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 8 || !PyTuple_Check(args[7]) || PyTuple_GET_SIZE(args[7]) != C_COUNT ||
-        !PyType_Check(PyTuple_GET_ITEM(args[7], C_EXCLUDED)) ||
-        !PyFrozenSet_Check(PyTuple_GET_ITEM(args[7], C_SUSPENDING))) {
+        !tuple_types(args[7], C_RECORD, 3) || !PyFrozenSet_Check(PyTuple_GET_ITEM(args[7], C_SUSPENDING))) {
         PyErr_SetString(PyExc_TypeError,
                         "classify(ordered, events, t, now, consenting, rules, current_rules, context)");
         return NULL;
@@ -1405,31 +1423,104 @@ static int spans_of(PyObject *pair, PyObject *t, PyObject *spans, PyObject *cont
     return 0;
 }
 
+/* The first least item of a non-empty list by `<`, as min() picks it (borrowed);
+   with `greatest`, the first greatest by `>`, as max() does. NULL on error. */
+static PyObject *extreme(PyObject *items, int greatest) {
+    PyObject *best = PyList_GET_ITEM(items, 0);
+    for (Py_ssize_t i = 1; i < PyList_GET_SIZE(items); i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        int better = PyObject_RichCompareBool(item, best, greatest ? Py_GT : Py_LT);
+        if (better < 0) return NULL;
+        if (better) best = item;
+    }
+    return best;
+}
+
+/* engine._merge: one ListEntry for the spans (a non-empty list) of one list, or NULL. */
+static PyObject *merged_entry(PyObject *scheme_id, PyObject *definition, PyObject *spans,
+                              PyObject *entry_type) {
+    Py_ssize_t n = PyList_GET_SIZE(spans);
+    PyObject *untils = PyList_New(n), *ids = PyList_New(n), *fields[7] = {NULL};
+    if (untils == NULL || ids == NULL) goto failed;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *span = PyList_GET_ITEM(spans, i); /* (since, until, id), built by add_span */
+        PyList_SET_ITEM(untils, i, Py_NewRef(PyTuple_GET_ITEM(span, 1)));
+        PyList_SET_ITEM(ids, i, Py_NewRef(PyTuple_GET_ITEM(span, 2)));
+    }
+    PyObject *first = extreme(spans, 0), *last = first == NULL ? NULL : extreme(untils, 1);
+    if (last == NULL || PyList_Sort(ids) < 0) goto failed;
+    fields[0] = Py_NewRef(scheme_id);
+    fields[1] = PyObject_GetAttr(definition, s_id);
+    fields[2] = PyObject_GetAttr(definition, s_kind);
+    fields[3] = Py_NewRef(PyTuple_GET_ITEM(first, 0));
+    fields[4] = Py_NewRef(last);
+    fields[5] = PyList_AsTuple(ids);
+    fields[6] = Py_NewRef(Py_None);
+    PyTypeObject *type = (PyTypeObject *)entry_type;
+    PyObject *entry = fields[1] && fields[2] && fields[5] ? type->tp_alloc(type, 7) : NULL;
+    for (int i = 0; i < 7; i++) {
+        if (entry != NULL) {
+            PyTuple_SET_ITEM(entry, i, fields[i]);
+        } else {
+            Py_XDECREF(fields[i]);
+        }
+    }
+    Py_DECREF(untils);
+    Py_DECREF(ids);
+    return entry;
+failed:
+    Py_XDECREF(untils);
+    Py_XDECREF(ids);
+    return NULL;
+}
+
 /*
- * list_spans(standing, t, context) -> {list id: [(since, until, record id)]} | None
+ * list_entries(standing, t, scheme_id, lists, context) -> [ListEntry] | None
  *
- * scoring.engine.list_spans_in_python. `context` is engine._NATIVE_SPANS:
- * (Record, RecordRule, ListTarget, Duration). None (give up) for a pair that
- * is not an exact (Record, RecordRule or None).
+ * scoring.engine.record_list_entries_in_python: the spans, by list, of the
+ * records in standing still listed at t, merged into one entry per list.
+ * `context` is engine._NATIVE_LISTS: (Record, RecordRule, ListTarget,
+ * Duration, ListEntry). None (give up) for a pair that is not an exact
+ * (Record, RecordRule or None), or lists that are not a dict.
  */
-static PyObject *list_spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3 || !PyList_CheckExact(args[0]) || !PyTuple_Check(args[2]) ||
-        PyTuple_GET_SIZE(args[2]) != 4) {
-        PyErr_SetString(PyExc_TypeError, "list_spans(standing: list, t, context)");
+static PyObject *list_entries(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5 || !PyTuple_Check(args[4]) || PyTuple_GET_SIZE(args[4]) != 5 ||
+        !tuple_types(args[4], 0, 3) || !tuple_types(args[4], 4, 1)) {
+        PyErr_SetString(PyExc_TypeError, "list_entries(standing, t, scheme_id, lists, context)");
         return NULL;
     }
-    PyObject *standing = args[0], *spans = PyDict_New();
+    PyObject *standing = args[0], *lists = args[3];
+    if (!PyList_CheckExact(standing) || !PyDict_CheckExact(lists)) return give_up();
+    PyObject *spans = PyDict_New(), *entries = NULL;
     if (spans == NULL) return NULL;
     int outcome = 0;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(standing) && outcome == 0; i++) {
         PyObject *pair = PyList_GET_ITEM(standing, i);
         Py_INCREF(pair); /* held: a comparison could run code that changes `standing` */
-        outcome = spans_of(pair, args[1], spans, args[2]);
+        outcome = spans_of(pair, args[1], spans, args[4]);
         Py_DECREF(pair);
     }
-    if (outcome == 0) return spans;
+    if (outcome != 0) {
+        Py_DECREF(spans);
+        return outcome == 1 ? give_up() : NULL;
+    }
+    entries = PyList_New(0);
+    PyObject *list_id, *found;
+    Py_ssize_t position = 0;
+    while (entries != NULL && PyDict_Next(spans, &position, &list_id, &found)) {
+        PyObject *definition = PyDict_GetItemWithError(lists, list_id); /* lists[list_id] */
+        if (definition == NULL) {
+            if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, list_id);
+            Py_CLEAR(entries);
+            break;
+        }
+        Py_INCREF(definition);
+        PyObject *entry = merged_entry(args[2], definition, found, PyTuple_GET_ITEM(args[4], 4));
+        Py_DECREF(definition);
+        if (append_new(entries, entry) < 0) Py_CLEAR(entries);
+    }
     Py_DECREF(spans);
-    return outcome == 1 ? give_up() : NULL;
+    return entries;
 }
 
 static PyMethodDef methods[] = {
@@ -1449,8 +1540,8 @@ static PyMethodDef methods[] = {
      "Chain fresh records onto their subjects' heads, appending their rows."},
     {"classify", (PyCFunction)(void (*)(void))classify, METH_FASTCALL,
      "Sort one scheme's records of a subject into excluded, counted and standing."},
-    {"list_spans", (PyCFunction)(void (*)(void))list_spans, METH_FASTCALL,
-     "The list spans, by list, of the records in standing."},
+    {"list_entries", (PyCFunction)(void (*)(void))list_entries, METH_FASTCALL,
+     "The list entries the records in standing cause, one per list."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1473,7 +1564,7 @@ static int speedups_exec(PyObject *module) {
         {&s_not_yet_reported, "not_yet_reported"}, {&s_no_consent, "no_consent"},
         {&s_expired, "expired"}, {&s_limit, "limit"}, {&s_erased_reason, "erased"},
         {&s_per, "per"}, {&s_count, "count"}, {&s_months, "months"}, {&s_span, "span"},
-        {&s_after, "after"},
+        {&s_after, "after"}, {&s_id, "id"}, {&s_kind, "kind"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (*names[i].slot == NULL) *names[i].slot = PyUnicode_InternFromString(names[i].text);

@@ -41,6 +41,6 @@ def classify(
     current_rules: Any,
     context: tuple[Any, ...],
 ) -> tuple[list[Any], list[Any], list[Any], bool] | None: ...
-def list_spans(
-    standing: list[Any], t: Any, context: tuple[Any, ...]
-) -> dict[str, list[Any]] | None: ...
+def list_entries(
+    standing: list[Any], t: Any, scheme_id: str, lists: Any, context: tuple[Any, ...]
+) -> list[Any] | None: ...

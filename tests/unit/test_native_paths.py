@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -20,13 +21,15 @@ from hypothesis import strategies as st
 from test_intake_paths import NOW, REGISTRY, lines
 from test_scoring_properties import subjects as scoring_subjects
 
+from conftest import at, event, events, history, record, scheme
 from socialcredit.identity import Pseudonymiser
 from socialcredit.intake import RecordError, RecordIntake, parse_file, parse_file_chunks
 from socialcredit.ledger import batching
 from socialcredit.ledger.chain import GENESIS, record_item_hash
-from socialcredit.ledger.model import Record
+from socialcredit.ledger.model import Record, RecordEvent
 from socialcredit.ledger.store import NewRecord, SubjectRow
-from socialcredit.schemes.durations import _add_months, add_months
+from socialcredit.schemes.compiled import ListTarget
+from socialcredit.schemes.durations import Duration, _add_months, add_months
 from socialcredit.scoring import engine
 from socialcredit.speedups import native
 from socialcredit.store.common import subject_records_in_python
@@ -106,8 +109,8 @@ def test_the_c_path_gives_up_on_each_kind_of_doubt(change: dict[str, object]) ->
 
 def _file_lines(draw_lines: list[dict[str, object]], extras: list[bytes]) -> bytes:
     out = [orjson.dumps(line) + b"\n" for line in draw_lines]
-    for at, extra in enumerate(extras):
-        out.insert((at * 7) % (len(out) + 1), extra)
+    for place, extra in enumerate(extras):
+        out.insert((place * 7) % (len(out) + 1), extra)
     return b"".join(out)
 
 
@@ -350,9 +353,9 @@ def test_classifying_in_c_equals_classifying_in_python(subject, consenting, late
     expected = engine.classify_in_python(hist, ordered, evs, t, now, consenting)
     assert found == expected
     assert [type(e) for e in found[0]] == [engine.Excluded] * len(found[0])
-    spans = native.list_spans(found[2], t, engine._NATIVE_SPANS)
-    assert spans == engine.list_spans_in_python(expected[2], t)
-    assert list(spans) == list(engine.list_spans_in_python(expected[2], t))  # the same list order
+    entries = native.list_entries(found[2], t, hist.id, hist.current.lists, engine._NATIVE_LISTS)
+    assert entries == engine.record_list_entries_in_python(hist, expected[2], t)  # in list order
+    assert [type(e) for e in entries] == [engine.ListEntry] * len(entries)
 
 
 @settings(max_examples=20, deadline=None)
@@ -367,7 +370,9 @@ def test_classifying_gives_up_on_what_is_not_a_plain_dict_or_record(subject) -> 
     as_tuples = [tuple(r) for r in records]
     assert native.classify(as_tuples, evs, t, t, True, rules, current, context) is None
     ranked = [(tuple(r), None) for r in records] + [("not a pair",)]
-    assert native.list_spans(ranked, t, engine._NATIVE_SPANS) is None
+    lists, context = hist.current.lists, engine._NATIVE_LISTS
+    assert native.list_entries(ranked, t, hist.id, lists, context) is None
+    assert native.list_entries([], t, hist.id, MappingProxyType(lists), context) is None
 
 
 @settings(max_examples=20, deadline=None)
@@ -383,3 +388,91 @@ def test_a_time_that_cannot_be_compared_raises_as_in_python(subject) -> None:
             records, evs, naive_t, naive_t, True, hist.rules, hist.current_rules, context
         )
     assert str(in_c.value) == str(in_python.value)
+
+
+_LISTED = """\
+score: {base: 100}
+grades: [{name: A, min: 90}, {name: B}]
+lists: [{id: banned, kind: black, duration: P1Y}]
+categories:
+  - {code: ticket, title: Ticket, points: -5, severity: minor, validity: P2Y, lists: [banned]}
+"""
+
+
+class _Meddling(datetime):
+    """A time whose comparison runs code that drops what the C loop is reading."""
+
+    meddle: Callable[[], None] = staticmethod(lambda: None)
+
+    def __le__(self, other: object) -> bool:
+        type(self).meddle()
+        return super().__le__(other)  # type: ignore[operator]
+
+
+def _classify_both(hist, records, evs, t):
+    ordered = sorted(records, key=engine._record_order)
+    context = engine._NATIVE_CLASSIFY
+    found = native.classify(ordered, evs, t, t, True, hist.rules, hist.current_rules, context)
+    return found, engine.classify_in_python(hist, ordered, evs, t, t, True)
+
+
+def test_a_rule_dropped_while_a_record_is_read_is_still_held() -> None:
+    """Reviewer's finding: the rule was borrowed across the call to status_at."""
+    t = at(2025, 6, 1)
+    answers = []
+    for classify in ("c", "python"):
+        hist = history(scheme(_LISTED))
+        first = record(hist, "ticket", at(2025, 1, 1), id="r1")
+        stamp = _Meddling(2025, 2, 1, tzinfo=UTC)
+        evs = events(event(first, "contested", stamp), event(first, "upheld", stamp))
+        _Meddling.meddle = staticmethod(lambda h=hist: h.rules[1].pop("ticket", None))
+        try:
+            if classify == "c":
+                found = native.classify([first], evs, t, t, True, hist.rules, hist.current_rules,
+                                        engine._NATIVE_CLASSIFY)  # fmt: skip
+            else:
+                found = engine.classify_in_python(hist, [first], evs, t, t, True)
+        finally:
+            _Meddling.meddle = staticmethod(lambda: None)
+        [(_, rule)] = found[1]
+        answers.append((rule.category.code, rule.lists, found[3]))
+    assert (
+        answers[0] == answers[1] == ("ticket", (ListTarget("banned", Duration.parse("P1Y")),), True)
+    )
+
+
+def test_events_that_drop_themselves_when_tested_are_still_held() -> None:
+    """Reviewer's finding: the events were borrowed across their truth test."""
+    hist = history(scheme(_LISTED))
+    first = record(hist, "ticket", at(2025, 1, 1), id="r1")
+    evs: dict[str, list[RecordEvent]] = {}
+
+    class Dropping(list):  # type: ignore[type-arg]
+        def __bool__(self) -> bool:
+            evs.pop("r1", None)
+            return True
+
+    evs["r1"] = Dropping([event(first, "contested", at(2025, 2, 1))])
+    found = native.classify([first], evs, at(2025, 6, 1), at(2025, 6, 1), True, hist.rules,
+                            hist.current_rules, engine._NATIVE_CLASSIFY)  # fmt: skip
+    assert found[0] == [engine.Excluded("r1", "ticket", "contested")]
+
+
+def test_a_status_that_is_a_set_is_looked_up_as_python_does() -> None:
+    hist = history(scheme(_LISTED))
+    first = record(hist, "ticket", at(2025, 1, 1), id="r1")
+    evs = {"r1": [RecordEvent("r1", {"contested"}, at(2025, 2, 1), "reviewer")]}  # type: ignore[arg-type]
+    found, expected = _classify_both(hist, [first], evs, at(2025, 6, 1))
+    assert found == expected and found[1] and not found[0]
+
+
+def test_a_context_of_the_wrong_types_is_refused() -> None:
+    hist = history(scheme(_LISTED))
+    first = record(hist, "ticket", at(2025, 1, 1), id="r1")
+    wrong = (*engine._NATIVE_CLASSIFY[:2], dict, *engine._NATIVE_CLASSIFY[3:])
+    with pytest.raises(TypeError):
+        native.classify([first], {}, NOW, NOW, True, hist.rules, hist.current_rules, wrong)
+    wrong_lists = (*engine._NATIVE_LISTS[:4], dict)
+    with pytest.raises(TypeError):
+        native.list_entries([], NOW, hist.id, hist.current.lists, wrong_lists)
+    assert native.list_entries((), NOW, hist.id, hist.current.lists, engine._NATIVE_LISTS) is None

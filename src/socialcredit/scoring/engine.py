@@ -264,7 +264,7 @@ PERIOD_KEYS: Mapping[str, Callable[[datetime], object]] = {
 _NATIVE_CLASSIFY = (
     Record, RecordRule, Excluded, status_at, SUSPENDING_STATUSES, PERIOD_KEYS, ERASED,
 )  # fmt: skip
-_NATIVE_SPANS = (Record, RecordRule, ListTarget, Duration)
+_NATIVE_LISTS = (Record, RecordRule, ListTarget, Duration, ListEntry)
 
 
 def _grade(
@@ -334,13 +334,22 @@ def _lowest_cap(scheme: CompiledScheme, counted_pairs: list[Ranked]) -> GradeCap
 def _record_list_entries(
     history: SchemeHistory, standing: list[Ranked], t: datetime
 ) -> list[ListEntry]:
+    if native is not None:  # the C evaluator, unless it gives up
+        found = native.list_entries(standing, t, history.id, history.current.lists, _NATIVE_LISTS)
+        if found is not None:
+            return found
+    return record_list_entries_in_python(history, standing, t)
+
+
+def record_list_entries_in_python(
+    history: SchemeHistory, standing: list[Ranked], t: datetime
+) -> list[ListEntry]:
     """Entries caused by records: from ``occurred_at`` to ``occurred_at + duration``.
 
-    Overlapping causes on one list merge into one entry naming every record."""
-    spans = native.list_spans(standing, t, _NATIVE_SPANS) if native is not None else None
-    if spans is None:  # no C evaluator, or it gave up
-        spans = list_spans_in_python(standing, t)
+    Overlapping causes on one list merge into one entry naming every record.
+    The reference for ``native.list_entries``."""
     lists = history.current.lists
+    spans = list_spans_in_python(standing, t)
     return [_merge(history.id, lists[list_id], found) for list_id, found in spans.items()]
 
 
@@ -348,8 +357,7 @@ Span = tuple[datetime, datetime, str]  # (since, until, record id) of one record
 
 
 def list_spans_in_python(standing: list[Ranked], t: datetime) -> dict[str, list[Span]]:
-    """The spans, by list, of the records in standing still listed at ``t``.
-    The reference for ``native.list_spans``."""
+    """The spans, by list, of the records in standing still listed at ``t``."""
     spans: dict[str, list[Span]] = {}
     for record, rule in standing:
         if rule is None:
