@@ -106,9 +106,10 @@ def reason_view(reason: Reason) -> dict[str, Any]:
 def reasons_json(reasons: Sequence[Reason]) -> str:
     """``orjson.dumps([reason_view(r) for r in reasons])``, the form a decision's
     reasons are logged in, without building a dict per reason: orjson writes a
-    slotted dataclass field by field in declaration order, which is the order of
-    :func:`reason_view`, and with ``OPT_UTC_Z`` a UTC time the way :func:`iso`
-    does. Every check logs its reasons; a test holds the two forms equal."""
+    dataclass instance's ``__dict__``, which holds the fields in declaration
+    order, the order of :func:`reason_view`, and with ``OPT_UTC_Z`` a UTC time
+    the way :func:`iso` does. Every check logs its reasons; a test holds the two
+    forms equal."""
     return orjson.dumps(reasons, option=orjson.OPT_UTC_Z).decode()
 
 

@@ -18,7 +18,8 @@ from socialcredit.app import time_ordered_id
 from socialcredit.ledger.batching import plan_batch
 from socialcredit.ledger.chain import GENESIS, link_hash, record_item_hash
 from socialcredit.ledger.store import NewRecord, SubjectRow
-from socialcredit.sanctions.check import Reason
+from socialcredit.sanctions.check import Reason, _reason
+from socialcredit.schemes.compiled import MeasureSource
 from socialcredit.schemes.durations import Duration, add_months
 from socialcredit.store.common import record_of, records_of
 from socialcredit.views import reason_view, reasons_json
@@ -60,6 +61,26 @@ def reasons(draw: st.DrawFn) -> Reason:
 @given(st.lists(reasons(), max_size=4))
 def test_logged_reasons_are_the_bytes_of_the_reason_views(found: list[Reason]) -> None:
     assert reasons_json(found) == orjson.dumps([reason_view(r) for r in found]).decode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(plain=reasons(), grades=st.none() | st.frozensets(text, min_size=1, max_size=2))
+def test_reasons_built_for_a_check_equal_reasons_built_by_their_class(plain, grades) -> None:
+    source = MeasureSource(
+        "act", plain.effect, plain.factor, plain.context, plain.rationale, plain.scheme,
+        plain.authority, grades, plain.list, plain.memorandum,
+    )  # fmt: skip
+    built = _reason(source, plain.grade, plain.list, plain.list_kind, plain.since, plain.until,
+                    plain.records, plain.via)  # fmt: skip
+    kind = "memorandum" if plain.memorandum else ("grade" if grades else "list")
+    expected = Reason(**{**reason_fields(plain), "source": kind})
+    assert built == expected and hash(built) == hash(expected)
+    assert reasons_json([built]) == reasons_json([expected])
+    assert list(vars(built)) == list(vars(expected))  # the order the JSON is written in
+
+
+def reason_fields(reason: Reason) -> dict[str, object]:
+    return {field: getattr(reason, field) for field in Reason.__dataclass_fields__}
 
 
 def test_decision_ids_are_spelt_as_uuid_spells_them() -> None:
