@@ -59,7 +59,8 @@ from socialcredit.rights.consent import Period as ConsentPeriod
 from socialcredit.rights.consent import active_at as consent_active
 from socialcredit.rights.consent import periods as consent_periods
 from socialcredit.rights.overrides import adverse, apply_overrides
-from socialcredit.sanctions.check import Decision, Representation, decide
+from socialcredit.sanctions.check import Decision, Representation, Standing, decide
+from socialcredit.schemes.compiled import SchemeHistory
 from socialcredit.schemes.loader import (
     DefinitionError,
     LoadedDefinition,
@@ -67,7 +68,12 @@ from socialcredit.schemes.loader import (
     parse_definition,
 )
 from socialcredit.schemes.models import Memorandum, Scheme
-from socialcredit.scoring.engine import ListEntry, SchemeEvaluation, evaluate
+from socialcredit.scoring.engine import (
+    ListEntry,
+    SchemeEvaluation,
+    evaluate,
+    record_list_entries,
+)
 from socialcredit.store.sqlite import SQLiteStore, StoreError
 from socialcredit.views import reasons_json
 
@@ -546,14 +552,12 @@ class SocialCredit:
         moment = at or self.clock()
         subject = self.subject_row(identifier, kind)
         relevant, grades_matter = registry.check_inputs(action)
-        evaluations: dict[str, SchemeEvaluation] = {}
+        evaluations: dict[str, Standing] = {}
         representations: list[Representation] = []
         if relevant:
             ledger = self.store.subject_ledger(subject, relevant, enrolments=grades_matter)
-            evaluations = {
-                e.explanation.scheme: e for e in self._evaluate(ledger, moment, relevant)
-            }
-            representations = self._representations(subject, relevant, moment)
+            evaluations = self._standings(ledger, moment, relevant, grades_matter)
+            representations = self._representations(subject, relevant, moment, grades_matter)
         decision = decide(
             action, moment, registry.index, evaluations, representations, registry.list_reach
         )
@@ -625,6 +629,31 @@ class SocialCredit:
         """Evaluate the subject in every scheme it is enrolled in or has records
         under (only ``schemes``, if given); a scheme asked for by name is
         evaluated even when the subject is not enrolled in it."""
+        return [
+            evaluate(history, records, ledger.events, moment, enrolled_at, spans)
+            for history, records, enrolled_at, spans in self._scheme_inputs(ledger, schemes)
+        ]
+
+    def _standings(
+        self, ledger: SubjectLedger, moment: datetime, schemes: frozenset[str], grades: bool
+    ) -> dict[str, Standing]:
+        """What a check reads of each of ``schemes``, by scheme: the evaluation,
+        or where no measure on the action reads a grade (``grades`` false) only
+        the entries records cause, which need no score."""
+        found: dict[str, Standing] = {}
+        for history, records, enrolled_at, spans in self._scheme_inputs(ledger, schemes):
+            found[history.id] = (
+                evaluate(history, records, ledger.events, moment, enrolled_at, spans)
+                if grades
+                else record_list_entries(history, records, ledger.events, moment, spans)
+            )
+        return found
+
+    def _scheme_inputs(
+        self, ledger: SubjectLedger, schemes: frozenset[str] | None
+    ) -> Iterator[tuple[SchemeHistory, list[Record], datetime | None, list[ConsentPeriod]]]:
+        """Per scheme to evaluate, in id order: its history, the subject's records
+        under it, its explicit enrolment and the periods of consent to scoring."""
         by_scheme: dict[str, list[Record]] = {sid: [] for sid in ledger.enrolments}
         for record in ledger.records:
             by_scheme.setdefault(record.scheme, []).append(record)
@@ -632,7 +661,6 @@ class SocialCredit:
             by_scheme = {sid: found for sid, found in by_scheme.items() if sid in schemes}
             if len(schemes) == 1:
                 by_scheme.setdefault(next(iter(schemes)), [])
-        results = []
         histories = self.registry.schemes
         changes: list[ConsentChange] | None = None
         for scheme_id in sorted(by_scheme):
@@ -644,12 +672,10 @@ class SocialCredit:
                 if changes is None:  # read only when a consent scheme is evaluated
                     changes = self.store.consents(ledger.subject.key)
                 spans = consent_periods(changes, scheme_id, SCORING)
-            results.append(evaluate(history, by_scheme[scheme_id], ledger.events, moment,
-                                    ledger.enrolments.get(scheme_id), spans))  # fmt: skip
-        return results
+            yield history, by_scheme[scheme_id], ledger.enrolments.get(scheme_id), spans
 
     def _representations(
-        self, subject: SubjectRow, relevant: frozenset[str], moment: datetime
+        self, subject: SubjectRow, relevant: frozenset[str], moment: datetime, grades: bool
     ) -> list[Representation]:
         registry = self.registry
         if subject.kind != "person" or not registry.list_reach:
@@ -669,9 +695,7 @@ class SocialCredit:
                 if business is None:
                     continue
                 ledger = self.store.subject_ledger(business, reaching)
-                evaluations = {
-                    e.explanation.scheme: e for e in self._evaluate(ledger, moment, reaching)
-                }
+                evaluations = self._standings(ledger, moment, reaching, grades)
                 found.append(Representation(role, business.masked, evaluations))
         return found
 

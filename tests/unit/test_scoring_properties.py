@@ -14,6 +14,7 @@ import random
 from collections import Counter
 from datetime import datetime, timedelta
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,7 +23,7 @@ from conftest import US, at, event, events, history, memorandum, record, scheme
 from socialcredit.ledger.model import EVENT_KINDS, SUSPENDING_STATUSES, Record, RecordEvent
 from socialcredit.sanctions.check import Decision, Reason, combine, decide
 from socialcredit.schemes.compiled import SchemeHistory, build_measure_index, list_end
-from socialcredit.scoring.engine import SchemeEvaluation, evaluate
+from socialcredit.scoring.engine import SchemeEvaluation, evaluate, record_list_entries
 
 SETTINGS = settings(
     max_examples=150,
@@ -300,6 +301,28 @@ def test_explanation_agrees_with_a_naive_reading_of_the_rules(subject) -> None:
     grade_lists = {x.list for x in result.entries if x.grade is not None}
     top = hist.current.definition.grades[0].name
     assert grade_lists == ({"top"} if e.grade == top else set())
+
+
+@SETTINGS
+@given(subjects("s0"))
+def test_a_check_without_grade_measures_decides_on_record_entries_alone(subject) -> None:
+    """What a check reads of a scheme when no measure on the action is on a grade
+    or a list held by grade: the entries its records cause, and no score."""
+    hist, records, evs, enrolled_at, t = subject
+    full = evaluate(hist, records, evs, t, enrolled_at)
+    lean = record_list_entries(hist, records, evs, t)
+    assert lean.scheme == hist.id
+    assert lean.entries == tuple(e for e in full.entries if e.grade is None)
+    assert full.entries[: len(lean.entries)] == lean.entries  # record entries come first
+    index = build_measure_index([hist.current], [])
+    sources = index.sources(ACTION)
+    held_by_grade = {lst.id for lst in hist.current.definition.lists if lst.grades}
+    if any(s.grades is not None or s.list in held_by_grade for s in sources):
+        if any(s.grades is not None for s in sources):
+            with pytest.raises(ValueError, match="grades needs its score"):
+                decide(ACTION, t, index, {hist.id: lean})
+        return
+    assert decide(ACTION, t, index, {hist.id: lean}) == decide(ACTION, t, index, {hist.id: full})
 
 
 @functools.cache

@@ -9,7 +9,11 @@ from datetime import datetime
 
 from socialcredit.schemes.compiled import MeasureIndex, MeasureSource
 from socialcredit.schemes.models import EFFECTS_STRONGEST_FIRST
-from socialcredit.scoring.engine import ListEntry, SchemeEvaluation
+from socialcredit.scoring.engine import ListEntry, ListStanding, SchemeEvaluation
+
+# What a check reads of one scheme: its whole evaluation, or where no measure on
+# the action is on a grade (or a list held by grade), only its record-caused entries.
+Standing = SchemeEvaluation | ListStanding
 
 _STRENGTH: dict[str, int] = {effect: rank for rank, effect in enumerate(EFFECTS_STRONGEST_FIRST)}
 
@@ -54,14 +58,14 @@ class Representation:
 
     role: str
     represented: str  # the business's masked identifier, for the reason text
-    evaluations: Mapping[str, SchemeEvaluation]
+    evaluations: Mapping[str, Standing]
 
 
 def decide(
     action: str,
     t: datetime,
     index: MeasureIndex,
-    evaluations: Mapping[str, SchemeEvaluation],
+    evaluations: Mapping[str, Standing],
     representations: Sequence[Representation] = (),
     list_reach: Mapping[tuple[str, str], frozenset[str]] | None = None,
 ) -> Decision:
@@ -107,8 +111,10 @@ def _reason_order(reason: Reason) -> tuple[str, ...]:
             reason.via or "", reason.authority, reason.effect)  # fmt: skip
 
 
-def _own_reasons(source: MeasureSource, evaluation: SchemeEvaluation) -> list[Reason]:
+def _own_reasons(source: MeasureSource, evaluation: Standing) -> list[Reason]:
     if source.grades is not None:
+        if not isinstance(evaluation, SchemeEvaluation):
+            raise ValueError(f"a measure on {source.scheme}'s grades needs its score evaluated")
         explanation = evaluation.explanation
         if explanation.grade is None or explanation.grade not in source.grades:
             return []

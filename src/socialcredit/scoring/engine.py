@@ -93,6 +93,15 @@ class SchemeEvaluation:
     entries: tuple[ListEntry, ...]
 
 
+class ListStanding(NamedTuple):
+    """The entries a subject's records in one scheme put it on, without its
+    score: all a check reads of a scheme when none of the action's measures is
+    on a grade or on a list held by grade (:func:`record_list_entries`)."""
+
+    scheme: str
+    entries: tuple[ListEntry, ...]
+
+
 def evaluate(
     history: SchemeHistory,
     records: Sequence[Record],
@@ -117,6 +126,20 @@ def evaluate(
             history, records, events, t, enrolled_at, explanation, consent
         )
     return SchemeEvaluation(explanation, tuple(entries))
+
+
+def record_list_entries(
+    history: SchemeHistory,
+    records: Sequence[Record],
+    events: Mapping[str, Sequence[RecordEvent]],
+    t: datetime,
+    consent: Sequence[ConsentPeriod] = (),
+) -> ListStanding:
+    """``evaluate(...).entries`` but those held by grade, without working out the
+    score, grade and explanation that only grade measures read."""
+    asked, t = t, recomputed_at(history, t)
+    standing = _classify(history, records, events, t, asked, consent)[0][2]
+    return ListStanding(history.id, tuple(_record_list_entries(history, standing, t)))
 
 
 def explain_score(
@@ -158,20 +181,35 @@ def _explain(
     instant asked about, later for a monthly scheme. Record statuses and consent
     are read at ``asked``: a contest freezes a record at once (GDPR art. 18)
     and withdrawn consent stops it counting at once, whatever the schedule."""
-    now = t if asked is None else asked
+    found, consenting = _classify(
+        history, records, events, t, t if asked is None else asked, consent
+    )
+    excluded, counted_pairs, standing, known = found
+    enrolled = consenting and (known or (enrolled_at is not None and enrolled_at <= t))
+    explanation = _grade(history, t, enrolled, counted_pairs, excluded)
+    return explanation, standing
+
+
+def _classify(
+    history: SchemeHistory,
+    records: Sequence[Record],
+    events: Mapping[str, Sequence[RecordEvent]],
+    t: datetime,
+    now: datetime,
+    consent: Sequence[ConsentPeriod],
+) -> tuple[tuple[list[Excluded], list[Ranked], list[Ranked], bool], bool]:
+    """:func:`classify_in_python` of the records in ``(occurred_at, id)`` order
+    (by the C evaluator where there is one: it gives up on anything unusual),
+    and whether the subject consents to the scheme at ``now``."""
     consenting = not history.current.needs_consent or consent_active(consent, now)
     ordered = sorted(records, key=_record_order)
-    # The C evaluator where there is one (it gives up on anything unusual), else Python.
     found = None if native is None else native.classify(
         ordered, events, t, now, consenting, history.rules, history.current_rules,
         _NATIVE_CLASSIFY,
     )  # fmt: skip
     if found is None:
         found = classify_in_python(history, ordered, events, t, now, consenting)
-    excluded, counted_pairs, standing, known = found
-    enrolled = consenting and (known or (enrolled_at is not None and enrolled_at <= t))
-    explanation = _grade(history, t, enrolled, counted_pairs, excluded)
-    return explanation, standing
+    return found, consenting
 
 
 Ranked = tuple[Record, RecordRule | None]  # a record and its category's rule, if it has one
