@@ -1523,6 +1523,63 @@ static PyObject *list_entries(PyObject *module, PyObject *const *args, Py_ssize_
     return entries;
 }
 
+/* ---- link_hash: one row's link in its hash chain ------------------------------ */
+
+static PyObject *s_isoformat;
+
+/* Adds one field as chain.canonical spells it: a str as it is, None as "\0", a
+   datetime by isoformat(), anything else by str(). 0, 1 to give up, -1 on error. */
+static int add_field(Buffer *b, PyObject *value) {
+    if (PyUnicode_CheckExact(value)) return buffer_add_text(b, value) < 0 ? 1 : 0;
+    if (value == Py_None) return buffer_add(b, "\x00", 1);
+    if (PyLong_CheckExact(value)) {
+        int added = buffer_add_int(b, value);
+        if (added != 1) return added; /* beyond a long long: str() below */
+    }
+    PyObject *text = PyDateTime_Check(value) ? PyObject_CallMethodNoArgs(value, s_isoformat)
+                                             : PyObject_Str(value);
+    if (text == NULL) return -1;
+    int added = PyUnicode_Check(text) ? (buffer_add_text(b, text) < 0 ? 1 : 0) : 1;
+    Py_DECREF(text);
+    return added;
+}
+
+/*
+ * link_hash(previous, row_kind, fields) -> str | None
+ *
+ * ledger.chain.link_hash for fields given as a tuple or list. None (give up)
+ * for any other iterable, or a text UTF-8 cannot carry (a lone surrogate):
+ * the Python spelling then raises its own error.
+ */
+static PyObject *link_hash(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyUnicode_CheckExact(args[0]) || !PyUnicode_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "link_hash(previous: str, row_kind: str, fields)");
+        return NULL;
+    }
+    if (!PyTuple_CheckExact(args[2]) && !PyList_CheckExact(args[2])) return give_up();
+    PyObject *fields = Py_NewRef(args[2]); /* held: str() of a field could run any code */
+    Buffer b;
+    buffer_init(&b);
+    /* previous SEP kind SEP, then the fields joined by SEP (a trailing SEP when none) */
+    int outcome = buffer_add_text(&b, args[0]) < 0 || buffer_add_separator(&b) < 0 ||
+                          buffer_add_text(&b, args[1]) < 0 || buffer_add_separator(&b) < 0
+                      ? 1
+                      : 0;
+    for (Py_ssize_t i = 0; outcome == 0 && i < PySequence_Fast_GET_SIZE(fields); i++) {
+        PyObject *value = Py_NewRef(PySequence_Fast_GET_ITEM(fields, i));
+        outcome = i > 0 && buffer_add_separator(&b) < 0 ? -1 : add_field(&b, value);
+        Py_DECREF(value);
+    }
+    Py_DECREF(fields);
+    PyObject *digest = outcome == 0 ? sha256_hex(&b, 64) : NULL;
+    buffer_free(&b);
+    if (outcome == 1) {
+        PyErr_Clear(); /* the encoding error, which Python will raise in its own words */
+        return give_up();
+    }
+    return digest;
+}
+
 static PyMethodDef methods[] = {
     {"parse_common", (PyCFunction)(void (*)(void))parse_common, METH_FASTCALL,
      "The record a well-formed line reports, or None to leave the line to the Python paths."},
@@ -1538,6 +1595,8 @@ static PyMethodDef methods[] = {
      "The records whose subject keeps its kind, and the others with the kind held."},
     {"chain", (PyCFunction)(void (*)(void))chain, METH_FASTCALL,
      "Chain fresh records onto their subjects' heads, appending their rows."},
+    {"link_hash", (PyCFunction)(void (*)(void))link_hash, METH_FASTCALL,
+     "The hash that links one row to the row before it in its chain."},
     {"classify", (PyCFunction)(void (*)(void))classify, METH_FASTCALL,
      "Sort one scheme's records of a subject into excluded, counted and standing."},
     {"list_entries", (PyCFunction)(void (*)(void))list_entries, METH_FASTCALL,
@@ -1564,7 +1623,7 @@ static int speedups_exec(PyObject *module) {
         {&s_not_yet_reported, "not_yet_reported"}, {&s_no_consent, "no_consent"},
         {&s_expired, "expired"}, {&s_limit, "limit"}, {&s_erased_reason, "erased"},
         {&s_per, "per"}, {&s_count, "count"}, {&s_months, "months"}, {&s_span, "span"},
-        {&s_after, "after"}, {&s_id, "id"}, {&s_kind, "kind"},
+        {&s_after, "after"}, {&s_id, "id"}, {&s_kind, "kind"}, {&s_isoformat, "isoformat"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (*names[i].slot == NULL) *names[i].slot = PyUnicode_InternFromString(names[i].text);

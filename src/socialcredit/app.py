@@ -568,10 +568,11 @@ class SocialCredit:
             if overrides:
                 decision = apply_overrides(decision, overrides)
         decision_id = time_ordered_id()
+        # Asked now: at the instant the check is about, unless that was given.
+        asked_at = moment if at is None else self.clock()
         self.store.log_decision(DecisionRow(
             decision_id, subject.key, action, moment, decision.effect, decision.factor,
-            reasons_json(decision.reasons), self.clock(),
-            actor, purpose,
+            reasons_json(decision.reasons), asked_at, actor, purpose,
         ))  # fmt: skip
         return CheckResult(decision_id, subject.masked, decision)
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from socialcredit.speedups import native
+
 GENESIS = "0" * 64
 _SEPARATOR = "\x1f"  # ASCII unit separator: intake refuses control characters in fields
 _NONE = "\x00"  # how an absent value is hashed
@@ -24,6 +26,16 @@ def canonical(fields: Iterable[object]) -> str:
 
 
 def link_hash(previous: str, row_kind: str, fields: Iterable[object]) -> str:
+    """The hash linking a row (its kind and canonical fields) to the row before it."""
+    if native is not None and type(previous) is str and type(row_kind) is str:
+        found: str | None = native.link_hash(previous, row_kind, fields)
+        if found is not None:
+            return found
+    return link_hash_in_python(previous, row_kind, fields)
+
+
+def link_hash_in_python(previous: str, row_kind: str, fields: Iterable[object]) -> str:
+    """The reference for ``native.link_hash``."""
     payload = previous + _SEPARATOR + row_kind + _SEPARATOR + canonical(fields)
     return hashlib.sha256(payload.encode()).hexdigest()
 

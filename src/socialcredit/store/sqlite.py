@@ -298,6 +298,7 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         # Checkpoint less often: bulk imports then copy each page once, not many times.
         self._db.execute("PRAGMA wal_autocheckpoint=10000")
         self._cache = _LedgerCache()
+        self._ledger_queries: dict[frozenset[str] | None, tuple[str, tuple[str, ...]]] = {}
         if not create:
             self._check_version()
 
@@ -659,11 +660,8 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         """One subject's records (of ``schemes``, or all), their events and (unless
         the caller needs no grades) its enrolments."""
         key = subject.key
-        sql = f"SELECT {_SUBJECT_RECORD_COLUMNS} FROM records WHERE subject = ?"
-        params: list[str] = [key]
-        if schemes is not None:
-            sql += f" AND scheme IN ({','.join('?' * len(schemes))})"
-            params.extend(sorted(schemes))
+        sql, named = self._ledger_queries.get(schemes) or self._ledger_query(schemes)
+        params = (key, *named)
         # Without reading the subject column back: every row has ``key``.
         records = subject_records(self._db.execute(sql, params), key)
         events: dict[str, list[RecordEvent]] = {}
@@ -673,6 +671,17 @@ class SQLiteStore(DueProcessRows, MobilityRows):
             ):
                 events.setdefault(found[0], []).append(event_of(found))
         return SubjectLedger(subject, records, events, self.enrolments(key) if enrolments else {})
+
+    def _ledger_query(self, schemes: frozenset[str] | None) -> tuple[str, tuple[str, ...]]:
+        """The query for one subject's records of ``schemes`` (all if None) and
+        its scheme parameters, kept per set: a check asks with the same few sets."""
+        sql = f"SELECT {_SUBJECT_RECORD_COLUMNS} FROM records WHERE subject = ?"
+        named = tuple(sorted(schemes)) if schemes is not None else ()
+        if schemes is not None:
+            sql += f" AND scheme IN ({','.join('?' * len(schemes))})"
+        if len(self._ledger_queries) < 1024:
+            self._ledger_queries[schemes] = (sql, named)
+        return sql, named
 
     def scheme_ledgers(self, scheme: str) -> Iterator[SubjectLedger]:
         """Every subject enrolled in or recorded under ``scheme``, one at a time."""
@@ -744,9 +753,10 @@ class SQLiteStore(DueProcessRows, MobilityRows):
     # -- decisions and access log -------------------------------------------
 
     def log_decision(self, decision: DecisionRow) -> None:
-        fields = (decision.id, decision.action, iso(decision.at), decision.effect,
-                  decision.factor, decision.reasons_json, iso(decision.asked_at),
-                  decision.asked_by, decision.purpose)  # fmt: skip
+        at = iso(decision.at)
+        asked_at = at if decision.asked_at is decision.at else iso(decision.asked_at)
+        fields = (decision.id, decision.action, at, decision.effect, decision.factor,
+                  decision.reasons_json, asked_at, decision.asked_by, decision.purpose)  # fmt: skip
         subject = decision.subject
         number = decision_number(decision.id)
 
