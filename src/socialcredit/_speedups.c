@@ -1308,6 +1308,23 @@ static int classify_one(PyObject *record, PyObject *const *args, PyObject *lists
     return done;
 }
 
+/* 0 if classify_one can read `record` through without giving up, 1 if not, -1 on
+   error. Every record is looked at before any Python code runs, so that giving
+   up never follows a call (status_at, a comparison) that Python then makes again;
+   a version or category of another type than int and str is left to Python, as
+   looking it up could run code. */
+static int readable(PyObject *record, PyObject *const *args) {
+    PyObject *context = args[7];
+    if (!shaped(record, PyTuple_GET_ITEM(context, C_RECORD), R_COUNT) ||
+        !PyLong_CheckExact(PyTuple_GET_ITEM(record, R_VERSION)) ||
+        !PyUnicode_CheckExact(PyTuple_GET_ITEM(record, R_CATEGORY)))
+        return 1;
+    PyObject *rule = rule_of(record, args[5], args[6], PyTuple_GET_ITEM(context, C_RULE));
+    if (rule == NULL) return PyErr_Occurred() ? -1 : 1;
+    Py_DECREF(rule);
+    return 0;
+}
+
 /*
  * classify(ordered, events, t, now, consenting, rules, current_rules, context)
  *     -> (excluded, counted, standing, known) | None
@@ -1332,6 +1349,9 @@ static PyObject *classify(PyObject *module, PyObject *const *args, Py_ssize_t na
     PyObject *counted = NULL, *result = NULL;
     int known = 0, outcome = 0;
     if (lists[0] == NULL || lists[1] == NULL || lists[2] == NULL) goto done;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(ordered) && outcome == 0; i++) {
+        outcome = readable(PySequence_Fast_GET_ITEM(ordered, i), args);
+    }
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(ordered) && outcome == 0; i++) {
         PyObject *record = PySequence_Fast_GET_ITEM(ordered, i);
         Py_INCREF(record); /* held: the calls it makes could change a list `ordered` is */
@@ -1379,35 +1399,43 @@ static PyObject *duration_after(PyObject *duration, PyObject *start, PyObject *d
 
 /* spans.setdefault(list_id, []).append(span), `span` a new reference (stolen); -1 on error. */
 static int add_span(PyObject *spans, PyObject *list_id, PyObject *span) {
-    if (span == NULL) return -1;
-    PyObject *entries = PyDict_GetItemWithError(spans, list_id); /* borrowed */
+    PyObject *fresh = span == NULL ? NULL : PyList_New(0);
+    PyObject *entries = fresh == NULL ? NULL : PyDict_SetDefault(spans, list_id, fresh); /* borrowed */
+    Py_XDECREF(fresh); /* the dict holds the list it keeps */
     if (entries == NULL) {
-        PyObject *fresh = PyErr_Occurred() ? NULL : PyList_New(0);
-        int failed = fresh == NULL || PyDict_SetItem(spans, list_id, fresh) < 0;
-        Py_XDECREF(fresh); /* the dict holds it, unless it failed */
-        if (failed) {
-            Py_DECREF(span);
-            return -1;
-        }
-        entries = fresh;
+        Py_XDECREF(span);
+        return -1;
     }
     return append_new(entries, span);
 }
 
+/* 1 if a (record, rule) pair of standing has the shape spans_of reads, else 0
+   (checked for every pair before any Python code runs, so that giving up never
+   follows a comparison or a Duration's method that Python will then run again). */
+static int pair_shaped(PyObject *pair, PyObject *context) {
+    if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) return 0;
+    PyObject *rule = PyTuple_GET_ITEM(pair, 1);
+    if (rule == Py_None) return 1;
+    if (!shaped(PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(context, 0), R_COUNT) ||
+        !shaped(rule, PyTuple_GET_ITEM(context, 1), RULE_COUNT))
+        return 0;
+    PyObject *targets = PyTuple_GET_ITEM(rule, RULE_LISTS);
+    if (!PyTuple_CheckExact(targets)) return 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(targets); i++) {
+        if (!shaped(PyTuple_GET_ITEM(targets, i), PyTuple_GET_ITEM(context, 2), TARGET_COUNT)) return 0;
+    }
+    return 1;
+}
+
 /* Adds a record's spans on its rule's lists to `spans`; 0 done, 1 to give up, -1 on error. */
 static int spans_of(PyObject *pair, PyObject *t, PyObject *spans, PyObject *context) {
-    if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) return 1;
+    if (!pair_shaped(pair, context)) return 1; /* only if code run since changed standing */
     PyObject *record = PyTuple_GET_ITEM(pair, 0), *rule = PyTuple_GET_ITEM(pair, 1);
     if (rule == Py_None) return 0;
-    if (!shaped(record, PyTuple_GET_ITEM(context, 0), R_COUNT) ||
-        !shaped(rule, PyTuple_GET_ITEM(context, 1), RULE_COUNT))
-        return 1;
     PyObject *targets = PyTuple_GET_ITEM(rule, RULE_LISTS);
-    if (!PyTuple_CheckExact(targets)) return 1;
     PyObject *occurred = PyTuple_GET_ITEM(record, R_OCCURRED);
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(targets); i++) {
         PyObject *target = PyTuple_GET_ITEM(targets, i);
-        if (!shaped(target, PyTuple_GET_ITEM(context, 2), TARGET_COUNT)) return 1;
         PyObject *duration = PyTuple_GET_ITEM(target, TARGET_DURATION);
         PyObject *until = duration == Py_None
                               ? Py_NewRef(PyTuple_GET_ITEM(record, R_EXPIRES))
@@ -1447,11 +1475,13 @@ static PyObject *merged_entry(PyObject *scheme_id, PyObject *definition, PyObjec
         PyList_SET_ITEM(untils, i, Py_NewRef(PyTuple_GET_ITEM(span, 1)));
         PyList_SET_ITEM(ids, i, Py_NewRef(PyTuple_GET_ITEM(span, 2)));
     }
-    PyObject *first = extreme(spans, 0), *last = first == NULL ? NULL : extreme(untils, 1);
+    /* in _merge's order: the definition's id and kind, then min, max and sorted */
+    fields[1] = PyObject_GetAttr(definition, s_id);
+    fields[2] = fields[1] == NULL ? NULL : PyObject_GetAttr(definition, s_kind);
+    PyObject *first = fields[2] == NULL ? NULL : extreme(spans, 0);
+    PyObject *last = first == NULL ? NULL : extreme(untils, 1);
     if (last == NULL || PyList_Sort(ids) < 0) goto failed;
     fields[0] = Py_NewRef(scheme_id);
-    fields[1] = PyObject_GetAttr(definition, s_id);
-    fields[2] = PyObject_GetAttr(definition, s_kind);
     fields[3] = Py_NewRef(PyTuple_GET_ITEM(first, 0));
     fields[4] = Py_NewRef(last);
     fields[5] = PyList_AsTuple(ids);
@@ -1469,6 +1499,8 @@ static PyObject *merged_entry(PyObject *scheme_id, PyObject *definition, PyObjec
     Py_DECREF(ids);
     return entry;
 failed:
+    Py_XDECREF(fields[1]);
+    Py_XDECREF(fields[2]);
     Py_XDECREF(untils);
     Py_XDECREF(ids);
     return NULL;
@@ -1491,6 +1523,9 @@ static PyObject *list_entries(PyObject *module, PyObject *const *args, Py_ssize_
     }
     PyObject *standing = args[0], *lists = args[3];
     if (!PyList_CheckExact(standing) || !PyDict_CheckExact(lists)) return give_up();
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(standing); i++) {
+        if (!pair_shaped(PyList_GET_ITEM(standing, i), args[4])) return give_up();
+    }
     PyObject *spans = PyDict_New(), *entries = NULL;
     if (spans == NULL) return NULL;
     int outcome = 0;
@@ -1510,7 +1545,11 @@ static PyObject *list_entries(PyObject *module, PyObject *const *args, Py_ssize_
     while (entries != NULL && PyDict_Next(spans, &position, &list_id, &found)) {
         PyObject *definition = PyDict_GetItemWithError(lists, list_id); /* lists[list_id] */
         if (definition == NULL) {
-            if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, list_id);
+            if (!PyErr_Occurred()) { /* KeyError(list_id), whatever list_id is */
+                PyObject *key = PyTuple_Pack(1, list_id);
+                if (key != NULL) PyErr_SetObject(PyExc_KeyError, key);
+                Py_XDECREF(key);
+            }
             Py_CLEAR(entries);
             break;
         }
@@ -1536,8 +1575,10 @@ static int add_field(Buffer *b, PyObject *value) {
         int added = buffer_add_int(b, value);
         if (added != 1) return added; /* beyond a long long: str() below */
     }
-    PyObject *text = PyDateTime_Check(value) ? PyObject_CallMethodNoArgs(value, s_isoformat)
-                                             : PyObject_Str(value);
+    /* isinstance(value, datetime), as Python asks it: a proxy can claim the class */
+    int moment = PyObject_IsInstance(value, (PyObject *)PyDateTimeAPI->DateTimeType);
+    if (moment < 0) return -1;
+    PyObject *text = moment ? PyObject_CallMethodNoArgs(value, s_isoformat) : PyObject_Str(value);
     if (text == NULL) return -1;
     int added = PyUnicode_Check(text) ? (buffer_add_text(b, text) < 0 ? 1 : 0) : 1;
     Py_DECREF(text);

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import codecs
 import os
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 
 import orjson
 import pytest
@@ -28,7 +29,7 @@ from socialcredit.ledger import batching
 from socialcredit.ledger.chain import GENESIS, link_hash_in_python, record_item_hash
 from socialcredit.ledger.model import Record, RecordEvent
 from socialcredit.ledger.store import NewRecord, SubjectRow
-from socialcredit.schemes.compiled import ListTarget
+from socialcredit.schemes.compiled import ListTarget, RecordRule
 from socialcredit.schemes.durations import Duration, _add_months, add_months
 from socialcredit.scoring import engine
 from socialcredit.speedups import native
@@ -501,3 +502,62 @@ def test_link_hashes_in_c_equal_link_hashes_in_python(previous, kind, fields, as
     found = native.link_hash(previous, kind, given_fields)
     assert found == expected
     assert native.link_hash(previous, kind, iter(given_fields)) is None  # other iterables
+
+
+class _ZonedStamp(datetime):
+    pass
+
+
+def test_a_proxy_that_claims_to_be_a_datetime_is_hashed_as_python_hashes_it() -> None:
+    """Reviewer's finding: isinstance, not the object's own type, decides."""
+    held = _ZonedStamp(2020, 1, 1, tzinfo=UTC)
+    fields = ("subject", 1, weakref.proxy(held))
+    assert native.link_hash(GENESIS, "access", fields) == link_hash_in_python(
+        GENESIS, "access", fields
+    )
+
+
+def _standing_pair(list_id: object, occurred: datetime) -> tuple[Record, RecordRule]:
+    found = Record("r1", "s", "x", 1, "c", occurred, occurred, occurred + timedelta(days=30), 0,
+                   "reporter")  # fmt: skip
+    return found, RecordRule(None, None, (ListTarget(list_id, None),))  # type: ignore[arg-type]
+
+
+def test_a_list_the_scheme_does_not_have_raises_the_same_key_error() -> None:
+    """Reviewer's finding: a tuple key was unpacked into the KeyError's arguments."""
+    t = datetime(2025, 1, 2, tzinfo=UTC)
+    for list_id in (("a", "b"), None, "gone"):
+        standing = [_standing_pair(list_id, datetime(2025, 1, 1, tzinfo=UTC))]
+        with pytest.raises(KeyError) as in_c:
+            native.list_entries(standing, t, "x", {}, engine._NATIVE_LISTS)
+        history = SimpleNamespace(id="x", current=SimpleNamespace(lists={}))
+        with pytest.raises(KeyError) as in_python:
+            engine.record_list_entries_in_python(history, standing, t)  # type: ignore[arg-type]
+        assert in_c.value.args == in_python.value.args == (list_id,)
+
+
+class _CountingInstant(datetime):
+    calls = 0
+
+    def __lt__(self, other: object) -> bool:
+        type(self).calls += 1
+        return super().__lt__(other)  # type: ignore[operator]
+
+
+def test_list_entries_give_up_before_running_any_python_code() -> None:
+    """Reviewer's finding: giving up after a comparison ran made Python run it again."""
+    t = _CountingInstant(2025, 1, 2, tzinfo=UTC)
+    standing = [_standing_pair("banned", datetime(2025, 1, 1, tzinfo=UTC)), ["not", None]]
+    _CountingInstant.calls = 0
+    assert native.list_entries(standing, t, "x", {}, engine._NATIVE_LISTS) is None
+    assert _CountingInstant.calls == 0
+
+
+def test_classifying_gives_up_before_running_any_python_code() -> None:
+    hist = history(scheme(_LISTED))
+    first = record(hist, "ticket", at(2025, 1, 1), id="r1")
+    t = _CountingInstant(2025, 6, 1, tzinfo=UTC)
+    _CountingInstant.calls = 0
+    found = native.classify([first, tuple(first)], {}, t, t, True, hist.rules, hist.current_rules,
+                            engine._NATIVE_CLASSIFY)  # fmt: skip
+    assert found is None and _CountingInstant.calls == 0
