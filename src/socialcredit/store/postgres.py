@@ -31,7 +31,6 @@ from socialcredit.store.sqlite import (
     _SCHEMA,
     ERASE_ONLY_CONDITION,
     SQLiteStore,
-    _LedgerCache,
 )
 
 # Tables written with INSERT OR REPLACE, and their keys.
@@ -163,7 +162,7 @@ class PostgresStore(SQLiteStore):
         except psycopg.Error as error:
             raise StoreError(f"cannot connect to {self.path}: {str(error).strip()}") from None
         self._db = _Translating(connection)  # type: ignore[assignment]
-        self._cache = _LedgerCache()
+        self._connection_state()
         if not create:
             self._check_version()
 

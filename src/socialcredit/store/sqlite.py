@@ -297,8 +297,7 @@ class SQLiteStore(DueProcessRows, MobilityRows):
         self._db.execute("PRAGMA temp_store=MEMORY")
         # Checkpoint less often: bulk imports then copy each page once, not many times.
         self._db.execute("PRAGMA wal_autocheckpoint=10000")
-        self._cache = _LedgerCache()
-        self._ledger_queries: dict[frozenset[str] | None, tuple[str, tuple[str, ...]]] = {}
+        self._connection_state()
         if not create:
             self._check_version()
 
@@ -671,6 +670,11 @@ class SQLiteStore(DueProcessRows, MobilityRows):
             ):
                 events.setdefault(found[0], []).append(event_of(found))
         return SubjectLedger(subject, records, events, self.enrolments(key) if enrolments else {})
+
+    def _connection_state(self) -> None:
+        """What this object remembers beside its connection (every store's __init__)."""
+        self._cache = _LedgerCache()
+        self._ledger_queries: dict[frozenset[str] | None, tuple[str, tuple[str, ...]]] = {}
 
     def _ledger_query(self, schemes: frozenset[str] | None) -> tuple[str, tuple[str, ...]]:
         """The query for one subject's records of ``schemes`` (all if None) and
