@@ -1,5 +1,6 @@
 /*
- * socialcredit._speedups: the import's two hottest loops, in C.
+ * socialcredit._speedups: the hottest loops of the import, of scoring and of
+ * the audit log, in C.
  *
  * Each function here is an accelerator for one pure-Python function, and
  * either gives exactly that function's answer or gives up:
@@ -10,6 +11,9 @@
  *   chain(fresh, known, heads, ...) _chain_rows (ledger/batching.py)
  *   add_months(moment, months)     add_months (schemes/durations.py), for the engine
  *   subject_records(rows, key, ...) the records a score or check reads (store/common.py)
+ *   classify(ordered, events, ...)  classify_in_python (scoring/engine.py)
+ *   list_entries(standing, t, ...)  record_list_entries_in_python (scoring/engine.py)
+ *   link_hash(previous, kind, fields) link_hash_in_python (ledger/chain.py)
  *
  * parse_common returns None whenever it has the least doubt (a time not in
  * canonical ASCII form, a subject not seen yet, an expiry date not cached),
@@ -1680,7 +1684,7 @@ static PyModuleDef_Slot slots[] = {
 
 static struct PyModuleDef module_definition = {
     PyModuleDef_HEAD_INIT, "socialcredit._speedups",
-    "C accelerators for the import's hot loops; each agrees with a Python function.",
+    "C accelerators for the hot loops of the import, scoring and the audit log; each agrees with a Python function.",
     0, methods, slots, NULL, NULL, NULL,
 };
 

@@ -1,4 +1,4 @@
-"""The optional C accelerators of the import (``_speedups.c``).
+"""The optional C accelerators (``_speedups.c``) of the import, scoring and the audit log.
 
 ``native`` is the compiled module, or None where it was not built (no C
 compiler at install time) or where ``SOCIALCREDIT_PURE=1`` asks for the pure
