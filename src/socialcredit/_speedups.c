@@ -12,7 +12,7 @@
  *   add_months(moment, months)     add_months (schemes/durations.py), for the engine
  *   subject_records(rows, key, ...) the records a score or check reads (store/common.py)
  *   classify(ordered, events, ...)  classify_in_python (scoring/engine.py)
- *   list_entries(standing, t, ...)  record_list_entries_in_python (scoring/engine.py)
+ *   list_entries(standing, t, ...)  list_entries_in_python (scoring/engine.py)
  *   link_hash(previous, kind, fields) link_hash_in_python (ledger/chain.py)
  *
  * parse_common returns None whenever it has the least doubt (a time not in
@@ -1513,7 +1513,7 @@ failed:
 /*
  * list_entries(standing, t, scheme_id, lists, context) -> [ListEntry] | None
  *
- * scoring.engine.record_list_entries_in_python: the spans, by list, of the
+ * scoring.engine.list_entries_in_python: the spans, by list, of the
  * records in standing still listed at t, merged into one entry per list.
  * `context` is engine._NATIVE_LISTS: (Record, RecordRule, ListTarget,
  * Duration, ListEntry). None (give up) for a pair that is not an exact

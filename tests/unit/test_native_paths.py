@@ -355,7 +355,7 @@ def test_classifying_in_c_equals_classifying_in_python(subject, consenting, late
     assert found == expected
     assert [type(e) for e in found[0]] == [engine.Excluded] * len(found[0])
     entries = native.list_entries(found[2], t, hist.id, hist.current.lists, engine._NATIVE_LISTS)
-    assert entries == engine.record_list_entries_in_python(hist, expected[2], t)  # in list order
+    assert entries == engine.list_entries_in_python(hist, expected[2], t)  # in list order
     assert [type(e) for e in entries] == [engine.ListEntry] * len(entries)
 
 
@@ -532,7 +532,7 @@ def test_a_list_the_scheme_does_not_have_raises_the_same_key_error() -> None:
             native.list_entries(standing, t, "x", {}, engine._NATIVE_LISTS)
         history = SimpleNamespace(id="x", current=SimpleNamespace(lists={}))
         with pytest.raises(KeyError) as in_python:
-            engine.record_list_entries_in_python(history, standing, t)  # type: ignore[arg-type]
+            engine.list_entries_in_python(history, standing, t)  # type: ignore[arg-type]
         assert in_c.value.args == in_python.value.args == (list_id,)
 
 

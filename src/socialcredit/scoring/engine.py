@@ -223,9 +223,9 @@ def classify_in_python(
     now: datetime,
     consenting: bool,
 ) -> tuple[list[Excluded], list[Ranked], list[Ranked], bool]:
-    """Sort the records (in ``(occurred_at, id)`` order) into the excluded, the
-    counted and those in standing (counted or merely expired), and say whether
-    any was known at ``t``. The reference for ``native.classify``."""
+    """Divide the records, given in ``(occurred_at, id)`` order, among the
+    excluded, the counted and those in standing (counted or merely expired),
+    and say whether any was known at ``t``. The reference for ``native.classify``."""
     excluded: list[Excluded] = []
     candidates: list[Ranked] = []
     standing: list[Ranked] = []
@@ -376,10 +376,10 @@ def _record_list_entries(
         found = native.list_entries(standing, t, history.id, history.current.lists, _NATIVE_LISTS)
         if found is not None:
             return found
-    return record_list_entries_in_python(history, standing, t)
+    return list_entries_in_python(history, standing, t)
 
 
-def record_list_entries_in_python(
+def list_entries_in_python(
     history: SchemeHistory, standing: list[Ranked], t: datetime
 ) -> list[ListEntry]:
     """Entries caused by records: from ``occurred_at`` to ``occurred_at + duration``.
