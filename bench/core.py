@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,10 +37,23 @@ FIVE_SCHEMES = ("rongcheng-personal", "spc-defaulters", "caac-flight-ban", *EXTR
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--subjects", type=int, default=100_000)
-    parser.add_argument("--samples", type=int, default=2_000)
+    command_line(run, __doc__, records=1_000_000, subjects=100_000, samples=2_000)
+
+
+def command_line(
+    run: Callable[[Path, int, int, int], dict[str, object]],
+    doc: str | None,
+    *,
+    records: int,
+    subjects: int,
+    samples: int,
+) -> None:
+    """A benchmark over this ledger: read ``--records``, ``--subjects`` and
+    ``--samples``, run in a temporary folder, print the result as one JSON line."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--records", type=int, default=records)
+    parser.add_argument("--subjects", type=int, default=subjects)
+    parser.add_argument("--samples", type=int, default=samples)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sc-bench-") as tmp:
         result = run(Path(tmp), args.records, args.subjects, args.samples)
@@ -48,22 +62,7 @@ def main() -> None:
 
 def run(tmp: Path, n_records: int, n_subjects: int, samples: int) -> dict[str, object]:
     rng = random.Random(42)
-    now = datetime.now(UTC).replace(microsecond=0)
-    system = SocialCredit.open(
-        str(tmp / "bench.db"), create=True, env={"SOCIALCREDIT_KEY": "ab" * 32}
-    )
-    system.add_definitions([*_core_scheme_files(), *_extra_schemes(tmp)])
-    schemes = {sid: h.current for sid, h in system.registry.schemes.items()}
-    subjects = _subjects(rng, n_subjects)
-    focus = subjects["person"][:samples]
-    source = tmp / "records.jsonl"
-    written = _write_records(source, rng, subjects, schemes, focus, n_records, now)
-
-    started = time.perf_counter()
-    report = system.import_file(source)
-    import_seconds = time.perf_counter() - started
-    assert report.accepted == written, (report.accepted, written, report.rejected[:3])
-
+    system, focus, written, import_seconds = build_ledger(tmp, rng, n_records, n_subjects, samples)
     score_us = _timed(lambda s: system.scores(s, actor="bench"), focus)
     check_us = _timed(lambda s: system.check(s, "travel.air.ticket", actor="bench"), focus)
     insert_rate, lookup_us = _sqlite_baseline(tmp / "baseline.db", n_records, rng)
@@ -81,6 +80,29 @@ def run(tmp: Path, n_records: int, n_subjects: int, samples: int) -> dict[str, o
         "score_subject_records": 20,
         "score_subject_schemes": len(FIVE_SCHEMES),
     }
+
+
+def build_ledger(
+    tmp: Path, rng: random.Random, n_records: int, n_subjects: int, samples: int
+) -> tuple[SocialCredit, list[str], int, float]:
+    """The benchmark's ledger in ``tmp``: the system, the ``samples`` subjects
+    with about 20 records across 5 schemes, the records written, and the
+    seconds their import took."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    system = SocialCredit.open(
+        str(tmp / "bench.db"), create=True, env={"SOCIALCREDIT_KEY": "ab" * 32}
+    )
+    system.add_definitions([*_core_scheme_files(), *_extra_schemes(tmp)])
+    schemes = {sid: h.current for sid, h in system.registry.schemes.items()}
+    subjects = _subjects(rng, n_subjects)
+    focus = subjects["person"][:samples]
+    source = tmp / "records.jsonl"
+    written = _write_records(source, rng, subjects, schemes, focus, n_records, now)
+    started = time.perf_counter()
+    report = system.import_file(source)
+    import_seconds = time.perf_counter() - started
+    assert report.accepted == written, (report.accepted, written, report.rejected[:3])
+    return system, focus, written, import_seconds
 
 
 def _core_scheme_files() -> list[Path]:

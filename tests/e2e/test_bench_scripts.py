@@ -1,0 +1,52 @@
+"""The core benchmarks run end to end on a small ledger and print what their
+docstrings promise: one JSON line with the issue's keys, figures that add up.
+
+Timings are never asserted (they belong to the benchmarks, not the tests);
+only that the scripts still run against the code and report every figure.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+SMALL = ["--records", "6000", "--subjects", "600", "--samples", "60"]
+
+
+def _run(script: str) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *SMALL],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1, done.stdout
+    found: dict[str, object] = json.loads(lines[0])
+    return found
+
+
+def test_the_core_benchmark_reports_every_figure_the_issue_names() -> None:
+    found = _run("core.py")
+    keys = {
+        "import_records_per_s", "score_p50_us", "score_p99_us", "check_p50_us", "check_p99_us",
+        "baseline_sqlite_insert_rows_per_s", "baseline_sqlite_lookup_p50_us",
+    }  # fmt: skip
+    assert keys <= found.keys()
+    assert found["records"] == 6000
+    assert all(isinstance(found[key], int | float) and found[key] > 0 for key in keys)
+
+
+def test_the_stage_benchmark_accounts_for_each_stage_of_a_check() -> None:
+    found = _run("check_stages.py")
+    stages = found["stages_p50_us"]
+    assert isinstance(stages, dict)
+    assert set(stages) == {
+        "read", "evaluate", "links", "decide", "override", "reasons", "audit_write",
+    }  # fmt: skip
+    assert found["checks"] == 60
+    assert all(value > 0 for value in stages.values())
+    check = found["check_p50_us"]
+    assert isinstance(check, float) and all(value < check for value in stages.values())
+    assert found["baseline_sqlite_lookup_p50_us"] > 0  # type: ignore[operator]
