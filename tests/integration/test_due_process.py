@@ -207,6 +207,15 @@ def consent_system(tmp_path: Path) -> tuple[SocialCredit, str]:
     return system, who
 
 
+def consenting_system(tmp_path: Path) -> tuple[SocialCredit, str]:
+    """:func:`consent_system` whose subject consented to scoring on 2 May 2025; now is 1 June."""
+    system, who = consent_system(tmp_path)
+    moved(system, at(2025, 5, 2))
+    system.casework.set_consent(who, "deposit-club", "scoring", True)
+    moved(system, at(2025, 6, 1))
+    return system, who
+
+
 def club(id: str, who: str, category: str, when: datetime) -> dict[str, str]:
     return line(id, who, category, when, scheme="deposit-club", reporter="club-co")
 
@@ -246,11 +255,8 @@ def test_consent_schemes_take_records_only_with_consent_and_stop_counting_at_wit
 
 
 def test_erasure_on_a_consent_scheme_leaves_a_verifiable_tombstone(tmp_path: Path) -> None:
-    system, who = consent_system(tmp_path)
+    system, who = consenting_system(tmp_path)
     work = system.casework
-    moved(system, at(2025, 5, 2))
-    work.set_consent(who, "deposit-club", "scoring", True)
-    moved(system, at(2025, 6, 1))
     system.import_records(numbered([
         club("e1", who, "late", at(2025, 5, 3)),
         club("e2", who, "on-time", at(2025, 5, 4)),
@@ -273,10 +279,7 @@ def test_erasure_on_a_consent_scheme_leaves_a_verifiable_tombstone(tmp_path: Pat
 
 
 def test_verify_still_catches_a_rewrite_before_an_erased_record(tmp_path: Path) -> None:
-    system, who = consent_system(tmp_path)
-    moved(system, at(2025, 5, 2))
-    system.casework.set_consent(who, "deposit-club", "scoring", True)
-    moved(system, at(2025, 6, 1))
+    system, who = consenting_system(tmp_path)
     system.import_records(numbered([
         club("f1", who, "late", at(2025, 5, 3)),
         club("f2", who, "on-time", at(2025, 5, 4)),
@@ -424,11 +427,8 @@ def test_terms_an_outcome_would_ignore_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_case_on_a_record_erased_meanwhile_can_still_be_closed(tmp_path: Path) -> None:
-    system, who = consent_system(tmp_path)
+    system, who = consenting_system(tmp_path)
     work = system.casework
-    moved(system, at(2025, 5, 2))
-    work.set_consent(who, "deposit-club", "scoring", True)
-    moved(system, at(2025, 6, 1))
     system.import_records(numbered([club("z1", who, "late", at(2025, 5, 3))]))
     case = work.contest("z1", "I paid on time.")
     work.request_erasure("z1", "Erase it all.")
@@ -457,11 +457,8 @@ def test_an_override_never_makes_an_answer_worse_than_the_schemes_give(tmp_path:
 
 
 def test_a_rectified_replacement_needs_consent_like_any_record(tmp_path: Path) -> None:
-    system, who = consent_system(tmp_path)
+    system, who = consenting_system(tmp_path)
     work = system.casework
-    moved(system, at(2025, 5, 2))
-    work.set_consent(who, "deposit-club", "scoring", True)
-    moved(system, at(2025, 6, 1))
     system.import_records(numbered([club("r1", who, "late", at(2025, 5, 3))]))
     case = work.request_rectification("r1", "It was paid on time.")
     moved(system, at(2025, 6, 2))
