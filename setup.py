@@ -8,8 +8,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "socialcredit._speedups",
-            ["src/socialcredit/_speedups.c"],
+            "socialcredit.native._speedups",
+            ["src/socialcredit/native/_speedups.c"],
             optional=True,
             libraries=["crypto"],
             extra_compile_args=["-O2"],

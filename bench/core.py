@@ -25,9 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from socialcredit.app import SocialCredit
-from socialcredit.identity import generate_ric, generate_uscc
-from socialcredit.schemes.loader import load_definition
-from socialcredit.schemes.models import Scheme
+from socialcredit.domain.identity import generate_ric, generate_uscc
+from socialcredit.domain.schemes.loader import load_definition
+from socialcredit.domain.schemes.models import Scheme
 from socialcredit.shipped import shipped_scheme_files
 
 # Extra person-rating schemes (copies of the Rongcheng personal scheme under

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from socialcredit.app import SocialCredit
-from socialcredit.identity import generate_ric
+from socialcredit.domain.identity import generate_ric
 from socialcredit.shipped import shipped_scheme_files
 from socialcredit.testing import create_database, throwaway_postgres
 

@@ -19,29 +19,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from socialcredit.access import AUTHORITY_ROLES, ROLES, Principal
-from socialcredit.identity import (
+from socialcredit.domain.access import AUTHORITY_ROLES, ROLES, Principal
+from socialcredit.domain.identity import (
     KeyProblem,
     Pseudonymiser,
     load_or_create_key,
 )
-from socialcredit.intake import (
-    Parsed,
-    RecordIntake,
-    parse_file,
-    parse_time,
-    validate_lines,
-)
-from socialcredit.intake_worker import parse_file_forked, plan_file_forked, worker_worthwhile
-from socialcredit.ledger.batching import PlanBase, first_batch
-from socialcredit.ledger.model import (
+from socialcredit.domain.ledger.batching import PlanBase, first_batch
+from socialcredit.domain.ledger.records import (
     SUSPENDING_STATUSES,
     EventKind,
     Record,
     RecordEvent,
     status_at,
 )
-from socialcredit.ledger.store import (
+from socialcredit.domain.ledger.values import (
     ChainProblem,
     DecisionRow,
     LedgerStore,
@@ -53,27 +45,35 @@ from socialcredit.ledger.store import (
     SubjectLedger,
     SubjectRow,
 )
-from socialcredit.registry import Registry, UnknownName, build_registry
-from socialcredit.rights.consent import SCORING, ConsentChange
-from socialcredit.rights.consent import Period as ConsentPeriod
-from socialcredit.rights.consent import active_at as consent_active
-from socialcredit.rights.consent import periods as consent_periods
-from socialcredit.rights.overrides import adverse, apply_overrides
-from socialcredit.sanctions.check import Decision, Representation, Standing, decide
-from socialcredit.schemes.compiled import SchemeHistory
-from socialcredit.schemes.loader import (
+from socialcredit.domain.registry import Registry, UnknownName, build_registry
+from socialcredit.domain.rights.consent import SCORING, ConsentChange
+from socialcredit.domain.rights.consent import Period as ConsentPeriod
+from socialcredit.domain.rights.consent import active_at as consent_active
+from socialcredit.domain.rights.consent import periods as consent_periods
+from socialcredit.domain.rights.overrides import adverse, apply_overrides
+from socialcredit.domain.sanctions.check import Decision, Representation, Standing, decide
+from socialcredit.domain.schemes.compiled import SchemeHistory
+from socialcredit.domain.schemes.loader import (
     DefinitionError,
     LoadedDefinition,
     load_definition,
     parse_definition,
 )
-from socialcredit.schemes.models import Memorandum, Scheme
-from socialcredit.scoring.engine import (
+from socialcredit.domain.schemes.models import Memorandum, Scheme
+from socialcredit.domain.scoring.engine import (
     ListEntry,
     SchemeEvaluation,
     evaluate,
     record_list_entries,
 )
+from socialcredit.intake import (
+    Parsed,
+    RecordIntake,
+    parse_file,
+    parse_time,
+    validate_lines,
+)
+from socialcredit.intake_worker import parse_file_forked, plan_file_forked, worker_worthwhile
 from socialcredit.store.sqlite import SQLiteStore, StoreError
 from socialcredit.views import reasons_json
 

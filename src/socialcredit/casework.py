@@ -2,7 +2,7 @@
 human review of decisions, consent, notices and retention.
 
 Like :mod:`socialcredit.app`, this layer loads values from the store, asks the
-pure rules in :mod:`socialcredit.rights` what follows, and writes back the
+pure rules in :mod:`socialcredit.domain.rights` what follows, and writes back the
 result. Each step that changes more than one table (a record event, a case
 event and a notice, say) is one transaction: all of it lands, or none.
 """
@@ -26,11 +26,10 @@ from socialcredit.app import (
     _check_transition,
     time_ordered_id,
 )
-from socialcredit.intake import parse_time
-from socialcredit.ledger.model import ERASED, EventKind, Record, RecordEvent, status_at
-from socialcredit.ledger.store import NewRecord, StoredNotice, SubjectRow
-from socialcredit.rights import notices as build
-from socialcredit.rights.cases import (
+from socialcredit.domain.ledger.records import ERASED, EventKind, Record, RecordEvent, status_at
+from socialcredit.domain.ledger.values import NewRecord, StoredNotice, SubjectRow
+from socialcredit.domain.rights import notices as build
+from socialcredit.domain.rights.cases import (
     Case,
     CaseError,
     CaseEvent,
@@ -42,15 +41,16 @@ from socialcredit.rights.cases import (
     fold_all,
     overdue,
 )
-from socialcredit.rights.consent import ConsentChange
-from socialcredit.rights.consent import active_at as consent_active
-from socialcredit.rights.consent import periods as consent_periods
-from socialcredit.rights.notices import Notice
-from socialcredit.rights.overrides import Override, adverse
-from socialcredit.rights.repair import check_application
-from socialcredit.rights.retention import kept_until, past_retention
-from socialcredit.schemes.models import EFFECTS_STRONGEST_FIRST, Scheme
-from socialcredit.scoring.engine import ListEntry
+from socialcredit.domain.rights.consent import ConsentChange
+from socialcredit.domain.rights.consent import active_at as consent_active
+from socialcredit.domain.rights.consent import periods as consent_periods
+from socialcredit.domain.rights.notices import Notice
+from socialcredit.domain.rights.overrides import Override, adverse
+from socialcredit.domain.rights.repair import check_application
+from socialcredit.domain.rights.retention import kept_until, past_retention
+from socialcredit.domain.schemes.models import EFFECTS_STRONGEST_FIRST, Scheme
+from socialcredit.domain.scoring.engine import ListEntry
+from socialcredit.intake import parse_time
 from socialcredit.views import case_view
 
 # Bases under which the subject may have records erased on request (GDPR

@@ -35,13 +35,13 @@ from socialcredit.app import (
 from socialcredit.cli_mobility import mobility_app
 from socialcredit.cli_scorecard import scorecard_app
 from socialcredit.delivery import channel_for, stored_notice_view
-from socialcredit.identity import IdentifierError, KeyProblem
+from socialcredit.domain.identity import IdentifierError, KeyProblem
+from socialcredit.domain.ledger.values import StoredKey
+from socialcredit.domain.rights.cases import Case
+from socialcredit.domain.rights.repair import RepairRefused
+from socialcredit.domain.schemes.linter import PROFILES, Finding, has_errors, legal_findings, lint
 from socialcredit.intake import RecordError, parse_time
-from socialcredit.ledger.store import StoredKey
 from socialcredit.readers import count_lines
-from socialcredit.rights.cases import Case
-from socialcredit.rights.repair import RepairRefused
-from socialcredit.schemes.linter import PROFILES, Finding, has_errors, legal_findings, lint
 from socialcredit.views import (
     check_view,
     definition_summary,
@@ -286,7 +286,7 @@ def schemes_paperwork(
     db: Db = DEFAULT_DB,
 ) -> None:
     """Write a record of processing or a DPIA draft for a scheme, as Markdown."""
-    from socialcredit.schemes.paperwork import dpia_draft, record_of_processing
+    from socialcredit.domain.schemes.paperwork import dpia_draft, record_of_processing
 
     if kind not in ("ropa", "dpia"):
         raise Failure(f"--kind: {kind!r} is not one of ropa, dpia")

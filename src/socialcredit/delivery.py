@@ -16,8 +16,8 @@ from typing import Any, TextIO
 
 import orjson
 
-from socialcredit.ledger.store import StoredNotice
-from socialcredit.rights.notices import Notice
+from socialcredit.domain.ledger.values import StoredNotice
+from socialcredit.domain.rights.notices import Notice
 
 
 def notice_view(notice: Notice) -> dict[str, Any]:

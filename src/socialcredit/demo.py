@@ -28,11 +28,11 @@ from rich.table import Table
 from socialcredit.app import SocialCredit, UsageError, utc_now
 from socialcredit.delivery import FileChannel
 from socialcredit.demo_pilots import bike_share_pilot, sesame_pilot
-from socialcredit.identity import generate_ric, generate_uscc
-from socialcredit.ledger.model import EventKind
-from socialcredit.rights.repair import RepairRefused
-from socialcredit.schemes.compiled import CompiledScheme
-from socialcredit.schemes.models import Category
+from socialcredit.domain.identity import generate_ric, generate_uscc
+from socialcredit.domain.ledger.records import EventKind
+from socialcredit.domain.rights.repair import RepairRefused
+from socialcredit.domain.schemes.compiled import CompiledScheme
+from socialcredit.domain.schemes.models import Category
 from socialcredit.shipped import shipped_scheme_files
 from socialcredit.store.sqlite import SQLiteStore, StoreError
 from socialcredit.views import check_view, iso

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from socialcredit.app import SocialCredit
+from socialcredit.domain.scoring.engine import recomputed_at
 from socialcredit.mobility.demo import run_bike_share
 from socialcredit.scorecard_fit import fit_scorecard, synthetic_training_data
-from socialcredit.scoring.engine import recomputed_at
 
 SESAME = "sesame-credit"
 BIKE_SHARE = "mobike-2018"

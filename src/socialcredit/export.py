@@ -12,13 +12,13 @@ import orjson
 
 from socialcredit.app import SocialCredit
 from socialcredit.delivery import stored_notice_view
-from socialcredit.ledger.model import ERASED, status_at
-from socialcredit.ledger.store import SubjectLedger
-from socialcredit.rights.consent import SCORING
-from socialcredit.rights.consent import periods as consent_periods
-from socialcredit.schemes.models import Scheme
-from socialcredit.schemes.paperwork import recipients
-from socialcredit.scoring.engine import SchemeEvaluation, score_history
+from socialcredit.domain.ledger.records import ERASED, status_at
+from socialcredit.domain.ledger.values import SubjectLedger
+from socialcredit.domain.rights.consent import SCORING
+from socialcredit.domain.rights.consent import periods as consent_periods
+from socialcredit.domain.schemes.models import Scheme
+from socialcredit.domain.schemes.paperwork import recipients
+from socialcredit.domain.scoring.engine import SchemeEvaluation, score_history
 from socialcredit.views import entry_view, iso, score_view
 
 

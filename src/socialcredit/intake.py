@@ -19,19 +19,19 @@ from typing import Any
 
 import orjson
 
-from socialcredit.identity import (
+from socialcredit.domain.identity import (
     SUBJECT_KINDS,
     Identifier,
     IdentifierError,
     Pseudonymiser,
     parse_identifier,
 )
-from socialcredit.ledger.chain import canonical
-from socialcredit.ledger.store import NewRecord, SubjectRow
+from socialcredit.domain.ledger.chain import canonical
+from socialcredit.domain.ledger.values import NewRecord, SubjectRow
+from socialcredit.domain.registry import Registry
+from socialcredit.domain.schemes.durations import Duration
+from socialcredit.native import native
 from socialcredit.readers import Line, json_line, json_lines_in_bytes, read_lines, record_format
-from socialcredit.registry import Registry
-from socialcredit.schemes.durations import Duration
-from socialcredit.speedups import native
 
 RECORD_FIELDS = (
     "id",

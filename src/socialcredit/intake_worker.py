@@ -36,9 +36,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from socialcredit.identity import Pseudonymiser
-from socialcredit.intake import NativeLines, Parsed, native_lines, parse_file_chunks
-from socialcredit.ledger.batching import (
+from socialcredit.domain.identity import Pseudonymiser
+from socialcredit.domain.ledger.batching import (
     CONFLICT,
     BatchPlan,
     PlanBase,
@@ -46,10 +45,11 @@ from socialcredit.ledger.batching import (
     learn,
     plan_batch,
 )
-from socialcredit.ledger.chain import GENESIS, record_item_hash
-from socialcredit.ledger.store import NewRecord, SubjectRow
-from socialcredit.registry import Registry
-from socialcredit.speedups import native
+from socialcredit.domain.ledger.chain import GENESIS, record_item_hash
+from socialcredit.domain.ledger.values import NewRecord, SubjectRow
+from socialcredit.domain.registry import Registry
+from socialcredit.intake import NativeLines, Parsed, native_lines, parse_file_chunks
+from socialcredit.native import native
 
 # Below this size, starting a process costs more than the overlap saves.
 MIN_BYTES = 8 * 1024 * 1024

@@ -36,9 +36,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from socialcredit.schemes.loader import parse_definition, read_document
-from socialcredit.schemes.models import Scheme
-from socialcredit.scoring.scorecard import bin_for
+from socialcredit.domain.schemes.loader import parse_definition, read_document
+from socialcredit.domain.schemes.models import Scheme
+from socialcredit.domain.scoring.scorecard import bin_for
 
 Floats = NDArray[np.float64]
 

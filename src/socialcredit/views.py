@@ -9,11 +9,11 @@ from typing import Any
 
 import orjson
 
-from socialcredit.ledger.store import StoredDefinition
-from socialcredit.rights.cases import Case
-from socialcredit.sanctions.check import Reason
-from socialcredit.scoring.engine import ListEntry, SchemeEvaluation
-from socialcredit.scoring.scorecard import dimension_points
+from socialcredit.domain.ledger.values import StoredDefinition
+from socialcredit.domain.rights.cases import Case
+from socialcredit.domain.sanctions.check import Reason
+from socialcredit.domain.scoring.engine import ListEntry, SchemeEvaluation
+from socialcredit.domain.scoring.scorecard import dimension_points
 
 
 def iso(moment: datetime | None) -> str | None:

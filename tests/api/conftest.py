@@ -19,7 +19,7 @@ import uvicorn
 
 from socialcredit.api import create_app
 from socialcredit.app import SocialCredit
-from socialcredit.identity import generate_ric, generate_uscc
+from socialcredit.domain.identity import generate_ric, generate_uscc
 from socialcredit.shipped import shipped_scheme_files
 from socialcredit.testing import location
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from conftest import CONSENT_SCHEME, NEIGHBOUR, NOW, RESIDENT, Service, record
-from socialcredit.schemes.durations import Duration
+from socialcredit.domain.schemes.durations import Duration
 
 PROBLEM = "application/problem+json"
 

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import serving
 from socialcredit.app import SocialCredit
-from socialcredit.identity import generate_ric
+from socialcredit.domain.identity import generate_ric
 from socialcredit.shipped import shipped_scheme_files
 from socialcredit.testing import location
 

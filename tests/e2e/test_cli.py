@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from socialcredit.identity import generate_ric, generate_uscc, parse_identifier
+from socialcredit.domain.identity import generate_ric, generate_uscc, parse_identifier
 from socialcredit.shipped import shipped_scheme_files
 
 BIN = Path(sys.executable).parent / "socialcredit"

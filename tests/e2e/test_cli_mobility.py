@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_cli import NOW, Cli, days_ago
 
-from socialcredit.identity import generate_ric
+from socialcredit.domain.identity import generate_ric
 from socialcredit.shipped import shipped_scheme_files
 
 _rng = random.Random(2018)

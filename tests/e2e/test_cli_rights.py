@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from test_cli import NOW, Cli, days_ago
 
-from socialcredit.identity import generate_ric
+from socialcredit.domain.identity import generate_ric
 from socialcredit.shipped import shipped_scheme_files
 
 _rng = random.Random(4242)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from socialcredit.app import SocialCredit
-from socialcredit.identity import generate_ric, generate_uscc, parse_identifier
+from socialcredit.domain.identity import generate_ric, generate_uscc, parse_identifier
 from socialcredit.shipped import shipped_scheme_files
 from socialcredit.testing import TEST_SERVER_ENV, location
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from ledger_support import people, shipped_system, sql
 
-from socialcredit.access import (
+from socialcredit.app import AuthenticationFailed, UsageError
+from socialcredit.domain.access import (
     AccessDenied,
     Principal,
     may_check,
@@ -15,7 +16,6 @@ from socialcredit.access import (
     may_report,
     may_review,
 )
-from socialcredit.app import AuthenticationFailed, UsageError
 
 
 def test_a_key_authenticates_until_revoked_and_only_its_hash_is_stored(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import pytest
 from ledger_support import at, line, numbered, open_system, people, shipped_system, sql
 
 from socialcredit.app import SocialCredit, time_ordered_id
-from socialcredit.ledger.chain import GENESIS, link_hash
-from socialcredit.ledger.store import DecisionRow
+from socialcredit.domain.ledger.chain import GENESIS, link_hash
+from socialcredit.domain.ledger.values import DecisionRow
 from socialcredit.store.common import decision_number, iso
 from socialcredit.store.migrations import MIGRATIONS
 from socialcredit.store.sqlite import SQLiteStore

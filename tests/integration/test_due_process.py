@@ -14,8 +14,8 @@ from ledger_support import at, line, numbered, people, shipped_system, sql
 
 from socialcredit.app import SocialCredit, UsageError
 from socialcredit.delivery import FileChannel
-from socialcredit.ledger.chain import link_hash
-from socialcredit.rights.repair import RepairRefused
+from socialcredit.domain.ledger.chain import link_hash
+from socialcredit.domain.rights.repair import RepairRefused
 
 
 def moved(system: SocialCredit, moment: datetime) -> SocialCredit:

@@ -18,10 +18,10 @@ from ledger_support import NOW, at, line, numbered, open_system, people, shipped
 
 from socialcredit import intake
 from socialcredit.app import SocialCredit
+from socialcredit.domain.ledger import batching
+from socialcredit.domain.ledger.batching import plan_batch
 from socialcredit.intake import RecordIntake
-from socialcredit.ledger import batching
-from socialcredit.ledger.batching import plan_batch
-from socialcredit.speedups import native
+from socialcredit.native import native
 
 
 def _record_file(path: Path, count: int) -> Path:

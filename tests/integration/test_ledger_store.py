@@ -41,9 +41,9 @@ from ledger_support import (
 )
 
 from socialcredit.app import SocialCredit
-from socialcredit.ledger.batching import first_batch
-from socialcredit.ledger.model import EventKind
-from socialcredit.ledger.store import ChainProblem
+from socialcredit.domain.ledger.batching import first_batch
+from socialcredit.domain.ledger.records import EventKind
+from socialcredit.domain.ledger.values import ChainProblem
 from socialcredit.readers import read_lines
 from socialcredit.testing import TEST_SERVER_ENV
 from socialcredit.views import check_view, entry_view, reason_view, score_view

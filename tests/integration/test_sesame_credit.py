@@ -13,7 +13,7 @@ import pytest
 from ledger_support import at, line, numbered, people, shipped_system
 
 from socialcredit.app import SocialCredit
-from socialcredit.schemes.durations import add_months
+from socialcredit.domain.schemes.durations import add_months
 from socialcredit.views import score_view
 
 SCHEME = "sesame-credit"

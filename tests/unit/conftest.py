@@ -12,12 +12,12 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from socialcredit.ledger.model import EventKind, Record, RecordEvent
-from socialcredit.sanctions.check import Decision, Representation, decide
-from socialcredit.schemes.compiled import SchemeHistory, build_measure_index
-from socialcredit.schemes.loader import parse_definition
-from socialcredit.schemes.models import Memorandum, Scheme
-from socialcredit.scoring.engine import (
+from socialcredit.domain.ledger.records import EventKind, Record, RecordEvent
+from socialcredit.domain.sanctions.check import Decision, Representation, decide
+from socialcredit.domain.schemes.compiled import SchemeHistory, build_measure_index
+from socialcredit.domain.schemes.loader import parse_definition
+from socialcredit.domain.schemes.models import Memorandum, Scheme
+from socialcredit.domain.scoring.engine import (
     SchemeEvaluation,
     ScoreExplanation,
     evaluate,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialcredit.ledger.chain import GENESIS, link_hash, record_link_hash
+from socialcredit.domain.ledger.chain import GENESIS, link_hash, record_link_hash
 
 text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FFF), max_size=30)
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from conftest import US, at, check, evaluation, history, memorandum, record, scheme
-from socialcredit.sanctions.check import Reason, Representation, combine
-from socialcredit.schemes.models import EFFECTS_STRONGEST_FIRST
+from socialcredit.domain.sanctions.check import Reason, Representation, combine
+from socialcredit.domain.schemes.models import EFFECTS_STRONGEST_FIRST
 
 T = at(2024, 3, 1, 12)
 ACTION = "test.action"

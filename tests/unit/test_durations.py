@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from conftest import at
-from socialcredit.schemes.durations import Duration, DurationError, add_months
+from socialcredit.domain.schemes.durations import Duration, DurationError, add_months
 
 
 @pytest.mark.parametrize(

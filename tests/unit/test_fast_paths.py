@@ -15,12 +15,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from socialcredit.app import time_ordered_id
-from socialcredit.ledger.batching import plan_batch
-from socialcredit.ledger.chain import GENESIS, link_hash, record_item_hash
-from socialcredit.ledger.store import NewRecord, SubjectRow
-from socialcredit.sanctions.check import Reason, _reason
-from socialcredit.schemes.compiled import MeasureSource
-from socialcredit.schemes.durations import Duration, add_months
+from socialcredit.domain.ledger.batching import plan_batch
+from socialcredit.domain.ledger.chain import GENESIS, link_hash, record_item_hash
+from socialcredit.domain.ledger.values import NewRecord, SubjectRow
+from socialcredit.domain.sanctions.check import Reason, _reason
+from socialcredit.domain.schemes.compiled import MeasureSource
+from socialcredit.domain.schemes.durations import Duration, add_months
 from socialcredit.store.common import record_of, records_of
 from socialcredit.views import reason_view, reasons_json
 

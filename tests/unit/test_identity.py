@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialcredit.identity import (
+from socialcredit.domain.identity import (
     SUBJECT_KINDS,
     IdentifierError,
     Pseudonymiser,
@@ -249,7 +249,7 @@ def test_ric_leap_day_in_a_leap_year_is_accepted() -> None:
 def test_identity_and_the_scheme_language_name_the_same_subject_kinds() -> None:
     from typing import get_args
 
-    from socialcredit.schemes.models import SubjectKind as SchemeSubjectKind
+    from socialcredit.domain.schemes.models import SubjectKind as SchemeSubjectKind
 
     assert SUBJECT_KINDS == get_args(SchemeSubjectKind) == ("person", "business", "institution")
 

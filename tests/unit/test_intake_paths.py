@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import scheme
-from socialcredit.identity import Pseudonymiser
+from socialcredit.domain.identity import Pseudonymiser
+from socialcredit.domain.registry import Registry
+from socialcredit.domain.schemes.compiled import SchemeHistory
 from socialcredit.intake import RecordError, RecordIntake
-from socialcredit.registry import Registry
-from socialcredit.schemes.compiled import SchemeHistory
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 CIVIC = scheme(

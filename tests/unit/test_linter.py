@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import memorandum, scheme
-from socialcredit.schemes.linter import has_errors, legal_findings, lint
+from socialcredit.domain.schemes.linter import has_errors, legal_findings, lint
 
 RULES = """\
 score: {base: 100}

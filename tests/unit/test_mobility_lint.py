@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from socialcredit.schemes.linter import lint
-from socialcredit.schemes.loader import load_definition, parse_definition
-from socialcredit.schemes.models import Scheme
+from socialcredit.domain.schemes.linter import lint
+from socialcredit.domain.schemes.loader import load_definition, parse_definition
+from socialcredit.domain.schemes.models import Scheme
 
 SCHEMES = Path(__file__).resolve().parents[2] / "schemes"
 

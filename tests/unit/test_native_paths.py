@@ -1,4 +1,4 @@
-"""The C accelerators (``socialcredit._speedups``) must give exactly what the
+"""The C accelerators (``socialcredit.native._speedups``) must give exactly what the
 Python functions they stand for give, or give up where those functions are
 the reference: on lines of every shape, on whole files, and on batches.
 
@@ -23,16 +23,16 @@ from test_intake_paths import NOW, REGISTRY, lines
 from test_scoring_properties import subjects as scoring_subjects
 
 from conftest import at, event, events, history, record, scheme
-from socialcredit.identity import Pseudonymiser
+from socialcredit.domain.identity import Pseudonymiser
+from socialcredit.domain.ledger import batching
+from socialcredit.domain.ledger.chain import GENESIS, link_hash_in_python, record_item_hash
+from socialcredit.domain.ledger.records import Record, RecordEvent
+from socialcredit.domain.ledger.values import NewRecord, SubjectRow
+from socialcredit.domain.schemes.compiled import ListTarget, RecordRule
+from socialcredit.domain.schemes.durations import Duration, _add_months, add_months
+from socialcredit.domain.scoring import engine
 from socialcredit.intake import RecordError, RecordIntake, parse_file, parse_file_chunks
-from socialcredit.ledger import batching
-from socialcredit.ledger.chain import GENESIS, link_hash_in_python, record_item_hash
-from socialcredit.ledger.model import Record, RecordEvent
-from socialcredit.ledger.store import NewRecord, SubjectRow
-from socialcredit.schemes.compiled import ListTarget, RecordRule
-from socialcredit.schemes.durations import Duration, _add_months, add_months
-from socialcredit.scoring import engine
-from socialcredit.speedups import native
+from socialcredit.native import native
 from socialcredit.store.common import subject_records_in_python
 
 if native is None and os.environ.get("SOCIALCREDIT_REQUIRE_NATIVE") == "1":

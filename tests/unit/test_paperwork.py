@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from socialcredit.app import validate_files
-from socialcredit.schemes.linter import lint
-from socialcredit.schemes.models import Memorandum, Scheme
-from socialcredit.schemes.paperwork import dpia_draft, record_of_processing
+from socialcredit.domain.schemes.linter import lint
+from socialcredit.domain.schemes.models import Memorandum, Scheme
+from socialcredit.domain.schemes.paperwork import dpia_draft, record_of_processing
 from socialcredit.shipped import shipped_scheme_files
 
 

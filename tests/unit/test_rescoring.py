@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import at, explain, record, scheme
-from socialcredit.schemes.compiled import SchemeHistory
+from socialcredit.domain.schemes.compiled import SchemeHistory
 
 V1 = """\
 score: {base: 100}

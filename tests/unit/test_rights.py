@@ -1,5 +1,5 @@
 """The pure rules of due process: case deadlines, repair periods, consent
-periods, overrides and notices (socialcredit.rights)."""
+periods, overrides and notices (socialcredit.domain.rights)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from socialcredit.ledger.model import Record
-from socialcredit.rights import notices
-from socialcredit.rights.cases import CaseError, CaseEvent, check_decision, check_extension, fold
-from socialcredit.rights.consent import ConsentChange, active_at, periods
-from socialcredit.rights.overrides import Override, apply_overrides
-from socialcredit.rights.repair import RepairRefused, check_application, repair_opens_at
-from socialcredit.sanctions.check import Decision, Reason
+from socialcredit.domain.ledger.records import Record
+from socialcredit.domain.rights import notices
+from socialcredit.domain.rights.cases import (
+    CaseError,
+    CaseEvent,
+    check_decision,
+    check_extension,
+    fold,
+)
+from socialcredit.domain.rights.consent import ConsentChange, active_at, periods
+from socialcredit.domain.rights.overrides import Override, apply_overrides
+from socialcredit.domain.rights.repair import RepairRefused, check_application, repair_opens_at
+from socialcredit.domain.sanctions.check import Decision, Reason
 
 
 def at(*parts: int) -> datetime:

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from conftest import at, explain, history, record, scheme
-from socialcredit.schemes.loader import DefinitionError, load_definition, parse_definition
-from socialcredit.schemes.models import Memorandum, Scheme
+from socialcredit.domain.schemes.loader import DefinitionError, load_definition, parse_definition
+from socialcredit.domain.schemes.models import Memorandum, Scheme
 
 HEADER = """\
 type: scheme

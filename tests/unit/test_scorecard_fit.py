@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from socialcredit.ledger.model import Record
-from socialcredit.schemes.compiled import SchemeHistory
-from socialcredit.schemes.loader import parse_definition
-from socialcredit.schemes.models import Scheme
+from socialcredit.domain.ledger.records import Record
+from socialcredit.domain.schemes.compiled import SchemeHistory
+from socialcredit.domain.schemes.loader import parse_definition
+from socialcredit.domain.schemes.models import Scheme
+from socialcredit.domain.scoring.engine import explain_score
+from socialcredit.domain.scoring.scorecard import bin_for
 from socialcredit.scorecard_fit import (
     SESAME_FACTORS,
     FitError,
@@ -28,8 +30,6 @@ from socialcredit.scorecard_fit import (
     synthetic_training_data,
     write_training_csv,
 )
-from socialcredit.scoring.engine import explain_score
-from socialcredit.scoring.scorecard import bin_for
 from socialcredit.shipped import shipped_schemes_dir
 
 SESAME = shipped_schemes_dir() / "sesame-credit.yaml"

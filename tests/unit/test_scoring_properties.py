@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import US, at, event, events, history, memorandum, record, scheme
-from socialcredit.ledger.model import EVENT_KINDS, SUSPENDING_STATUSES, Record, RecordEvent
-from socialcredit.sanctions.check import Decision, Reason, combine, decide
-from socialcredit.schemes.compiled import SchemeHistory, build_measure_index, list_end
-from socialcredit.scoring.engine import SchemeEvaluation, evaluate, record_list_entries
+from socialcredit.domain.ledger.records import EVENT_KINDS, SUSPENDING_STATUSES, Record, RecordEvent
+from socialcredit.domain.sanctions.check import Decision, Reason, combine, decide
+from socialcredit.domain.schemes.compiled import SchemeHistory, build_measure_index, list_end
+from socialcredit.domain.scoring.engine import SchemeEvaluation, evaluate, record_list_entries
 
 SETTINGS = settings(
     max_examples=150,

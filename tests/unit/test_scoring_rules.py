@@ -18,8 +18,8 @@ from conftest import (
     record,
     scheme,
 )
-from socialcredit.ledger.model import Record
-from socialcredit.scoring.engine import GradeCap, ListEntry
+from socialcredit.domain.ledger.records import Record
+from socialcredit.domain.scoring.engine import GradeCap, ListEntry
 
 BODY = """
 score: {base: 100, min: 0, max: 120}
@@ -569,9 +569,9 @@ def test_grades_come_from_the_current_version() -> None:
 
 
 def test_a_monthly_scheme_answers_as_at_the_start_of_the_month() -> None:
-    from socialcredit.schemes.compiled import SchemeHistory, compile_scheme
-    from socialcredit.schemes.models import Scheme
-    from socialcredit.scoring.engine import evaluate
+    from socialcredit.domain.schemes.compiled import SchemeHistory, compile_scheme
+    from socialcredit.domain.schemes.models import Scheme
+    from socialcredit.domain.scoring.engine import evaluate
 
     scheme = Scheme.model_validate({
         "type": "scheme", "id": "rides", "title": "Rides", "recompute": "monthly",

@@ -15,13 +15,13 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from socialcredit.ledger.model import Record
-from socialcredit.sanctions.check import Representation, decide
-from socialcredit.schemes import models
-from socialcredit.schemes.compiled import SchemeHistory, build_measure_index, compile_scheme
-from socialcredit.schemes.loader import load_definition
-from socialcredit.schemes.models import Memorandum, Scheme
-from socialcredit.scoring.engine import evaluate
+from socialcredit.domain.ledger.records import Record
+from socialcredit.domain.sanctions.check import Representation, decide
+from socialcredit.domain.schemes import models
+from socialcredit.domain.schemes.compiled import SchemeHistory, build_measure_index, compile_scheme
+from socialcredit.domain.schemes.loader import load_definition
+from socialcredit.domain.schemes.models import Memorandum, Scheme
+from socialcredit.domain.scoring.engine import evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEME_DIR = ROOT / "schemes"

@@ -18,9 +18,9 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field
 
-from socialcredit.access import AccessDenied, Principal, may_report, may_review, require
 from socialcredit.api import problems
 from socialcredit.app import SocialCredit, UsageError
+from socialcredit.domain.access import AccessDenied, Principal, may_report, may_review, require
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 

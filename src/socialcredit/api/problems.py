@@ -9,7 +9,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from socialcredit.access import AccessDenied
 from socialcredit.app import (
     AuthenticationFailed,
     DefinitionErrors,
@@ -17,9 +16,10 @@ from socialcredit.app import (
     UnknownName,
     UsageError,
 )
-from socialcredit.identity import IdentifierError
+from socialcredit.domain.access import AccessDenied
+from socialcredit.domain.identity import IdentifierError
+from socialcredit.domain.rights.repair import RepairRefused
 from socialcredit.intake import RecordError
-from socialcredit.rights.repair import RepairRefused
 
 PROBLEM = "application/problem+json"
 _TITLES = {

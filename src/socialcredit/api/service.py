@@ -26,7 +26,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from socialcredit import __version__
-from socialcredit.access import (
+from socialcredit.api import problems
+from socialcredit.api.mobility import mobility_router
+from socialcredit.app import AuthenticationFailed, NotFound, SocialCredit, UsageError
+from socialcredit.delivery import stored_notice_view
+from socialcredit.domain.access import (
     AccessDenied,
     Principal,
     may_check,
@@ -35,14 +39,10 @@ from socialcredit.access import (
     may_review,
     require,
 )
-from socialcredit.api import problems
-from socialcredit.api.mobility import mobility_router
-from socialcredit.app import AuthenticationFailed, NotFound, SocialCredit, UsageError
-from socialcredit.delivery import stored_notice_view
+from socialcredit.domain.ledger.records import Record, status_at
+from socialcredit.domain.rights.cases import Case
 from socialcredit.export import access_export, export_html
 from socialcredit.intake import RecordError, parse_time
-from socialcredit.ledger.model import Record, status_at
-from socialcredit.rights.cases import Case
 from socialcredit.views import (
     check_view,
     definition_summary,

@@ -38,10 +38,13 @@ from socialcredit.app import (
     UsageError,
     time_ordered_id,
 )
-from socialcredit.identity import IdentifierError
+from socialcredit.domain.identity import IdentifierError
+from socialcredit.domain.ledger.chain import canonical
+from socialcredit.domain.ledger.values import NewRecord, Progress, SubjectRow
+from socialcredit.domain.rights.consent import active_at as consent_active
+from socialcredit.domain.rights.consent import periods as consent_periods
+from socialcredit.domain.schemes.models import Scheme
 from socialcredit.intake import RecordError
-from socialcredit.ledger.chain import canonical
-from socialcredit.ledger.store import NewRecord, Progress, SubjectRow
 from socialcredit.mobility import cells as cellmath
 from socialcredit.mobility.rows import Position, ReportEvent, StoredTrip
 from socialcredit.mobility.trips import (
@@ -58,9 +61,6 @@ from socialcredit.mobility.trips import (
 from socialcredit.mobility.verdicts import VERDICTS, Verdict, ZoneIndex
 from socialcredit.mobility.zones import ZoneError, parse_zones, zones_from_rows
 from socialcredit.readers import read_lines
-from socialcredit.rights.consent import active_at as consent_active
-from socialcredit.rights.consent import periods as consent_periods
-from socialcredit.schemes.models import Scheme
 
 PRECISE = "precise-location"  # the purpose a rider consents to for exact trip ends to be kept
 BACKGROUND = "background-location"  # ... and for positions outside a trip to be taken at all

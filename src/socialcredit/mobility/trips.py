@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from socialcredit.domain.ledger.chain import canonical
 from socialcredit.intake import CLOCK_SKEW, RecordError, parse_time
-from socialcredit.ledger.chain import canonical
 from socialcredit.mobility.verdicts import Verdict
 
 TRIP_FIELDS = ("id", "scheme", "rider", "bike", "started_at", "ended_at",

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from socialcredit.ledger.chain import GENESIS, link_hash
-from socialcredit.ledger.model import Record, RecordEvent
-from socialcredit.ledger.store import ChainProblem, DecisionRow, Progress, StoredKey
-from socialcredit.speedups import native
+from socialcredit.domain.ledger.chain import GENESIS, link_hash
+from socialcredit.domain.ledger.records import Record, RecordEvent
+from socialcredit.domain.ledger.values import ChainProblem, DecisionRow, Progress, StoredKey
+from socialcredit.native import native
 
 _CHUNK = 500  # stays under SQLite's bound-parameter limit
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import orjson
 
-from socialcredit.ledger.chain import GENESIS
-from socialcredit.ledger.model import Record, RecordEvent
-from socialcredit.ledger.store import DecisionRow, StoredNotice
-from socialcredit.rights.cases import CaseEvent
-from socialcredit.rights.consent import ConsentChange
-from socialcredit.rights.notices import Notice
-from socialcredit.rights.overrides import ADVERSE_SQL, Override
+from socialcredit.domain.ledger.chain import GENESIS
+from socialcredit.domain.ledger.records import Record, RecordEvent
+from socialcredit.domain.ledger.values import DecisionRow, StoredNotice
+from socialcredit.domain.rights.cases import CaseEvent
+from socialcredit.domain.rights.consent import ConsentChange
+from socialcredit.domain.rights.notices import Notice
+from socialcredit.domain.rights.overrides import ADVERSE_SQL, Override
 from socialcredit.store.common import (
     DECISION_SELECT,
     RECORD_COLUMNS,

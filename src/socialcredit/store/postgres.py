@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg
 
-from socialcredit.ledger.store import ChainProblem, DecisionRow
+from socialcredit.domain.ledger.values import ChainProblem, DecisionRow
 from socialcredit.store.common import DECISION_SELECT, StoreError, decision_of
 from socialcredit.store.sqlite import (
     _APPEND_ONLY,

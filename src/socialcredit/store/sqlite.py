@@ -18,10 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from socialcredit.ledger.batching import BatchPlan, PlanBase, learn, plan_batch
-from socialcredit.ledger.chain import GENESIS, ledger_root, link_hash
-from socialcredit.ledger.model import Record, RecordEvent
-from socialcredit.ledger.store import (
+from socialcredit.domain.ledger.batching import BatchPlan, PlanBase, learn, plan_batch
+from socialcredit.domain.ledger.chain import GENESIS, ledger_root, link_hash
+from socialcredit.domain.ledger.records import Record, RecordEvent
+from socialcredit.domain.ledger.values import (
     AppendOutcome,
     ChainProblem,
     DecisionRow,

@@ -1,0 +1,80 @@
+"""Who may do what: API keys' principals and the rules of the five roles.
+
+Pure functions over values; the HTTP service will call them, and the CLI
+already manages the keys. A refusal is an :class:`AccessDenied` whose text
+says, in plain words, which rule the key breaks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from socialcredit.domain.schemes.compiled import MeasureIndex
+from socialcredit.domain.schemes.models import Scheme
+
+Role = Literal["admin", "reporter", "checker", "reviewer", "subject"]
+ROLES: tuple[Role, ...] = get_args(Role)
+# Roles that act for an authority, and so must name one.
+AUTHORITY_ROLES: frozenset[str] = frozenset({"reporter", "checker", "reviewer"})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The holder of an API key, as far as the rules are concerned."""
+
+    key_id: str
+    role: Role
+    authority: str | None = None
+    subject: str | None = None  # keyed hash of the subject a `subject` key belongs to
+
+
+class AccessDenied(PermissionError):
+    """The key is valid but may not do this (HTTP 403)."""
+
+
+def require(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        allowed = " or ".join(roles)
+        raise AccessDenied(f"a {principal.role} key may not do this; it needs a {allowed} key")
+
+
+def may_report(principal: Principal, scheme: Scheme) -> None:
+    """A reporter writes only to the schemes of its own authority."""
+    _own_scheme(principal, "reporter", scheme, "report to")
+
+
+def may_review(principal: Principal, scheme: Scheme) -> None:
+    """A reviewer decides contests for its own authority's schemes only."""
+    _own_scheme(principal, "reviewer", scheme, "review records of")
+
+
+def _own_scheme(principal: Principal, role: Role, scheme: Scheme, doing: str) -> None:
+    require(principal, role)
+    if scheme.authority.id != principal.authority:
+        raise AccessDenied(
+            f"a {role} of {principal.authority!r} may not {doing} {scheme.id!r}, "
+            f"which {scheme.authority.id!r} runs"
+        )
+
+
+def may_check(principal: Principal, action: str, index: MeasureIndex) -> None:
+    """A checker may ask only about actions its own authority's measures, or
+    measures it signed up to in a memorandum, govern: a rail company may ask
+    about rail tickets, not about welfare."""
+    require(principal, "checker")
+    governing = {source.authority for source in index.sources(action)}
+    if principal.authority not in governing:
+        raise AccessDenied(
+            f"a checker of {principal.authority!r} may not check {action!r}: "
+            "no measure of its own governs that action"
+        )
+
+
+def may_read_subject(principal: Principal, subject: str, *, also: tuple[Role, ...] = ()) -> None:
+    """A subject sees only its own data; ``also`` names roles that may read anyone's."""
+    if principal.role in also:
+        return
+    require(principal, "subject", *also)
+    if principal.subject != subject:
+        raise AccessDenied("a subject key may read only its own subject's data")

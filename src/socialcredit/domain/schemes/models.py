@@ -1,0 +1,332 @@
+"""Typed models of the scheme language (DESIGN.md §3b).
+
+The field names are fixed by the design; extensions are added, never renamed.
+Structural rules (types, required fields, formats) live here; rules that
+relate one part of a definition to another live in ``references.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from socialcredit.domain.schemes.durations import Duration, DurationError
+
+SubjectKind = Literal["person", "business", "institution"]
+Severity = Literal["minor", "general", "serious"]
+Effect = Literal["deny", "allow", "adjust", "publish", "priority"]
+LawfulBasis = Literal[
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
+    "legitimate_interests",
+]
+Period = Literal["day", "week", "month", "year"]
+Reach = Literal["legal_representative"]
+
+SEVERITIES: tuple[Severity, ...] = ("minor", "general", "serious")
+EFFECTS_STRONGEST_FIRST: tuple[Effect, ...] = ("deny", "adjust", "publish", "priority", "allow")
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_ACTION = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$")
+
+
+def _parse_duration(value: Any) -> Duration:
+    if isinstance(value, Duration):
+        return value
+    try:
+        return Duration.parse(value)
+    except DurationError as error:
+        raise PydanticCustomError("iso_duration", str(error).replace("{", "{{")) from None
+
+
+def _pattern(kind: str, regex: re.Pattern[str], hint: str) -> Any:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not regex.match(value):
+            text = repr(value).replace("{", "{{")
+            raise PydanticCustomError(kind, f"{text} is not a valid {kind}: {hint}")
+        return value
+
+    return PlainValidator(check, json_schema_input_type=str)
+
+
+IsoDuration = Annotated[
+    Duration,
+    PlainValidator(_parse_duration, json_schema_input_type=str),
+    PlainSerializer(lambda d: d.text, return_type=str),
+]
+Slug = Annotated[str, _pattern("id", _SLUG, "lower-case letters, digits and '-'")]
+Code = Annotated[str, _pattern("code", _CODE, "lower-case letters, digits, '.', '_' and '-'")]
+Action = Annotated[str, _pattern("action", _ACTION, "dotted lower-case names, e.g. fee.heating")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Authority(_Model):
+    id: Slug
+    name: str
+    kind: Literal["government", "commercial"] = "government"
+
+
+class ScoreRule(_Model):
+    base: int
+    min: int | None = None
+    max: int | None = None
+
+    @model_validator(mode="after")
+    def _range_is_ordered(self) -> ScoreRule:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise PydanticCustomError("score_range", "min must not exceed max")
+        return self
+
+
+class Grade(_Model):
+    name: str = Field(min_length=1)
+    min: int | None = None
+    description: str | None = None
+
+
+class ListDefinition(_Model):
+    id: Slug
+    kind: Literal["black", "red"]
+    title: str | None = None
+    duration: IsoDuration | None = None
+    grades: tuple[str, ...] | None = Field(default=None, min_length=1)
+    # Extension: who else the list's measures reach. A business's entry on a
+    # list with ``reach: [legal_representative]`` also restricts the person
+    # linked to it as legal representative (SPC rules, art. 3).
+    reach: tuple[Reach, ...] = ()
+
+
+class Limit(_Model):
+    count: int = Field(ge=1)
+    per: Period
+
+
+class Category(_Model):
+    code: Code
+    title: str
+    points: int = 0
+    severity: Severity
+    validity: IsoDuration
+    grade_cap: str | None = None
+    limit: Limit | None = None
+    lists: tuple[Slug, ...] = ()
+    data_categories: tuple[str, ...] = ()
+    legal_basis: str | None = None
+
+
+class MeasureTarget(_Model):
+    grades: tuple[str, ...] | None = Field(default=None, min_length=1)
+    list_id: Slug | None = Field(default=None, alias="list")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MeasureTarget:
+        if (self.grades is None) == (self.list_id is None):
+            raise PydanticCustomError("measure_target", "give exactly one of 'grades' or 'list'")
+        return self
+
+
+class _Consequence(_Model):
+    action: Action
+    effect: Effect
+    # ge=0: a factor of 0 is a waiver (a deposit adjusted by 0 is not asked for).
+    factor: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    context: str
+    rationale: str
+
+    @model_validator(mode="after")
+    def _factor_only_with_adjust(self) -> _Consequence:
+        if self.effect == "adjust" and self.factor is None:
+            raise PydanticCustomError("factor", "an 'adjust' measure needs a factor")
+        if self.effect != "adjust" and self.factor is not None:
+            raise PydanticCustomError("factor", "only an 'adjust' measure takes a factor")
+        return self
+
+
+class Measure(_Consequence):
+    on: MeasureTarget
+
+
+class RepairRule(_Model):
+    """Extension: how credit repair works in a scheme beyond the PRC defaults
+    (repair after the minimum publication period of the record's severity)."""
+
+    # The condition on which a record may be removed before that period, such as
+    # performing the judgment for the SPC list. A reviewer checks it is met.
+    early_removal: str | None = None
+
+
+FACTOR_MEASURES: tuple[str, ...] = ("count", "sum", "ratio", "age", "recency")
+
+
+class Ratio(_Model):
+    """Records of the ``numerator`` categories per record of the ``denominator`` ones."""
+
+    numerator: tuple[Code, ...] = Field(min_length=1)
+    denominator: tuple[Code, ...] = Field(min_length=1)
+
+
+class Bin(_Model):
+    """Values below ``below`` (and at or above the bin before) score ``points``;
+    the last bin has no ``below`` and holds the rest."""
+
+    below: float | None = Field(default=None, allow_inf_nan=False)
+    points: int
+
+
+class Factor(_Model):
+    """Extension: one scorecard factor, computed from the records that count at t."""
+
+    id: Slug
+    title: str
+    # Exactly one measure, each over category codes.
+    count: tuple[Code, ...] | None = Field(default=None, min_length=1)
+    sum: tuple[Code, ...] | None = Field(default=None, min_length=1)
+    ratio: Ratio | None = None
+    age: tuple[Code, ...] | None = Field(default=None, min_length=1)
+    recency: tuple[Code, ...] | None = Field(default=None, min_length=1)
+    # Only records that occurred less than this long before t.
+    window: IsoDuration | None = None
+    bins: tuple[Bin, ...] = Field(min_length=1)
+    # Points when the value is missing: a ratio over nothing, an age or recency with no record.
+    missing: int = 0
+
+    @model_validator(mode="after")
+    def _exactly_one_measure(self) -> Factor:
+        given = [name for name in FACTOR_MEASURES if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise PydanticCustomError(
+                "factor_measure",
+                "give exactly one measure: count, sum, ratio, age or recency"
+                + (f" (found {', '.join(given)})" if given else ""),
+            )
+        return self
+
+    @property
+    def measure(self) -> str:
+        return next(name for name in FACTOR_MEASURES if getattr(self, name) is not None)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every category code the factor reads."""
+        if self.ratio is not None:
+            return (*self.ratio.numerator, *self.ratio.denominator)
+        found: tuple[str, ...] = getattr(self, self.measure)
+        return found
+
+
+class Dimension(_Model):
+    id: Slug
+    title: str
+    factors: tuple[Factor, ...] = Field(min_length=1)
+
+
+class Scorecard(_Model):
+    """Extension: score by binned factors grouped in dimensions instead of by
+    the sum of record points (docs/schemes.md, *Scorecards*)."""
+
+    dimensions: tuple[Dimension, ...] = Field(min_length=1)
+
+    @property
+    def factors(self) -> tuple[tuple[Dimension, Factor], ...]:
+        return tuple((d, f) for d in self.dimensions for f in d.factors)
+
+
+class LocationRule(_Model):
+    """Extension: what a scheme keeps of where its subjects are (docs/mobility.md).
+
+    ``precision: coarse`` keeps only a cell of about 1 km and the zone verdict;
+    ``precise`` also keeps exact trip ends, but only for subjects who consent to
+    the purpose ``precise-location``. ``background: true`` accepts positions
+    outside a trip, only from subjects who consent to ``background-location``."""
+
+    precision: Literal["precise", "coarse"] = "coarse"
+    background: bool = False
+
+
+class Scheme(_Model):
+    type: Literal["scheme"]
+    id: Slug
+    title: str
+    description: str | None = None
+    authority: Authority
+    context: str
+    lawful_basis: LawfulBasis
+    subjects: tuple[SubjectKind, ...] = Field(min_length=1)
+    retention: IsoDuration
+    score: ScoreRule | None = None
+    grades: tuple[Grade, ...] = ()
+    lists: tuple[ListDefinition, ...] = ()
+    categories: tuple[Category, ...] = ()
+    measures: tuple[Measure, ...] = ()
+    # Extension: the public sources the definition rests on.
+    sources: tuple[str, ...] = ()
+    # Extension: how a person can have an adverse automated decision reviewed
+    # by a human (GDPR art. 22(3)); the eu lint profile asks for it.
+    human_review: str | None = None
+    # Extension: credit-repair rules beyond the PRC defaults.
+    repair: RepairRule | None = None
+    # Extension: how often scores are recomputed. "monthly": the scheme answers
+    # at t as it stood at the start of t's month (UTC), with what was known then.
+    recompute: Literal["monthly"] | None = None
+    # Extension: the purposes a subject may consent to, each on its own (GDPR
+    # art. 7(2)); consent to "scoring" is what lets a consent scheme count records.
+    purposes: tuple[Slug, ...] = ("scoring",)
+    # Extension: location data, for schemes that rate where and how people move
+    # (bike sharing). Absent: the scheme takes no positions.
+    location: LocationRule | None = None
+    # Extension: score = clamp(base + points of the binned factors, min, max)
+    # instead of base + record points (docs/schemes.md, *Scorecards*).
+    scorecard: Scorecard | None = None
+
+    @model_validator(mode="after")
+    def _consent_scheme_scores_by_consent(self) -> Scheme:
+        if self.lawful_basis == "consent" and "scoring" not in self.purposes:
+            raise PydanticCustomError(
+                "purposes", "a scheme with lawful_basis consent must list the purpose 'scoring'"
+            )
+        return self
+
+
+class Signatory(_Model):
+    id: Slug
+    name: str
+
+
+class MemorandumTarget(_Model):
+    scheme: Slug
+    list_id: Slug = Field(alias="list")
+
+
+class MemorandumMeasure(_Consequence):
+    authority: Slug
+
+
+class Memorandum(_Model):
+    type: Literal["memorandum"]
+    id: Slug
+    title: str
+    description: str | None = None
+    signatories: tuple[Signatory, ...] = Field(min_length=1)
+    on: MemorandumTarget
+    measures: tuple[MemorandumMeasure, ...] = Field(min_length=1)
+    sources: tuple[str, ...] = ()
+
+
+Definition = Scheme | Memorandum
