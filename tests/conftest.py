@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from socialcredit.testing import TEST_SERVER_ENV, throwaway_postgres
+from socialcredit.config import TEST_SERVER_ENV, test_store
+from socialcredit.testing import throwaway_postgres
 
-STORE = os.environ.get("SOCIALCREDIT_TEST_STORE", "sqlite")
+STORE = test_store()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -19,12 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from socialcredit.adapters.keyfile import load_or_create_key
+from socialcredit.config import DEFAULT_DB, key_hex
 from socialcredit.domain.access import AUTHORITY_ROLES, ROLES, Principal
-from socialcredit.domain.identity import (
-    KeyProblem,
-    Pseudonymiser,
-    load_or_create_key,
-)
+from socialcredit.domain.identity import Pseudonymiser
 from socialcredit.domain.ledger.batching import PlanBase, first_batch
 from socialcredit.domain.ledger.records import (
     SUSPENDING_STATUSES,
@@ -40,7 +38,6 @@ from socialcredit.domain.ledger.values import (
     Link,
     NewRecord,
     Progress,
-    SnapshotMoved,
     StoredKey,
     SubjectLedger,
     SubjectRow,
@@ -54,7 +51,6 @@ from socialcredit.domain.rights.overrides import adverse, apply_overrides
 from socialcredit.domain.sanctions.check import Decision, Representation, Standing, decide
 from socialcredit.domain.schemes.compiled import SchemeHistory
 from socialcredit.domain.schemes.loader import (
-    DefinitionError,
     LoadedDefinition,
     load_definition,
     parse_definition,
@@ -66,6 +62,16 @@ from socialcredit.domain.scoring.engine import (
     evaluate,
     record_list_entries,
 )
+from socialcredit.errors import (
+    DefinitionError,
+    DefinitionErrors,
+    KeyProblem,
+    NotFound,
+    SnapshotMoved,
+    StoreError,
+    Unauthenticated,
+    UsageError,
+)
 from socialcredit.intake import (
     Parsed,
     RecordIntake,
@@ -74,13 +80,12 @@ from socialcredit.intake import (
     validate_lines,
 )
 from socialcredit.intake_worker import parse_file_forked, plan_file_forked, worker_worthwhile
-from socialcredit.store.sqlite import SQLiteStore, StoreError
+from socialcredit.store.sqlite import SQLiteStore
 from socialcredit.views import reasons_json
 
 if TYPE_CHECKING:
     from socialcredit.casework import Casework
 
-DEFAULT_DB = "socialcredit.db"
 # Large batches: each commit rewrites the index pages it touches, and with
 # keyed-hash subject keys a batch touches pages all over the index, so fewer,
 # larger commits write far less. Each batch is still atomic.
@@ -119,14 +124,6 @@ def time_ordered_id() -> str:
     # str(uuid.UUID(int=value)), spelt out: every check makes one (a test holds them equal).
     text = f"{value:032x}"
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-
-
-class UsageError(ValueError):
-    """A request that cannot be carried out as asked; the message says why."""
-
-
-class NotFound(UsageError):
-    """The record, subject or key asked for is not held."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +200,7 @@ class SocialCredit:
         try:
             if create:
                 migrated = store.initialise()
-            key = load_or_create_key(location, os.environ if env is None else env, create=create)
+            key = load_or_create_key(location, key_hex(env), create=create)
             pseudonymiser = Pseudonymiser(key)
             _check_key(store, pseudonymiser)
         except (KeyProblem, StoreError):
@@ -819,19 +816,13 @@ def _check_key(store: SQLiteStore, pseudonymiser: Pseudonymiser) -> None:
 TOKEN_PREFIX = "sck_"
 
 
-class AuthenticationFailed(PermissionError):
+class AuthenticationFailed(Unauthenticated):
     """No valid key (HTTP 401)."""
 
 
 def _secret_hash(secret: str) -> str:
     # The secret is 256 random bits, so a plain hash suffices (no key stretching).
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-class DefinitionErrors(ValueError):
-    def __init__(self, errors: list[DefinitionError]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
 
 
 _ALLOWED_BEFORE: Mapping[str, frozenset[str | None]] = {

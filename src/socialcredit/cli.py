@@ -35,11 +35,11 @@ from socialcredit.app import (
 from socialcredit.cli_mobility import mobility_app
 from socialcredit.cli_scorecard import scorecard_app
 from socialcredit.delivery import channel_for, stored_notice_view
-from socialcredit.domain.identity import IdentifierError, KeyProblem
+from socialcredit.domain.identity import IdentifierError
 from socialcredit.domain.ledger.values import StoredKey
 from socialcredit.domain.rights.cases import Case
-from socialcredit.domain.rights.repair import RepairRefused
 from socialcredit.domain.schemes.linter import PROFILES, Finding, has_errors, legal_findings, lint
+from socialcredit.errors import KeyProblem, RepairRefused
 from socialcredit.intake import RecordError, parse_time
 from socialcredit.readers import count_lines
 from socialcredit.views import (

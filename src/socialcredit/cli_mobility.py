@@ -23,7 +23,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from socialcredit.app import DEFAULT_DB, SocialCredit, StoreError, UnknownName, UsageError
-from socialcredit.domain.identity import IdentifierError, KeyProblem
+from socialcredit.domain.identity import IdentifierError
+from socialcredit.errors import KeyProblem
 from socialcredit.intake import RecordError
 from socialcredit.readers import count_lines
 

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from socialcredit.domain.schemes.loader import DefinitionError
+from socialcredit.errors import DefinitionError
 
 if TYPE_CHECKING:
     from socialcredit.scorecard_fit import FactorFit, FitResult, SplitMetrics

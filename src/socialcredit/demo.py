@@ -30,11 +30,11 @@ from socialcredit.delivery import FileChannel
 from socialcredit.demo_pilots import bike_share_pilot, sesame_pilot
 from socialcredit.domain.identity import generate_ric, generate_uscc
 from socialcredit.domain.ledger.records import EventKind
-from socialcredit.domain.rights.repair import RepairRefused
 from socialcredit.domain.schemes.compiled import CompiledScheme
 from socialcredit.domain.schemes.models import Category
+from socialcredit.errors import RepairRefused, StoreError
 from socialcredit.shipped import shipped_scheme_files
-from socialcredit.store.sqlite import SQLiteStore, StoreError
+from socialcredit.store.sqlite import SQLiteStore
 from socialcredit.views import check_view, iso
 
 YEAR = timedelta(days=365)

@@ -30,6 +30,7 @@ from socialcredit.domain.ledger.chain import canonical
 from socialcredit.domain.ledger.values import NewRecord, SubjectRow
 from socialcredit.domain.registry import Registry
 from socialcredit.domain.schemes.durations import Duration
+from socialcredit.errors import InvalidInput
 from socialcredit.native import native
 from socialcredit.readers import Line, json_line, json_lines_in_bytes, read_lines, record_format
 
@@ -49,13 +50,8 @@ MAX_TEXT_LENGTH = 2_000  # reporter and evidence: a name and a reference, not a 
 CLOCK_SKEW = timedelta(minutes=5)  # a reporter's clock may run a little ahead of ours
 
 
-class RecordError(ValueError):
+class RecordError(InvalidInput):
     """A reported record that breaks a rule; ``field`` names where."""
-
-    def __init__(self, field: str, rule: str) -> None:
-        self.field = field
-        self.rule = rule
-        super().__init__(f"{field}: {rule}")
 
 
 def parse_time(value: Any, field: str) -> datetime:

@@ -39,6 +39,7 @@ from sklearn.model_selection import train_test_split
 from socialcredit.domain.schemes.loader import parse_definition, read_document
 from socialcredit.domain.schemes.models import Scheme
 from socialcredit.domain.scoring.scorecard import bin_for
+from socialcredit.errors import UsageError
 
 Floats = NDArray[np.float64]
 
@@ -48,7 +49,7 @@ SMOOTHING = 0.5  # added to good and bad counts so that a pure bin has a finite 
 SPAN = 0.9  # the middle 98% of training scores fill this share of the template's range
 
 
-class FitError(ValueError):
+class FitError(UsageError):
     """Data or options a scorecard cannot be fitted from, phrased for the user."""
 
 

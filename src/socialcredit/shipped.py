@@ -7,15 +7,16 @@ In a source checkout (and an editable install) they are the repository's
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
+
+from socialcredit.config import schemes_dir
 
 
 def shipped_schemes_dir() -> Path:
     candidates = []
-    if os.environ.get("SOCIALCREDIT_SCHEMES"):
-        candidates.append(Path(os.environ["SOCIALCREDIT_SCHEMES"]))
+    if schemes_dir():
+        candidates.append(Path(str(schemes_dir())))
     candidates.append(Path(__file__).resolve().parents[2] / "schemes")
     candidates.append(Path(sys.prefix) / "share" / "socialcredit" / "schemes")
     for folder in candidates:

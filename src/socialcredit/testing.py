@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-TEST_SERVER_ENV = "SOCIALCREDIT_TEST_PG"
+from socialcredit.config import test_server
 
 
 def location(path: Path | str) -> str:
@@ -22,7 +22,7 @@ def location(path: Path | str) -> str:
     when ``SOCIALCREDIT_TEST_PG`` names a test server, a database on it named
     after the path (so every process that opens the same path reaches the
     same ledger)."""
-    server = os.environ.get(TEST_SERVER_ENV)
+    server = test_server()
     if not server:
         return str(path)
     import psycopg

@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 
 from socialcredit.app import SocialCredit
+from socialcredit.config import TEST_SERVER_ENV
 from socialcredit.domain.identity import generate_ric, generate_uscc, parse_identifier
 from socialcredit.shipped import shipped_scheme_files
-from socialcredit.testing import TEST_SERVER_ENV, location
+from socialcredit.testing import location
 
 KEY = "ab" * 32
 KEY_ENV = {"SOCIALCREDIT_KEY": KEY}

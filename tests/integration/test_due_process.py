@@ -15,7 +15,7 @@ from ledger_support import at, line, numbered, people, shipped_system, sql
 from socialcredit.app import SocialCredit, UsageError
 from socialcredit.delivery import FileChannel
 from socialcredit.domain.ledger.chain import link_hash
-from socialcredit.domain.rights.repair import RepairRefused
+from socialcredit.errors import RepairRefused
 
 
 def moved(system: SocialCredit, moment: datetime) -> SocialCredit:

@@ -41,11 +41,11 @@ from ledger_support import (
 )
 
 from socialcredit.app import SocialCredit
+from socialcredit.config import TEST_SERVER_ENV
 from socialcredit.domain.ledger.batching import first_batch
 from socialcredit.domain.ledger.records import EventKind
 from socialcredit.domain.ledger.values import ChainProblem
 from socialcredit.readers import read_lines
-from socialcredit.testing import TEST_SERVER_ENV
 from socialcredit.views import check_view, entry_view, reason_view, score_view
 
 # -- idempotency -------------------------------------------------------------------

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from ledger_support import KEY_ENV, location
 
-from socialcredit.app import SocialCredit, StoreError
+from socialcredit.app import SocialCredit
+from socialcredit.errors import StoreError
 from socialcredit.store.migrations import LATEST, MIGRATIONS, pending
 
 

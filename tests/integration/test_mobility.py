@@ -17,13 +17,13 @@ import pytest
 from ledger_support import at, line, numbered, people, shipped_system
 
 from socialcredit.app import NotFound, SocialCredit, UsageError
+from socialcredit.config import TEST_SERVER_ENV
 from socialcredit.export import access_export
 from socialcredit.mobility.demo import run_bike_share
 from socialcredit.mobility.service import LocationRefused, Mobility
 from socialcredit.mobility.zones import ZoneError
 from socialcredit.shipped import shipped_schemes_dir
 from socialcredit.store.migrations import LATEST
-from socialcredit.testing import TEST_SERVER_ENV
 
 NOW = at(2025, 6, 15, 12)
 MAY = at(2025, 5, 10, 8)

@@ -5,10 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import os
 import random
-import stat
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -22,7 +19,6 @@ from socialcredit.domain.identity import (
     checksums,
     generate_ric,
     generate_uscc,
-    load_or_create_key,
     parse_identifier,
     ric_check_char,
     uscc_check_char,
@@ -409,80 +405,3 @@ def test_short_keys_are_refused_and_the_key_is_not_shown() -> None:
     with pytest.raises(ValueError, match="at least 16 bytes"):
         Pseudonymiser(b"x" * 15)
     assert KEY_A.hex() not in repr(Pseudonymiser(KEY_A))
-
-
-# --- key loading ----------------------------------------------------------------------
-
-
-def file_mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-def test_key_file_is_created_beside_the_database_with_mode_0600(tmp_path: Path) -> None:
-    old_umask = os.umask(0)  # the mode must not depend on a permissive umask
-    try:
-        key = load_or_create_key(str(tmp_path / "credit.db"), env={})
-    finally:
-        os.umask(old_umask)
-    key_file = tmp_path / "credit.db.key"
-    assert len(key) == 32
-    assert file_mode(key_file) == 0o600
-    assert bytes.fromhex(key_file.read_text()) == key
-    assert [p.name for p in tmp_path.iterdir()] == ["credit.db.key"]  # no temp file left
-
-
-def test_key_file_is_reused(tmp_path: Path) -> None:
-    db = str(tmp_path / "credit.db")
-    first = load_or_create_key(db, env={})
-    assert load_or_create_key(db, env={}) == first
-    assert load_or_create_key(str(tmp_path / "other.db"), env={}) != first
-
-
-def test_environment_key_wins_over_the_key_file(tmp_path: Path) -> None:
-    db = str(tmp_path / "credit.db")
-    load_or_create_key(db, env={})
-    assert load_or_create_key(db, env={"SOCIALCREDIT_KEY": KEY_B.hex()}) == KEY_B
-    assert load_or_create_key(db, env={"SOCIALCREDIT_KEY": KEY_B.hex().upper()}) == KEY_B
-
-
-def test_environment_key_creates_no_file(tmp_path: Path) -> None:
-    load_or_create_key(str(tmp_path / "credit.db"), env={"SOCIALCREDIT_KEY": KEY_A.hex()})
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        ("abcd", "at least 32 hex characters"),
-        ("zz" * 16, "must be hexadecimal"),
-        ("a" * 33, "must be hexadecimal"),
-    ],
-)
-def test_bad_environment_key_gives_a_clear_error(tmp_path: Path, value: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message) as caught:
-        load_or_create_key(str(tmp_path / "credit.db"), env={"SOCIALCREDIT_KEY": value})
-    assert "SOCIALCREDIT_KEY" in str(caught.value)
-    assert value not in str(caught.value)
-
-
-def test_corrupt_key_file_is_named_in_the_error(tmp_path: Path) -> None:
-    (tmp_path / "credit.db.key").write_text("not a key\n")
-    with pytest.raises(ValueError, match=r"credit\.db\.key"):
-        load_or_create_key(str(tmp_path / "credit.db"), env={})
-
-
-@pytest.mark.parametrize("location", [":memory:", "postgresql://user@host/credit"])
-def test_non_file_databases_use_a_key_file_in_the_current_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, location: str
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    key = load_or_create_key(location, env={})
-    assert bytes.fromhex((tmp_path / "socialcredit.key").read_text()) == key
-    assert file_mode(tmp_path / "socialcredit.key") == 0o600
-    assert load_or_create_key(location, env={}) == key
-
-
-def test_an_existing_key_file_is_never_overwritten(tmp_path: Path) -> None:
-    (tmp_path / "credit.db.key").write_text(KEY_A.hex())
-    assert load_or_create_key(str(tmp_path / "credit.db"), env={}) == KEY_A
-    assert (tmp_path / "credit.db.key").read_text() == KEY_A.hex()

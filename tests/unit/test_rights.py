@@ -18,8 +18,9 @@ from socialcredit.domain.rights.cases import (
 )
 from socialcredit.domain.rights.consent import ConsentChange, active_at, periods
 from socialcredit.domain.rights.overrides import Override, apply_overrides
-from socialcredit.domain.rights.repair import RepairRefused, check_application, repair_opens_at
+from socialcredit.domain.rights.repair import check_application, repair_opens_at
 from socialcredit.domain.sanctions.check import Decision, Reason
+from socialcredit.errors import RepairRefused
 
 
 def at(*parts: int) -> datetime:

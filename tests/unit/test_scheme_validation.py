@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 
 from conftest import at, explain, history, record, scheme
-from socialcredit.domain.schemes.loader import DefinitionError, load_definition, parse_definition
+from socialcredit.domain.schemes.loader import load_definition, parse_definition
 from socialcredit.domain.schemes.models import Memorandum, Scheme
+from socialcredit.errors import DefinitionError
 
 HEADER = """\
 type: scheme

@@ -10,10 +10,11 @@ import pytest
 from conftest import US, at, check, evaluation, event, explain, history, reasons_of, record, scheme
 from socialcredit.domain.schemes.compiled import SchemeHistory
 from socialcredit.domain.schemes.linter import lint
-from socialcredit.domain.schemes.loader import DefinitionError, parse_definition
+from socialcredit.domain.schemes.loader import parse_definition
 from socialcredit.domain.schemes.models import Bin, Factor, Scheme
 from socialcredit.domain.scoring.engine import score_history
 from socialcredit.domain.scoring.scorecard import bin_for, bin_labels, dimension_points
+from socialcredit.errors import DefinitionError
 
 BODY = """
 score: {base: 500, min: 300, max: 900}

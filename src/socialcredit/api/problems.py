@@ -18,7 +18,7 @@ from socialcredit.app import (
 )
 from socialcredit.domain.access import AccessDenied
 from socialcredit.domain.identity import IdentifierError
-from socialcredit.domain.rights.repair import RepairRefused
+from socialcredit.errors import RepairRefused
 from socialcredit.intake import RecordError
 
 PROBLEM = "application/problem+json"

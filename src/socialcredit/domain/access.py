@@ -12,6 +12,7 @@ from typing import Literal, get_args
 
 from socialcredit.domain.schemes.compiled import MeasureIndex
 from socialcredit.domain.schemes.models import Scheme
+from socialcredit.errors import Forbidden
 
 Role = Literal["admin", "reporter", "checker", "reviewer", "subject"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -29,7 +30,7 @@ class Principal:
     subject: str | None = None  # keyed hash of the subject a `subject` key belongs to
 
 
-class AccessDenied(PermissionError):
+class AccessDenied(Forbidden):
     """The key is valid but may not do this (HTTP 403)."""
 
 

@@ -16,6 +16,7 @@ from socialcredit.domain.schemes.compiled import (
 )
 from socialcredit.domain.schemes.loader import parse_definition
 from socialcredit.domain.schemes.models import Memorandum, Scheme
+from socialcredit.errors import NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ class Registry:
 _NO_INPUTS: tuple[frozenset[str], bool] = (frozenset(), False)
 
 
-class UnknownName(LookupError):
+class UnknownName(NotFound):
     """A scheme, list, record or action that does not exist."""
 
 

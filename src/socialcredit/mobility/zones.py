@@ -26,19 +26,20 @@ import orjson
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 
+from socialcredit.errors import InvalidInput
+
 ZoneKind = Literal["parking", "no-parking"]
 ZONE_KINDS: tuple[ZoneKind, ...] = ("parking", "no-parking")
 MAX_ZONES = 100_000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 
 
-class ZoneError(ValueError):
+class ZoneError(InvalidInput):
     """A zone file that breaks a rule: ``where`` names the feature and field."""
 
     def __init__(self, where: str, rule: str) -> None:
         self.where = where
-        self.rule = rule
-        super().__init__(f"{where}: {rule}")
+        super().__init__(where, rule)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,13 @@ answer of a Python function, and tests hold the two equal.
 
 from __future__ import annotations
 
-import os
 from types import ModuleType
+
+from socialcredit.config import pure_python
 
 
 def _load() -> ModuleType | None:
-    if os.environ.get("SOCIALCREDIT_PURE", "") not in ("", "0"):
+    if pure_python():
         return None
     try:
         from socialcredit.native import _speedups

@@ -15,10 +15,6 @@ from socialcredit.native import native
 _CHUNK = 500  # stays under SQLite's bound-parameter limit
 
 
-class StoreError(RuntimeError):
-    """The database cannot be used (missing, wrong version, locked)."""
-
-
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 

@@ -23,7 +23,8 @@ from typing import Any
 import psycopg
 
 from socialcredit.domain.ledger.values import ChainProblem, DecisionRow
-from socialcredit.store.common import DECISION_SELECT, StoreError, decision_of
+from socialcredit.errors import StoreError
+from socialcredit.store.common import DECISION_SELECT, decision_of
 from socialcredit.store.sqlite import (
     _APPEND_ONLY,
     _DUE_PROCESS,

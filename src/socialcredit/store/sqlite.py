@@ -28,12 +28,12 @@ from socialcredit.domain.ledger.values import (
     Link,
     NewRecord,
     Progress,
-    SnapshotMoved,
     StoredDefinition,
     StoredKey,
     SubjectLedger,
     SubjectRow,
 )
+from socialcredit.errors import SnapshotMoved, StoreError
 from socialcredit.store.common import (
     AUDIT_ROWS,
     DECISION_COLUMNS,
@@ -41,7 +41,6 @@ from socialcredit.store.common import (
     EVENT_COLUMNS,
     LEDGER_ROWS,
     RECORD_COLUMNS,
-    StoreError,
     check_chains,
     chunks,
     decision_number,

@@ -13,24 +13,16 @@ from socialcredit.domain.identity.identifiers import (
     SubjectKind,
     parse_identifier,
 )
-from socialcredit.domain.identity.pseudonym import (
-    KeyMissing,
-    KeyProblem,
-    Pseudonymiser,
-    load_or_create_key,
-)
+from socialcredit.domain.identity.pseudonym import Pseudonymiser
 
 __all__ = [
     "SUBJECT_KINDS",
     "Identifier",
     "IdentifierError",
-    "KeyMissing",
-    "KeyProblem",
     "Pseudonymiser",
     "SubjectKind",
     "generate_ric",
     "generate_uscc",
-    "load_or_create_key",
     "parse_identifier",
     "ric_check_char",
     "uscc_check_char",

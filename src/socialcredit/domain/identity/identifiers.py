@@ -18,6 +18,7 @@ from socialcredit.domain.identity.checksums import (
     ric_check_char,
     uscc_check_char,
 )
+from socialcredit.errors import InvalidInput
 
 __all__ = [
     "SUBJECT_KINDS",
@@ -52,8 +53,11 @@ _MONTH_DAYS = frozenset(
 _SHOWN_MAX = 40  # long garbage is cut in messages so one bad line cannot flood a log
 
 
-class IdentifierError(ValueError):
+class IdentifierError(InvalidInput):
     """An identifier is malformed, fails its check character or has the wrong kind."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("identifier", message, message)
 
 
 def _cut(value: str) -> str:

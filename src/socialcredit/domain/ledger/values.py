@@ -130,12 +130,6 @@ class DecisionRow:
     purpose: str
 
 
-class SnapshotMoved(Exception):
-    """The snapshot a check read in could not take its audit write: another
-    writer committed after it or holds the write lock. Nothing was written;
-    the caller runs the check again the plain way."""
-
-
 class StoredNotice(NamedTuple):
     notice: Notice
     delivered_at: datetime | None

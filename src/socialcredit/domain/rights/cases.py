@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 
 from socialcredit.domain.schemes.durations import add_months
+from socialcredit.errors import UsageError
 
 CaseKind = Literal["contest", "repair", "rectification", "erasure", "decision_review"]
 CASE_KINDS: tuple[CaseKind, ...] = get_args(CaseKind)
@@ -48,7 +49,7 @@ OUTCOMES: Mapping[CaseKind, Mapping[str, str]] = {
 }
 
 
-class CaseError(ValueError):
+class CaseError(UsageError):
     """A case step that the rules do not allow; the message says which rule."""
 
 

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from socialcredit.domain.schemes.durations import Duration
 from socialcredit.domain.schemes.models import Severity
+from socialcredit.errors import RepairRefused
 
 MINIMUM_PUBLICATION: Mapping[Severity, Duration | None] = {
     "minor": None,
@@ -26,14 +27,6 @@ MINIMUM_PUBLICATION: Mapping[Severity, Duration | None] = {
     "serious": Duration.parse("P1Y"),
 }
 RULE = "PRC credit-repair rules: repair only after the minimum publication period"
-
-
-class RepairRefused(ValueError):
-    """An application made too early; ``opens_at`` is when it becomes possible."""
-
-    def __init__(self, message: str, opens_at: datetime) -> None:
-        super().__init__(message)
-        self.opens_at = opens_at
 
 
 def repair_opens_at(severity: Severity, reported_at: datetime, early_removal: bool) -> datetime:

@@ -18,15 +18,7 @@ from pydantic import ValidationError
 
 from socialcredit.domain.schemes.models import Definition, Memorandum, Scheme
 from socialcredit.domain.schemes.references import Problem, memorandum_problems, scheme_problems
-
-
-class DefinitionError(ValueError):
-    """A definition file that cannot be used, with every problem found in it."""
-
-    def __init__(self, source: str, problems: list[Problem]) -> None:
-        self.source = source
-        self.problems = problems
-        super().__init__("\n".join(f"{source}: {problem}" for problem in problems))
+from socialcredit.errors import DefinitionError
 
 
 @dataclass(frozen=True, slots=True)
