@@ -10,6 +10,7 @@ setup(
         Extension(
             "socialcredit.native._speedups",
             ["src/socialcredit/native/_speedups.c"],
+            depends=["src/socialcredit/native/text_rules.h"],
             optional=True,
             libraries=["crypto"],
             extra_compile_args=["-O2"],

@@ -26,9 +26,9 @@ from pathlib import Path
 
 from socialcredit.app import SocialCredit
 from socialcredit.domain.identity import generate_ric, generate_uscc
-from socialcredit.domain.schemes.loader import load_definition
+from socialcredit.adapters.files.definitions import load_definition
 from socialcredit.domain.schemes.models import Scheme
-from socialcredit.shipped import shipped_scheme_files
+from socialcredit.adapters.shipped import shipped_scheme_files
 
 # Extra person-rating schemes (copies of the Rongcheng personal scheme under
 # other ids) so that a benchmark subject can hold records across 5 schemes.

@@ -33,7 +33,7 @@ import httpx
 
 from socialcredit.app import SocialCredit
 from socialcredit.domain.identity import generate_ric
-from socialcredit.shipped import shipped_scheme_files
+from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.testing import create_database, throwaway_postgres
 
 KEY = "ab" * 32

@@ -4,7 +4,7 @@ The zones (parking bays of 20-60 m and no-parking areas of 100-300 m, some
 with holes) and the trip ends are generated over a 12 km town box around
 Rongcheng; 60% of the ends fall in or near a zone, the rest anywhere.
 
-- ``verdict_trips_per_s``: ``ZoneIndex.judge`` (socialcredit.mobility.verdicts),
+- ``verdict_trips_per_s``: ``ZoneIndex.judge`` (socialcredit.pilots.mobility.verdicts),
   from arrays of longitudes and latitudes to verdicts and zones;
 - ``baseline_strtree_trips_per_s``: a plain shapely ``STRtree.query`` of the
   same positions with ``predicate="intersects"``, from the same arrays: the
@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 import shapely
 
-from socialcredit.mobility.demo import town_box, town_zones
-from socialcredit.mobility.verdicts import NO_PARKING, NORMAL, OUTSIDE, ZoneIndex
-from socialcredit.mobility.zones import parse_zones
+from socialcredit.pilots.mobility.demo import town_box, town_zones
+from socialcredit.pilots.mobility.verdicts import NO_PARKING, NORMAL, OUTSIDE, ZoneIndex
+from socialcredit.pilots.mobility.zones import parse_zones
 
 
 def main() -> None:

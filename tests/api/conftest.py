@@ -20,7 +20,7 @@ import uvicorn
 from socialcredit.api import create_app
 from socialcredit.app import SocialCredit
 from socialcredit.domain.identity import generate_ric, generate_uscc
-from socialcredit.shipped import shipped_scheme_files
+from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.testing import location
 
 NOW = datetime.now(UTC).replace(microsecond=0)

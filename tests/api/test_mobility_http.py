@@ -15,7 +15,7 @@ import pytest
 from conftest import serving
 from socialcredit.app import SocialCredit
 from socialcredit.domain.identity import generate_ric
-from socialcredit.shipped import shipped_scheme_files
+from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.testing import location
 
 NOW = datetime.now(UTC).replace(microsecond=0)

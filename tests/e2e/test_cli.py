@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from socialcredit.domain.identity import generate_ric, generate_uscc, parse_identifier
-from socialcredit.shipped import shipped_scheme_files
+from socialcredit.adapters.shipped import shipped_scheme_files
 
 BIN = Path(sys.executable).parent / "socialcredit"
 KEY = "cd" * 32

@@ -13,7 +13,7 @@ import pytest
 from test_cli import NOW, Cli, days_ago
 
 from socialcredit.domain.identity import generate_ric
-from socialcredit.shipped import shipped_scheme_files
+from socialcredit.adapters.shipped import shipped_scheme_files
 
 _rng = random.Random(4242)
 DEBTOR, MEMBER, OLDTIMER = ("cn-ric:" + generate_ric(_rng) for _ in range(3))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from socialcredit.shipped import shipped_scheme_files, shipped_schemes_dir
+from socialcredit.adapters.shipped import shipped_scheme_files, shipped_schemes_dir
 
 BIN = Path(sys.executable).parent / "socialcredit"
 TEMPLATE = shipped_schemes_dir() / "sesame-credit.yaml"

@@ -22,7 +22,7 @@ import pytest
 from socialcredit.app import SocialCredit
 from socialcredit.config import TEST_SERVER_ENV
 from socialcredit.domain.identity import generate_ric, generate_uscc, parse_identifier
-from socialcredit.shipped import shipped_scheme_files
+from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.testing import location
 
 KEY = "ab" * 32

@@ -13,7 +13,7 @@ import pytest
 from ledger_support import at, line, numbered, people, shipped_system, sql
 
 from socialcredit.app import SocialCredit, UsageError
-from socialcredit.delivery import FileChannel
+from socialcredit.adapters.delivery import FileChannel
 from socialcredit.domain.ledger.chain import link_hash
 from socialcredit.errors import RepairRefused
 

@@ -20,7 +20,7 @@ from socialcredit import intake
 from socialcredit.app import SocialCredit
 from socialcredit.domain.ledger import batching
 from socialcredit.domain.ledger.batching import plan_batch
-from socialcredit.intake import RecordIntake
+from socialcredit.domain.ledger.intake import RecordIntake
 from socialcredit.native import native
 
 

@@ -45,7 +45,7 @@ from socialcredit.config import TEST_SERVER_ENV
 from socialcredit.domain.ledger.batching import first_batch
 from socialcredit.domain.ledger.records import EventKind
 from socialcredit.domain.ledger.values import ChainProblem
-from socialcredit.readers import read_lines
+from socialcredit.adapters.files.readers import read_lines
 from socialcredit.views import check_view, entry_view, reason_view, score_view
 
 # -- idempotency -------------------------------------------------------------------
@@ -593,7 +593,7 @@ import sys
 import time
 from pathlib import Path
 from socialcredit.app import SocialCredit
-from socialcredit.readers import read_lines
+from socialcredit.adapters.files.readers import read_lines
 
 db, source, batch = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 system = SocialCredit.open(db, env={{"SOCIALCREDIT_KEY": {KEY!r}}})

@@ -19,10 +19,10 @@ from ledger_support import at, line, numbered, people, shipped_system
 from socialcredit.app import NotFound, SocialCredit, UsageError
 from socialcredit.config import TEST_SERVER_ENV
 from socialcredit.export import access_export
-from socialcredit.mobility.demo import run_bike_share
-from socialcredit.mobility.service import LocationRefused, Mobility
-from socialcredit.mobility.zones import ZoneError
-from socialcredit.shipped import shipped_schemes_dir
+from socialcredit.pilots.mobility.demo import run_bike_share
+from socialcredit.pilots.mobility.service import LocationRefused, Mobility
+from socialcredit.pilots.mobility.zones import ZoneError
+from socialcredit.adapters.shipped import shipped_schemes_dir
 from socialcredit.store.migrations import LATEST
 
 NOW = at(2025, 6, 15, 12)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from socialcredit.app import validate_files
 from socialcredit.domain.schemes.linter import lint
-from socialcredit.shipped import shipped_scheme_files
+from socialcredit.adapters.shipped import shipped_scheme_files
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "compliance.md"
 

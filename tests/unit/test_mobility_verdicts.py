@@ -14,12 +14,12 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialcredit.intake import RecordError
-from socialcredit.mobility import cells
-from socialcredit.mobility.demo import town_box, town_zones
-from socialcredit.mobility.trips import parse_trip, record_line
-from socialcredit.mobility.verdicts import VERDICTS, ZoneIndex
-from socialcredit.mobility.zones import ZoneError, parse_zones
+from socialcredit.domain.ledger.intake import RecordError
+from socialcredit.pilots.mobility import cells
+from socialcredit.pilots.mobility.demo import town_box, town_zones
+from socialcredit.pilots.mobility.trips import parse_trip, record_line
+from socialcredit.pilots.mobility.verdicts import VERDICTS, ZoneIndex
+from socialcredit.pilots.mobility.zones import ZoneError, parse_zones
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -281,7 +281,7 @@ def test_the_record_line_of_a_verdict_holds_no_coordinate() -> None:
 
 
 def test_a_malformed_coordinate_is_refused_without_repeating_it() -> None:
-    from socialcredit.mobility.trips import _coordinate
+    from socialcredit.pilots.mobility.trips import _coordinate
 
     with pytest.raises(RecordError) as refused:
         _coordinate({"end_lat": "37.153889 N"}, "end_lat", 90)

@@ -31,7 +31,7 @@ from socialcredit.domain.ledger.values import NewRecord, SubjectRow
 from socialcredit.domain.schemes.compiled import ListTarget, RecordRule
 from socialcredit.domain.schemes.durations import Duration, _add_months, add_months
 from socialcredit.domain.scoring import engine
-from socialcredit.intake import RecordError, RecordIntake, parse_file, parse_file_chunks
+from socialcredit.domain.ledger.intake import RecordError, RecordIntake, parse_file, parse_file_chunks
 from socialcredit.native import native
 from socialcredit.store.common import subject_records_in_python
 

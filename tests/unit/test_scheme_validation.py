@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from conftest import at, explain, history, record, scheme
-from socialcredit.domain.schemes.loader import load_definition, parse_definition
+from socialcredit.adapters.files.definitions import load_definition
+from socialcredit.domain.schemes.loader import parse_definition
 from socialcredit.domain.schemes.models import Memorandum, Scheme
 from socialcredit.errors import DefinitionError
 

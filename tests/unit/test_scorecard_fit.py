@@ -1,4 +1,4 @@
-"""Fitting a scorecard from labelled data (``socialcredit.scorecard_fit``): monotonic
+"""Fitting a scorecard from labelled data (``socialcredit.pilots.scorecard.fit``): monotonic
 binning, scaling, and that the fitted points reproduce the model's predictions."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from socialcredit.domain.schemes.loader import parse_definition
 from socialcredit.domain.schemes.models import Scheme
 from socialcredit.domain.scoring.engine import explain_score
 from socialcredit.domain.scoring.scorecard import bin_for
-from socialcredit.scorecard_fit import (
+from socialcredit.pilots.scorecard.fit import (
     SESAME_FACTORS,
     FitError,
     FitResult,
@@ -30,7 +30,7 @@ from socialcredit.scorecard_fit import (
     synthetic_training_data,
     write_training_csv,
 )
-from socialcredit.shipped import shipped_schemes_dir
+from socialcredit.adapters.shipped import shipped_schemes_dir
 
 SESAME = shipped_schemes_dir() / "sesame-credit.yaml"
 

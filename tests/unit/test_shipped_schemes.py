@@ -19,7 +19,7 @@ from socialcredit.domain.ledger.records import Record
 from socialcredit.domain.sanctions.check import Representation, decide
 from socialcredit.domain.schemes import models
 from socialcredit.domain.schemes.compiled import SchemeHistory, build_measure_index, compile_scheme
-from socialcredit.domain.schemes.loader import load_definition
+from socialcredit.adapters.files.definitions import load_definition
 from socialcredit.domain.schemes.models import Memorandum, Scheme
 from socialcredit.domain.scoring.engine import evaluate
 

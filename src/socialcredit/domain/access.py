@@ -7,6 +7,7 @@ says, in plain words, which rule the key breaks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -79,3 +80,43 @@ def may_read_subject(principal: Principal, subject: str, *, also: tuple[Role, ..
     require(principal, "subject", *also)
     if principal.subject != subject:
         raise AccessDenied("a subject key may read only its own subject's data")
+
+
+def may_act_for(principal: Principal, subject: str) -> None:
+    """Only the subject's own key may ask on the subject's behalf."""
+    require(principal, "subject")
+    if principal.subject != subject:
+        raise AccessDenied("a subject key may act only for its own subject")
+
+
+def may_read_record(principal: Principal, record_subject: str, scheme: Scheme) -> None:
+    """A record is read by its subject, and by reporters and reviewers of its scheme."""
+    if principal.role == "subject" and principal.subject == record_subject:
+        return
+    if principal.role in ("reporter", "reviewer") and principal.authority == scheme.authority.id:
+        return
+    raise AccessDenied(
+        "only the record's subject, and reporters and reviewers of its scheme, may read it"
+    )
+
+
+def may_read_case(principal: Principal, subject: str, authorities: Sequence[str]) -> None:
+    """A case is read by its subject, reviewers of the authorities that answer it, and admins."""
+    if principal.role == "admin" or (principal.role == "subject" and principal.subject == subject):
+        return
+    if principal.role == "reviewer" and principal.authority in authorities:
+        return
+    raise AccessDenied(
+        "only the case's subject, reviewers of the authorities that answer it, and admins may "
+        "read it"
+    )
+
+
+def may_answer(principal: Principal, case_id: str, authorities: Sequence[str]) -> None:
+    """A case is answered by a reviewer of one of the authorities it names."""
+    require(principal, "reviewer")
+    if principal.authority not in authorities:
+        raise AccessDenied(
+            f"a reviewer of {principal.authority!r} may not answer case {case_id}: reviewers of "
+            f"{', '.join(authorities) or 'no authority'} answer it"
+        )

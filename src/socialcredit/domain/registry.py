@@ -86,6 +86,17 @@ class Registry:
     def reaching_roles(self) -> frozenset[str]:
         return self.reach_roles
 
+    def published(self, scheme: str, list_id: str) -> bool:
+        """Whether a ``publish`` measure (the scheme's own or a memorandum's)
+        covers the list; :class:`UnknownName` if the scheme has no such list."""
+        if list_id not in self.history(scheme).current.lists:
+            raise UnknownName(f"scheme {scheme!r} has no list {list_id!r}")
+        return any(
+            source.effect == "publish" and source.scheme == scheme and source.list == list_id
+            for action in self.index.actions
+            for source in self.index.sources(action)
+        )
+
 
 _NO_INPUTS: tuple[frozenset[str], bool] = (frozenset(), False)
 

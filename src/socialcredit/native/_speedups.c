@@ -32,6 +32,8 @@
 #include <openssl/evp.h>
 #include <string.h>
 
+#include "text_rules.h"
+
 static EVP_MD *sha256_md;          /* fetched once */
 static EVP_MD_CTX *digest_context; /* reused: every call holds the GIL */
 static PyObject *s_empty; /* "" */
@@ -43,8 +45,9 @@ static const char *field_names[F_COUNT] = {"id",          "scheme",   "category"
                                            "reported_at", "evidence"};
 static PyObject *field_keys[F_COUNT];
 
-#define MAX_ID_LENGTH 200
-#define MAX_TEXT_LENGTH 2000
+/* The text limits the intake and the HTTP API keep too (one header for all). */
+#define MAX_ID_LENGTH SC_MAX_ID_LENGTH
+#define MAX_TEXT_LENGTH SC_MAX_TEXT_LENGTH
 
 /* ---- a growable byte buffer for the hashed payloads ---------------------- */
 
@@ -149,13 +152,13 @@ static int has_space(PyObject *text) {
 }
 
 static int has_control(PyObject *text) {
-    /* re.compile(r"[\x00-\x1f\x7f]").search(text) */
+    /* domain/text.py's LINE_CONTROL.search(text): a control character or a lone surrogate */
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (c < 0x20 || c == 0x7f) return 1;
+        if (c < 0x20 || c == 0x7f || (c >= 0xd800 && c <= 0xdfff)) return 1;
     }
     return 0;
 }

@@ -202,3 +202,14 @@ def _chain_rows(
 
 _subject = itemgetter(0)
 _position = itemgetter(0)
+
+
+class PlannedBatch(NamedTuple):
+    """One batch of a file as the worker read, validated and planned it."""
+
+    start: int  # the first line it covers (the line after the previous batch's last)
+    seen: int  # lines it covers that were read: records and refusals
+    rejected: list[tuple[int, str | None, str]]  # (line, record id, reason)
+    duplicate_lines: list[int]
+    accepted: int
+    plan: BatchPlan

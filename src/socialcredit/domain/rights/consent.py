@@ -44,3 +44,23 @@ def periods(changes: Iterable[ConsentChange], scheme: str, purpose: str) -> list
 
 def active_at(spans: Sequence[Period], t: datetime) -> bool:
     return any(start <= t and (end is None or t < end) for start, end in spans)
+
+
+class ConsentStanding(NamedTuple):
+    """A subject's consent to one scheme for one purpose, as it stands."""
+
+    scheme: str
+    purpose: str
+    active: bool
+    periods: list[Period]
+
+
+def standings(changes: Sequence[ConsentChange], now: datetime) -> list[ConsentStanding]:
+    """Each (scheme, purpose) the subject ever consented to, in that order, with
+    its periods and whether it is active at ``now``."""
+    pairs = sorted({(change.scheme, change.purpose) for change in changes})
+    found = []
+    for scheme, purpose in pairs:
+        spans = periods(changes, scheme, purpose)
+        found.append(ConsentStanding(scheme, purpose, active_at(spans, now), spans))
+    return found

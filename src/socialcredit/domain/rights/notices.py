@@ -20,6 +20,7 @@ from typing import Any, Literal
 from socialcredit.domain.ledger.records import Record
 from socialcredit.domain.rights.cases import OUTCOMES, Case, CaseEvent
 from socialcredit.domain.scoring.engine import ListEntry
+from socialcredit.domain.times import iso
 
 NoticeKind = Literal[
     "record_reported", "list_entered", "list_left", "decision_adverse", "case_opened",
@@ -55,8 +56,27 @@ class Notice:
     reasons: tuple[Mapping[str, Any], ...] = field(default=())
 
     def body(self) -> dict[str, Any]:
-        return {"masked": self.masked, "title": self.title, "text": self.text,
-                "contest": self.contest, "reasons": list(self.reasons)}  # fmt: skip
+        """What the outbox keeps of the notice beside its columns."""
+        return {
+            "masked": self.masked,
+            "title": self.title,
+            "text": self.text,
+            "contest": self.contest,
+            "reasons": list(self.reasons),
+        }
+
+    def as_sent(self) -> dict[str, Any]:
+        """The notice as it is sent, by any channel, and shown."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "subject": self.masked,
+            "at": iso(self.at),
+            "title": self.title,
+            "text": self.text,
+            "reasons": list(self.reasons),
+            "how_to_contest": self.contest,
+        }
 
 
 def notice_id(source: str) -> str:

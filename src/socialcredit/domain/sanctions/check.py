@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
+
 from socialcredit.domain.schemes.compiled import MeasureIndex, MeasureSource
 from socialcredit.domain.schemes.models import EFFECTS_STRONGEST_FIRST
 from socialcredit.domain.scoring.engine import ListEntry, ListStanding, SchemeEvaluation
@@ -162,3 +164,12 @@ def _reason(
 
 _new_object = object.__new__
 _set_attribute = object.__setattr__
+
+
+def reasons_json(reasons: Sequence[Reason]) -> str:
+    """A decision's reasons as the audit log keeps them: a JSON list of objects,
+    each with the fields of :class:`Reason` in declaration order and times as
+    ``...Z``. orjson writes a dataclass instance's ``__dict__`` directly, which is
+    faster than building a dict per reason; every check logs its reasons, and a
+    test holds this equal to the reason view of ``entrypoints/views.py``."""
+    return orjson.dumps(reasons, option=orjson.OPT_UTC_Z).decode()

@@ -1,4 +1,5 @@
-"""Load scheme-language YAML into validated models.
+"""Scheme-language YAML into validated models (reading the files is
+``adapters/files/definitions.py``'s work).
 
 Every problem is reported as ``file: path: rule`` so that a file with several
 mistakes can be fixed in one pass.
@@ -10,7 +11,6 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -46,19 +46,6 @@ _StrictBoolLoader.add_implicit_resolver(
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
-
-
-def load_definition(
-    path: str | Path, known_schemes: Mapping[str, Scheme] | None = None
-) -> LoadedDefinition:
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise DefinitionError(str(file), [Problem("", f"cannot read: {error.strerror}")]) from None
-    except UnicodeDecodeError:
-        raise DefinitionError(str(file), [Problem("", "is not UTF-8 text")]) from None
-    return parse_definition(text, str(file), known_schemes)
 
 
 def parse_definition(

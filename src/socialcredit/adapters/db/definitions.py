@@ -1,0 +1,53 @@
+"""Scheme and memorandum definitions, every version as added, and the
+rescorings that move older records onto a newer version's points."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from socialcredit.adapters.db.database import Database
+from socialcredit.adapters.db.rows import parse
+from socialcredit.domain.ledger.values import StoredDefinition
+from socialcredit.domain.times import ledger_time
+
+
+class DefinitionRows:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._db = database.connection
+        self._dialect = database.dialect
+        self._state = database.state
+
+    def add_definition(self, id: str, type: str, added_at: datetime, digest: str, text: str) -> int:
+        with self._database.transaction():
+            (latest,) = self._db.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM definitions WHERE id = ?", (id,)
+            ).fetchone()
+            version = latest + 1
+            self._db.execute(
+                "INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?)",
+                (id, version, type, ledger_time(added_at), digest, text),
+            )
+        return int(version)
+
+    def definitions(self) -> list[StoredDefinition]:
+        rows = self._db.execute(
+            "SELECT id, version, type, added_at, digest, body FROM definitions ORDER BY id, version"
+        )
+        return [
+            StoredDefinition(id, version, type, parse(added), digest, body)
+            for id, version, type, added, digest, body in rows
+        ]
+
+    def add_rescoring(
+        self, scheme: str, version: int, at: datetime, actor: str, reason: str | None
+    ) -> None:
+        with self._database.transaction():
+            self._db.execute(
+                "INSERT INTO rescorings VALUES (?, ?, ?, ?, ?)",
+                (scheme, version, ledger_time(at), actor, reason),
+            )
+
+    def rescorings(self) -> list[tuple[str, int, datetime]]:
+        rows = self._db.execute("SELECT scheme, version, at FROM rescorings ORDER BY at, version")
+        return [(scheme, version, parse(at)) for scheme, version, at in rows]

@@ -1,0 +1,54 @@
+"""API keys: never the secret, only its hash, kept apart from the key's other
+columns; a revocation is a row of its own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from socialcredit.adapters.db.database import Database
+from socialcredit.adapters.db.rows import stored_key_of
+from socialcredit.domain.ledger.values import StoredKey
+from socialcredit.domain.times import ledger_time
+
+
+class KeyRows:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._db = database.connection
+        self._dialect = database.dialect
+        self._state = database.state
+
+    def add_key(self, key: StoredKey, secret_hash: str) -> None:
+        with self._database.transaction():
+            self._db.execute(
+                "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (key.id, key.role, key.authority, key.subject, key.subject_masked, secret_hash,
+                 ledger_time(key.created_at), key.created_by),
+            )  # fmt: skip
+
+    def revoke_key(self, key_id: str, at: datetime, by: str) -> bool:
+        with self._database.transaction():
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO api_key_revocations VALUES (?, ?, ?)",
+                (key_id, ledger_time(at), by),
+            )
+        return cursor.rowcount == 1
+
+    def keys(self) -> list[StoredKey]:
+        rows = self._db.execute(
+            "SELECT k.id, k.role, k.authority, k.subject, k.subject_masked, k.created_at, "
+            "k.created_by, r.revoked_at FROM api_keys k "
+            "LEFT JOIN api_key_revocations r ON r.id = k.id ORDER BY k.created_at, k.id"
+        )
+        return [stored_key_of(row) for row in rows]
+
+    def key_secret(self, key_id: str) -> tuple[StoredKey, str] | None:
+        row = self._db.execute(
+            "SELECT k.id, k.role, k.authority, k.subject, k.subject_masked, k.created_at, "
+            "k.created_by, r.revoked_at, k.secret_hash FROM api_keys k "
+            "LEFT JOIN api_key_revocations r ON r.id = k.id WHERE k.id = ?",
+            (key_id,),
+        ).fetchone()
+        return (stored_key_of(row[:8]), row[8]) if row else None
+
+    # -- subjects and enrolments ---------------------------------------------

@@ -1,0 +1,114 @@
+"""The HTTP service: one FastAPI app over one ledger's services, a router per
+resource, the plugins' routes, RFC 9457 problems for every error, a body
+limit, and the interactive docs served without internet.
+
+Handlers are ``async`` and call the use cases directly, so they run one at a
+time on the event loop: the SQLite connection is one, and its write
+transactions must not interleave.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fastapi_offline
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from socialcredit import __version__
+from socialcredit.bootstrap import Services
+from socialcredit.entrypoints.api import problems
+from socialcredit.entrypoints.api.routers import admin, cases, catalogue, records, subjects
+from socialcredit.hooks import plugin_manager
+
+MAX_BODY_BYTES = 16 * 1024 * 1024  # a batch of 10,000 records is about 3 MiB
+
+
+def create_app(services: Services) -> FastAPI:
+    app = FastAPI(
+        docs_url=None,  # served below from bundled assets, so /docs works without internet
+        title="socialcredit",
+        version=__version__,
+        description="Many schemes, no single score: every score explained, every record "
+        "contestable, every decision logged.",
+    )
+    app.state.services = services
+    problems.install(app)
+    app.add_middleware(BodyLimit)
+    _offline_docs(app)
+    for router in (catalogue.router, records.router, cases.router, subjects.router, admin.router):
+        app.include_router(router)
+    # Checks are the most frequent call. The documented route above describes them
+    # in the OpenAPI schema; requests are served by a plain Starlette route with
+    # the same handler, placed first, which skips FastAPI's per-request
+    # dependency solving (the handler reads its own parameters anyway).
+    app.router.routes.insert(
+        0, Route("/subjects/{identifier}/check", subjects.check, methods=["GET"])
+    )
+    plugin_manager().hook.register_routes(app=app)
+    return app
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, whether or not
+    they announce their length, before any handler reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await problems.problem(413, f"the body is over {self.limit} bytes")(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+# Swagger UI (recent enough for OpenAPI 3.1) as the fastapi-offline package ships it.
+_DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI from bundled assets instead of a CDN: many deployments of a
+    system like this run on networks without internet."""
+    app.mount("/docs-assets", StaticFiles(directory=_DOCS_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="socialcredit API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
+
+__all__ = ["MAX_BODY_BYTES", "BodyLimit", "create_app"]

@@ -1,0 +1,101 @@
+"""API keys: created with a role (and the authority or subject it acts for),
+shown once, kept only as a hash, revoked at once; and the bearer token of a
+request turned back into the principal it stands for."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from socialcredit.domain.access import AUTHORITY_ROLES, ROLES, Principal
+from socialcredit.domain.ledger.values import StoredKey
+from socialcredit.errors import NotFound, Unauthenticated, UsageError
+from socialcredit.services.definitions import Definitions
+from socialcredit.services.subjects import Subjects
+from socialcredit.services.unit_of_work import UnitOfWork
+
+TOKEN_PREFIX = "sck_"
+
+
+class AuthenticationFailed(Unauthenticated):
+    """No valid key (HTTP 401)."""
+
+
+class Keys:
+    def __init__(self, uow: UnitOfWork, subjects: Subjects, definitions: Definitions) -> None:
+        self._uow = uow
+        self._subjects = subjects
+        self._definitions = definitions
+
+    def create(
+        self,
+        role: str,
+        *,
+        authority: str | None = None,
+        subject: str | None = None,
+        kind: str | None = None,
+        actor: str,
+    ) -> tuple[StoredKey, str]:
+        """A new API key; the token is returned once and only its hash is kept."""
+        if role not in ROLES:
+            raise UsageError(f"role: {role!r} is not one of {', '.join(ROLES)}")
+        if role in AUTHORITY_ROLES and authority is None:
+            raise UsageError(f"a {role} key acts for an authority: give --authority")
+        if role not in AUTHORITY_ROLES and authority is not None:
+            raise UsageError(f"a {role} key acts for no authority: leave out --authority")
+        if (role == "subject") != (subject is not None):
+            raise UsageError("a subject key, and only a subject key, names its --subject")
+        authorities = self._definitions.authorities()
+        if authority is not None and authority not in authorities:
+            known = ", ".join(sorted(authorities)) or "none yet: add schemes first"
+            raise UsageError(f"authority: unknown authority {authority!r} (known: {known})")
+        row = self._subjects.identify(subject, kind) if subject is not None else None
+        key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+        stored = StoredKey(
+            key_id,
+            role,
+            authority,
+            row.key if row else None,
+            row.masked if row else None,
+            self._uow.clock(),
+            actor,
+        )
+        self._uow.keys.add_key(stored, _secret_hash(secret))
+        return stored, f"{TOKEN_PREFIX}{key_id}_{secret}"
+
+    def revoke(self, key_id: str, *, actor: str) -> None:
+        """Revoke a key: it stops working at once."""
+        keys = self._uow.keys
+        if keys.key_secret(key_id) is None:
+            raise NotFound(f"no key with id {key_id!r}")
+        if not keys.revoke_key(key_id, self._uow.clock(), actor):
+            raise UsageError(f"key {key_id!r} was already revoked")
+
+    def list(self) -> list[StoredKey]:
+        """Every key, without its secret."""
+        return self._uow.keys.keys()
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal a bearer token stands for, or :class:`AuthenticationFailed`."""
+        prefix, _, rest = token.partition(TOKEN_PREFIX)
+        key_id, _, secret = rest.partition("_")
+        if prefix or not key_id or not secret:
+            raise AuthenticationFailed("the key is not a socialcredit API key")
+        found = self._uow.keys.key_secret(key_id)
+        # Compare even when the id is unknown, so timing does not tell ids apart.
+        expected = found[1] if found else _secret_hash("")
+        if not hmac.compare_digest(_secret_hash(secret), expected) or found is None:
+            raise AuthenticationFailed("the key is not valid")
+        key = found[0]
+        if key.revoked_at is not None:
+            raise AuthenticationFailed(f"the key {key.id} was revoked")
+        return Principal(key.id, key.role, key.authority, key.subject)  # type: ignore[arg-type]
+
+
+def _secret_hash(secret: str) -> str:
+    # The secret is 256 random bits, so a plain hash suffices (no key stretching).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+__all__ = ["TOKEN_PREFIX", "AuthenticationFailed", "Keys"]
