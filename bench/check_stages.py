@@ -3,9 +3,9 @@
 Builds the same kind of ledger as ``bench/core.py`` (smaller by default),
 scores the sample subjects once to warm the caches as that benchmark does,
 then checks each of them for ``travel.air.ticket`` with a timer around each
-stage of ``SocialCredit.check``:
+stage of ``services.checks.check``:
 
-- ``read``: the subject's records and events (``store.subject_ledger``);
+- ``read``: the subject's records and events (the ledger's ``subject_ledger``);
 - ``evaluate``: the schemes that bear on the action;
 - ``links``: businesses the person represents;
 - ``decide``: gathering and combining the measures;
@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import socialcredit.app as app_module
+import socialcredit.services.checks as checks_module
 
 # The sibling benchmark, whose ledger this one builds, from the bench folder.
 sys.path.insert(0, str(Path(__file__).parent))
@@ -48,23 +48,23 @@ def run(tmp: Path, n_records: int, n_subjects: int, samples: int) -> dict[str, o
     rng = random.Random(42)
     system, focus, written, _ = core.build_ledger(tmp, rng, n_records, n_subjects, samples)
     for subject in focus:
-        system.scores(subject, actor="bench")
+        system.checks.scores(subject, actor="bench")
     timings: dict[str, list[float]] = {}
     stages = {
-        "read": (system.store, "subject_ledger"),
-        "evaluate": (system, "_standings"),
-        "links": (system, "_representations"),
-        "decide": (app_module, "decide"),
-        "override": (system.store, "overrides"),
-        "reasons": (app_module, "reasons_json"),
-        "audit_write": (system.store, "log_decision"),
+        "read": (system.uow.ledger, "subject_ledger"),
+        "evaluate": (system.checks, "_standings"),
+        "links": (system.checks, "_representations"),
+        "decide": (checks_module, "decide"),
+        "override": (system.uow.due_process, "overrides"),
+        "reasons": (checks_module, "reasons_json"),
+        "audit_write": (system.uow.audit, "log_decision"),
     }
     for stage, (owner, name) in stages.items():
         setattr(owner, name, _timed(getattr(owner, name), timings.setdefault(stage, [])))
     whole = []
     for subject in focus:
         started = time.perf_counter_ns()
-        system.check(subject, ACTION, actor="bench")
+        system.checks.check(subject, ACTION, actor="bench")
         whole.append((time.perf_counter_ns() - started) / 1000)
     _, lookup_us = core._sqlite_baseline(tmp / "baseline.db", 100_000, rng)
     system.close()

@@ -24,11 +24,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from socialcredit.app import SocialCredit
-from socialcredit.domain.identity import generate_ric, generate_uscc
+from socialcredit import bootstrap
 from socialcredit.adapters.files.definitions import load_definition
-from socialcredit.domain.schemes.models import Scheme
 from socialcredit.adapters.shipped import shipped_scheme_files
+from socialcredit.bootstrap import Services
+from socialcredit.domain.identity import generate_ric, generate_uscc
+from socialcredit.domain.schemes.models import Scheme
 
 # Extra person-rating schemes (copies of the Rongcheng personal scheme under
 # other ids) so that a benchmark subject can hold records across 5 schemes.
@@ -63,8 +64,8 @@ def command_line(
 def run(tmp: Path, n_records: int, n_subjects: int, samples: int) -> dict[str, object]:
     rng = random.Random(42)
     system, focus, written, import_seconds = build_ledger(tmp, rng, n_records, n_subjects, samples)
-    score_us = _timed(lambda s: system.scores(s, actor="bench"), focus)
-    check_us = _timed(lambda s: system.check(s, "travel.air.ticket", actor="bench"), focus)
+    score_us = _timed(lambda s: system.checks.scores(s, actor="bench"), focus)
+    check_us = _timed(lambda s: system.checks.check(s, "travel.air.ticket", actor="bench"), focus)
     insert_rate, lookup_us = _sqlite_baseline(tmp / "baseline.db", n_records, rng)
     system.close()
     return {
@@ -84,22 +85,20 @@ def run(tmp: Path, n_records: int, n_subjects: int, samples: int) -> dict[str, o
 
 def build_ledger(
     tmp: Path, rng: random.Random, n_records: int, n_subjects: int, samples: int
-) -> tuple[SocialCredit, list[str], int, float]:
+) -> tuple[Services, list[str], int, float]:
     """The benchmark's ledger in ``tmp``: the system, the ``samples`` subjects
     with about 20 records across 5 schemes, the records written, and the
     seconds their import took."""
     now = datetime.now(UTC).replace(microsecond=0)
-    system = SocialCredit.open(
-        str(tmp / "bench.db"), create=True, env={"SOCIALCREDIT_KEY": "ab" * 32}
-    )
-    system.add_definitions([*_core_scheme_files(), *_extra_schemes(tmp)])
-    schemes = {sid: h.current for sid, h in system.registry.schemes.items()}
+    system = bootstrap.open(str(tmp / "bench.db"), create=True, env={"SOCIALCREDIT_KEY": "ab" * 32})
+    system.definitions.add_files([*_core_scheme_files(), *_extra_schemes(tmp)])
+    schemes = {sid: h.current for sid, h in system.definitions.registry.schemes.items()}
     subjects = _subjects(rng, n_subjects)
     focus = subjects["person"][:samples]
     source = tmp / "records.jsonl"
     written = _write_records(source, rng, subjects, schemes, focus, n_records, now)
     started = time.perf_counter()
-    report = system.import_file(source)
+    report = system.imports.import_file(source)
     import_seconds = time.perf_counter() - started
     assert report.accepted == written, (report.accepted, written, report.rejected[:3])
     return system, focus, written, import_seconds

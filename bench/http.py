@@ -31,24 +31,24 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from socialcredit.app import SocialCredit
-from socialcredit.domain.identity import generate_ric
+from socialcredit import bootstrap
 from socialcredit.adapters.shipped import shipped_scheme_files
+from socialcredit.domain.identity import generate_ric
 from socialcredit.testing import create_database, throwaway_postgres
 
 KEY = "ab" * 32
 SERVER = """
 import sys, uvicorn
 from fastapi import FastAPI
-from socialcredit.api import create_app
-from socialcredit.app import SocialCredit
+from socialcredit.entrypoints.api import create_app
+from socialcredit import bootstrap
 if sys.argv[1] == "bare":
     app = FastAPI()
     @app.get("/constant")
     async def constant():
         return {"status": "ok"}
 else:
-    app = create_app(SocialCredit.open(sys.argv[1]))
+    app = create_app(bootstrap.open(sys.argv[1]))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="error", access_log=False)
 """
 
@@ -96,8 +96,8 @@ def run(tmp: Path, n_subjects: int, seconds: int) -> dict[str, object]:
 def _prepare(location: str, n_subjects: int) -> tuple[list[str], str, str]:
     rng = random.Random(5)
     now = datetime.now(UTC)
-    system = SocialCredit.open(location, create=True, env={"SOCIALCREDIT_KEY": KEY})
-    system.add_definitions(shipped_scheme_files())
+    system = bootstrap.open(location, create=True, env={"SOCIALCREDIT_KEY": KEY})
+    system.definitions.add_files(shipped_scheme_files())
     subjects = sorted({"cn-ric:" + generate_ric(rng) for _ in range(n_subjects)})
     lines = []
     for n, subject in enumerate(subjects):
@@ -106,9 +106,9 @@ def _prepare(location: str, n_subjects: int) -> tuple[list[str], str, str]:
         occurred = now - timedelta(days=rng.randrange(1, 300))
         lines.append((n, {"id": f"seed-{n}", "scheme": scheme, "category": category, "subject": subject,
                           "occurred_at": occurred.isoformat(), "reporter": "seed"}))  # fmt: skip
-    system.import_records(lines)
-    checker = system.create_key("checker", authority="china-railway")[1]
-    reporter = system.create_key("reporter", authority="rongcheng-gov")[1]
+    system.imports.import_records(lines)
+    checker = system.keys.create("checker", authority="china-railway", actor="cli")[1]
+    reporter = system.keys.create("reporter", authority="rongcheng-gov", actor="cli")[1]
     system.close()
     return subjects, checker, reporter
 

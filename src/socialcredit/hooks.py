@@ -60,9 +60,7 @@ class Hooks:
         ``socialcredit init`` after the core's and recorded apart."""
 
     @hookspec
-    def register_services(
-        self, services: Services
-    ) -> Mapping[str, Callable[[], object]] | None:
+    def register_services(self, services: Services) -> Mapping[str, Callable[[], object]] | None:
         """Services the plugin adds, by name, each built on first use from the
         ledger's services (``services.plugin(name)``)."""
 
@@ -87,9 +85,7 @@ class Hooks:
         """What the plugin keeps past its retention: counted, and removed with ``apply``."""
 
     @hookspec
-    def export_section(
-        self, services: Services, subject: SubjectRow
-    ) -> ExportSection | None:
+    def export_section(self, services: Services, subject: SubjectRow) -> ExportSection | None:
         """What the plugin holds about a subject, for its access export (GDPR art. 15)."""
 
     @hookspec

@@ -17,10 +17,11 @@ import httpx
 import pytest
 import uvicorn
 
-from socialcredit.api import create_app
-from socialcredit.app import SocialCredit
-from socialcredit.domain.identity import generate_ric, generate_uscc
+from socialcredit import bootstrap
 from socialcredit.adapters.shipped import shipped_scheme_files
+from socialcredit.bootstrap import Services
+from socialcredit.domain.identity import generate_ric, generate_uscc
+from socialcredit.entrypoints.api import create_app
 from socialcredit.testing import location
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -40,7 +41,7 @@ CONSENT_SCHEME = (
 @dataclass
 class Service:
     url: str
-    system: SocialCredit
+    system: Services
     keys: dict[str, str]  # role name -> bearer token
     folder: Path
 
@@ -58,22 +59,22 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     folder: Path = tmp_path_factory.mktemp("api")
-    system = SocialCredit.open(
+    system = bootstrap.open(
         location(folder / "city.db"), create=True, env={"SOCIALCREDIT_KEY": "ab" * 32}
     )
-    system.add_definitions(shipped_scheme_files())
+    system.definitions.add_files(shipped_scheme_files())
     keys = {
-        "admin": system.create_key("admin")[1],
-        "court": system.create_key("reporter", authority="spc")[1],
-        "city": system.create_key("reporter", authority="rongcheng-gov")[1],
-        "rail": system.create_key("checker", authority="china-railway")[1],
-        "city-reviewer": system.create_key("reviewer", authority="rongcheng-gov")[1],
-        "court-reviewer": system.create_key("reviewer", authority="spc")[1],
-        "resident": system.create_key("subject", subject=RESIDENT)[1],
-        "neighbour": system.create_key("subject", subject=NEIGHBOUR)[1],
+        "admin": system.keys.create("admin", actor="cli")[1],
+        "court": system.keys.create("reporter", authority="spc", actor="cli")[1],
+        "city": system.keys.create("reporter", authority="rongcheng-gov", actor="cli")[1],
+        "rail": system.keys.create("checker", authority="china-railway", actor="cli")[1],
+        "city-reviewer": system.keys.create("reviewer", authority="rongcheng-gov", actor="cli")[1],
+        "court-reviewer": system.keys.create("reviewer", authority="spc", actor="cli")[1],
+        "resident": system.keys.create("subject", subject=RESIDENT, actor="cli")[1],
+        "neighbour": system.keys.create("subject", subject=NEIGHBOUR, actor="cli")[1],
     }
-    revoked, token = system.create_key("admin")
-    system.revoke_key(revoked.id)
+    revoked, token = system.keys.create("admin", actor="cli")
+    system.keys.revoke(revoked.id, actor="cli")
     keys["revoked"] = token
     try:
         with serving(system) as url:
@@ -83,7 +84,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 
 
 @contextmanager
-def serving(system: SocialCredit) -> Iterator[str]:
+def serving(system: Services) -> Iterator[str]:
     """The HTTP service over ``system`` on a free loopback port, for the block's life."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(system), host="127.0.0.1", port=port,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from conftest import RESIDENT, Service, record
-from socialcredit.api.service import MAX_BATCH, MAX_BODY_BYTES
+from socialcredit.entrypoints.api.app import MAX_BODY_BYTES
+from socialcredit.entrypoints.api.routers.records import MAX_BATCH
 
 PROBLEM = "application/problem+json"
 

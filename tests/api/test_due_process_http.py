@@ -79,12 +79,12 @@ def test_a_contest_is_listed_extended_and_decided_and_the_subject_is_told_each_s
         assert case["id"] in {c["id"] for c in listed}
         assert http.get(f"/cases/{case['id']}").json()["evidence"] == "passport p. 7"
         assert case["id"] not in {c["id"] for c in http.get("/cases?status=overdue").json()}
-        real = service.system.clock
-        service.system.clock = lambda: real() + timedelta(days=40)  # the operator's clock
+        real = service.system.clock.read
+        service.system.clock.read = lambda: real() + timedelta(days=40)  # the operator's clock
         try:
             overdue = http.get("/cases", params={"status": "overdue"}).json()
         finally:
-            service.system.clock = real
+            service.system.clock.read = real
         [late] = [c for c in overdue if c["id"] == case["id"]]
         assert late["overdue"] is True
 
@@ -306,7 +306,7 @@ def test_consent_is_granted_and_withdrawn_in_one_call_each_and_records_stop_coun
         added = http.post("/schemes", content=CONSENT_SCHEME)
         assert added.status_code == 201, added.text
     # Keys are managed by the operator (`socialcredit keys create`), not over HTTP.
-    _, club = service.system.create_key("reporter", authority="club-co")
+    _, club = service.system.keys.create("reporter", authority="club-co", actor="cli")
     path = f"/subjects/{NEIGHBOUR}/consents"
 
     with service.client("neighbour") as http:

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from conftest import serving
-from socialcredit.app import SocialCredit
-from socialcredit.domain.identity import generate_ric
+from socialcredit import bootstrap
 from socialcredit.adapters.shipped import shipped_scheme_files
+from socialcredit.domain.identity import generate_ric
 from socialcredit.testing import location
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -39,17 +39,17 @@ def trip(trip_id: str, rider: str, end: tuple[float, float], **extra: Any) -> di
 @pytest.fixture(scope="module")
 def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     folder = tmp_path_factory.mktemp("mobility-api")
-    system = SocialCredit.open(location(folder / "bikes.db"), create=True,
+    system = bootstrap.open(location(folder / "bikes.db"), create=True,
                                env={"SOCIALCREDIT_KEY": "ab" * 32})  # fmt: skip
-    system.add_definitions(shipped_scheme_files())
+    system.definitions.add_files(shipped_scheme_files())
     keys = {
-        "admin": system.create_key("admin")[1],
-        "operator": system.create_key("reporter", authority="mobike")[1],
-        "city": system.create_key("reporter", authority="rongcheng-gov")[1],
-        "reviewer": system.create_key("reviewer", authority="mobike")[1],
-        "city-reviewer": system.create_key("reviewer", authority="rongcheng-gov")[1],
-        "offender": system.create_key("subject", subject=OFFENDER)[1],
-        "reporter": system.create_key("subject", subject=REPORTER)[1],
+        "admin": system.keys.create("admin", actor="cli")[1],
+        "operator": system.keys.create("reporter", authority="mobike", actor="cli")[1],
+        "city": system.keys.create("reporter", authority="rongcheng-gov", actor="cli")[1],
+        "reviewer": system.keys.create("reviewer", authority="mobike", actor="cli")[1],
+        "city-reviewer": system.keys.create("reviewer", authority="rongcheng-gov", actor="cli")[1],
+        "offender": system.keys.create("subject", subject=OFFENDER, actor="cli")[1],
+        "reporter": system.keys.create("subject", subject=REPORTER, actor="cli")[1],
     }
     try:
         with serving(system) as url:

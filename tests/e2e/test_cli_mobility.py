@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from test_cli import NOW, Cli, days_ago
 
-from socialcredit.domain.identity import generate_ric
 from socialcredit.adapters.shipped import shipped_scheme_files
+from socialcredit.domain.identity import generate_ric
 
 _rng = random.Random(2018)
 OFFENDER, REPORTER = ("cn-ric:" + generate_ric(_rng) for _ in range(2))

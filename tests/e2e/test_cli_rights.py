@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from test_cli import NOW, Cli, days_ago
 
-from socialcredit.domain.identity import generate_ric
 from socialcredit.adapters.shipped import shipped_scheme_files
+from socialcredit.domain.identity import generate_ric
 
 _rng = random.Random(4242)
 DEBTOR, MEMBER, OLDTIMER = ("cn-ric:" + generate_ric(_rng) for _ in range(3))

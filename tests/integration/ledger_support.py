@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 
-from socialcredit.app import SocialCredit
+from socialcredit import bootstrap
+from socialcredit.adapters.shipped import shipped_scheme_files
+from socialcredit.bootstrap import Services
 from socialcredit.config import TEST_SERVER_ENV
 from socialcredit.domain.identity import generate_ric, generate_uscc, parse_identifier
-from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.testing import location
 
 KEY = "ab" * 32
@@ -35,15 +36,15 @@ def at(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
 
 
-def open_system(path: Path | str, now: datetime = NOW) -> SocialCredit:
+def open_system(path: Path | str, now: datetime = NOW) -> Services:
     """A ledger in a real SQLite file (or PostgreSQL database, see :func:`location`)
     with a fixed clock and the key from the env mapping."""
-    return SocialCredit.open(location(path), create=True, clock=lambda: now, env=KEY_ENV)
+    return bootstrap.open(location(path), create=True, clock=lambda: now, env=KEY_ENV)
 
 
-def shipped_system(path: Path | str, now: datetime = NOW) -> SocialCredit:
+def shipped_system(path: Path | str, now: datetime = NOW) -> Services:
     system = open_system(path, now)
-    system.add_definitions(shipped_scheme_files())
+    system.definitions.add_files(shipped_scheme_files())
     return system
 
 

@@ -6,21 +6,25 @@ from pathlib import Path
 
 from ledger_support import at, line, numbered, people, shipped_system
 
-from socialcredit.export import access_export, export_html
+from socialcredit.entrypoints.views import export_html, export_view
 
 
 def test_the_export_holds_records_events_decisions_reads_and_the_logic(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db")
     [who] = people(1, seed=101)
-    system.import_records(numbered([
+    system.imports.import_records(numbered([
         line("x1", who, "traffic-violation", at(2025, 5, 1), reported_at=at(2025, 5, 2),
              evidence="<script>alert('x')</script>"),
         line("x2", who, "volunteering-8h", at(2025, 5, 3), reported_at=at(2025, 5, 4)),
     ]))  # fmt: skip
-    system.record_event("x1", "contested", reason="not my car", at=at(2025, 5, 10))
-    decision = system.check(who, "fee.heating").decision_id
+    system.records.add_event(
+        "x1", "contested", reason="not my car", at=at(2025, 5, 10), actor="cli"
+    )
+    decision = system.checks.check(who, "fee.heating", actor="cli").decision_id
 
-    export = access_export(system, who)
+    held = system.export.access_export(who, actor="cli")
+
+    export = export_view(held)
 
     assert export["subject"]["identifier"].count("*") == 8
     assert {r["id"]: r["status"] for r in export["records"]} == {
@@ -40,7 +44,7 @@ def test_the_export_holds_records_events_decisions_reads_and_the_logic(tmp_path:
     )
     assert personal["sources"] == ["test-reporter"] and personal["lawful_basis"] == "public_task"
 
-    page = export_html(export)
+    page = export_html(held)
     assert "<script>alert" not in page and "&lt;script&gt;" in page  # evidence is escaped
     assert who.split(":")[1] not in page  # only the masked identifier
 
@@ -48,19 +52,21 @@ def test_the_export_holds_records_events_decisions_reads_and_the_logic(tmp_path:
 def test_the_export_adds_score_history_notices_cases_and_overrides(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db")  # the clock stands at 2025-06-01 12:00
     [who] = people(1, seed=102)
-    system.import_records(numbered([
+    system.imports.import_records(numbered([
         line("y1", who, "traffic-violation", at(2025, 3, 1), reported_at=at(2025, 3, 2)),
         line("y2", who, "volunteering-8h", at(2025, 4, 1), reported_at=at(2025, 4, 1)),
         line("y3", who, "obstructing-enforcement", at(2025, 5, 1), reported_at=at(2025, 5, 2),
              scheme="spc-defaulters"),
     ]))  # fmt: skip
     work = system.casework
-    contest = work.contest("y2", "I did more than eight hours: the count is wrong.")
-    denied = system.check(who, "travel.air.ticket")
-    review = work.refer_decision(denied.decision_id, "I need to fly for work.")
-    work.sweep()
+    contest = work.contest("y2", "I did more than eight hours: the count is wrong.", actor="cli")
+    denied = system.checks.check(who, "travel.air.ticket", actor="cli")
+    review = work.refer_decision(denied.decision_id, "I need to fly for work.", actor="cli")
+    system.notices.sweep()
 
-    export = access_export(system, who)
+    held = system.export.access_export(who, actor="cli")
+
+    export = export_view(held)
 
     [personal] = [p for p in export["schemes"] if p["scheme"] == "rongcheng-personal"]
     assert [(h["at"], h["score"]) for h in personal["score_history"]] == [
@@ -75,5 +81,5 @@ def test_the_export_adds_score_history_notices_cases_and_overrides(tmp_path: Pat
     }  # fmt: skip
     assert all("how_to_contest" in n for n in export["notices"])
     assert export["consents"] == [] and export["overrides"] == []
-    page = export_html(export)
+    page = export_html(held)
     assert "Score history" in page and "Your requests" in page and contest.id in page

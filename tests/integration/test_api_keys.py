@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from ledger_support import people, shipped_system, sql
 
-from socialcredit.app import AuthenticationFailed, UsageError
 from socialcredit.domain.access import (
     AccessDenied,
     Principal,
@@ -16,24 +15,26 @@ from socialcredit.domain.access import (
     may_report,
     may_review,
 )
+from socialcredit.errors import UsageError
+from socialcredit.services.keys import AuthenticationFailed
 
 
 def test_a_key_authenticates_until_revoked_and_only_its_hash_is_stored(tmp_path: Path) -> None:
     path = tmp_path / "ledger.db"
     system = shipped_system(path)
-    key, token = system.create_key("checker", authority="china-railway")
+    key, token = system.keys.create("checker", authority="china-railway", actor="cli")
 
-    principal = system.authenticate(token)
+    principal = system.keys.authenticate(token)
 
     assert principal == Principal(key.id, "checker", "china-railway", None)
     secret = token.split("_", 2)[2]  # sck_<id>_<secret>; the id has no underscore
     dump = "\n".join(str(row) for row in sql(path, "SELECT * FROM api_keys"))
     assert secret not in dump and key.id in dump
-    system.revoke_key(key.id)
+    system.keys.revoke(key.id, actor="cli")
     with pytest.raises(AuthenticationFailed, match="revoked"):
-        system.authenticate(token)
+        system.keys.authenticate(token)
     with pytest.raises(UsageError, match="already revoked"):
-        system.revoke_key(key.id)
+        system.keys.revoke(key.id, actor="cli")
 
 
 @pytest.mark.parametrize(
@@ -43,16 +44,16 @@ def test_a_key_authenticates_until_revoked_and_only_its_hash_is_stored(tmp_path:
 def test_malformed_or_unknown_keys_fail_authentication(tmp_path: Path, token: str) -> None:
     system = shipped_system(tmp_path / "ledger.db")
     with pytest.raises(AuthenticationFailed):
-        system.authenticate(token)
+        system.keys.authenticate(token)
 
 
 def test_a_wrong_secret_for_a_real_key_id_fails(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db")
-    key, token = system.create_key("admin")
+    key, token = system.keys.create("admin", actor="cli")
     forged = f"sck_{key.id}_{'B' * 43}"
     assert forged != token
     with pytest.raises(AuthenticationFailed, match="not valid"):
-        system.authenticate(forged)
+        system.keys.authenticate(forged)
 
 
 @pytest.mark.parametrize(
@@ -75,18 +76,18 @@ def test_keys_are_refused_when_their_scope_does_not_fit_the_role(
 ) -> None:
     system = shipped_system(tmp_path / "ledger.db")
     with pytest.raises(UsageError, match=message):
-        system.create_key(role, **options)
-    assert system.store.keys() == []
+        system.keys.create(role, **options, actor="cli")
+    assert system.uow.keys.keys() == []
 
 
 def test_the_roles_rules_on_the_shipped_schemes(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db")
-    schemes = system.registry.current_schemes
-    index = system.registry.index
+    schemes = system.definitions.registry.current_schemes
+    index = system.definitions.registry.index
     court_reporter = Principal("k1", "reporter", "spc")
     rail_checker = Principal("k2", "checker", "china-railway")
     [resident, neighbour] = people(2, seed=91)
-    own = system.subject_row(resident).key
+    own = system.subjects.identify(resident).key
     resident_key = Principal("k3", "subject", None, own)
 
     may_report(court_reporter, schemes["spc-defaulters"])
@@ -102,7 +103,7 @@ def test_the_roles_rules_on_the_shipped_schemes(tmp_path: Path) -> None:
         may_review(Principal("k5", "reviewer", "caac"), schemes["spc-defaulters"])
     may_read_subject(resident_key, own)
     with pytest.raises(AccessDenied, match="only its own"):
-        may_read_subject(resident_key, system.subject_row(neighbour).key)
+        may_read_subject(resident_key, system.subjects.identify(neighbour).key)
     may_read_subject(Principal("k6", "admin"), own, also=("admin", "reviewer"))
     with pytest.raises(AccessDenied):
         may_read_subject(rail_checker, own, also=("admin", "reviewer"))

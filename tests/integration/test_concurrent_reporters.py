@@ -9,19 +9,19 @@ from pathlib import Path
 
 from ledger_support import KEY_ENV, NOW, at, line, location, numbered, people, shipped_system
 
-from socialcredit.app import SocialCredit
+from socialcredit import bootstrap
 
 WRITERS, PER_WRITER, BATCH = 4, 600, 50
 
 
 def _report(path: str, writer: int, subjects: list[str]) -> None:
-    system = SocialCredit.open(location(path), clock=lambda: NOW, env=KEY_ENV)
+    system = bootstrap.open(location(path), clock=lambda: NOW, env=KEY_ENV)
     lines = [
         line(f"w{writer}-{n}", subjects[n % len(subjects)], "traffic-violation",
              at(2025, 1, 1) + timedelta(minutes=n), reported_at=at(2025, 1, 2) + timedelta(minutes=n))
         for n in range(PER_WRITER)
     ]  # fmt: skip
-    report = system.import_records(numbered(lines), batch_size=BATCH)
+    report = system.imports.import_records(numbered(lines), batch_size=BATCH)
     assert report.accepted == PER_WRITER, report.rejected[:3]
     system.close()
 
@@ -42,12 +42,12 @@ def test_concurrent_writers_lose_nothing_and_keep_every_chain_whole(tmp_path: Pa
         worker.join(timeout=120)
         assert worker.exitcode == 0
 
-    system = SocialCredit.open(location(path), clock=lambda: NOW, env=KEY_ENV)
-    assert system.verify() == []
-    [(count,)] = system.store._db.execute("SELECT COUNT(*) FROM records").fetchall()
+    system = bootstrap.open(location(path), clock=lambda: NOW, env=KEY_ENV)
+    assert system.integrity.verify() == []
+    [(count,)] = system.uow.database.connection.execute("SELECT COUNT(*) FROM records").fetchall()
     assert count == WRITERS * PER_WRITER
     for subject in subjects:
-        key = system.subject_row(subject).key
-        seqs = [s for (s,) in system.store._db.execute(
+        key = system.subjects.identify(subject).key
+        seqs = [s for (s,) in system.uow.database.connection.execute(
             "SELECT seq FROM records WHERE subject = ? ORDER BY seq", (key,))]  # fmt: skip
         assert seqs == list(range(1, len(seqs) + 1))

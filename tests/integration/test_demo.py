@@ -14,7 +14,7 @@ import pytest
 from ledger_support import KEY, KEY_ENV
 from rich.console import Console
 
-from socialcredit.app import SocialCredit
+from socialcredit import bootstrap
 from socialcredit.demo import run_demo
 
 PEOPLE, BUSINESSES, INSTITUTIONS = 600, 40, 6
@@ -78,11 +78,13 @@ def test_list_counts_match_the_ledger(demo: dict[str, Any]) -> None:
     assert lists and all(isinstance(n, int) and n > 0 for n in lists.values())
     assert "spc-defaulters/dishonest-defaulters" in lists
     assert "caac-flight-ban/no-fly" in lists
-    system = SocialCredit.open(str(demo["db"]), env=KEY_ENV)
+    system = bootstrap.open(str(demo["db"]), env=KEY_ENV)
     try:
         # The demo evaluates at its own "now"; a moment later the same entries hold.
         moment = _decision_time(demo)
-        found = Counter(f"{e.entry.scheme}/{e.entry.list}" for e in system.lists(at=moment))
+        found = Counter(
+            f"{e.entry.scheme}/{e.entry.list}" for e in system.checks.lists(at=moment, actor="cli")
+        )
     finally:
         system.close()
     assert dict(found) == lists
@@ -116,10 +118,10 @@ def test_examples_include_denials_with_their_reasons(demo: dict[str, Any]) -> No
 
 def test_the_demo_ledger_verifies_and_matches_its_counts(demo: dict[str, Any]) -> None:
     summary = demo["summary"]
-    system = SocialCredit.open(str(demo["db"]), env=KEY_ENV)
+    system = bootstrap.open(str(demo["db"]), env=KEY_ENV)
     try:
-        assert system.verify() == []
-        counts = system.store.counts()
+        assert system.integrity.verify() == []
+        counts = system.uow.ledger.counts()
     finally:
         system.close()
     assert summary["rejected"] == 0

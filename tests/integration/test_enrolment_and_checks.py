@@ -19,11 +19,11 @@ def test_a_list_held_by_grade_reaches_an_enrolled_subject_without_records(tmp_pa
         " context: civic, rationale: Residents in good standing pay less for water.}\n"
     )
     path.write_text(text)
-    system.add_definitions([path])
+    system.definitions.add_files([path])
     [resident] = people(1, seed=97)
-    system.enrol(resident, "village")
+    system.subjects.enrol(resident, "village", actor="cli")
 
-    decision = system.check(resident, "fee.water").decision
+    decision = system.checks.check(resident, "fee.water", actor="cli").decision
 
     assert (decision.effect, decision.factor) == ("adjust", 0.8)
     assert decision.reasons[0].list == "good-standing"
@@ -32,7 +32,7 @@ def test_a_list_held_by_grade_reaches_an_enrolled_subject_without_records(tmp_pa
 def test_a_checks_inputs_are_worked_out_once_per_registry_as_the_index_gives_them(
     tmp_path: Path,
 ) -> None:
-    registry = shipped_system(tmp_path / "ledger.db").registry
+    registry = shipped_system(tmp_path / "ledger.db").definitions.registry
     found = {action: registry.check_inputs(action) for action in registry.index.actions}
     for action, (relevant, grades) in found.items():
         assert relevant == registry.index.schemes_for(action) and relevant

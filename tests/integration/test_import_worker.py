@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from ledger_support import NOW, at, line, numbered, open_system, people, shipped_system, sql
 
-from socialcredit import intake
-from socialcredit.app import SocialCredit
+from socialcredit.adapters.files import records as intake
+from socialcredit.bootstrap import Services
 from socialcredit.domain.ledger import batching
 from socialcredit.domain.ledger.batching import plan_batch
 from socialcredit.domain.ledger.intake import RecordIntake
@@ -50,8 +50,8 @@ def test_the_worker_and_the_in_process_path_write_the_same_ledger(tmp_path: Path
     source = _record_file(tmp_path / "records.jsonl", 3_000)
     forked, plain = shipped_system(tmp_path / "forked.db"), shipped_system(tmp_path / "plain.db")
 
-    by_worker = forked.import_file(source, batch_size=700, worker=True)
-    in_process = plain.import_file(source, batch_size=700, worker=False)
+    by_worker = forked.imports.import_file(source, batch_size=700, worker=True)
+    in_process = plain.imports.import_file(source, batch_size=700, worker=False)
 
     assert by_worker.accepted == in_process.accepted > 0
     assert by_worker.duplicates == in_process.duplicates
@@ -61,7 +61,7 @@ def test_the_worker_and_the_in_process_path_write_the_same_ledger(tmp_path: Path
     rows = sql(tmp_path / "forked.db", query)
     assert rows == sql(tmp_path / "plain.db", query)
     assert len(rows) == by_worker.accepted
-    assert forked.verify() == [] and plain.verify() == []
+    assert forked.integrity.verify() == [] and plain.integrity.verify() == []
 
 
 LEDGER = "SELECT subject, seq, id, points, reported_at, hash FROM records ORDER BY subject, seq"
@@ -76,21 +76,21 @@ def _same_imports(first: Any, second: Any) -> None:
 def test_a_repeated_import_by_the_worker_stores_nothing_twice(tmp_path: Path) -> None:
     source = _record_file(tmp_path / "records.jsonl", 2_000)
     forked, plain = shipped_system(tmp_path / "forked.db"), shipped_system(tmp_path / "plain.db")
-    forked.import_file(source, batch_size=500, worker=True)
-    plain.import_file(source, batch_size=500, worker=False)
+    forked.imports.import_file(source, batch_size=500, worker=True)
+    plain.imports.import_file(source, batch_size=500, worker=False)
     before = sql(tmp_path / "forked.db", LEDGER)
 
-    again = forked.import_file(source, batch_size=500, worker=True)
+    again = forked.imports.import_file(source, batch_size=500, worker=True)
 
-    _same_imports(again, plain.import_file(source, batch_size=500, worker=False))
+    _same_imports(again, plain.imports.import_file(source, batch_size=500, worker=False))
     assert again.accepted == 0 and again.duplicates > 1_000
     assert sql(tmp_path / "forked.db", LEDGER) == before == sql(tmp_path / "plain.db", LEDGER)
 
 
-def _write_between_batches(system: SocialCredit, path: Path, method: str) -> list[Any]:
+def _write_between_batches(system: Services, path: Path, method: str) -> list[Any]:
     """After the first batch, another connection reports a record about a
     subject of the file. Returns what each later call of ``method`` returned."""
-    store = system.store
+    store = system.uow.ledger
     write = getattr(store, method)
     later: list[Any] = []
 
@@ -103,7 +103,7 @@ def _write_between_batches(system: SocialCredit, path: Path, method: str) -> lis
         setattr(store, method, then)
         other = open_system(path)
         subject = people(300)[0]  # a subject the file reports on too
-        other.import_records(
+        other.imports.import_records(
             numbered([line("foreign-1", subject, "volunteering-8h", at(2025, 2, 1))])
         )
         other.close()
@@ -119,8 +119,8 @@ def test_another_writer_between_batches_sends_the_worker_import_in_process(tmp_p
     planned = _write_between_batches(forked, tmp_path / "forked.db", "append_planned")
     _write_between_batches(plain, tmp_path / "plain.db", "append_records")
 
-    by_worker = forked.import_file(source, batch_size=500, worker=True)
-    in_process = plain.import_file(source, batch_size=500, worker=False)
+    by_worker = forked.imports.import_file(source, batch_size=500, worker=True)
+    in_process = plain.imports.import_file(source, batch_size=500, worker=False)
 
     assert planned == [False]  # the second batch was refused, and the rest read in-process
     _same_imports(by_worker, in_process)
@@ -128,42 +128,42 @@ def test_another_writer_between_batches_sends_the_worker_import_in_process(tmp_p
     assert rows == sql(tmp_path / "plain.db", LEDGER)
     assert "foreign-1" in {row[2] for row in rows}
     assert len(rows) == by_worker.accepted + 1
-    assert forked.verify() == [] and plain.verify() == []
+    assert forked.integrity.verify() == [] and plain.integrity.verify() == []
 
 
 def test_the_store_writes_a_planned_batch_only_while_nobody_else_has_written(
     tmp_path: Path,
 ) -> None:
     system = shipped_system(tmp_path / "ledger.db")
-    base = system.store.plan_base(100)
+    base = system.uow.ledger.plan_base(100)
     assert base is not None
     other = open_system(tmp_path / "ledger.db")
-    other.import_records(
+    other.imports.import_records(
         numbered([line("other-1", people(1)[0], "volunteering-8h", at(2025, 2, 1))])
     )
     other.close()
-    intake = RecordIntake(system.registry, system.pseudonymiser, at(2025, 6, 1))
+    intake = RecordIntake(system.definitions.registry, system.uow.pseudonymiser, at(2025, 6, 1))
     record = intake.parse(line("mine-1", people(1)[0], "volunteering-8h", at(2025, 3, 1)))
     stale = plan_batch([record], base.heads, base.kinds, {})
-    assert not system.store.append_planned(stale, base.epoch)  # its chain would fork
-    fresh = system.store.plan_base(100)
+    assert not system.uow.ledger.append_planned(stale, base.epoch)  # its chain would fork
+    fresh = system.uow.ledger.plan_base(100)
     assert fresh is not None and fresh.epoch != base.epoch
-    assert system.store.append_planned(
+    assert system.uow.ledger.append_planned(
         plan_batch([record], fresh.heads, fresh.kinds, {}), fresh.epoch
     )
-    assert system.verify() == []
+    assert system.integrity.verify() == []
     assert len(sql(tmp_path / "ledger.db", LEDGER)) == 2
 
 
 def test_with_too_many_heads_to_copy_the_worker_only_validates(tmp_path: Path) -> None:
     source = _record_file(tmp_path / "records.jsonl", 2_000)
     forked, plain = shipped_system(tmp_path / "forked.db"), shipped_system(tmp_path / "plain.db")
-    forked.store.plan_base = lambda batch_size: None  # type: ignore[method-assign]
-    forked.store.append_planned = None  # type: ignore[assignment]  # must not be reached
+    forked.uow.ledger.plan_base = lambda batch_size: None  # type: ignore[method-assign]
+    forked.uow.ledger.append_planned = None  # type: ignore[assignment]  # must not be reached
 
     _same_imports(
-        forked.import_file(source, batch_size=500, worker=True),
-        plain.import_file(source, batch_size=500, worker=False),
+        forked.imports.import_file(source, batch_size=500, worker=True),
+        plain.imports.import_file(source, batch_size=500, worker=False),
     )
     assert sql(tmp_path / "forked.db", LEDGER) == sql(tmp_path / "plain.db", LEDGER)
 
@@ -183,8 +183,8 @@ def test_a_repeat_of_a_refused_line_is_judged_as_in_process(tmp_path: Path) -> N
     reports = []
     for name, worker in (("forked", True), ("plain", False)):
         system = shipped_system(tmp_path / f"{name}.db")
-        system.import_records(numbered([held]))
-        reports.append(system.import_file(source, batch_size=500, worker=worker))
+        system.imports.import_records(numbered([held]))
+        reports.append(system.imports.import_file(source, batch_size=500, worker=worker))
     _same_imports(*reports)
     assert reports[0].rejected[0].line == 1 and reports[0].accepted == 20
     assert sql(tmp_path / "forked.db", LEDGER) == sql(tmp_path / "plain.db", LEDGER)
@@ -195,10 +195,10 @@ def test_the_worker_path_still_refuses_records_without_consent(tmp_path: Path) -
     judged in process, where the consent rule applies."""
     system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
     [member, stranger] = people(2, seed=77)
-    clock = system.clock
-    system.clock = lambda: at(2024, 1, 1)
-    system.casework.set_consent(member, "sesame-credit", "scoring", True)
-    system.clock = clock
+    clock = system.clock.read
+    system.clock.read = lambda: at(2024, 1, 1)
+    system.consents.set(member, "sesame-credit", "scoring", True, actor="cli")
+    system.clock.read = clock
     source = tmp_path / "mixed.jsonl"
     with source.open("w", encoding="utf-8") as out:
         for n in range(1_200):
@@ -209,12 +209,12 @@ def test_the_worker_path_still_refuses_records_without_consent(tmp_path: Path) -
             )  # fmt: skip
             out.write(json.dumps(line(f"m{n}", who, category, at(2025, 5, 1 + n % 28),
                                       scheme=scheme, reporter="ant-group")) + "\n")  # fmt: skip
-    report = system.import_file(source, batch_size=300, worker=True)
+    report = system.imports.import_file(source, batch_size=300, worker=True)
     refused = {r.record for r in report.rejected}
     expected = {f"m{n}" for n in range(1_200) if n % 3 == 0 and n % 2 == 0}
     assert refused == expected and report.accepted == 1_200 - len(expected)
     assert all("no active consent" in r.reason for r in report.rejected)
-    assert system.verify() == []
+    assert system.integrity.verify() == []
 
 
 @pytest.mark.skipif(native is None, reason="the C accelerator is not built here")
@@ -232,12 +232,14 @@ def test_the_c_accelerator_writes_the_ledger_pure_python_writes(
                               "category": "traffic-violation", "subject": people(1)[0],
                               "occurred_at": "2025-01-02T03:04:05.678900+08:00",
                               "reporter": " police ", "evidence": "case\u00e9"}) + "\n")  # fmt: skip
-    accelerated = shipped_system(tmp_path / "c.db").import_file(
+    accelerated = shipped_system(tmp_path / "c.db").imports.import_file(
         source, batch_size=700, worker=worker
     )
     for module in (intake, batching):
         monkeypatch.setattr(module, "native", None)
-    pure = shipped_system(tmp_path / "pure.db").import_file(source, batch_size=700, worker=worker)
+    pure = shipped_system(tmp_path / "pure.db").imports.import_file(
+        source, batch_size=700, worker=worker
+    )
 
     _same_imports(accelerated, pure)
     assert accelerated.accepted > 2_000
@@ -264,7 +266,7 @@ def test_the_one_pass_planner_sends_the_batches_the_python_planner_sends(
     refusals (kind changes, conflicting repeats, lines that do not read)."""
     import marshal
 
-    from socialcredit import intake_worker
+    from socialcredit.adapters.files import worker as intake_worker
 
     source = _record_file(tmp_path / "records.jsonl", 2_000)
     with source.open("a", encoding="utf-8") as out:  # one ext: id filed as two kinds
@@ -283,14 +285,18 @@ def test_the_one_pass_planner_sends_the_batches_the_python_planner_sends(
     system = shipped_system(tmp_path / "ledger.db")
     sent = {}
     for name, planner in [("c", intake_worker._plan_natively), ("python", None)]:
-        base = system.store.plan_base(batch_size)
+        base = system.uow.ledger.plan_base(batch_size)
         assert base is not None
         messages = _Messages()
         if planner is None:
-            items = intake.parse_file(source, system.registry, system.pseudonymiser, NOW)
+            items = intake.parse_file(
+                source, system.definitions.registry, system.uow.pseudonymiser, NOW
+            )
             intake_worker._plan_in_python(items, batch_size, base, messages)
         else:
-            reader = intake.native_lines(source, system.registry, system.pseudonymiser, NOW)
+            reader = intake.native_lines(
+                source, system.definitions.registry, system.uow.pseudonymiser, NOW
+            )
             assert reader is not None
             planner(reader, batch_size, base, messages)
         sent[name] = [marshal.loads(payload) for payload in messages.sent]

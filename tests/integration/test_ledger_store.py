@@ -40,13 +40,14 @@ from ledger_support import (
     with_bad_check_char,
 )
 
-from socialcredit.app import SocialCredit
+from socialcredit import bootstrap
+from socialcredit.adapters.files.readers import read_lines
+from socialcredit.bootstrap import Services
 from socialcredit.config import TEST_SERVER_ENV
 from socialcredit.domain.ledger.batching import first_batch
 from socialcredit.domain.ledger.records import EventKind
 from socialcredit.domain.ledger.values import ChainProblem
-from socialcredit.adapters.files.readers import read_lines
-from socialcredit.views import check_view, entry_view, reason_view, score_view
+from socialcredit.entrypoints.views import check_view, entry_view, reason_view, score_view
 
 # -- idempotency -------------------------------------------------------------------
 
@@ -57,14 +58,14 @@ def test_the_same_record_twice_is_stored_once(tmp_path: Path) -> None:
     [who] = people(1)
     first = line("traffic-1", who, "traffic-violation", at(2025, 5, 1), reported_at=at(2025, 5, 2))
 
-    report = system.import_records(numbered([first]))
+    report = system.imports.import_records(numbered([first]))
     assert (report.accepted, report.duplicates, report.rejected) == (1, 0, [])
-    again = system.import_records(numbered([dict(first)]))
+    again = system.imports.import_records(numbered([dict(first)]))
     assert (again.accepted, again.duplicates, again.rejected) == (0, 1, [])
 
-    assert system.store.counts()["records"] == 1
+    assert system.uow.ledger.counts()["records"] == 1
     assert sql(path, "SELECT seq FROM chain_heads") == [(1,)]  # no second chain row
-    assert system.verify() == []
+    assert system.integrity.verify() == []
 
 
 def test_a_retry_without_reported_at_is_a_duplicate_even_later(tmp_path: Path) -> None:
@@ -74,13 +75,13 @@ def test_a_retry_without_reported_at_is_a_duplicate_even_later(tmp_path: Path) -
     [who] = people(1)
     sent = line("heroic-1", who, "heroic-act", at(2025, 5, 1))
     first = shipped_system(path, now=NOW)
-    assert first.import_records(numbered([sent])).accepted == 1
+    assert first.imports.import_records(numbered([sent])).accepted == 1
     first.close()
 
     later = open_system(path, now=NOW + timedelta(hours=1))
-    report = later.import_records(numbered([dict(sent)]))
+    report = later.imports.import_records(numbered([dict(sent)]))
     assert (report.accepted, report.duplicates, report.rejected) == (0, 1, [])
-    stored = later.store.record("heroic-1")
+    stored = later.uow.ledger.record("heroic-1")
     assert stored is not None and stored.reported_at == NOW
 
 
@@ -104,21 +105,21 @@ def test_the_same_id_with_other_contents_is_a_conflict(
         "traffic-1", who, "traffic-violation", at(2025, 5, 1), reported_at=at(2025, 5, 2),
         evidence="case/1",
     )  # fmt: skip
-    assert system.import_records(numbered([first])).accepted == 1
+    assert system.imports.import_records(numbered([first])).accepted == 1
     changed = {**first, **change}
     if changed["subject"] == "other":
         changed["subject"] = other
 
-    report = system.import_records(numbered([changed]))
+    report = system.imports.import_records(numbered([changed]))
 
     assert (report.accepted, report.duplicates) == (0, 0)
     [rejection] = report.rejected
     assert (rejection.line, rejection.record) == (1, "traffic-1")
     assert rejection.reason.startswith("id: ") and "conflict" in rejection.reason
-    stored = system.store.record("traffic-1")
+    stored = system.uow.ledger.record("traffic-1")
     assert stored is not None
     assert (stored.category, stored.points, stored.evidence) == ("traffic-violation", -5, "case/1")
-    assert system.store.counts()["records"] == 1
+    assert system.uow.ledger.counts()["records"] == 1
 
 
 def test_repeats_within_one_batch_are_duplicates_or_conflicts_of_the_right_line(
@@ -130,20 +131,22 @@ def test_repeats_within_one_batch_are_duplicates_or_conflicts_of_the_right_line(
     b = line("b", other, "traffic-violation", at(2025, 5, 1), reported_at=at(2025, 5, 2))
     a_changed = {**a, "category": "drunk-driving"}
 
-    report = system.import_records(numbered([a, b, dict(a), a_changed, dict(b)]))
+    report = system.imports.import_records(numbered([a, b, dict(a), a_changed, dict(b)]))
 
     assert (report.accepted, report.duplicates) == (2, 2)
     assert [(r.line, r.record) for r in report.rejected] == [(4, "a")]  # not line 1, kept
     assert "conflict" in report.rejected[0].reason
-    stored = system.store.record("a")
+    stored = system.uow.ledger.record("a")
     assert stored is not None and stored.category == "traffic-violation"
 
     # The same again, across batches of two and against what is stored now.
-    again = system.import_records(numbered([dict(a), a_changed, dict(b), a_changed]), batch_size=2)
+    again = system.imports.import_records(
+        numbered([dict(a), a_changed, dict(b), a_changed]), batch_size=2
+    )
     assert (again.accepted, again.duplicates) == (0, 2)
     assert [(r.line, r.record) for r in again.rejected] == [(2, "a"), (4, "a")]
-    assert system.store.counts()["records"] == 2
-    assert system.verify() == []
+    assert system.uow.ledger.counts()["records"] == 2
+    assert system.integrity.verify() == []
 
 
 def test_a_line_identical_to_the_stored_record_is_a_duplicate_after_a_conflict(
@@ -152,9 +155,9 @@ def test_a_line_identical_to_the_stored_record_is_a_duplicate_after_a_conflict(
     system = shipped_system(tmp_path / "ledger.db")
     [who] = people(1)
     a = line("a", who, "traffic-violation", at(2025, 5, 1), reported_at=at(2025, 5, 2))
-    assert system.import_records(numbered([a])).accepted == 1
+    assert system.imports.import_records(numbered([a])).accepted == 1
 
-    report = system.import_records(numbered([{**a, "category": "drunk-driving"}, dict(a)]))
+    report = system.imports.import_records(numbered([{**a, "category": "drunk-driving"}, dict(a)]))
 
     assert [(r.line, r.record) for r in report.rejected] == [(1, "a")]
     assert report.duplicates == 1
@@ -171,23 +174,23 @@ def test_a_subject_held_as_another_kind_is_refused_naming_the_subject(tmp_path: 
                scheme="spc-defaulters"),
         "subject_kind": "business",
     }  # fmt: skip
-    assert system.import_records(numbered([as_person])).accepted == 1
+    assert system.imports.import_records(numbered([as_person])).accepted == 1
 
-    report = system.import_records(numbered([as_business]))
+    report = system.imports.import_records(numbered([as_business]))
 
     assert report.accepted == 0
     [rejection] = report.rejected
     assert rejection.record == "e2"
     assert rejection.reason.startswith("subject: ")
     assert "already held as a person" in rejection.reason
-    assert system.store.record("e2") is None
+    assert system.uow.ledger.record("e2") is None
 
     # The same when the subject came in through an enrolment in this process.
-    system.enrol("ext:city:resident-43", "rongcheng-personal", kind="person")
+    system.subjects.enrol("ext:city:resident-43", "rongcheng-personal", kind="person", actor="cli")
     enrolled = {**as_business, "id": "e3", "subject": "ext:city:resident-43"}
-    report = system.import_records(numbered([enrolled]))
+    report = system.imports.import_records(numbered([enrolled]))
     assert [r.reason[:9] for r in report.rejected] == ["subject: "]
-    assert system.store.record("e3") is None
+    assert system.uow.ledger.record("e3") is None
 
 
 def test_an_import_after_a_record_event_continues_the_subjects_chain(tmp_path: Path) -> None:
@@ -196,17 +199,19 @@ def test_an_import_after_a_record_event_continues_the_subjects_chain(tmp_path: P
     path = tmp_path / "ledger.db"
     system = shipped_system(path)
     [who] = people(1)
-    assert system.import_records(numbered([line("a", who, "traffic-violation", at(2025, 5, 1))]))
-    system.record_event("a", "contested", at=at(2025, 5, 3))
-    assert system.import_records(numbered([line("b", who, "heroic-act", at(2025, 5, 2))]))
-    system.record_event("b", "repaired", at=at(2025, 5, 4))
-    assert system.import_records(numbered([line("c", who, "heroic-act", at(2025, 5, 5))]))
+    assert system.imports.import_records(
+        numbered([line("a", who, "traffic-violation", at(2025, 5, 1))])
+    )
+    system.records.add_event("a", "contested", at=at(2025, 5, 3), actor="cli")
+    assert system.imports.import_records(numbered([line("b", who, "heroic-act", at(2025, 5, 2))]))
+    system.records.add_event("b", "repaired", at=at(2025, 5, 4), actor="cli")
+    assert system.imports.import_records(numbered([line("c", who, "heroic-act", at(2025, 5, 5))]))
 
     rows = sql(path, "SELECT seq, id FROM records UNION ALL "
                      "SELECT seq, kind FROM record_events ORDER BY seq")  # fmt: skip
     assert rows == [(1, "a"), (2, "contested"), (3, "b"), (4, "repaired"), (5, "c")]
     assert sql(path, "SELECT seq FROM chain_heads") == [(5,)]
-    assert system.verify() == []
+    assert system.integrity.verify() == []
 
 
 # -- a bulk import keeps the good lines --------------------------------------------
@@ -246,11 +251,11 @@ def test_a_bulk_import_keeps_good_lines_and_names_every_bad_one(tmp_path: Path) 
         encoding="utf-8",
     )
 
-    report = system.import_records(read_lines(source), batch_size=3)
+    report = system.imports.import_records(read_lines(source), batch_size=3)
 
     assert report.accepted == 3
     for kept in ("good-1", "good-2", "good-3"):
-        assert system.store.record(kept) is not None
+        assert system.uow.ledger.record(kept) is not None
     expected = {
         2: ("bad-scheme", "scheme: unknown scheme 'no-such-scheme'"),
         3: ("bad-category", "category: scheme 'rongcheng-personal' has no category 'jaywalking'"),
@@ -271,7 +276,7 @@ def test_a_bulk_import_keeps_good_lines_and_names_every_bad_one(tmp_path: Path) 
         assert rejection.reason.startswith(reason), rejection
     check = next(r for r in report.rejected if r.record == "bad-check")
     assert "check character" in check.reason and "GB 11643-1999" in check.reason
-    assert system.store.counts()["records"] == 3
+    assert system.uow.ledger.counts()["records"] == 3
 
 
 def test_a_csv_row_with_the_wrong_number_of_fields_is_reported(tmp_path: Path) -> None:
@@ -292,7 +297,7 @@ def test_a_csv_row_with_the_wrong_number_of_fields_is_reported(tmp_path: Path) -
         encoding="utf-8",
     )
 
-    report = system.import_records(read_lines(source))
+    report = system.imports.import_records(read_lines(source))
 
     assert report.accepted == 2
     assert [(r.line, r.record, r.reason) for r in report.rejected] == [
@@ -300,7 +305,7 @@ def test_a_csv_row_with_the_wrong_number_of_fields_is_reported(tmp_path: Path) -
         (4, None, "line has 9 fields but the header names 8"),
         (5, "c4", "category: scheme 'rongcheng-personal' has no category 'litter'"),
     ]
-    heroic = system.store.record("c5")
+    heroic = system.uow.ledger.record("c5")
     assert heroic is not None and heroic.reported_at == NOW and heroic.evidence is None
 
 
@@ -318,7 +323,7 @@ def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path: Path, suffix:
     source.write_text(text, encoding="utf-8-sig")
     assert source.read_bytes().startswith(b"\xef\xbb\xbf")
 
-    report = system.import_records(read_lines(source))
+    report = system.imports.import_records(read_lines(source))
 
     assert (report.accepted, report.rejected) == (1, [])
 
@@ -327,11 +332,13 @@ def test_a_retry_spelling_reported_at_differently_is_a_duplicate(tmp_path: Path)
     system = shipped_system(tmp_path / "ledger.db")
     [who] = people(1)
     sent = line("r1", who, "traffic-violation", "2025-05-01", reported_at="2025-05-02")
-    assert system.import_records(numbered([sent])).accepted == 1
+    assert system.imports.import_records(numbered([sent])).accepted == 1
     same_occurred = {**sent, "occurred_at": "2025-05-01T00:00:00Z"}
-    assert system.import_records(numbered([same_occurred])).duplicates == 1  # holds today
+    assert system.imports.import_records(numbered([same_occurred])).duplicates == 1  # holds today
 
-    report = system.import_records(numbered([{**sent, "reported_at": "2025-05-02T00:00:00Z"}]))
+    report = system.imports.import_records(
+        numbered([{**sent, "reported_at": "2025-05-02T00:00:00Z"}])
+    )
 
     assert (report.duplicates, report.rejected) == (1, [])
 
@@ -375,15 +382,17 @@ def test_raw_identifiers_are_never_stored_in_clear(tmp_path: Path) -> None:
              scheme="rongcheng-institutions"),
         {**line("x-1", external, "cabin-disorder", at(2025, 5, 1), scheme="caac-flight-ban")},
     ]  # fmt: skip
-    assert system.import_records(numbered(lines)).rejected == []
-    system.enrol(residents[2], "rongcheng-personal")
-    system.link(firm, residents[2], since=at(2025, 1, 1))
-    system.record_event("p-1", "contested", reason="not my car", at=at(2025, 5, 20))
+    assert system.imports.import_records(numbered(lines)).rejected == []
+    system.subjects.enrol(residents[2], "rongcheng-personal", actor="cli")
+    system.subjects.link(firm, residents[2], since=at(2025, 1, 1), reporter="cli")
+    system.records.add_event(
+        "p-1", "contested", reason="not my car", at=at(2025, 5, 20), actor="cli"
+    )
     for identifier in [*residents, firm, authority]:
-        system.scores(identifier)
-    system.check(residents[2], "travel.air.ticket")
-    system.check(external, "travel.air.ticket", kind="person")
-    system.lists()
+        system.checks.scores(identifier, actor="cli")
+    system.checks.check(residents[2], "travel.air.ticket", actor="cli")
+    system.checks.check(external, "travel.air.ticket", kind="person", actor="cli")
+    system.checks.lists(actor="cli")
     system.close()
 
     stored = _every_value(path)
@@ -422,13 +431,17 @@ def tamper_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, objec
     lines += [line("p1-4", first, "heroic-act", day + timedelta(days=4))]
     lines += [line(f"p2-{n}", second, "blood-donation", day + timedelta(days=n)) for n in (1, 2)]
     lines += [line("b1-1", firm, "able-but-refusing", day, scheme="spc-defaulters")]
-    assert system.import_records(numbered(lines)).accepted == 7
-    system.record_event("p1-2", "contested", reason="not me", at=at(2025, 5, 25))  # p1 seq 5
-    assert system.import_records(numbered([line("p1-6", first, "heroic-act", at(2025, 5, 26))]))
-    system.link(firm, third, since=at(2025, 1, 1))
-    system.scores(first)
-    system.check(third, "travel.air.ticket")
-    assert system.verify() == []
+    assert system.imports.import_records(numbered(lines)).accepted == 7
+    system.records.add_event(
+        "p1-2", "contested", reason="not me", at=at(2025, 5, 25), actor="cli"
+    )  # p1 seq 5
+    assert system.imports.import_records(
+        numbered([line("p1-6", first, "heroic-act", at(2025, 5, 26))])
+    )
+    system.subjects.link(firm, third, since=at(2025, 1, 1), reporter="cli")
+    system.checks.scores(first, actor="cli")
+    system.checks.check(third, "travel.air.ticket", actor="cli")
+    assert system.integrity.verify() == []
     system.close()
     return {"path": path, "first": first, "second": second, "firm": firm}
 
@@ -453,17 +466,17 @@ def _drop_triggers(path: Path) -> None:
 
 
 def _subject_key(path: Path, identifier: str) -> str:
-    system = SocialCredit.open(location(path), env={"SOCIALCREDIT_KEY": KEY})
+    system = bootstrap.open(location(path), env={"SOCIALCREDIT_KEY": KEY})
     try:
-        return system.subject_row(identifier).key
+        return system.subjects.identify(identifier).key
     finally:
         system.close()
 
 
 def _verify(path: Path) -> list[ChainProblem]:
-    system = SocialCredit.open(location(path), env={"SOCIALCREDIT_KEY": KEY})
+    system = bootstrap.open(location(path), env={"SOCIALCREDIT_KEY": KEY})
     try:
-        return system.verify()
+        return system.integrity.verify()
     finally:
         system.close()
 
@@ -592,11 +605,12 @@ _IMPORTER = f"""
 import sys
 import time
 from pathlib import Path
-from socialcredit.app import SocialCredit
+from socialcredit import bootstrap
+from socialcredit.bootstrap import Services
 from socialcredit.adapters.files.readers import read_lines
 
 db, source, batch = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
-system = SocialCredit.open(db, env={{"SOCIALCREDIT_KEY": {KEY!r}}})
+system = bootstrap.open(db, env={{"SOCIALCREDIT_KEY": {KEY!r}}})
 
 def paced(lines):
     # A pause between batches, so that the watcher sees the import under way
@@ -606,7 +620,7 @@ def paced(lines):
             time.sleep(0.02)
         yield number, fields
 
-report = system.import_records(paced(read_lines(source)), batch_size=batch)
+report = system.imports.import_records(paced(read_lines(source)), batch_size=batch)
 print(report.accepted, report.duplicates, len(report.rejected))
 """
 
@@ -638,7 +652,7 @@ def test_a_crash_mid_import_leaves_no_half_written_batch(tmp_path: Path) -> None
         seen = 0
         while seen < 3 * batch and importer.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
-            seen = watcher.store.counts()["records"]
+            seen = watcher.uow.ledger.counts()["records"]
         os.kill(importer.pid, signal.SIGKILL)
     finally:
         watcher.close()
@@ -646,12 +660,12 @@ def test_a_crash_mid_import_leaves_no_half_written_batch(tmp_path: Path) -> None
     assert importer.returncode == -signal.SIGKILL, "the import ended before it could be killed"
 
     system = open_system(path, now=at(2026, 1, 1))
-    db = system.store._db  # the store's own connection: SQLite or PostgreSQL alike
-    stored = system.store.counts()["records"]
+    db = system.uow.database.connection  # the store's own connection: SQLite or PostgreSQL alike
+    stored = system.uow.ledger.counts()["records"]
     assert 3 * batch <= stored < total
     # Whole batches only: each is one transaction (the first is a tenth of the others).
     assert (stored - first_batch(batch)) % batch == 0
-    assert system.verify() == []
+    assert system.integrity.verify() == []
     heads = dict(db.execute("SELECT subject, seq FROM chain_heads").fetchall())
     tails = dict(db.execute("SELECT subject, MAX(seq) FROM records GROUP BY subject").fetchall())
     assert heads == tails  # every subject with records has its head, and no head is ahead
@@ -660,13 +674,13 @@ def test_a_crash_mid_import_leaves_no_half_written_batch(tmp_path: Path) -> None
     ).fetchone()
     assert orphans == 0
 
-    report = system.import_records(read_lines(source), batch_size=batch)
+    report = system.imports.import_records(read_lines(source), batch_size=batch)
 
     assert report.rejected == []
     assert report.accepted + report.duplicates == total
     assert report.duplicates == stored
-    assert system.store.counts()["records"] == total
-    assert system.verify() == []
+    assert system.uow.ledger.counts()["records"] == total
+    assert system.integrity.verify() == []
 
 
 # -- import order does not matter ----------------------------------------------------------
@@ -745,7 +759,7 @@ def _town() -> Town:
     return town
 
 
-def _build(path: Path, town: Town, shuffle: random.Random | None) -> SocialCredit:
+def _build(path: Path, town: Town, shuffle: random.Random | None) -> Services:
     system = shipped_system(path)
     lines = [dict(item) for item in town.lines]
     events = list(town.events)
@@ -762,25 +776,27 @@ def _build(path: Path, town: Town, shuffle: random.Random | None) -> SocialCredi
             if not queues[record]:
                 del queues[record]
     half = len(lines) // 2
-    report = system.import_records(numbered(lines[:half]), batch_size=7 if shuffle else 500)
-    report2 = system.import_records(numbered(lines[half:]), batch_size=7 if shuffle else 500)
+    report = system.imports.import_records(numbered(lines[:half]), batch_size=7 if shuffle else 500)
+    report2 = system.imports.import_records(
+        numbered(lines[half:]), batch_size=7 if shuffle else 500
+    )
     assert report.rejected == report2.rejected == []
     assert report.accepted + report2.accepted == len(lines)
     for record, kind, moment in events:
-        system.record_event(record, kind, at=moment)
+        system.records.add_event(record, kind, at=moment, actor="cli")
     for firm, person in zip(town.firms, town.residents, strict=False):
-        system.link(firm, person, since=at(2024, 1, 1))
+        system.subjects.link(firm, person, since=at(2024, 1, 1), reporter="cli")
     return system
 
 
-def _views(system: SocialCredit, town: Town, moment: datetime) -> dict[str, object]:
+def _views(system: Services, town: Town, moment: datetime) -> dict[str, object]:
     found: dict[str, object] = {}
     for identifier in town.everyone:
-        subject, evaluations = system.scores(identifier, at=moment)
+        subject, evaluations = system.checks.scores(identifier, at=moment, actor="cli")
         checks = {}
         for action in ACTIONS:
-            result = system.check(identifier, action, at=moment)
-            view = check_view(result.decision_id, result.subject, result.decision)
+            result = system.checks.check(identifier, action, at=moment, actor="cli")
+            view = check_view(result)
             del view["decision_id"]
             checks[action] = view
         found[identifier] = {
@@ -789,7 +805,7 @@ def _views(system: SocialCredit, town: Town, moment: datetime) -> dict[str, obje
         }
     found["lists"] = sorted(
         json.dumps({"subject": e.subject, **entry_view(e.entry)}, sort_keys=True)
-        for e in system.lists(at=moment)
+        for e in system.checks.lists(at=moment, actor="cli")
     )
     return found
 
@@ -813,7 +829,7 @@ def test_import_order_does_not_change_any_answer(tmp_path: Path) -> None:
                    '"reason": "repaired"', '"cap": {', '"list": "no-fly"',
                    '"list": "dishonest-defaulters"', '"via": "legal_representative of '):  # fmt: skip
         assert needle in text, needle
-    assert ordered.verify() == shuffled.verify() == []
+    assert ordered.integrity.verify() == shuffled.integrity.verify() == []
 
 
 # -- scheme versions ----------------------------------------------------------------------
@@ -833,41 +849,41 @@ def test_records_keep_the_points_of_the_version_they_were_reported_under(tmp_pat
     v1 = scheme_file(tmp_path, "village-v1.yaml", VILLAGE_V1)
     v2 = scheme_file(tmp_path, "village-v2.yaml", VILLAGE_V2)
     [who] = people(1)
-    assert [a.version for a in system.add_definitions([v1])] == [1]
+    assert [a.version for a in system.definitions.add_files([v1])] == [1]
     first = [
         line("r1", who, "litter", at(2025, 3, 1), scheme="village"),
         line("r2", who, "help", at(2025, 3, 2), scheme="village"),
     ]
-    assert system.import_records(numbered(first)).accepted == 2
+    assert system.imports.import_records(numbered(first)).accepted == 2
 
-    assert [a.version for a in system.add_definitions([v2])] == [2]
+    assert [a.version for a in system.definitions.add_files([v2])] == [2]
     later = [
         line("r3", who, "litter", at(2025, 4, 1), scheme="village"),
         line("r4", who, "help", at(2025, 4, 2), scheme="village"),
     ]
-    report = system.import_records(numbered(later))
+    report = system.imports.import_records(numbered(later))
     assert report.accepted == 1
     assert [r.reason for r in report.rejected] == [
         "category: scheme 'village' has no category 'help'"
     ]
 
-    stored = {rid: system.store.record(rid) for rid in ("r1", "r2", "r3")}
+    stored = {rid: system.uow.ledger.record(rid) for rid in ("r1", "r2", "r3")}
     assert {rid: (r.scheme_version, r.points) for rid, r in stored.items() if r} == {
         "r1": (1, -5), "r2": (1, 3), "r3": (2, -20),
     }  # fmt: skip
-    subject, [evaluation] = system.scores(who, scheme="village")
+    subject, [evaluation] = system.checks.scores(who, scheme="village", actor="cli")
     view = score_view(evaluation, subject.masked)
     assert view["version"] == 2
     assert {c["record"]: c["points"] for c in view["counted"]} == {"r1": -5, "r2": 3, "r3": -20}
     assert (view["score"], view["grade"]) == (78, "poor")
 
     # Adding a file again is a new version too, and still leaves records alone.
-    assert [a.version for a in system.add_definitions([v1])] == [3]
+    assert [a.version for a in system.definitions.add_files([v1])] == [3]
     system.close()
     reopened = open_system(path)
-    versions = [d.version for d in reopened.store.definitions() if d.id == "village"]
+    versions = [d.version for d in reopened.uow.definitions.definitions() if d.id == "village"]
     assert versions == [1, 2, 3]
-    subject, [evaluation] = reopened.scores(who, scheme="village")
+    subject, [evaluation] = reopened.checks.scores(who, scheme="village", actor="cli")
     view = score_view(evaluation, subject.masked)
     assert view["version"] == 3
     assert {c["record"]: c["points"] for c in view["counted"]} == {"r1": -5, "r2": 3, "r3": -20}
@@ -881,16 +897,20 @@ def test_a_defaulting_business_restricts_its_legal_representative(tmp_path: Path
     representative, predecessor, stranger = people(3, seed=51)
     [firm] = businesses(1, seed=52)
     listed = at(2025, 3, 1)
-    report = system.import_records(numbered([
+    report = system.imports.import_records(numbered([
         line("spc-1", firm, "able-but-refusing", listed, scheme="spc-defaulters",
              reported_at=listed + timedelta(days=3), reporter="court"),
     ]))  # fmt: skip
     assert report.accepted == 1
-    system.link(firm, predecessor, since=at(2020, 1, 1), until=at(2025, 2, 1))
-    system.link(firm, representative, since=at(2025, 2, 1), until=at(2025, 9, 1))
-    system.enrol(stranger, "rongcheng-personal")
+    system.subjects.link(
+        firm, predecessor, since=at(2020, 1, 1), until=at(2025, 2, 1), reporter="cli"
+    )
+    system.subjects.link(
+        firm, representative, since=at(2025, 2, 1), until=at(2025, 9, 1), reporter="cli"
+    )
+    system.subjects.enrol(stranger, "rongcheng-personal", actor="cli")
 
-    decision = system.check(representative, "travel.air.ticket").decision
+    decision = system.checks.check(representative, "travel.air.ticket", actor="cli").decision
 
     assert decision.effect == "deny"
     assert decision.reasons
@@ -907,16 +927,24 @@ def test_a_defaulting_business_restricts_its_legal_representative(tmp_path: Path
         (representative, at(2025, 1, 31)),  # before the link
         (representative, at(2025, 9, 1)),  # until is exclusive
     ):
-        result = system.check(who, "travel.air.ticket", at=moment)
+        result = system.checks.check(who, "travel.air.ticket", at=moment, actor="cli")
         assert (result.decision.effect, result.decision.reasons) == ("allow", ()), (who, moment)
     # The business itself stays listed after the link ends.
-    assert system.check(firm, "travel.air.ticket", at=at(2025, 9, 1)).decision.effect == "deny"
+    assert (
+        system.checks.check(
+            firm, "travel.air.ticket", at=at(2025, 9, 1), actor="cli"
+        ).decision.effect
+        == "deny"
+    )
     # A measure on a list without reach (the CAAC ban) does not pass to the person.
-    assert system.check(representative, "loan.rate").decision.effect == "allow"
+    assert system.checks.check(representative, "loan.rate", actor="cli").decision.effect == "allow"
 
     # Repairing the business's record lifts it for the representative too.
-    system.record_event("spc-1", "repaired", at=at(2025, 5, 1))
-    assert system.check(representative, "travel.air.ticket").decision.effect == "allow"
+    system.records.add_event("spc-1", "repaired", at=at(2025, 5, 1), actor="cli")
+    assert (
+        system.checks.check(representative, "travel.air.ticket", actor="cli").decision.effect
+        == "allow"
+    )
 
 
 # -- the audit trail -------------------------------------------------------------------------
@@ -931,12 +959,12 @@ def test_every_check_decision_is_logged_with_its_reasons(tmp_path: Path) -> None
         line("hero-1", model, "heroic-act", at(2025, 5, 1), reported_at=at(2025, 5, 3)),
         line("hero-2", model, "heroic-act", at(2025, 5, 2), reported_at=at(2025, 5, 3)),
     ]
-    assert system.import_records(numbered(lines)).accepted == 3
+    assert system.imports.import_records(numbered(lines)).accepted == 3
 
     results = [
-        system.check(banned, "travel.air.ticket", actor="airline", purpose="ticket sale"),
-        system.check(model, "fee.heating", at=at(2025, 5, 10)),
-        system.check(stranger, "travel.air.ticket"),
+        system.checks.check(banned, "travel.air.ticket", actor="airline", purpose="ticket sale"),
+        system.checks.check(model, "fee.heating", at=at(2025, 5, 10), actor="cli"),
+        system.checks.check(stranger, "travel.air.ticket", actor="cli"),
     ]
 
     assert [r.decision.effect for r in results] == ["deny", "adjust", "allow"]
@@ -945,7 +973,7 @@ def test_every_check_decision_is_logged_with_its_reasons(tmp_path: Path) -> None
     assert set(rows) == {r.decision_id for r in results}
     for identifier, result in zip((banned, model, stranger), results, strict=True):
         _, subject, action, moment, effect, factor, reasons, asked_at, *_ = rows[result.decision_id]
-        assert subject == system.subject_row(identifier).key  # the keyed hash, never the ID
+        assert subject == system.subjects.identify(identifier).key  # the keyed hash, never the ID
         assert (action, effect, factor) == (
             result.decision.action, result.decision.effect, result.decision.factor,
         )  # fmt: skip
@@ -956,7 +984,7 @@ def test_every_check_decision_is_logged_with_its_reasons(tmp_path: Path) -> None
     assert json.loads(rows[results[0].decision_id][6])[0]["records"] == ["caac-1"]
     assert json.loads(rows[results[2].decision_id][6]) == []
     # The store reads the log back per subject.
-    [logged] = system.store.decisions(system.subject_row(banned).key)
+    [logged] = system.uow.audit.decisions(system.subjects.identify(banned).key)
     assert (logged.id, logged.effect) == (results[0].decision_id, "deny")
 
 
@@ -969,20 +997,20 @@ def test_every_score_read_writes_the_access_log(tmp_path: Path) -> None:
         line("t-1", who, "traffic-violation", at(2025, 5, 1)),
         line("t-2", other, "traffic-violation", at(2025, 5, 1)),
     ]
-    assert system.import_records(numbered(lines)).accepted == 3
-    key, other_key = system.subject_row(who).key, system.subject_row(other).key
-    assert system.store.access_log(key) == []  # importing is not reading
+    assert system.imports.import_records(numbered(lines)).accepted == 3
+    key, other_key = system.subjects.identify(who).key, system.subjects.identify(other).key
+    assert system.uow.audit.access_log(key) == []  # importing is not reading
 
-    system.scores(who, actor="clerk", purpose="benefit application")
-    system.scores(who, scheme="caac-flight-ban", at=at(2025, 5, 2))
-    system.lists("caac-flight-ban", "no-fly", actor="airline", purpose="boarding")
+    system.checks.scores(who, actor="clerk", purpose="benefit application")
+    system.checks.scores(who, scheme="caac-flight-ban", at=at(2025, 5, 2), actor="cli")
+    system.checks.lists("caac-flight-ban", "no-fly", actor="airline", purpose="boarding")
 
-    log = system.store.access_log(key)
+    log = system.uow.audit.access_log(key)
     assert len(log) == 3
     assert log[0][:3] == (NOW, "clerk", "benefit application")
     assert "caac-flight-ban" in log[0][3] and "rongcheng-personal" in log[0][3]
     assert log[1][3] == f"scores at {at(2025, 5, 2).isoformat()}: caac-flight-ban"
     assert log[2][1:3] == ("airline", "boarding")
-    assert system.store.access_log(other_key) == []  # not on the list, not read
+    assert system.uow.audit.access_log(other_key) == []  # not on the list, not read
     (total,) = sql(path, "SELECT COUNT(*) FROM access_log")[0]
     assert total == 3

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from ledger_support import at, line, numbered, people, shipped_system
 
-from socialcredit.app import NotFound, SocialCredit, UsageError
-from socialcredit.config import TEST_SERVER_ENV
-from socialcredit.export import access_export
-from socialcredit.pilots.mobility.demo import run_bike_share
-from socialcredit.pilots.mobility.service import LocationRefused, Mobility
-from socialcredit.pilots.mobility.zones import ZoneError
 from socialcredit.adapters.shipped import shipped_schemes_dir
-from socialcredit.store.migrations import LATEST
+from socialcredit.bootstrap import Services
+from socialcredit.config import TEST_SERVER_ENV
+from socialcredit.entrypoints.views import export_view, retention_view
+from socialcredit.errors import NotFound, UsageError
+from socialcredit.pilots.mobility.demo import run_bike_share
+from socialcredit.pilots.mobility.service import LocationRefused
+from socialcredit.pilots.mobility.zones import ZoneError
 
 NOW = at(2025, 6, 15, 12)
 MAY = at(2025, 5, 10, 8)
@@ -53,14 +53,14 @@ def trip(trip_id: str, rider: str, end: tuple[float, float], ended: datetime = M
             "end_lon": end[0], "end_lat": end[1], **extra}  # fmt: skip
 
 
-def moved(system: SocialCredit, moment: datetime) -> SocialCredit:
-    system.clock = lambda: moment
+def moved(system: Services, moment: datetime) -> Services:
+    system.clock.read = lambda: moment
     return system
 
 
-def operator(tmp_path: Path, scheme: str = "mobike-2018", now: datetime = NOW) -> SocialCredit:
+def operator(tmp_path: Path, scheme: str = "mobike-2018", now: datetime = NOW) -> Services:
     system = shipped_system(tmp_path / "ledger.db", now=now)
-    Mobility(system).add_zones(scheme, ZONES)
+    system.plugin("mobility").add_zones(scheme, ZONES, actor="cli")
     return system
 
 
@@ -77,10 +77,10 @@ def consenting_scheme(tmp_path: Path) -> Path:
     return path
 
 
-def held_values(system: SocialCredit) -> list[Any]:
+def held_values(system: Services) -> list[Any]:
     """Every value in every table of the ledger."""
-    db = system.store._db
-    if system.store.dialect == "sqlite":
+    db = system.uow.database.connection
+    if system.uow.database.dialect.name == "sqlite":
         tables = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     else:
         tables = [n for (n,) in db.execute(
@@ -123,12 +123,12 @@ def file_bytes_hold_coordinates(path: Path) -> list[str]:
 def test_each_trip_end_gets_a_verdict_and_becomes_a_record(tmp_path: Path) -> None:
     system = operator(tmp_path)
     a, b, c = people(3, seed=501)
-    report = Mobility(system).import_trips(numbered([
+    report = system.plugin("mobility").import_trips(numbered([
         trip("t1", a, IN_BAY), trip("t2", b, IN_COMPOUND), trip("t3", c, NOWHERE),
     ]), scheme="mobike-2018")  # fmt: skip
     assert (report.accepted, report.rejected) == (3, [])
     assert dict(report.verdicts) == {"normal": 1, "no-parking": 1, "outside-parking": 1}
-    records = {r: system.store.record(f"trip:{r}") for r in ("t1", "t2", "t3")}
+    records = {r: system.uow.ledger.record(f"trip:{r}") for r in ("t1", "t2", "t3")}
     assert {k: (v.category, v.points) for k, v in records.items() if v} == {
         "t1": ("ride-normal", 1),
         "t2": ("parking-no-parking-zone", -20),
@@ -137,13 +137,13 @@ def test_each_trip_end_gets_a_verdict_and_becomes_a_record(tmp_path: Path) -> No
     t2 = records["t2"]
     assert t2 is not None and t2.occurred_at == MAY and t2.reporter == "mobike"
     assert "compound-1" in (t2.evidence or "") and "zone set 1" in (t2.evidence or "")
-    assert system.verify() == []
+    assert system.integrity.verify() == []
 
 
 def test_trips_are_idempotent_and_a_changed_trip_is_a_conflict(tmp_path: Path) -> None:
     system = operator(tmp_path)
     [rider] = people(1, seed=502)
-    mobility = Mobility(system)
+    mobility = system.plugin("mobility")
     mobility.import_trips(numbered([trip("t1", rider, IN_BAY)]), scheme="mobike-2018")
     again = mobility.import_trips(numbered([
         trip("t1", rider, IN_BAY),
@@ -159,13 +159,13 @@ def test_trips_are_idempotent_and_a_changed_trip_is_a_conflict(tmp_path: Path) -
     changed = mobility.import_trips(numbered([trip("t1", rider, NOWHERE, bike="other")]),
                                     scheme="mobike-2018")  # fmt: skip
     assert "(conflict)" in changed.rejected[0].reason
-    assert len(system.store.trips_of(system.subject_row(rider).key)) == 1
+    assert len(system.plugin("mobility").rows.trips_of(system.subjects.identify(rider).key)) == 1
 
 
 def test_a_scheme_without_zones_or_the_categories_refuses_trips(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=NOW)
     [rider] = people(1, seed=503)
-    mobility = Mobility(system)
+    mobility = system.plugin("mobility")
     refused = mobility.import_trips(numbered([trip("t1", rider, IN_BAY)]), scheme="mobike-2017")
     assert "has no zones yet" in refused.rejected[0].reason
     other = mobility.import_trips(numbered([trip("t1", rider, IN_BAY)]),
@@ -173,7 +173,7 @@ def test_a_scheme_without_zones_or_the_categories_refuses_trips(tmp_path: Path) 
     assert "cannot take trips: it lacks the categories" in other.rejected[0].reason
     with pytest.raises(ZoneError, match=r"features\[0\]\.properties\.kind"):
         mobility.add_zones("mobike-2017", {"type": "FeatureCollection", "features": [
-            {**ZONES["features"][0], "properties": {"id": "x"}}]})  # fmt: skip
+            {**ZONES["features"][0], "properties": {"id": "x"}}]}, actor="cli")  # fmt: skip
 
 
 # ------------------------------------------------------------------- minimisation
@@ -184,75 +184,85 @@ def test_without_consent_no_precise_coordinate_survives_in_any_table_or_export(
 ) -> None:
     system = operator(tmp_path)
     riders = people(3, seed=504)
-    report = Mobility(system).import_trips(numbered([
+    report = system.plugin("mobility").import_trips(numbered([
         trip("t1", riders[0], IN_BAY), trip("t2", riders[1], IN_COMPOUND),
         trip("t3", riders[2], NOWHERE),
     ]), scheme="mobike-2018")  # fmt: skip
     assert report.accepted == 3 and report.precise_kept == 0
-    system.casework.sweep()  # notices repeat records: they must not hold coordinates either
+    system.notices.sweep()  # notices repeat records: they must not hold coordinates either
     assert coordinates_in(held_values(system)) == []
     for rider in riders:
-        export = access_export(system, rider)
+        held = system.export.access_export(rider, actor="cli")
+        export = export_view(held)
         assert coordinates_in([json.dumps(export)]) == []
         [kept] = export["mobility"]["trips"]
         assert kept["end_cell"] and len(kept["end_cell"]) == 6
         assert export["mobility"]["precise_positions"] == []
     if not os.environ.get(TEST_SERVER_ENV):
-        system.store.checkpoint()
+        system.uow.database.checkpoint()
         assert file_bytes_hold_coordinates(tmp_path / "ledger.db") == []
 
 
 def test_with_consent_precise_ends_are_kept_then_purged_by_retention(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=NOW)
-    system.add_definitions([consenting_scheme(tmp_path)])
-    mobility = Mobility(system)
-    mobility.add_zones("mobike-opt-in", ZONES)
+    system.definitions.add_files([consenting_scheme(tmp_path)])
+    mobility = system.plugin("mobility")
+    mobility.add_zones("mobike-opt-in", ZONES, actor="cli")
     agreeing, declining = people(2, seed=505)
     moved(system, MAY - timedelta(days=1))
-    system.casework.set_consent(agreeing, "mobike-opt-in", "precise-location", True)
+    system.consents.set(agreeing, "mobike-opt-in", "precise-location", True, actor="cli")
     moved(system, NOW)
     report = mobility.import_trips(numbered([
         trip("t1", agreeing, IN_BAY), trip("t2", declining, IN_COMPOUND),
     ]), scheme="mobike-opt-in")  # fmt: skip
     assert report.precise_kept == 1
-    kept = system.store.positions_of(system.subject_row(agreeing).key)
+    kept = system.plugin("mobility").rows.positions_of(system.subjects.identify(agreeing).key)
     assert {(p.kind, p.lon, p.lat, p.purpose) for p in kept} == {
         ("start", *START, "precise-location"), ("end", *IN_BAY, "precise-location"),
     }  # fmt: skip
     assert {p.kept_until for p in kept} == {at(2027, 5, 10, 8)}  # the scheme's P2Y retention
-    assert system.store.positions_of(system.subject_row(declining).key) == []
+    assert (
+        system.plugin("mobility").rows.positions_of(system.subjects.identify(declining).key) == []
+    )
     # Only the consenting rider's coordinates are held, and the export shows them (art. 15).
     assert set(coordinates_in(held_values(system))) == {*IN_BAY, *START}
-    export = access_export(system, agreeing)
+    held = system.export.access_export(agreeing, actor="cli")
+    export = export_view(held)
     assert {p["kind"] for p in export["mobility"]["precise_positions"]} == {"start", "end"}
 
-    assert system.casework.retention().mobility["positions_expired"] == 0
+    assert retention_view(system.retention.run(actor="cli"))["mobility"]["positions_expired"] == 0
     moved(system, at(2027, 5, 10, 8))  # retention over: records, trips and positions go
-    report_ = system.casework.retention(apply=True)
-    assert report_.mobility == {"positions_expired": 2, "positions_withdrawn": 0, "trips": 2}
+    report_ = system.retention.run(apply=True, actor="cli")
+    assert retention_view(report_)["mobility"] == {
+        "positions_expired": 2,
+        "positions_withdrawn": 0,
+        "trips": 2,
+    }
     assert {i.record for i in report_.items} >= {"trip:t1", "trip:t2"}
     assert coordinates_in(held_values(system)) == []
-    assert system.verify() == []
+    assert system.integrity.verify() == []
     if not os.environ.get(TEST_SERVER_ENV):
-        system.store.checkpoint()
+        system.uow.database.checkpoint()
         assert file_bytes_hold_coordinates(tmp_path / "ledger.db") == []
 
 
 def test_withdrawn_consent_removes_the_kept_positions_at_the_next_purge(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=MAY - timedelta(days=1))
-    system.add_definitions([consenting_scheme(tmp_path)])
-    mobility = Mobility(system)
-    mobility.add_zones("mobike-opt-in", ZONES)
+    system.definitions.add_files([consenting_scheme(tmp_path)])
+    mobility = system.plugin("mobility")
+    mobility.add_zones("mobike-opt-in", ZONES, actor="cli")
     [rider] = people(1, seed=506)
-    system.casework.set_consent(rider, "mobike-opt-in", "precise-location", True)
+    system.consents.set(rider, "mobike-opt-in", "precise-location", True, actor="cli")
     moved(system, NOW)
     mobility.import_trips(numbered([trip("t1", rider, IN_BAY)]), scheme="mobike-opt-in")
-    system.casework.set_consent(rider, "mobike-opt-in", "precise-location", False)
-    dry = system.casework.retention()
-    assert dry.mobility["positions_withdrawn"] == 2
-    assert len(system.store.positions_of(system.subject_row(rider).key)) == 2  # a dry run
-    system.casework.retention(apply=True)
-    assert system.store.positions_of(system.subject_row(rider).key) == []
+    system.consents.set(rider, "mobike-opt-in", "precise-location", False, actor="cli")
+    dry = system.retention.run(actor="cli")
+    assert retention_view(dry)["mobility"]["positions_withdrawn"] == 2
+    assert (
+        len(system.plugin("mobility").rows.positions_of(system.subjects.identify(rider).key)) == 2
+    )  # a dry run
+    system.retention.run(apply=True, actor="cli")
+    assert system.plugin("mobility").rows.positions_of(system.subjects.identify(rider).key) == []
     # A trip imported after the withdrawal keeps nothing precise.
     later = mobility.import_trips(numbered([trip("t2", rider, IN_BAY, ended=NOW)]),
                                   scheme="mobike-opt-in")  # fmt: skip
@@ -261,29 +271,29 @@ def test_withdrawn_consent_removes_the_kept_positions_at_the_next_purge(tmp_path
 
 def test_background_positions_are_refused_without_consent(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=NOW)
-    system.add_definitions([consenting_scheme(tmp_path)])
-    mobility = Mobility(system)
+    system.definitions.add_files([consenting_scheme(tmp_path)])
+    mobility = system.plugin("mobility")
     [rider] = people(1, seed=507)
     when = (NOW - timedelta(hours=1)).isoformat()
     # The 2018 scheme declares background location but asks no consent for it.
     with pytest.raises(LocationRefused, match="asks no consent for 'background-location'"):
-        mobility.add_position(rider, "mobike-2018", *NOWHERE, when)
+        mobility.add_position(rider, "mobike-2018", *NOWHERE, when, actor="cli")
     with pytest.raises(LocationRefused, match="takes no positions outside trips"):
-        mobility.add_position(rider, "mobike-2018-minimised", *NOWHERE, when)
+        mobility.add_position(rider, "mobike-2018-minimised", *NOWHERE, when, actor="cli")
     with pytest.raises(LocationRefused, match="has no active consent"):
-        mobility.add_position(rider, "mobike-opt-in", *NOWHERE, when)
+        mobility.add_position(rider, "mobike-opt-in", *NOWHERE, when, actor="cli")
     assert coordinates_in(held_values(system)) == []
     moved(system, NOW - timedelta(days=1))
-    system.casework.set_consent(rider, "mobike-opt-in", "background-location", True)
+    system.consents.set(rider, "mobike-opt-in", "background-location", True, actor="cli")
     moved(system, NOW)
-    kept = mobility.add_position(rider, "mobike-opt-in", *NOWHERE, when)
+    kept = mobility.add_position(rider, "mobike-opt-in", *NOWHERE, when, actor="cli")
     assert (kept.trip, kept.kind, kept.purpose) == (None, "background", "background-location")
     # Before the consent was given, a position is still refused.
     with pytest.raises(LocationRefused, match="both at the position's time and now"):
         mobility.add_position(rider, "mobike-opt-in", *NOWHERE,
-                              (NOW - timedelta(days=2)).isoformat())  # fmt: skip
+                              (NOW - timedelta(days=2)).isoformat(), actor="cli")  # fmt: skip
     with pytest.raises(Exception, match="lat: must be between"):
-        mobility.add_position(rider, "mobike-opt-in", 122.4, 91, when)
+        mobility.add_position(rider, "mobike-opt-in", 122.4, 91, when, actor="cli")
 
 
 # ------------------------------------------------------------------- price factors
@@ -334,14 +344,14 @@ def test_the_price_factor_at_each_band_boundary(
 ) -> None:  # fmt: skip
     system = shipped_system(tmp_path / "ledger.db", now=NOW)
     [rider] = people(1, seed=score + base)
-    imported = system.import_records(numbered(_records_to(scheme, rider, base, score, "b")))
+    imported = system.imports.import_records(numbered(_records_to(scheme, rider, base, score, "b")))
     assert imported.rejected == []
-    _, [evaluation] = system.scores(rider, scheme=scheme)
+    _, [evaluation] = system.checks.scores(rider, scheme=scheme, actor="cli")
     assert (evaluation.explanation.score, evaluation.explanation.grade) == (score, grade)
-    decided = system.check(rider, "mobility.ride.price").decision
+    decided = system.checks.check(rider, "mobility.ride.price", actor="cli").decision
     assert (decided.effect, decided.factor) == (effect, factor)
     if scheme == "mobike-2018":
-        passes = system.check(rider, "mobility.pass").decision.effect
+        passes = system.checks.check(rider, "mobility.pass", actor="cli").decision.effect
         assert passes == ("deny" if grade in ("fair", "poor") else "allow")
 
 
@@ -352,14 +362,18 @@ def test_the_2018_score_is_recomputed_monthly(tmp_path: Path) -> None:
     lines = _records_to("mobike-2018", rider, 550, 300, "m")
     lines = [{**item, "occurred_at": june.isoformat(), "reported_at": june.isoformat()}
              for item in lines]  # fmt: skip
-    system.import_records(numbered(lines))
-    assert system.check(rider, "mobility.ride.price").decision.factor is None  # as at June 1
-    later = system.check(rider, "mobility.ride.price", at=at(2025, 7, 2)).decision
+    system.imports.import_records(numbered(lines))
+    assert (
+        system.checks.check(rider, "mobility.ride.price", actor="cli").decision.factor is None
+    )  # as at June 1
+    later = system.checks.check(
+        rider, "mobility.ride.price", at=at(2025, 7, 2), actor="cli"
+    ).decision
     assert (later.effect, later.factor) == ("adjust", 100.0)
     # The 2017 rules answer at once.
     [other] = people(1, seed=509)
-    system.import_records(numbered(_records_to("mobike-2017", other, 100, 79, "c")))
-    assert system.check(other, "mobility.ride.price").decision.factor == 100.0
+    system.imports.import_records(numbered(_records_to("mobike-2017", other, 100, 79, "c")))
+    assert system.checks.check(other, "mobility.ride.price", actor="cli").decision.factor == 100.0
 
 
 # ------------------------------------------------------------------- rider reports
@@ -368,70 +382,79 @@ def test_the_2018_score_is_recomputed_monthly(tmp_path: Path) -> None:
 def test_a_verified_report_records_the_offence_and_rewards_the_reporter(tmp_path: Path) -> None:
     system = operator(tmp_path)
     offender, reporter, bystander = people(3, seed=510)
-    mobility = Mobility(system)
+    mobility = system.plugin("mobility")
     mobility.import_trips(numbered([trip("t1", offender, IN_BAY)]), scheme="mobike-2018")
     with pytest.raises(UsageError, match="cannot report their own trip"):
-        mobility.report("t1", offender, "I parked badly.")
+        mobility.report("t1", offender, "I parked badly.", actor="cli")
     with pytest.raises(NotFound):
-        mobility.report("t404", reporter, "Blocking the pavement.")
-    filed = mobility.report("t1", reporter, "The bike blocks the school gate.", photo="img-77")
+        mobility.report("t404", reporter, "Blocking the pavement.", actor="cli")
+    filed = mobility.report(
+        "t1", reporter, "The bike blocks the school gate.", photo="img-77", actor="cli"
+    )
     assert (filed.status, filed.records) == ("pending", ())
     with pytest.raises(UsageError, match="already reported"):
-        mobility.report("t1", reporter, "Again.")
+        mobility.report("t1", reporter, "Again.", actor="cli")
     # Pending: it counts for no one.
-    assert system.store.record(f"report:{filed.id}:parking") is None
+    assert system.uow.ledger.record(f"report:{filed.id}:parking") is None
 
-    done = mobility.verify(filed.id, "The photo shows the bike in the gateway.")
+    done = mobility.verify(filed.id, "The photo shows the bike in the gateway.", actor="cli")
     assert done.status == "verified" and len(done.records) == 2
-    offence = system.store.record(f"report:{filed.id}:parking")
-    reward = system.store.record(f"report:{filed.id}:reward")
+    offence = system.uow.ledger.record(f"report:{filed.id}:parking")
+    reward = system.uow.ledger.record(f"report:{filed.id}:reward")
     assert offence is not None and reward is not None
     assert (offence.category, offence.points, offence.subject) == (
         "parking-reported",
         -20,
-        system.subject_row(offender).key,
+        system.subjects.identify(offender).key,
     )
     assert (reward.category, reward.points, reward.subject) == (
-        "report-verified", 5, system.subject_row(reporter).key)  # fmt: skip
+        "report-verified", 5, system.subjects.identify(reporter).key)  # fmt: skip
     with pytest.raises(UsageError, match="already verified"):
-        mobility.reject(filed.id, "changed my mind")
+        mobility.reject(filed.id, "changed my mind", actor="cli")
 
-    other = mobility.report("t1", bystander, "It is in the way.")
-    rejected = mobility.reject(other.id, "The bike is inside the bay.")
+    other = mobility.report("t1", bystander, "It is in the way.", actor="cli")
+    rejected = mobility.reject(other.id, "The bike is inside the bay.", actor="cli")
     assert rejected.status == "rejected" and rejected.records == ()
-    assert [r.id for r in mobility.reports(status="pending")] == []
-    assert {r.id for r in mobility.reports(authority="mobike")} == {filed.id, other.id}
-    assert [r.id for r in mobility.reports(subject=system.subject_row(bystander).key)] == [other.id]
-    assert system.verify() == []
+    assert [r.id for r in mobility.reports(status="pending", actor="cli")] == []
+    assert {r.id for r in mobility.reports(authority="mobike", actor="cli")} == {filed.id, other.id}
+    assert [
+        r.id for r in mobility.reports(subject=system.subjects.identify(bystander).key, actor="cli")
+    ] == [other.id]
+    assert system.integrity.verify() == []
 
 
 def test_a_verdict_record_can_be_contested_and_overturned(tmp_path: Path) -> None:
     system = operator(tmp_path, "mobike-2017")
     [rider] = people(1, seed=511)
-    imported = Mobility(system).import_trips(numbered([trip("t1", rider, IN_COMPOUND)]),
+    imported = system.plugin("mobility").import_trips(numbered([trip("t1", rider, IN_COMPOUND)]),
                                              scheme="mobike-2017")  # fmt: skip
     assert imported.accepted == 1
-    _, [before] = system.scores(rider, scheme="mobike-2017")
+    _, [before] = system.checks.scores(rider, scheme="mobike-2017", actor="cli")
     assert before.explanation.score == 80
-    case = system.casework.contest("trip:t1", "The gate was open to the public car park.")
-    _, [frozen] = system.scores(rider, scheme="mobike-2017")
+    case = system.casework.contest(
+        "trip:t1", "The gate was open to the public car park.", actor="cli"
+    )
+    _, [frozen] = system.checks.scores(rider, scheme="mobike-2017", actor="cli")
     assert frozen.explanation.score == 100
     assert [x.reason for x in frozen.explanation.excluded] == ["contested"]
-    system.casework.decide(case.id, "overturned", "The area was a public car park that day.")
-    _, [after] = system.scores(rider, scheme="mobike-2017")
+    system.casework.decide(
+        case.id, "overturned", "The area was a public car park that day.", actor="cli"
+    )
+    _, [after] = system.checks.scores(rider, scheme="mobike-2017", actor="cli")
     assert after.explanation.score == 100
 
 
-def test_the_mobility_tables_come_with_migration_3(tmp_path: Path) -> None:
+def test_the_mobility_tables_come_with_the_plugins_migration(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=NOW)
-    assert 3 in system.migrated and system.store.meta("schema_version") == str(LATEST)
-    mobility = Mobility(system)
-    assert mobility.add_zones("mobike-2018", ZONES).version == 1
-    assert mobility.add_zones("mobike-2018", ZONES).version == 2
+    assert ("mobility", 1) in system.migrated
+    assert system.uow.database.meta("schema_version:mobility") == "1"
+    mobility = system.plugin("mobility")
+    assert mobility.add_zones("mobike-2018", ZONES, actor="cli").version == 1
+    assert mobility.add_zones("mobike-2018", ZONES, actor="cli").version == 2
     version, index = mobility.zone_index("mobike-2018")
     assert version == 2 and [z.id for z in index.zones] == ["bay-1", "compound-1"]
     with pytest.raises(Exception, match="append-only"):
-        system.store._db.execute("DELETE FROM mobility_zones")
+        system.uow.database.connection.execute("DELETE FROM mobility_zones")
 
 
 def test_the_demo_helper_builds_a_month_of_trips_and_prices_the_worst_riders(
@@ -449,7 +472,7 @@ def test_the_demo_helper_builds_a_month_of_trips_and_prices_the_worst_riders(
     for rider in lowest:
         expected = {"poor": 100.0, "fair": 2.0}.get(rider["grade"])
         assert rider["factor"] == expected
-    assert system.verify() == []
+    assert system.integrity.verify() == []
 
 
 def test_a_trip_and_its_verdict_record_land_together_or_not_at_all(
@@ -461,26 +484,34 @@ def test_a_trip_and_its_verdict_record_land_together_or_not_at_all(
     def broken(*_: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(system.store, "add_trips", broken)
+    monkeypatch.setattr(system.plugin("mobility").rows, "add_trips", broken)
     with pytest.raises(OSError, match="disk full"):
-        Mobility(system).import_trips(numbered([trip("h1", rider, IN_BAY)]), scheme="mobike-2018")
-    assert system.store.record("trip:h1") is None  # the record went with the trip
+        system.plugin("mobility").import_trips(
+            numbered([trip("h1", rider, IN_BAY)]), scheme="mobike-2018"
+        )
+    assert system.uow.ledger.record("trip:h1") is None  # the record went with the trip
     monkeypatch.undo()
-    Mobility(system).add_zones("mobike-2018", ZONES)  # a new zone set meanwhile
-    again = Mobility(system).import_trips(
+    system.plugin("mobility").add_zones(
+        "mobike-2018", ZONES, actor="cli"
+    )  # a new zone set meanwhile
+    again = system.plugin("mobility").import_trips(
         numbered([trip("h1", rider, IN_BAY)]), scheme="mobike-2018"
     )
     assert (again.accepted, again.rejected) == (1, [])
-    assert system.verify() == []
+    assert system.integrity.verify() == []
 
 
 def test_erasing_a_verdict_record_takes_its_trip_with_it(tmp_path: Path) -> None:
     system = operator(tmp_path)
     [rider] = people(1, seed=521)
-    Mobility(system).import_trips(numbered([trip("e1", rider, IN_BAY)]), scheme="mobike-2018")
-    outcome = system.casework.request_erasure("trip:e1", "Forget this ride.")
+    system.plugin("mobility").import_trips(
+        numbered([trip("e1", rider, IN_BAY)]), scheme="mobike-2018"
+    )
+    outcome = system.casework.request_erasure("trip:e1", "Forget this ride.", actor="cli")
     assert outcome.case is not None  # a contract scheme: restricted, then a reviewer decides
-    system.casework.decide(outcome.case.id, "erased", "The ride was logged by mistake.")
-    assert system.store.trips_by_id(["e1"]) == {}
-    assert access_export(system, rider)["mobility"]["trips"] == []
-    assert system.verify() == []
+    system.casework.decide(
+        outcome.case.id, "erased", "The ride was logged by mistake.", actor="cli"
+    )
+    assert system.plugin("mobility").rows.trips_by_id(["e1"]) == {}
+    assert export_view(system.export.access_export(rider, actor="cli"))["mobility"]["trips"] == []
+    assert system.integrity.verify() == []

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from ledger_support import at, line, numbered, people, shipped_system
 
-from socialcredit.app import SocialCredit
+from socialcredit.bootstrap import Services
 from socialcredit.domain.schemes.durations import add_months
-from socialcredit.views import score_view
+from socialcredit.entrypoints.views import score_view
 
 SCHEME = "sesame-credit"
 NOW = at(2025, 6, 15, 12)
@@ -54,25 +54,25 @@ def profiles(who: dict[int, str]) -> list[dict[str, str]]:
 
 
 @pytest.fixture
-def system(tmp_path: Path) -> Iterator[tuple[SocialCredit, dict[int, str]]]:
+def system(tmp_path: Path) -> Iterator[tuple[Services, dict[int, str]]]:
     ledger = shipped_system(tmp_path / "ledger.db", now=at(2023, 1, 1))
     who = dict(zip((595, 600, 650, 700, 750), people(5, seed=505), strict=True))
     for person in who.values():
-        ledger.casework.set_consent(person, SCHEME, "scoring", True)
-    ledger.clock = lambda: NOW
+        ledger.consents.set(person, SCHEME, "scoring", True, actor="cli")
+    ledger.clock.read = lambda: NOW
     lines = profiles(who)
-    imported = ledger.import_records(numbered(lines))
+    imported = ledger.imports.import_records(numbered(lines))
     assert (imported.accepted, imported.rejected) == (len(lines), [])
     yield ledger, who
     ledger.close()
 
 
-def view(system: SocialCredit, who: str, at: datetime | None = None) -> dict[str, object]:
-    row, [evaluation] = system.scores(who, scheme=SCHEME, at=at)
+def view(system: Services, who: str, at: datetime | None = None) -> dict[str, object]:
+    row, [evaluation] = system.checks.scores(who, scheme=SCHEME, at=at, actor="cli")
     return score_view(evaluation, row.masked)
 
 
-def test_scores_grades_and_their_explanation(system: tuple[SocialCredit, dict[int, str]]) -> None:
+def test_scores_grades_and_their_explanation(system: tuple[Services, dict[int, str]]) -> None:
     ledger, who = system
     found = {target: view(ledger, person) for target, person in who.items()}
     assert {t: (v["score"], v["grade"]) for t, v in found.items()} == {
@@ -121,11 +121,11 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("action", sorted(EXPECTED))
-def test_checks_at_the_thresholds(system: tuple[SocialCredit, dict[int, str]], action: str) -> None:
+def test_checks_at_the_thresholds(system: tuple[Services, dict[int, str]], action: str) -> None:
     ledger, who = system
     threshold, effect, factor = EXPECTED[action]
     for target, person in who.items():
-        decision = ledger.check(person, action).decision
+        decision = ledger.checks.check(person, action, actor="cli").decision
         if target >= threshold:
             assert (decision.effect, decision.factor) == (effect, factor), (action, target)
             [reason] = decision.reasons
@@ -143,29 +143,31 @@ def test_checks_at_the_thresholds(system: tuple[SocialCredit, dict[int, str]], a
 
 
 def test_new_records_count_from_the_next_month(
-    system: tuple[SocialCredit, dict[int, str]],
+    system: tuple[Services, dict[int, str]],
 ) -> None:
     ledger, who = system
     person = who[595]
-    ledger.import_records(numbered([report("education-verified", person, at(2025, 6, 5))]))
+    ledger.imports.import_records(numbered([report("education-verified", person, at(2025, 6, 5))]))
     assert view(ledger, person)["score"] == 595  # 1 June's answer holds all month
-    assert ledger.check(person, "deposit.hotel").decision.effect == "allow"
+    assert ledger.checks.check(person, "deposit.hotel", actor="cli").decision.effect == "allow"
     july = at(2025, 7, 1)
     assert (view(ledger, person, july)["score"], view(ledger, person, july)["grade"]) == (
         635,
         "good",
     )
-    assert ledger.check(person, "deposit.hotel", at=july).decision.factor == 0.0
+    assert ledger.checks.check(person, "deposit.hotel", at=july, actor="cli").decision.factor == 0.0
 
 
 def test_a_contested_record_leaves_the_factors(
-    system: tuple[SocialCredit, dict[int, str]],
+    system: tuple[Services, dict[int, str]],
 ) -> None:
     ledger, who = system
     person = who[650]
     counted = view(ledger, person)["counted"]
     household = next(c["record"] for c in counted if c["category"] == "purchase.household")
-    ledger.casework.contest(household, "I never bought these nappies; my card was copied.")
+    ledger.casework.contest(
+        household, "I never bought these nappies; my card was copied.", actor="cli"
+    )
     # June's answer was computed on 1 June, but a contest freezes the record at once
     # (GDPR art. 18), whatever the schedule; July's answer leaves it out too.
     now = view(ledger, person)
@@ -176,16 +178,23 @@ def test_a_contested_record_leaves_the_factors(
     assert {x["record"]: x["reason"] for x in after["excluded"]} == {household: "contested"}
     assert {f["factor"]: f["value"] for f in after["factors"]}["household-purchases"] == 5
     assert (after["score"], after["grade"]) == (625, "good")
-    assert ledger.check(person, "deposit.bike", at=july).decision.effect == "allow"
-    assert ledger.check(person, "deposit.hotel", at=july).decision.factor == 0.0
+    assert (
+        ledger.checks.check(person, "deposit.bike", at=july, actor="cli").decision.effect == "allow"
+    )
+    assert ledger.checks.check(person, "deposit.hotel", at=july, actor="cli").decision.factor == 0.0
 
 
 def test_withdrawn_consent_ends_the_score_and_the_waivers(
-    system: tuple[SocialCredit, dict[int, str]],
+    system: tuple[Services, dict[int, str]],
 ) -> None:
     ledger, who = system
     person = who[750]
-    ledger.casework.set_consent(person, SCHEME, "scoring", False)
+    ledger.consents.set(person, SCHEME, "scoring", False, actor="cli")
     july = at(2025, 7, 1)
     assert view(ledger, person, july)["score"] is None
-    assert ledger.check(person, "visa.schengen.simplified", at=july).decision.effect == "allow"
+    assert (
+        ledger.checks.check(
+            person, "visa.schengen.simplified", at=july, actor="cli"
+        ).decision.effect
+        == "allow"
+    )

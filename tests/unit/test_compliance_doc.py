@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from socialcredit.app import validate_files
-from socialcredit.domain.schemes.linter import lint
+from socialcredit.adapters.files.definitions import validate_files
 from socialcredit.adapters.shipped import shipped_scheme_files
+from socialcredit.domain.schemes.linter import lint
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "compliance.md"
 

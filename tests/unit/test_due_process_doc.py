@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from socialcredit.cli import app as cli_app
+from socialcredit.entrypoints.cli import app as cli_app
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "due-process.md"
 
@@ -57,7 +57,7 @@ def test_every_cli_command_in_the_table_exists() -> None:
 
 
 def test_every_http_path_in_the_table_exists() -> None:
-    from socialcredit.api.service import create_app
+    from socialcredit.entrypoints.api import create_app
 
     class _NoSystem:  # building the routes needs no store
         pass

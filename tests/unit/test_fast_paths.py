@@ -14,15 +14,15 @@ import orjson
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from socialcredit.app import time_ordered_id
+from socialcredit.adapters.db.rows import record_of, records_of
 from socialcredit.domain.ledger.batching import plan_batch
 from socialcredit.domain.ledger.chain import GENESIS, link_hash, record_item_hash
 from socialcredit.domain.ledger.values import NewRecord, SubjectRow
-from socialcredit.domain.sanctions.check import Reason, _reason
+from socialcredit.domain.sanctions.check import Reason, _reason, reasons_json
 from socialcredit.domain.schemes.compiled import MeasureSource
 from socialcredit.domain.schemes.durations import Duration, add_months
-from socialcredit.store.common import record_of, records_of
-from socialcredit.views import reason_view, reasons_json
+from socialcredit.entrypoints.views import reason_view
+from socialcredit.services.ids import time_ordered_id
 
 text = st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=0x2FFF), max_size=20)
 zones = st.sampled_from([

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from conftest import scheme
 from socialcredit.domain.identity import Pseudonymiser
+from socialcredit.domain.ledger.intake import RecordError, RecordIntake
 from socialcredit.domain.registry import Registry
 from socialcredit.domain.schemes.compiled import SchemeHistory
-from socialcredit.domain.ledger.intake import RecordError, RecordIntake
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 CIVIC = scheme(

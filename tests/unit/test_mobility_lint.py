@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from socialcredit.domain.schemes.linter import lint
 from socialcredit.adapters.files.definitions import load_definition
+from socialcredit.domain.schemes.linter import lint
 from socialcredit.domain.schemes.loader import parse_definition
 from socialcredit.domain.schemes.models import Scheme
 

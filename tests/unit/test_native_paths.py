@@ -23,17 +23,18 @@ from test_intake_paths import NOW, REGISTRY, lines
 from test_scoring_properties import subjects as scoring_subjects
 
 from conftest import at, event, events, history, record, scheme
+from socialcredit.adapters.db.rows import subject_records_in_python
+from socialcredit.adapters.files.records import parse_file, parse_file_chunks
 from socialcredit.domain.identity import Pseudonymiser
 from socialcredit.domain.ledger import batching
 from socialcredit.domain.ledger.chain import GENESIS, link_hash_in_python, record_item_hash
+from socialcredit.domain.ledger.intake import RecordError, RecordIntake
 from socialcredit.domain.ledger.records import Record, RecordEvent
 from socialcredit.domain.ledger.values import NewRecord, SubjectRow
 from socialcredit.domain.schemes.compiled import ListTarget, RecordRule
 from socialcredit.domain.schemes.durations import Duration, _add_months, add_months
 from socialcredit.domain.scoring import engine
-from socialcredit.domain.ledger.intake import RecordError, RecordIntake, parse_file, parse_file_chunks
 from socialcredit.native import native
-from socialcredit.store.common import subject_records_in_python
 
 if native is None and os.environ.get("SOCIALCREDIT_REQUIRE_NATIVE") == "1":
     pytest.fail("the C accelerator was not built, and this run requires it", pytrace=False)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from socialcredit.app import validate_files
+from socialcredit.adapters.files.definitions import validate_files
+from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.domain.schemes.linter import lint
 from socialcredit.domain.schemes.models import Memorandum, Scheme
 from socialcredit.domain.schemes.paperwork import dpia_draft, record_of_processing
-from socialcredit.adapters.shipped import shipped_scheme_files
 
 
 def _shipped() -> tuple[dict[str, Scheme], dict[str, Memorandum]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from socialcredit.store.postgres import _translate
+from socialcredit.adapters.db.postgres import translate as _translate
 
 
 def test_placeholders_and_upserts_are_rewritten_outside_literals_only() -> None:

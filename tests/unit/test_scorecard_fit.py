@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from socialcredit.adapters.shipped import shipped_schemes_dir
 from socialcredit.domain.ledger.records import Record
 from socialcredit.domain.schemes.compiled import SchemeHistory
 from socialcredit.domain.schemes.loader import parse_definition
@@ -30,7 +31,6 @@ from socialcredit.pilots.scorecard.fit import (
     synthetic_training_data,
     write_training_csv,
 )
-from socialcredit.adapters.shipped import shipped_schemes_dir
 
 SESAME = shipped_schemes_dir() / "sesame-credit.yaml"
 

@@ -15,11 +15,11 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+from socialcredit.adapters.files.definitions import load_definition
 from socialcredit.domain.ledger.records import Record
 from socialcredit.domain.sanctions.check import Representation, decide
 from socialcredit.domain.schemes import models
 from socialcredit.domain.schemes.compiled import SchemeHistory, build_measure_index, compile_scheme
-from socialcredit.adapters.files.definitions import load_definition
 from socialcredit.domain.schemes.models import Memorandum, Scheme
 from socialcredit.domain.scoring.engine import evaluate
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 import uuid
 
-from socialcredit.app import time_ordered_id
-from socialcredit.store.common import decision_number
+from socialcredit.adapters.db.rows import decision_number
+from socialcredit.services.ids import time_ordered_id
 
 
 def test_decision_ids_are_version_7_uuids_in_time_order() -> None:

@@ -45,8 +45,9 @@ OPTIONAL_FIELDS = frozenset({"reported_at", "evidence", "subject_kind"})
 CLOCK_SKEW = timedelta(minutes=5)  # a reporter's clock may run a little ahead of ours
 
 
-class RecordError(InvalidInput):
-    """A reported record that breaks a rule; ``field`` names where."""
+# A reported record that breaks a rule: invalid input like any other, whose
+# ``field`` names where (a time it gives is refused by ``parse_time`` the same way).
+RecordError = InvalidInput
 
 
 class RecordIntake:
@@ -355,6 +356,6 @@ def judged(intake: RecordIntake, number: int, fields: Mapping[str, Any] | str) -
         return number, None, None, fields
     try:
         return number, intake.parse(fields)
-    except InvalidInput as error:  # a RecordError, or a time parse_time refused
+    except RecordError as error:
         value = fields.get("id")
         return number, None, str(value) if value not in (None, "") else None, str(error)
