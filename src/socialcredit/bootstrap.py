@@ -26,7 +26,7 @@ from socialcredit.adapters.db.integrity import ChainRows
 from socialcredit.adapters.db.keys import KeyRows
 from socialcredit.adapters.db.ledger import LedgerRows
 from socialcredit.adapters.files.definitions import validate_files
-from socialcredit.adapters.files.records import RecordFiles
+from socialcredit.adapters.files.reader import RecordFiles
 from socialcredit.adapters.keyfile import load_or_create_key
 from socialcredit.config import DEFAULT_DB, key_hex
 from socialcredit.domain.identity import Pseudonymiser

@@ -15,7 +15,7 @@ from ledger_support import KEY, KEY_ENV
 from rich.console import Console
 
 from socialcredit import bootstrap
-from socialcredit.demo import run_demo
+from socialcredit.entrypoints.demo import run_demo
 
 PEOPLE, BUSINESSES, INSTITUTIONS = 600, 40, 6
 RONGCHENG = {

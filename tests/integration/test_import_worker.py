@@ -18,9 +18,9 @@ from ledger_support import NOW, at, line, numbered, open_system, people, shipped
 
 from socialcredit.adapters.files import records as intake
 from socialcredit.bootstrap import Services
+from socialcredit.domain.intake import RecordIntake
 from socialcredit.domain.ledger import batching
 from socialcredit.domain.ledger.batching import plan_batch
-from socialcredit.domain.ledger.intake import RecordIntake
 from socialcredit.native import native
 
 

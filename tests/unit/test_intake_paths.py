@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from conftest import scheme
 from socialcredit.domain.identity import Pseudonymiser
-from socialcredit.domain.ledger.intake import RecordError, RecordIntake
+from socialcredit.domain.intake import RecordError, RecordIntake
 from socialcredit.domain.registry import Registry
 from socialcredit.domain.schemes.compiled import SchemeHistory
 

@@ -14,7 +14,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialcredit.domain.ledger.intake import RecordError
+from socialcredit.domain.intake import RecordError
 from socialcredit.pilots.mobility import cells
 from socialcredit.pilots.mobility.demo import town_box, town_zones
 from socialcredit.pilots.mobility.trips import parse_trip, record_line

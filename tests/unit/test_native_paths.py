@@ -26,9 +26,9 @@ from conftest import at, event, events, history, record, scheme
 from socialcredit.adapters.db.rows import subject_records_in_python
 from socialcredit.adapters.files.records import parse_file, parse_file_chunks
 from socialcredit.domain.identity import Pseudonymiser
+from socialcredit.domain.intake import RecordError, RecordIntake
 from socialcredit.domain.ledger import batching
 from socialcredit.domain.ledger.chain import GENESIS, link_hash_in_python, record_item_hash
-from socialcredit.domain.ledger.intake import RecordError, RecordIntake
 from socialcredit.domain.ledger.records import Record, RecordEvent
 from socialcredit.domain.ledger.values import NewRecord, SubjectRow
 from socialcredit.domain.schemes.compiled import ListTarget, RecordRule

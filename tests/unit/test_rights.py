@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from socialcredit.domain.consent import ConsentChange, active_at, periods
 from socialcredit.domain.ledger.records import Record
 from socialcredit.domain.rights import notices
 from socialcredit.domain.rights.cases import (
@@ -16,7 +17,6 @@ from socialcredit.domain.rights.cases import (
     check_extension,
     fold,
 )
-from socialcredit.domain.rights.consent import ConsentChange, active_at, periods
 from socialcredit.domain.rights.overrides import Override, apply_overrides
 from socialcredit.domain.rights.repair import check_application, repair_opens_at
 from socialcredit.domain.sanctions.check import Decision, Reason

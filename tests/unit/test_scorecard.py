@@ -12,8 +12,8 @@ from socialcredit.domain.schemes.compiled import SchemeHistory
 from socialcredit.domain.schemes.linter import lint
 from socialcredit.domain.schemes.loader import parse_definition
 from socialcredit.domain.schemes.models import Bin, Factor, Scheme
+from socialcredit.domain.schemes.scorecard import bin_for, bin_labels, dimension_points
 from socialcredit.domain.scoring.engine import score_history
-from socialcredit.domain.scoring.scorecard import bin_for, bin_labels, dimension_points
 from socialcredit.errors import DefinitionError
 
 BODY = """

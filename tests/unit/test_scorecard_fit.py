@@ -16,8 +16,8 @@ from socialcredit.domain.ledger.records import Record
 from socialcredit.domain.schemes.compiled import SchemeHistory
 from socialcredit.domain.schemes.loader import parse_definition
 from socialcredit.domain.schemes.models import Scheme
+from socialcredit.domain.schemes.scorecard import bin_for
 from socialcredit.domain.scoring.engine import explain_score
-from socialcredit.domain.scoring.scorecard import bin_for
 from socialcredit.pilots.scorecard.fit import (
     SESAME_FACTORS,
     FitError,

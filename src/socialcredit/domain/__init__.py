@@ -1,0 +1,1 @@
+"""The pure domain: values and rules, no I/O, no clock, no environment."""

@@ -7,14 +7,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from socialcredit.domain.ledger.values import StoredDefinition
 from socialcredit.domain.schemes.compiled import (
     MeasureIndex,
     SchemeHistory,
     build_measure_index,
     compile_scheme,
 )
-from socialcredit.domain.schemes.loader import parse_definition
+from socialcredit.domain.schemes.loader import StoredDefinition, parse_definition
 from socialcredit.domain.schemes.models import Memorandum, Scheme
 from socialcredit.errors import NotFound
 

@@ -11,12 +11,13 @@ from typing import Any
 
 import orjson
 
-from socialcredit.domain.ledger.values import DecisionRow, StoredDefinition, StoredKey, StoredNotice
-from socialcredit.domain.rights.consent import ConsentStanding
-from socialcredit.domain.rights.notices import Notice
+from socialcredit.domain.consent import ConsentStanding
+from socialcredit.domain.ledger.values import DecisionRow, StoredKey
+from socialcredit.domain.rights.notices import Notice, StoredNotice
 from socialcredit.domain.sanctions.check import Decision, Reason
+from socialcredit.domain.schemes.loader import StoredDefinition
+from socialcredit.domain.schemes.scorecard import dimension_points
 from socialcredit.domain.scoring.engine import ListEntry, SchemeEvaluation
-from socialcredit.domain.scoring.scorecard import dimension_points
 from socialcredit.domain.times import iso
 from socialcredit.services.casework import ShownCase
 from socialcredit.services.checks import CheckResult, ListedEntry

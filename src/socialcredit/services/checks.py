@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from socialcredit.domain.consent import SCORING, ConsentChange
+from socialcredit.domain.consent import Period as ConsentPeriod
+from socialcredit.domain.consent import periods as consent_periods
 from socialcredit.domain.ledger.records import Record
 from socialcredit.domain.ledger.values import DecisionRow, SubjectLedger, SubjectRow
-from socialcredit.domain.rights.consent import SCORING, ConsentChange
-from socialcredit.domain.rights.consent import Period as ConsentPeriod
-from socialcredit.domain.rights.consent import periods as consent_periods
 from socialcredit.domain.rights.overrides import adverse, apply_overrides
 from socialcredit.domain.sanctions.check import (
     Decision,
@@ -193,7 +193,7 @@ class Checks:
         return found
 
     def published_list(
-        self, scheme: str, list_id: str, *, at: datetime | None = None, actor: str = "public"
+        self, scheme: str, list_id: str, *, at: datetime | None = None, actor: str
     ) -> list[ListedEntry]:
         """A list as the public may read it: only where a ``publish`` measure
         covers it (:class:`Forbidden` otherwise). Logged as a publication."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from socialcredit.domain.rights import notices as build
-from socialcredit.domain.rights.consent import (
+from socialcredit.domain.consent import (
     ConsentChange,
     ConsentStanding,
     active_at,
     periods,
     standings,
 )
+from socialcredit.domain.rights import notices as build
 from socialcredit.errors import UsageError
 from socialcredit.services.subjects import SUBJECT_ACCESS, Subjects
 from socialcredit.services.unit_of_work import UnitOfWork

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from socialcredit.domain.ledger.values import StoredDefinition
 from socialcredit.domain.registry import Registry
-from socialcredit.domain.schemes.loader import LoadedDefinition, parse_definition
+from socialcredit.domain.schemes.loader import LoadedDefinition, StoredDefinition, parse_definition
 from socialcredit.domain.schemes.models import Memorandum, Scheme
 from socialcredit.errors import DefinitionError, DefinitionErrors, NotFound, UsageError
 from socialcredit.services.unit_of_work import UnitOfWork

@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from socialcredit.domain.consent import SCORING, ConsentStanding, standings
+from socialcredit.domain.consent import periods as consent_periods
 from socialcredit.domain.ledger.records import ERASED, Record, RecordEvent, status_at
-from socialcredit.domain.ledger.values import DecisionRow, StoredNotice, SubjectLedger, SubjectRow
+from socialcredit.domain.ledger.values import DecisionRow, SubjectLedger, SubjectRow
 from socialcredit.domain.rights.cases import fold_all
-from socialcredit.domain.rights.consent import SCORING, ConsentStanding, standings
-from socialcredit.domain.rights.consent import periods as consent_periods
+from socialcredit.domain.rights.notices import StoredNotice
 from socialcredit.domain.rights.overrides import Override
 from socialcredit.domain.schemes.models import Scheme
 from socialcredit.domain.schemes.paperwork import recipients

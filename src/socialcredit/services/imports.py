@@ -16,12 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from socialcredit.domain.consent import SCORING, ConsentChange
+from socialcredit.domain.consent import active_at as consent_active
+from socialcredit.domain.consent import periods as consent_periods
+from socialcredit.domain.intake import Parsed, RecordIntake, validate_lines
 from socialcredit.domain.ledger.batching import PlanBase, first_batch
-from socialcredit.domain.ledger.intake import Parsed, RecordIntake, validate_lines
 from socialcredit.domain.ledger.values import NewRecord, Progress
-from socialcredit.domain.rights.consent import SCORING, ConsentChange
-from socialcredit.domain.rights.consent import active_at as consent_active
-from socialcredit.domain.rights.consent import periods as consent_periods
 from socialcredit.domain.times import parse_time
 from socialcredit.services.ports import RecordFiles
 from socialcredit.services.unit_of_work import UnitOfWork

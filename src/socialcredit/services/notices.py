@@ -10,9 +10,8 @@ from datetime import datetime
 
 import orjson
 
-from socialcredit.domain.ledger.values import StoredNotice
 from socialcredit.domain.rights import notices as build
-from socialcredit.domain.rights.notices import Notice
+from socialcredit.domain.rights.notices import Notice, StoredNotice
 from socialcredit.domain.scoring.engine import ListEntry
 from socialcredit.domain.times import parse_time
 from socialcredit.services.checks import Checks

@@ -13,9 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from socialcredit.domain.consent import ConsentChange
 from socialcredit.domain.identity import Pseudonymiser
+from socialcredit.domain.intake import Line, Parsed
 from socialcredit.domain.ledger.batching import BatchPlan, PlanBase, PlannedBatch
-from socialcredit.domain.ledger.intake import Line, Parsed
 from socialcredit.domain.ledger.records import Record, RecordEvent
 from socialcredit.domain.ledger.values import (
     AppendOutcome,
@@ -24,17 +25,15 @@ from socialcredit.domain.ledger.values import (
     Link,
     NewRecord,
     Progress,
-    StoredDefinition,
     StoredKey,
-    StoredNotice,
     SubjectLedger,
     SubjectRow,
 )
 from socialcredit.domain.registry import Registry
 from socialcredit.domain.rights.cases import CaseEvent
-from socialcredit.domain.rights.consent import ConsentChange
-from socialcredit.domain.rights.notices import Notice
+from socialcredit.domain.rights.notices import Notice, StoredNotice
 from socialcredit.domain.rights.overrides import Override
+from socialcredit.domain.schemes.loader import StoredDefinition
 
 
 class DatabasePort(Protocol):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from socialcredit.domain.ledger.intake import RecordIntake
+from socialcredit.domain.intake import RecordIntake
 from socialcredit.domain.ledger.values import DecisionRow, Link, SubjectRow
 from socialcredit.domain.schemes.models import Scheme
 from socialcredit.errors import NotFound, UsageError

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from socialcredit.adapters.db.database import Database
 from socialcredit.adapters.db.rows import parse
-from socialcredit.domain.ledger.values import StoredDefinition
+from socialcredit.domain.schemes.loader import StoredDefinition
 from socialcredit.domain.times import ledger_time
 
 

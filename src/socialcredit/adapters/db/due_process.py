@@ -19,12 +19,12 @@ from socialcredit.adapters.db.rows import (
     parse,
     record_of,
 )
+from socialcredit.domain.consent import ConsentChange
 from socialcredit.domain.ledger.chain import GENESIS
 from socialcredit.domain.ledger.records import Record, RecordEvent
-from socialcredit.domain.ledger.values import DecisionRow, StoredNotice
+from socialcredit.domain.ledger.values import DecisionRow
 from socialcredit.domain.rights.cases import CaseEvent
-from socialcredit.domain.rights.consent import ConsentChange
-from socialcredit.domain.rights.notices import Notice
+from socialcredit.domain.rights.notices import Notice, StoredNotice
 from socialcredit.domain.rights.overrides import ADVERSE_SQL, Override
 from socialcredit.domain.times import ledger_time
 

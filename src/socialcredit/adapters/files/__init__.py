@@ -1,0 +1,1 @@
+"""Files the system reads: records (CSV, JSON Lines) and definitions (YAML)."""

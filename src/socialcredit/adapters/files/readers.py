@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from socialcredit.domain.ledger.intake import Line
+from socialcredit.domain.intake import Line
 
 
 def record_format(path: Path) -> str:

@@ -1,8 +1,8 @@
 """Record files, read and validated: CSV or JSON Lines, in this process or,
 for a large file, in a forked worker (``worker.py``).
 
-:class:`RecordFiles` is what the import use case is handed: it reads and
-validates lines with the domain's :class:`RecordIntake` and never writes.
+Lines are validated with the domain's :class:`RecordIntake`; nothing here
+writes (``reader.py`` is what the import use case is handed).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from socialcredit.adapters.files.readers import (
     record_format,
 )
 from socialcredit.domain.identity import Pseudonymiser
-from socialcredit.domain.ledger.intake import Line, Parsed, RecordIntake, judged, validate_lines
+from socialcredit.domain.intake import Parsed, RecordIntake, judged, validate_lines
 from socialcredit.domain.registry import Registry
 from socialcredit.native import native
 
@@ -100,46 +100,3 @@ def native_lines(
 def _in_lists(items: Iterator[Parsed], size: int = 10_000) -> Iterator[list[Parsed]]:
     while chunk := list(itertools.islice(items, size)):
         yield chunk
-
-
-class RecordFiles:
-    """The record files an import reads: in this process, or in a forked worker."""
-
-    def read(self, path: Path) -> Iterator[Line]:
-        return read_lines(path)
-
-    def worthwhile(self, path: Path) -> bool:
-        """Whether a worker process pays for itself on ``path``."""
-        from socialcredit.adapters.files.worker import worker_worthwhile
-
-        return worker_worthwhile(path)
-
-    def parse(
-        self,
-        path: Path,
-        registry: Registry,
-        pseudonymiser: Pseudonymiser,
-        now: datetime,
-        start: int = 1,
-    ) -> Iterator[Parsed]:
-        return parse_file(path, registry, pseudonymiser, now, start)
-
-    def parse_forked(
-        self, path: Path, registry: Registry, pseudonymiser: Pseudonymiser, now: datetime
-    ) -> Iterator[Parsed]:
-        from socialcredit.adapters.files.worker import parse_file_forked
-
-        return parse_file_forked(path, registry, pseudonymiser, now)
-
-    def plan_forked(
-        self,
-        path: Path,
-        registry: Registry,
-        pseudonymiser: Pseudonymiser,
-        now: datetime,
-        batch_size: int,
-        base: Any,
-    ) -> Any:
-        from socialcredit.adapters.files.worker import plan_file_forked
-
-        return plan_file_forked(path, registry, pseudonymiser, now, batch_size, base)

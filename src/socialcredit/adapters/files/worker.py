@@ -38,6 +38,7 @@ import orjson
 
 from socialcredit.adapters.files.records import NativeLines, native_lines, parse_file_chunks
 from socialcredit.domain.identity import Pseudonymiser
+from socialcredit.domain.intake import Parsed
 from socialcredit.domain.ledger.batching import (
     CONFLICT,
     BatchPlan,
@@ -48,7 +49,6 @@ from socialcredit.domain.ledger.batching import (
     plan_batch,
 )
 from socialcredit.domain.ledger.chain import GENESIS, record_item_hash
-from socialcredit.domain.ledger.intake import Parsed
 from socialcredit.domain.ledger.values import NewRecord, SubjectRow
 from socialcredit.domain.registry import Registry
 from socialcredit.native import native
@@ -69,7 +69,7 @@ def parse_file_forked(
     path: Path, registry: Registry, pseudonymiser: Pseudonymiser, now: datetime
 ) -> Iterator[Parsed]:
     """The same (line, record) or (line, None, id, reason) items as
-    :func:`socialcredit.domain.ledger.intake.parse_file`, in the same order, validated by a
+    :func:`socialcredit.domain.intake.parse_file`, in the same order, validated by a
     forked worker while the caller consumes them."""
     for message in _from_worker(_work, (path, registry, pseudonymiser, now)):
         for item in message:

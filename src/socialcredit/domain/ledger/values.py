@@ -14,17 +14,6 @@ from datetime import datetime
 from typing import NamedTuple
 
 from socialcredit.domain.ledger.records import Record, RecordEvent
-from socialcredit.domain.rights.notices import Notice
-
-
-@dataclass(frozen=True, slots=True)
-class StoredDefinition:
-    id: str
-    version: int
-    type: str  # "scheme" or "memorandum"
-    added_at: datetime
-    digest: str
-    text: str
 
 
 class SubjectRow(NamedTuple):
@@ -121,12 +110,6 @@ class DecisionRow:
     asked_at: datetime
     asked_by: str
     purpose: str
-
-
-class StoredNotice(NamedTuple):
-    notice: Notice
-    delivered_at: datetime | None
-    channel: str | None
 
 
 Progress = Callable[[int], None]

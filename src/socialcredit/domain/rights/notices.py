@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from socialcredit.domain.ledger.records import Record
 from socialcredit.domain.rights.cases import OUTCOMES, Case, CaseEvent
@@ -91,7 +91,7 @@ def _notice(subject: str, masked: str, kind: NoticeKind, source: str, at: dateti
 
 
 def _day(moment: datetime | None) -> str:
-    return moment.isoformat().replace("+00:00", "Z") if moment else "while the grade holds"
+    return iso(moment) or "while the grade holds"
 
 
 def record_reported(record: Record, masked: str, scheme_title: str, category_title: str,
@@ -229,3 +229,9 @@ def record_erased(record_id: str, subject: str, masked: str, scheme: str, why: s
         "can still be verified; it holds nothing about you.",
         "Nothing to do.",
     )  # fmt: skip
+
+
+class StoredNotice(NamedTuple):
+    notice: Notice
+    delivered_at: datetime | None
+    channel: str | None

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from socialcredit.domain.schemes.durations import Duration
 from socialcredit.domain.schemes.models import Severity
+from socialcredit.domain.times import iso
 from socialcredit.errors import RepairRefused
 
 MINIMUM_PUBLICATION: Mapping[Severity, Duration | None] = {
@@ -47,6 +48,6 @@ def check_application(
         raise RepairRefused(
             f"record {record_id!r} is {severity} conduct, published for at least "
             f"{minimum} from {reported_at.date().isoformat()}: a repair application is possible "
-            f"from {opens.isoformat().replace('+00:00', 'Z')} ({RULE})",
+            f"from {iso(opens)} ({RULE})",
             opens,
         )

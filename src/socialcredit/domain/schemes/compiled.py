@@ -23,7 +23,7 @@ from socialcredit.domain.schemes.models import (
     MemorandumMeasure,
     Scheme,
 )
-from socialcredit.domain.scoring.scorecard import CompiledScorecard, compile_scorecard
+from socialcredit.domain.schemes.scorecard import CompiledScorecard, compile_scorecard
 
 
 @dataclass(frozen=True, slots=True)

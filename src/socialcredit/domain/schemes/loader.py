@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import yaml
@@ -19,6 +20,16 @@ from pydantic import ValidationError
 from socialcredit.domain.schemes.models import Definition, Memorandum, Scheme
 from socialcredit.domain.schemes.references import Problem, memorandum_problems, scheme_problems
 from socialcredit.errors import DefinitionError
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDefinition:
+    id: str
+    version: int
+    type: str  # "scheme" or "memorandum"
+    added_at: datetime
+    digest: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)

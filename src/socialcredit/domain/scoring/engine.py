@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Literal, NamedTuple
 
+from socialcredit.domain.consent import Period as ConsentPeriod
+from socialcredit.domain.consent import active_at as consent_active
 from socialcredit.domain.ledger.records import (
     ERASED,
     SUSPENDING_STATUSES,
@@ -19,8 +21,6 @@ from socialcredit.domain.ledger.records import (
     RecordEvent,
     status_at,
 )
-from socialcredit.domain.rights.consent import Period as ConsentPeriod
-from socialcredit.domain.rights.consent import active_at as consent_active
 from socialcredit.domain.schemes.compiled import (
     CompiledScheme,
     ListTarget,
@@ -29,9 +29,9 @@ from socialcredit.domain.schemes.compiled import (
 )
 from socialcredit.domain.schemes.durations import Duration, add_months
 from socialcredit.domain.schemes.models import ListDefinition
-from socialcredit.domain.scoring.scorecard import FactorContribution
-from socialcredit.domain.scoring.scorecard import change_instants as scorecard_instants
-from socialcredit.domain.scoring.scorecard import contributions as scorecard_contributions
+from socialcredit.domain.schemes.scorecard import FactorContribution
+from socialcredit.domain.schemes.scorecard import change_instants as scorecard_instants
+from socialcredit.domain.schemes.scorecard import contributions as scorecard_contributions
 from socialcredit.native import native
 
 ExclusionReason = Literal[

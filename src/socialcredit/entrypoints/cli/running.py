@@ -42,7 +42,7 @@ def demo(
     as_json: Json = False,
 ) -> None:
     """Build a synthetic Rongcheng-like town with the shipped schemes and show what happens."""
-    from socialcredit.demo import run_demo
+    from socialcredit.entrypoints.demo import run_demo
 
     run_demo(
         db,

@@ -13,8 +13,12 @@ from pydantic import BaseModel, Field
 
 from socialcredit.domain.access import AccessDenied, may_report, may_review, require
 from socialcredit.domain.text import MAX_NAME_LENGTH
-from socialcredit.pilots.mobility.plugin import mobility
-from socialcredit.pilots.mobility.service import LocationRefused, report_view, trip_view
+from socialcredit.pilots.mobility.service import (
+    LocationRefused,
+    mobility_of,
+    report_view,
+    trip_view,
+)
 from socialcredit.pilots.mobility.trips import MAX_TRIP_ID
 from socialcredit.plugins.api import (
     Caller,
@@ -80,7 +84,7 @@ async def trip(body: TripBody, who: Caller, services: Svc) -> JSONResponse:
     verdict, the verdict a record; precise positions are kept only with the
     rider's consent. 201 kept, 200 already held, 409 conflict, 422 invalid."""
     may_report(who, services.definitions.scheme(body.scheme))
-    report = mobility(services).import_trips(
+    report = mobility_of(services).import_trips(
         [(1, body.model_dump())], reporter=who.authority, batch_size=1, results=True
     )
     if report.rejected:
@@ -105,7 +109,7 @@ async def zones(
     definition = services.definitions.scheme(scheme)
     if who.role != "admin":
         may_report(who, definition)
-    added = mobility(services).add_zones(
+    added = mobility_of(services).add_zones(
         scheme, await request.body(), kind_property=kind_property, actor=actor(who)
     )
     body = {
@@ -121,7 +125,7 @@ async def zones(
 async def report(body: ReportBody, who: Caller, services: Svc) -> dict[str, Any]:
     """Report another rider's bad parking (a subject key, for its own rider)."""
     require(who, "subject")
-    filed = mobility(services).report_as(
+    filed = mobility_of(services).report_as(
         who.subject or "", body.trip, body.statement, photo=body.photo, actor=actor(who)
     )
     return report_view(filed, viewer=who.subject)
@@ -138,11 +142,11 @@ async def reports(
     wanted = None if status == "all" else status
     reading: dict[str, Any] = {"actor": actor(who), "status": wanted}
     if who.role == "admin":
-        found = mobility(services).reports(**reading)
+        found = mobility_of(services).reports(**reading)
     elif who.role == "reviewer" and who.authority:
-        found = mobility(services).reports(authority=who.authority, **reading)
+        found = mobility_of(services).reports(authority=who.authority, **reading)
     elif who.role == "subject" and who.subject:
-        found = mobility(services).reports(subject=who.subject, **reading)
+        found = mobility_of(services).reports(subject=who.subject, **reading)
     else:
         raise AccessDenied(
             f"a {who.role} key may not list reports; it needs an admin, reviewer or subject key"
@@ -155,7 +159,7 @@ async def reports(
 async def verify(report_id: Id, body: Decision, who: Caller, services: Svc) -> dict[str, Any]:
     """Verify a report (a reviewer of the scheme's authority): the offender
     gets an improper-parking record and the reporter a reward record."""
-    rides = mobility(services)
+    rides = mobility_of(services)
     may_review(who, rides.scheme_of_report(report_id))
     return report_view(rides.verify(report_id, body.reason, actor=actor(who)))
 
@@ -163,7 +167,7 @@ async def verify(report_id: Id, body: Decision, who: Caller, services: Svc) -> d
 @router.post("/reports/{report_id}/reject")
 async def reject(report_id: Id, body: Decision, who: Caller, services: Svc) -> dict[str, Any]:
     """Reject a report (a reviewer of the scheme's authority); nothing is recorded."""
-    rides = mobility(services)
+    rides = mobility_of(services)
     may_review(who, rides.scheme_of_report(report_id))
     return report_view(rides.reject(report_id, body.reason, actor=actor(who)))
 
@@ -175,7 +179,7 @@ async def position(body: PositionBody, who: Caller, services: Svc) -> JSONRespon
     may_report(who, services.definitions.scheme(body.scheme))
     moment = body.at if body.at is not None else services.clock().isoformat()
     try:
-        kept = mobility(services).add_position(
+        kept = mobility_of(services).add_position(
             body.rider, body.scheme, body.lon, body.lat, moment, actor=actor(who)
         )
     except LocationRefused as error:

@@ -5,12 +5,13 @@ the whole command line (``socialcredit.plugins.cli``)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from socialcredit.errors import UsageError
+from socialcredit.pilots.mobility.service import mobility_of
 from socialcredit.plugins.cli import (
     CLI_ACTOR,
     DEFAULT_DB,
@@ -48,12 +49,6 @@ mobility_app.add_typer(positions_app, name="positions")
 Scheme = Annotated[str, typer.Option("--scheme", help="The operator's scheme id.")]
 
 
-def _rides(services: Any) -> Any:
-    from socialcredit.pilots.mobility.plugin import mobility
-
-    return mobility(services)
-
-
 @zones_app.command("import")
 @handled
 def zones_import(
@@ -68,7 +63,7 @@ def zones_import(
     """Add a new zone set for a scheme; trips from now on are judged against it."""
     text = file.read_bytes()
     with opened(db) as services:
-        added = _rides(services).add_zones(
+        added = mobility_of(services).add_zones(
             scheme, text, kind_property=kind_property, actor=CLI_ACTOR
         )
     summary = {
@@ -103,7 +98,7 @@ def trips_import(
     total = count_lines(file)
     with opened(db) as services, progress_bar(not as_json and total > 5000) as bar:
         task = bar.add_task("importing trips", total=total)
-        report = _rides(services).import_file(
+        report = mobility_of(services).import_file(
             file, scheme=scheme, progress=lambda n: bar.advance(task, n)
         )
     write_rejects(rejects_path, report.rejected)
@@ -143,7 +138,7 @@ def report(
     from socialcredit.pilots.mobility.service import report_view
 
     with opened(db) as services:
-        filed = _rides(services).report(trip, by, statement, photo=photo, actor=CLI_ACTOR)
+        filed = mobility_of(services).report(trip, by, statement, photo=photo, actor=CLI_ACTOR)
     if as_json:
         print_json(report_view(filed))
         return
@@ -165,7 +160,7 @@ def reports_list(
     if status not in REPORT_STATUSES:
         raise UsageError(f"--status: {status!r} is not one of {', '.join(REPORT_STATUSES)}")
     with opened(db) as services:
-        found = _rides(services).reports(
+        found = mobility_of(services).reports(
             actor=CLI_ACTOR, status=None if status == "all" else status
         )
     views = [report_view(r) for r in found]
@@ -186,7 +181,7 @@ def _answer(db: str, report_id: str, reason: str, as_json: bool, *, verified: bo
     from socialcredit.pilots.mobility.service import report_view
 
     with opened(db) as services:
-        mobility = _rides(services)
+        mobility = mobility_of(services)
         act = mobility.verify if verified else mobility.reject
         done = act(report_id, reason, actor=CLI_ACTOR)
     if as_json:
@@ -237,7 +232,7 @@ def positions_add(
     'background-location' for the scheme."""
     with opened(db) as services:
         moment = at if at is not None else services.clock().isoformat()
-        kept = _rides(services).add_position(rider, scheme, lon, lat, moment, actor=CLI_ACTOR)
+        kept = mobility_of(services).add_position(rider, scheme, lon, lat, moment, actor=CLI_ACTOR)
     out.print(f"position kept until {kept.kept_until.isoformat()} (consent to {kept.purpose!r})")
 
 

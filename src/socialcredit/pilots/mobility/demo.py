@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from socialcredit import Services
+from socialcredit.pilots.mobility.service import mobility_of
 from socialcredit.plugins import DemoContext, DemoStep
 
 CENTRE = (122.42, 37.16)  # Rongcheng, Shandong: longitude, latitude
@@ -114,9 +115,8 @@ def run_bike_share(
 ) -> dict[str, Any]:
     """Zones, last month's trips for ``riders`` and the price each now pays:
     what the demo prints. The scheme recomputes monthly, so last month counts."""
-    from socialcredit.pilots.mobility.plugin import mobility
 
-    rides = mobility(services)
+    rides = mobility_of(services)
     collection = town_zones(rng, zones)
     added = rides.add_zones(scheme, collection, actor="demo-operator")
     this_month = datetime(now.year, now.month, 1, tzinfo=UTC)

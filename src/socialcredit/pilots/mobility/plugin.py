@@ -34,12 +34,9 @@ NAME = "mobility"
 
 
 def mobility(services: Services) -> Mobility:
-    """The ledger's bike-share service."""
-    from socialcredit.pilots.mobility.service import Mobility
+    from socialcredit.pilots.mobility.service import mobility_of
 
-    found = services.plugin(NAME)
-    assert isinstance(found, Mobility)
-    return found
+    return mobility_of(services)
 
 
 @hookimpl

@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from socialcredit import Services
+from socialcredit.domain.consent import active_at as consent_active
+from socialcredit.domain.consent import periods as consent_periods
 from socialcredit.domain.identity import IdentifierError
+from socialcredit.domain.intake import RecordError
 from socialcredit.domain.ledger.chain import canonical
-from socialcredit.domain.ledger.intake import RecordError
 from socialcredit.domain.ledger.values import NewRecord, Progress, SubjectRow
-from socialcredit.domain.rights.consent import active_at as consent_active
-from socialcredit.domain.rights.consent import periods as consent_periods
 from socialcredit.domain.schemes.models import Scheme
 from socialcredit.domain.text import MAX_TEXT_LENGTH, checked_line, checked_statement
 from socialcredit.domain.times import iso
@@ -120,6 +120,13 @@ class RiderReport:
     records: tuple[str, ...]
     subject: str  # keyed hash of the reporter
     offender_key: str
+
+
+def mobility_of(services: Services) -> Mobility:
+    """The ledger's bike-share service (built once, by the plugin's ``register_services``)."""
+    found = services.plugin("mobility")
+    assert isinstance(found, Mobility)
+    return found
 
 
 class Mobility:
@@ -706,6 +713,7 @@ __all__ = [
     "TripReport",
     "TripResult",
     "ZoneSetAdded",
+    "mobility_of",
     "report_view",
     "trip_view",
 ]

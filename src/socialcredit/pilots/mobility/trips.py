@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from socialcredit.domain.intake import CLOCK_SKEW, RecordError
 from socialcredit.domain.ledger.chain import canonical
-from socialcredit.domain.ledger.intake import CLOCK_SKEW, RecordError
 from socialcredit.domain.text import LINE_CONTROL, MAX_NAME_LENGTH
 from socialcredit.domain.times import parse_time
 

@@ -38,7 +38,7 @@ from sklearn.model_selection import train_test_split
 
 from socialcredit.domain.schemes.loader import parse_definition, read_document
 from socialcredit.domain.schemes.models import Scheme
-from socialcredit.domain.scoring.scorecard import bin_for
+from socialcredit.domain.schemes.scorecard import bin_for
 from socialcredit.errors import UsageError
 
 Floats = NDArray[np.float64]

@@ -18,7 +18,7 @@ from socialcredit.domain.access import (
     may_read_subject,
     may_report,
 )
-from socialcredit.domain.ledger.intake import RecordError
+from socialcredit.domain.intake import RecordError
 from socialcredit.domain.text import MAX_NAME_LENGTH
 from socialcredit.entrypoints.api.deps import Caller, Svc, actor, at, principal, services_of
 from socialcredit.entrypoints.api.models import CheckView, ConsentGrant, Enrolment

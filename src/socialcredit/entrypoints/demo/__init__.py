@@ -27,13 +27,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from socialcredit import bootstrap
 from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.bootstrap import Services
-from socialcredit.demo.showcase import (
+from socialcredit.entrypoints.demo.showcase import (
     NOTICES_SUFFIX,
     rights_showcase,
     summarise,
     year_of_due_process,
 )
-from socialcredit.demo.town import YEAR, Town, build_town, generate_records
+from socialcredit.entrypoints.demo.town import YEAR, Town, build_town, generate_records
 from socialcredit.errors import UsageError
 from socialcredit.hooks import DemoContext, plugin_manager
 

@@ -15,9 +15,9 @@ from rich.table import Table
 
 from socialcredit.adapters.delivery import FileChannel
 from socialcredit.bootstrap import Services
-from socialcredit.demo.town import Town
 from socialcredit.domain.ledger.records import EventKind
 from socialcredit.domain.times import iso
+from socialcredit.entrypoints.demo.town import Town
 from socialcredit.entrypoints.views import check_view, describe_reason
 from socialcredit.errors import RepairRefused
 
