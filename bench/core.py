@@ -158,12 +158,23 @@ def _write_records(path, rng, subjects, schemes, focus, n_records, now) -> int:
 def _line(serial, scheme, subject, rng, now) -> str:
     category = rng.choice(list(scheme.categories.values()))
     occurred = now - timedelta(seconds=rng.randrange(365 * 86400))
-    return json.dumps({
-        "id": f"r{serial}", "scheme": scheme.id, "category": category.code, "subject": subject,
-        "occurred_at": occurred.isoformat(), "reported_at": (occurred + timedelta(hours=6)).isoformat()
-        if occurred + timedelta(hours=6) < now else now.isoformat(),
-        "reporter": scheme.definition.authority.id, "evidence": f"case-{serial}",
-    }) + "\n"  # fmt: skip
+    return (
+        json.dumps(
+            {
+                "id": f"r{serial}",
+                "scheme": scheme.id,
+                "category": category.code,
+                "subject": subject,
+                "occurred_at": occurred.isoformat(),
+                "reported_at": (occurred + timedelta(hours=6)).isoformat()
+                if occurred + timedelta(hours=6) < now
+                else now.isoformat(),
+                "reporter": scheme.definition.authority.id,
+                "evidence": f"case-{serial}",
+            }
+        )
+        + "\n"
+    )
 
 
 def _timed(call, subjects) -> list[float]:
@@ -188,10 +199,22 @@ def _sqlite_baseline(path: Path, n_rows: int, rng: random.Random) -> tuple[float
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("CREATE TABLE t (id TEXT PRIMARY KEY, subject TEXT, scheme TEXT, category TEXT, "
-               "occurred_at TEXT, points INTEGER, hash TEXT) WITHOUT ROWID")  # fmt: skip
-    rows = [(f"r{i}", f"s{i % 100_000:064d}", "rongcheng-personal", "traffic-ticket",
-             "2026-01-01T00:00:00+00:00", -5, "0" * 64) for i in range(n_rows)]  # fmt: skip
+    db.execute(
+        "CREATE TABLE t (id TEXT PRIMARY KEY, subject TEXT, scheme TEXT, category TEXT, "
+        "occurred_at TEXT, points INTEGER, hash TEXT) WITHOUT ROWID"
+    )
+    rows = [
+        (
+            f"r{i}",
+            f"s{i % 100_000:064d}",
+            "rongcheng-personal",
+            "traffic-ticket",
+            "2026-01-01T00:00:00+00:00",
+            -5,
+            "0" * 64,
+        )
+        for i in range(n_rows)
+    ]
     started = time.perf_counter()
     for offset in range(0, n_rows, 5_000):
         db.execute("BEGIN")

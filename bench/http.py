@@ -101,11 +101,25 @@ def _prepare(location: str, n_subjects: int) -> tuple[list[str], str, str]:
     subjects = sorted({"cn-ric:" + generate_ric(rng) for _ in range(n_subjects)})
     lines = []
     for n, subject in enumerate(subjects):
-        scheme, category = ("spc-defaulters", "able-but-refusing") if n % 20 == 0 else (
-            "rongcheng-personal", "traffic-violation")  # fmt: skip
+        scheme, category = (
+            ("spc-defaulters", "able-but-refusing")
+            if n % 20 == 0
+            else ("rongcheng-personal", "traffic-violation")
+        )
         occurred = now - timedelta(days=rng.randrange(1, 300))
-        lines.append((n, {"id": f"seed-{n}", "scheme": scheme, "category": category, "subject": subject,
-                          "occurred_at": occurred.isoformat(), "reporter": "seed"}))  # fmt: skip
+        lines.append(
+            (
+                n,
+                {
+                    "id": f"seed-{n}",
+                    "scheme": scheme,
+                    "category": category,
+                    "subject": subject,
+                    "occurred_at": occurred.isoformat(),
+                    "reporter": "seed",
+                },
+            )
+        )
     system.imports.import_records(lines)
     checker = system.keys.create("checker", authority="china-railway", actor="cli")[1]
     reporter = system.keys.create("reporter", authority="rongcheng-gov", actor="cli")[1]
@@ -140,12 +154,18 @@ def _wrk(url: str, paths: list[str], key: str | None, seconds: int) -> dict[str,
     """wrk with a Lua script that cycles through ``paths``; parses req/s and latency percentiles."""
     header = f'wrk.headers["Authorization"] = "Bearer {key}"\n' if key else ""
     listing = ",".join(json.dumps(p) for p in paths)
-    script = f"{header}paths = {{{listing}}}\ni = 0\nrequest = function()\n" \
-             "  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n"  # fmt: skip
+    script = (
+        f"{header}paths = {{{listing}}}\ni = 0\nrequest = function()\n"
+        '  i = i % #paths + 1\n  return wrk.format("GET", paths[i])\nend\n'
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
-    done = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", handle.name, url],
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", handle.name, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     Path(handle.name).unlink()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
@@ -167,10 +187,20 @@ def _report(url: str, key: str, subjects: list[str]) -> int:
     """POST batches of 1,000 new records; records per second over ten batches."""
     now = datetime.now(UTC)
     headers = {"Authorization": f"Bearer {key}"}
-    batches = [[{"id": f"http-{b}-{n}", "scheme": "rongcheng-personal", "category": "volunteering-8h",
-                 "subject": subjects[(b * 1000 + n) % len(subjects)],
-                 "occurred_at": (now - timedelta(hours=n % 500 + 1)).isoformat(), "reporter": "bench"}
-                for n in range(1000)] for b in range(10)]  # fmt: skip
+    batches = [
+        [
+            {
+                "id": f"http-{b}-{n}",
+                "scheme": "rongcheng-personal",
+                "category": "volunteering-8h",
+                "subject": subjects[(b * 1000 + n) % len(subjects)],
+                "occurred_at": (now - timedelta(hours=n % 500 + 1)).isoformat(),
+                "reporter": "bench",
+            }
+            for n in range(1000)
+        ]
+        for b in range(10)
+    ]
     with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
         started = time.perf_counter()
         for batch in batches:

@@ -10,11 +10,17 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from socialcredit.config import test_server
+
+if TYPE_CHECKING:
+    from socialcredit.bootstrap import Services
 
 
 def location(path: Path | str) -> str:
@@ -39,8 +45,10 @@ def location(path: Path | str) -> str:
 
 def postgres_binary(name: str) -> str:
     # The newest installed major version (sorted as numbers: 9 < 15).
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
-                   key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)  # fmt: skip
+    found = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
+    )
     found = found or [shutil.which(name) or ""]
     if not found[-1]:
         raise FileNotFoundError(
@@ -61,22 +69,45 @@ def throwaway_postgres() -> Iterator[str]:
     folder = Path(tempfile.mkdtemp(prefix="sc-pg-"))
     folder.chmod(0o777)  # the server runs as the postgres user
     data = folder / "data"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     subprocess.run(
-        _as_postgres([postgres_binary("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-                      "--no-sync", "-E", "UTF8"]),
-        check=True, capture_output=True,
-    )  # fmt: skip
+        _as_postgres(
+            [
+                postgres_binary("initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     options = (
         f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
     )
     subprocess.run(
-        _as_postgres([postgres_binary("pg_ctl"), "-D", str(data), "-o", options,
-                      "-l", str(folder / "log"), "-w", "start"]),
-        check=True, capture_output=True,
-    )  # fmt: skip
+        _as_postgres(
+            [
+                postgres_binary("pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(folder / "log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}"
     finally:
@@ -94,3 +125,34 @@ def create_database(server: str, name: str) -> str:
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     return f"{server}/{name}"
+
+
+@contextmanager
+def serving(services: Services) -> Iterator[str]:
+    """The HTTP service over ``services`` on a free loopback port, for the
+    block's life (uvicorn in a thread of this process)."""
+    import uvicorn
+
+    from socialcredit.entrypoints.api import create_app
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the HTTP service did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

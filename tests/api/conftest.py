@@ -4,25 +4,19 @@ the shipped schemes; tests talk to it with httpx."""
 from __future__ import annotations
 
 import random
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from socialcredit import bootstrap
 from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.bootstrap import Services
 from socialcredit.domain.identity import generate_ric, generate_uscc
-from socialcredit.entrypoints.api import create_app
-from socialcredit.testing import location
+from socialcredit.testing import location, serving
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 _rng = random.Random(33)
@@ -48,12 +42,6 @@ class Service:
     def client(self, who: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.keys[who]}"} if who else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -83,29 +71,16 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         system.close()
 
 
-@contextmanager
-def serving(system: Services) -> Iterator[str]:
-    """The HTTP service over ``system`` on a free loopback port, for the block's life."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(system), host="127.0.0.1", port=port,
-                                           log_level="warning"))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 def record(
     id: str, subject: str, category: str, days_ago: float, scheme: str = "rongcheng-personal"
 ) -> dict[str, str]:
     occurred = NOW - timedelta(days=days_ago)
-    return {"id": id, "scheme": scheme, "category": category, "subject": subject,
-            "occurred_at": occurred.isoformat(), "reported_at": (occurred + timedelta(hours=2)).isoformat(),
-            "reporter": "test"}  # fmt: skip
+    return {
+        "id": id,
+        "scheme": scheme,
+        "category": category,
+        "subject": subject,
+        "occurred_at": occurred.isoformat(),
+        "reported_at": (occurred + timedelta(hours=2)).isoformat(),
+        "reporter": "test",
+    }

@@ -99,10 +99,11 @@ def test_a_contest_is_listed_extended_and_decided_and_the_subject_is_told_each_s
         assert "already extended once" in again["detail"]
 
         wrong = problem(
-            http.post(f"/cases/{case['id']}/decision",
-                      json={"outcome": "approved", "reason": "fine"}),
+            http.post(
+                f"/cases/{case['id']}/decision", json={"outcome": "approved", "reason": "fine"}
+            ),
             400,
-        )  # fmt: skip
+        )
         assert "upheld, overturned" in wrong["detail"]
         decided = http.post(
             f"/cases/{case['id']}/decision",
@@ -113,10 +114,12 @@ def test_a_contest_is_listed_extended_and_decided_and_the_subject_is_told_each_s
         assert case["id"] not in {c["id"] for c in http.get("/cases").json()}
         assert case["id"] in {c["id"] for c in http.get("/cases?status=all").json()}
         problem(
-            http.post(f"/cases/{case['id']}/decision",
-                      json={"outcome": "upheld", "reason": "changed my mind"}),
+            http.post(
+                f"/cases/{case['id']}/decision",
+                json={"outcome": "upheld", "reason": "changed my mind"},
+            ),
             400,
-        )  # fmt: skip
+        )
 
     with service.client("resident") as http:
         assert http.get("/records/dp-c1").json()["status"] == "overturned"
@@ -127,8 +130,18 @@ def test_a_contest_is_listed_extended_and_decided_and_the_subject_is_told_each_s
         assert "camera footage" in told[1]["text"]
         assert "another car" in told[2]["text"] and told[2]["reasons"][0]["outcome"] == "overturned"
         assert all(n["how_to_contest"] and n["delivered_at"] is None for n in told)
-        assert set(told[0]) == {"id", "kind", "subject", "at", "title", "text", "reasons", "how_to_contest",
-                                "delivered_at", "channel"}  # fmt: skip
+        assert set(told[0]) == {
+            "id",
+            "kind",
+            "subject",
+            "at",
+            "title",
+            "text",
+            "reasons",
+            "how_to_contest",
+            "delivered_at",
+            "channel",
+        }
         log = http.get(f"/subjects/{RESIDENT}/access-log").json()
         assert any(e["what"] == "notices" for e in log)
         reviewer = [e for e in log if e["purpose"] == "case review"]  # the reviewer's reads
@@ -201,16 +214,21 @@ def test_rectification_replaces_a_wrong_record(service: Service) -> None:
         problem(http.post("/records/dp-w1/rectification", json={"statement": "again"}), 400)
     with service.client("city-reviewer") as http:
         terms = problem(
-            http.post(f"/cases/{case['id']}/decision",
-                      json={"outcome": "rectified", "reason": "x", "effect": "allow"}),
+            http.post(
+                f"/cases/{case['id']}/decision",
+                json={"outcome": "rectified", "reason": "x", "effect": "allow"},
+            ),
             400,
-        )  # fmt: skip
+        )
         assert "overridden decision review" in terms["detail"]
         decided = http.post(
             f"/cases/{case['id']}/decision",
-            json={"outcome": "rectified", "reason": "The police report says parking.",
-                  "category": "traffic-violation"},
-        ).json()  # fmt: skip
+            json={
+                "outcome": "rectified",
+                "reason": "The police report says parking.",
+                "category": "traffic-violation",
+            },
+        ).json()
     replacement = decided["details"]["replacement"]
     with service.client("resident") as http:
         assert http.get("/records/dp-w1").json()["status"] == "overturned"
@@ -224,8 +242,11 @@ def test_rectification_replaces_a_wrong_record(service: Service) -> None:
 def test_a_denied_check_is_reviewed_by_a_person_and_overridden_for_a_period(
     service: Service,
 ) -> None:
-    report(service, "court",
-           record("dp-spc", RESIDENT, "able-but-refusing", 20, scheme="spc-defaulters"))  # fmt: skip
+    report(
+        service,
+        "court",
+        record("dp-spc", RESIDENT, "able-but-refusing", 20, scheme="spc-defaulters"),
+    )
     with service.client("rail") as http:
         denied = http.get(
             f"/subjects/{RESIDENT}/check", params={"action": "travel.rail.highspeed"}
@@ -254,29 +275,47 @@ def test_a_denied_check_is_reviewed_by_a_person_and_overridden_for_a_period(
     until = (datetime.now(UTC) + timedelta(days=14)).replace(microsecond=0)
     with service.client("city-reviewer") as http:  # the city answers for neither
         problem(
-            http.post(f"/cases/{case['id']}/decision",
-                      json={"outcome": "overridden", "reason": "x", "effect": "allow",
-                            "until": until.isoformat()}),
+            http.post(
+                f"/cases/{case['id']}/decision",
+                json={
+                    "outcome": "overridden",
+                    "reason": "x",
+                    "effect": "allow",
+                    "until": until.isoformat(),
+                },
+            ),
             403,
-        )  # fmt: skip
+        )
     with service.client("court-reviewer") as http:
         missing = problem(
-            http.post(f"/cases/{case['id']}/decision",
-                      json={"outcome": "overridden", "reason": "Medical need.", "effect": "allow"}),
+            http.post(
+                f"/cases/{case['id']}/decision",
+                json={"outcome": "overridden", "reason": "Medical need.", "effect": "allow"},
+            ),
             400,
-        )  # fmt: skip
+        )
         assert "until" in missing["detail"]
         problem(
-            http.post(f"/cases/{case['id']}/decision",
-                      json={"outcome": "overridden", "reason": "Medical need.", "effect": "allow",
-                            "until": "soon"}),
+            http.post(
+                f"/cases/{case['id']}/decision",
+                json={
+                    "outcome": "overridden",
+                    "reason": "Medical need.",
+                    "effect": "allow",
+                    "until": "soon",
+                },
+            ),
             422,
-        )  # fmt: skip
+        )
         overridden = http.post(
             f"/cases/{case['id']}/decision",
-            json={"outcome": "overridden", "effect": "allow", "until": until.isoformat(),
-                  "reason": "Medical need shown by the hospital's letter."},
-        )  # fmt: skip
+            json={
+                "outcome": "overridden",
+                "effect": "allow",
+                "until": until.isoformat(),
+                "reason": "Medical need shown by the hospital's letter.",
+            },
+        )
         assert overridden.status_code == 200, overridden.text
         terms = overridden.json()["details"]["override"]
         assert terms["effect"] == "allow" and parse(terms["until"]) == until
@@ -294,8 +333,11 @@ def test_a_denied_check_is_reviewed_by_a_person_and_overridden_for_a_period(
         ).json()
         assert other["effect"] == "deny"  # the override is for that one action only
     with service.client("resident") as http:
-        told = [n for n in http.get(f"/subjects/{RESIDENT}/notices").json()
-                if n["kind"] == "case_decided" and case["id"] in n["text"]]  # fmt: skip
+        told = [
+            n
+            for n in http.get(f"/subjects/{RESIDENT}/notices").json()
+            if n["kind"] == "case_decided" and case["id"] in n["text"]
+        ]
         assert told and "overridden" in told[0]["title"]
 
 
@@ -324,8 +366,13 @@ def test_consent_is_granted_and_withdrawn_in_one_call_each_and_records_stop_coun
         problem(http.get(path), 403)
 
     occurred = datetime.now(UTC).isoformat()
-    paid = {"id": "dp-club-1", "scheme": "api-club", "category": "on-time",
-            "subject": NEIGHBOUR, "occurred_at": occurred}  # fmt: skip
+    paid = {
+        "id": "dp-club-1",
+        "scheme": "api-club",
+        "category": "on-time",
+        "subject": NEIGHBOUR,
+        "occurred_at": occurred,
+    }
     with httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {club}"}) as http:
         taken = http.post("/records", json=paid)
         assert taken.status_code == 201, taken.text
@@ -339,8 +386,9 @@ def test_consent_is_granted_and_withdrawn_in_one_call_each_and_records_stop_coun
         problem(http.delete(f"{path}/api-club/scoring"), 400)
         [after] = http.get(f"/subjects/{NEIGHBOUR}/scores", params={"scheme": "api-club"}).json()
         assert after["score"] is None
-        assert after["excluded"] == [{"record": "dp-club-1", "category": "on-time",
-                                      "reason": "no_consent"}]  # fmt: skip
+        assert after["excluded"] == [
+            {"record": "dp-club-1", "category": "on-time", "reason": "no_consent"}
+        ]
         [held] = http.get(path).json()
         assert (held["scheme"], held["purpose"], held["active"]) == ("api-club", "scoring", False)
         kinds = [n["kind"] for n in http.get(f"/subjects/{NEIGHBOUR}/notices").json()]
@@ -413,7 +461,10 @@ def test_a_sweep_builds_the_notices_the_ledger_calls_for_once(service: Service) 
         assert built["record_reported"] >= 1
         assert http.post("/notices/sweep").json() == {"built": {}}  # idempotent
     with service.client("neighbour") as http:
-        [told] = [n for n in http.get(f"/subjects/{NEIGHBOUR}/notices").json()
-                  if n["kind"] == "record_reported" and "dp-s1" in n["text"]]  # fmt: skip
+        [told] = [
+            n
+            for n in http.get(f"/subjects/{NEIGHBOUR}/notices").json()
+            if n["kind"] == "record_reported" and "dp-s1" in n["text"]
+        ]
         assert "POST /records/dp-s1/contest" in told["how_to_contest"]
         assert told["reasons"][0]["record"] == "dp-s1"

@@ -187,6 +187,11 @@ def test_a_reporter_cannot_reach_another_scheme_by_spelling_its_name_differently
         refused = http.post("/records", json=line)
     assert refused.status_code == 403
     with service.client("court") as http:
-        taken = http.post("/records", json={**record("api-own", NEIGHBOUR, "able-but-refusing", 3,
-                                                      scheme="spc-defaulters"), "reporter": "someone else"})  # fmt: skip
+        taken = http.post(
+            "/records",
+            json={
+                **record("api-own", NEIGHBOUR, "able-but-refusing", 3, scheme="spc-defaulters"),
+                "reporter": "someone else",
+            },
+        )
     assert taken.status_code == 201 and taken.json()["reporter"] == "spc"  # the key's authority

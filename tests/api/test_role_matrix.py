@@ -26,8 +26,12 @@ SCHEME_TEXT = (
 STATEMENT = {"statement": "This record is wrong."}
 CASE_LISTERS = {"admin", "city-reviewer", "court-reviewer", "resident", "neighbour"}
 # Records each role gets its own copy of, so that the allowed one finds it fresh.
-PER_ROLE = {"contest": "traffic-violation", "repair": "illegal-dumping",
-            "rectify": "traffic-violation", "erase": "traffic-violation"}  # fmt: skip
+PER_ROLE = {
+    "contest": "traffic-violation",
+    "repair": "illegal-dumping",
+    "rectify": "traffic-violation",
+    "erase": "traffic-violation",
+}
 
 # (name, method, path, body, roles that may call it); {role} and the ids the
 # fixture makes ({decision}, {case}, {decide}) are filled in per call.
@@ -138,9 +142,14 @@ def seeded(service: Service) -> tuple[Service, dict[str, str]]:
 
 
 def _call(
-    service: Service, ids: dict[str, str], who: str | None, method: str, path: str, body: Any,
+    service: Service,
+    ids: dict[str, str],
+    who: str | None,
+    method: str,
+    path: str,
+    body: Any,
     n: int,
-) -> int:  # fmt: skip
+) -> int:
     path = path.format(role=who, **ids)
     if body == "scheme":
         body = SCHEME_TEXT.format(n=n)

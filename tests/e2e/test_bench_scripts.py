@@ -19,8 +19,11 @@ SMALL = ["--records", "6000", "--subjects", "600", "--samples", "60"]
 def _run(script: str) -> dict[str, object]:
     done = subprocess.run(
         [sys.executable, str(BENCH / script), *SMALL],
-        capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     lines = done.stdout.splitlines()
     assert len(lines) == 1, done.stdout
     found: dict[str, object] = json.loads(lines[0])
@@ -30,9 +33,14 @@ def _run(script: str) -> dict[str, object]:
 def test_the_core_benchmark_reports_every_figure_the_issue_names() -> None:
     found = _run("core.py")
     keys = {
-        "import_records_per_s", "score_p50_us", "score_p99_us", "check_p50_us", "check_p99_us",
-        "baseline_sqlite_insert_rows_per_s", "baseline_sqlite_lookup_p50_us",
-    }  # fmt: skip
+        "import_records_per_s",
+        "score_p50_us",
+        "score_p99_us",
+        "check_p50_us",
+        "check_p99_us",
+        "baseline_sqlite_insert_rows_per_s",
+        "baseline_sqlite_lookup_p50_us",
+    }
     assert keys <= found.keys()
     assert found["records"] == 6000
     assert all(isinstance(found[key], int | float) and found[key] > 0 for key in keys)
@@ -43,8 +51,14 @@ def test_the_stage_benchmark_accounts_for_each_stage_of_a_check() -> None:
     stages = found["stages_p50_us"]
     assert isinstance(stages, dict)
     assert set(stages) == {
-        "read", "evaluate", "links", "decide", "override", "reasons", "audit_write",
-    }  # fmt: skip
+        "read",
+        "evaluate",
+        "links",
+        "decide",
+        "override",
+        "reasons",
+        "audit_write",
+    }
     assert found["checks"] == 60
     assert all(value > 0 for value in stages.values())
     check = found["check_p50_us"]

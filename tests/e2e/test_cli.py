@@ -56,9 +56,13 @@ class Cli:
 
     def run(self, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [str(BIN), *args], env=self.env, cwd=self.folder, capture_output=True, text=True,
+            [str(BIN), *args],
+            env=self.env,
+            cwd=self.folder,
+            capture_output=True,
+            text=True,
             timeout=60,
-        )  # fmt: skip
+        )
         assert "Traceback" not in done.stderr, done.stderr
         assert done.returncode == code, (args, done.stdout, done.stderr)
         return done
@@ -97,10 +101,14 @@ def _csv() -> str:
 
 def _jsonl() -> str:
     good = {
-        "id": "spc-1", "scheme": "spc-defaulters", "category": "able-but-refusing",
-        "subject": FIRM, "occurred_at": days_ago(60), "reported_at": days_ago(58),
+        "id": "spc-1",
+        "scheme": "spc-defaulters",
+        "category": "able-but-refusing",
+        "subject": FIRM,
+        "occurred_at": days_ago(60),
+        "reported_at": days_ago(58),
         "reporter": "court",
-    }  # fmt: skip
+    }
     bad_check = {
         **good,
         "id": "spc-bad",
@@ -227,8 +235,10 @@ def test_records_import_counts_and_rejects_files(tour: dict[str, Any]) -> None:
     assert (summary["accepted"], summary["duplicates"], summary["rejected"]) == (1, 0, 3)
     jsonl_rejects = _rejects(Path(summary["rejects_file"]))
     assert [(r["line"], r["id"]) for r in jsonl_rejects] == [
-        (2, None), (3, "spc-bad"), (4, "spc-future"),
-    ]  # fmt: skip
+        (2, None),
+        (3, "spc-bad"),
+        (4, "spc-future"),
+    ]
     assert jsonl_rejects[0]["reason"].startswith("line is not valid JSON")
     assert jsonl_rejects[1]["reason"].startswith("subject: cn-ric:")
     assert "check character" in jsonl_rejects[1]["reason"]
@@ -269,15 +279,20 @@ def test_enrol_and_score_explain_every_record(tour: dict[str, Any]) -> None:
     assert "was already enrolled" in again
     fresh = cli.json("score", NEWCOMER, "--scheme", "rongcheng-personal")
     assert (fresh["score"], fresh["grade"], fresh["counted"], fresh["excluded"]) == (
-        1000, "A", [], [],
-    )  # fmt: skip
+        1000,
+        "A",
+        [],
+        [],
+    )
 
     view = cli.json("score", RESIDENT, "--scheme", "rongcheng-personal")
 
     assert view["scheme"] == "rongcheng-personal" and view["subject"] == masked(RESIDENT)
     assert [(c["record"], c["category"], c["points"]) for c in view["counted"]] == [
-        ("t1", "traffic-violation", -5), ("h1", "heroic-act", 30), ("d1", "drunk-driving", -50),
-    ]  # fmt: skip
+        ("t1", "traffic-violation", -5),
+        ("h1", "heroic-act", 30),
+        ("d1", "drunk-driving", -50),
+    ]
     assert view["score"] == 1000 - 5 + 30 - 50
     assert (view["band"], view["grade"]) == ("A", "C")  # drunk driving caps the grade
     assert view["cap"] == {"grade": "C", "record": "d1", "category": "drunk-driving"}
@@ -381,8 +396,9 @@ def test_contest_review_and_repair_change_the_score(tour: dict[str, Any]) -> Non
     repaired = score()
     assert (repaired["score"], repaired["counted"]) == (1000, [])
     assert {(x["record"], x["reason"]) for x in repaired["excluded"]} == {
-        ("s1", "overturned"), ("s2", "repaired"),
-    }  # fmt: skip
+        ("s1", "overturned"),
+        ("s2", "repaired"),
+    }
     assert "give exactly one of --uphold or --overturn" in cli.fails("review", "s2")
     assert "no record with id 'nope'" in cli.fails("contest", "nope", "--statement", "x")
 

@@ -22,12 +22,26 @@ COMPOUND = [[122.42, 37.15], [122.43, 37.15], [122.43, 37.16], [122.42, 37.16], 
 
 def _zones(folder: Path) -> str:
     path = folder / "zones.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"id": "bay-1", "kind": "parking"},
-         "geometry": {"type": "Polygon", "coordinates": [BAY]}},
-        {"type": "Feature", "properties": {"id": "compound-1", "kind": "no-parking"},
-         "geometry": {"type": "Polygon", "coordinates": [COMPOUND]}},
-    ]}), encoding="utf-8")  # fmt: skip
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"id": "bay-1", "kind": "parking"},
+                        "geometry": {"type": "Polygon", "coordinates": [BAY]},
+                    },
+                    {
+                        "type": "Feature",
+                        "properties": {"id": "compound-1", "kind": "no-parking"},
+                        "geometry": {"type": "Polygon", "coordinates": [COMPOUND]},
+                    },
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     return str(path)
 
 
@@ -61,8 +75,12 @@ def test_zones_then_trips_with_verdicts_and_a_rejects_file(cli: Cli) -> None:
     failed = cli.run("mobility", "zones", "import", str(bad), "--scheme", "mobike-2017", code=1)
     assert "error: features[0].properties.id" in failed.stderr
     added = cli.json("mobility", "zones", "import", _zones(cli.folder), "--scheme", "mobike-2017")
-    assert added == {"scheme": "mobike-2017", "zone_set": 1, "zones": 2,
-                     "by_kind": {"parking": 1, "no-parking": 1}}  # fmt: skip
+    assert added == {
+        "scheme": "mobike-2017",
+        "zone_set": 1,
+        "zones": 2,
+        "by_kind": {"parking": 1, "no-parking": 1},
+    }
 
     done = cli.json(
         "mobility", "trips", "import", _trips_csv(cli.folder), "--scheme", "mobike-2017"
@@ -85,27 +103,57 @@ def test_zones_then_trips_with_verdicts_and_a_rejects_file(cli: Cli) -> None:
     exported = cli.run("export", OFFENDER).stdout
     assert "122.425117" not in exported and "37.155531" not in exported
     assert {t["verdict"] for t in json.loads(exported)["mobility"]["trips"]} == {
-        "no-parking", "outside-parking"}  # fmt: skip
+        "no-parking",
+        "outside-parking",
+    }
 
 
 def test_a_rider_report_is_verified_or_rejected(cli: Cli) -> None:
-    assert "own trip" in cli.run("mobility", "report", "t1", "--by", OFFENDER, "--statement",
-                                 "Mine.", code=1).stderr  # fmt: skip
-    filed = cli.json("mobility", "report", "t1", "--by", REPORTER, "--statement",
-                     "The bike blocks the gate.", "--photo", "photo-1")  # fmt: skip
+    assert (
+        "own trip"
+        in cli.run(
+            "mobility", "report", "t1", "--by", OFFENDER, "--statement", "Mine.", code=1
+        ).stderr
+    )
+    filed = cli.json(
+        "mobility",
+        "report",
+        "t1",
+        "--by",
+        REPORTER,
+        "--statement",
+        "The bike blocks the gate.",
+        "--photo",
+        "photo-1",
+    )
     assert filed["status"] == "pending"
     assert [r["id"] for r in cli.json("mobility", "reports", "list")] == [filed["id"]]
     verified = cli.json("mobility", "reports", "verify", filed["id"], "--reason", "Photo checked.")
     assert verified["status"] == "verified" and len(verified["records"]) == 2
     assert cli.json("score", REPORTER, "--scheme", "mobike-2017")["score"] == 103  # +1 ride, +2
-    assert "already verified" in cli.run("mobility", "reports", "reject", filed["id"],
-                                         "--reason", "no", code=1).stderr  # fmt: skip
+    assert (
+        "already verified"
+        in cli.run("mobility", "reports", "reject", filed["id"], "--reason", "no", code=1).stderr
+    )
     assert cli.json("mobility", "reports", "list", "--status", "pending") == []
 
 
 def test_background_positions_are_refused_without_consent(cli: Cli) -> None:
-    refused = cli.run("mobility", "positions", "add", REPORTER, "--scheme", "mobike-2018",
-                      "--lon", "122.41", "--lat", "37.15", "--at", days_ago(1), code=1)  # fmt: skip
+    refused = cli.run(
+        "mobility",
+        "positions",
+        "add",
+        REPORTER,
+        "--scheme",
+        "mobike-2018",
+        "--lon",
+        "122.41",
+        "--lat",
+        "37.15",
+        "--at",
+        days_ago(1),
+        code=1,
+    )
     assert "background-location" in refused.stderr and "GDPR art. 6(1)(a)" in refused.stderr
 
 

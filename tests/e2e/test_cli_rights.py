@@ -33,16 +33,42 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
     cli.run("init")
     (folder / "club.yaml").write_text(CLUB, encoding="utf-8")
     cli.run("schemes", "add", *map(str, shipped_scheme_files()), str(folder / "club.yaml"))
-    cli.run("records", "import", _records(folder, "court.jsonl", [
-        {"id": "spc-9", "scheme": "spc-defaulters", "category": "evading-enforcement",
-         "subject": DEBTOR, "occurred_at": days_ago(30), "reported_at": days_ago(29),
-         "reporter": "court"},
-        {"id": "old-1", "scheme": "rongcheng-personal", "category": "volunteering-8h",
-         "subject": OLDTIMER, "occurred_at": days_ago(6 * 366), "reported_at": days_ago(6 * 366),
-         "reporter": "village"},
-        {"id": "city-1", "scheme": "rongcheng-personal", "category": "traffic-violation",
-         "subject": OLDTIMER, "occurred_at": days_ago(3), "reporter": "police"},
-    ]))  # fmt: skip
+    cli.run(
+        "records",
+        "import",
+        _records(
+            folder,
+            "court.jsonl",
+            [
+                {
+                    "id": "spc-9",
+                    "scheme": "spc-defaulters",
+                    "category": "evading-enforcement",
+                    "subject": DEBTOR,
+                    "occurred_at": days_ago(30),
+                    "reported_at": days_ago(29),
+                    "reporter": "court",
+                },
+                {
+                    "id": "old-1",
+                    "scheme": "rongcheng-personal",
+                    "category": "volunteering-8h",
+                    "subject": OLDTIMER,
+                    "occurred_at": days_ago(6 * 366),
+                    "reported_at": days_ago(6 * 366),
+                    "reporter": "village",
+                },
+                {
+                    "id": "city-1",
+                    "scheme": "rongcheng-personal",
+                    "category": "traffic-violation",
+                    "subject": OLDTIMER,
+                    "occurred_at": days_ago(3),
+                    "reporter": "police",
+                },
+            ],
+        ),
+    )
     return cli
 
 
@@ -58,10 +84,30 @@ def test_a_denied_check_is_referred_and_overridden_for_a_period(cli: Cli) -> Non
     reads = json.loads(cli.run("export", DEBTOR).stdout)["access_log"]
     assert any(r["purpose"] == "case review" for r in reads)  # reading a case is logged
     until = (NOW + timedelta(days=7)).isoformat()
-    assert "until" in cli.fails("cases", "decide", case["id"], "--outcome", "overridden",
-                                "--reason", "medical need", "--effect", "allow")  # fmt: skip
-    cli.run("cases", "decide", case["id"], "--outcome", "overridden", "--reason",
-            "hospital letter seen", "--effect", "allow", "--until", until)  # fmt: skip
+    assert "until" in cli.fails(
+        "cases",
+        "decide",
+        case["id"],
+        "--outcome",
+        "overridden",
+        "--reason",
+        "medical need",
+        "--effect",
+        "allow",
+    )
+    cli.run(
+        "cases",
+        "decide",
+        case["id"],
+        "--outcome",
+        "overridden",
+        "--reason",
+        "hospital letter seen",
+        "--effect",
+        "allow",
+        "--until",
+        until,
+    )
     allowed = cli.json("check", DEBTOR, "travel.rail.highspeed")
     assert allowed["effect"] == "allow" and allowed["reasons"][0]["source"] == "override"
     assert cli.json("check", DEBTOR, "travel.air.ticket")["effect"] == "deny"
@@ -69,8 +115,14 @@ def test_a_denied_check_is_referred_and_overridden_for_a_period(cli: Cli) -> Non
 
 
 def test_consent_then_withdrawal_then_erasure(cli: Cli) -> None:
-    line = {"id": "club-1", "scheme": "deposit-club", "category": "on-time", "subject": MEMBER,
-            "occurred_at": NOW.isoformat(), "reporter": "club-co"}  # fmt: skip
+    line = {
+        "id": "club-1",
+        "scheme": "deposit-club",
+        "category": "on-time",
+        "subject": MEMBER,
+        "occurred_at": NOW.isoformat(),
+        "reporter": "club-co",
+    }
     refused = cli.json("records", "import", _records(cli.folder, "club0.jsonl", [line]))
     assert (refused["accepted"], refused["rejected"]) == (0, 1)
     [reject] = (cli.folder / "club0.jsonl.rejects.jsonl").read_text().splitlines()

@@ -57,9 +57,16 @@ def test_files_that_are_not_ledgers_are_named_not_tracebacked(tmp_path: Path) ->
 def test_times_outside_the_calendar_are_refused_by_field(tmp_path: Path) -> None:
     run(tmp_path, "--db", "city.db", "init")
     done = run(
-        tmp_path, "--db", "city.db", "check", "cn-ric:11010519491231002X", "travel.air.ticket",
-        "--at", "0001-01-01T00:00:00+05:00", code=1,
-    )  # fmt: skip
+        tmp_path,
+        "--db",
+        "city.db",
+        "check",
+        "cn-ric:11010519491231002X",
+        "travel.air.ticket",
+        "--at",
+        "0001-01-01T00:00:00+05:00",
+        code=1,
+    )
     assert "--at" in error_line(done) and "outside the years" in error_line(done)
 
 
@@ -74,8 +81,17 @@ def test_the_demo_never_replaces_a_real_ledger(tmp_path: Path) -> None:
 def test_api_keys_are_shown_once_listed_without_secrets_and_revocable(tmp_path: Path) -> None:
     run(tmp_path, "--db", "city.db", "init")
     run(tmp_path, "--db", "city.db", "schemes", "add", *map(str, sorted(SCHEMES.glob("*.yaml"))))
-    created = run(tmp_path, "--db", "city.db", "keys", "create", "--role", "checker",
-                  "--authority", "china-railway")  # fmt: skip
+    created = run(
+        tmp_path,
+        "--db",
+        "city.db",
+        "keys",
+        "create",
+        "--role",
+        "checker",
+        "--authority",
+        "china-railway",
+    )
     token = created.stdout.strip().splitlines()[-1]
     assert token.startswith("sck_")
     listed = run(tmp_path, "--db", "city.db", "keys", "list", "--json").stdout

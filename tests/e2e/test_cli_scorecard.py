@@ -65,8 +65,22 @@ def test_fit_writes_a_scheme_and_reports_discrimination(folder: Path) -> None:
 
 
 def test_fit_prints_tables_for_people(folder: Path) -> None:
-    done = run(folder, "scorecard", "fit", "people.csv", "--target", "bad", "--template",
-               str(TEMPLATE), "--out", "mine.yaml", "--pdo", "40", "--anchor", "600:20")  # fmt: skip
+    done = run(
+        folder,
+        "scorecard",
+        "fit",
+        "people.csv",
+        "--target",
+        "bad",
+        "--template",
+        str(TEMPLATE),
+        "--out",
+        "mine.yaml",
+        "--pdo",
+        "40",
+        "--anchor",
+        "600:20",
+    )
     out = done.stdout
     assert "wrote mine.yaml" in out
     assert "PDO 40" in out
@@ -76,19 +90,59 @@ def test_fit_prints_tables_for_people(folder: Path) -> None:
 
 
 def test_fit_errors_are_one_line(folder: Path) -> None:
-    missing = run(folder, "scorecard", "fit", "people.csv", "--target", "default",
-                  "--template", str(TEMPLATE), code=1)  # fmt: skip
+    missing = run(
+        folder,
+        "scorecard",
+        "fit",
+        "people.csv",
+        "--target",
+        "default",
+        "--template",
+        str(TEMPLATE),
+        code=1,
+    )
     assert missing.stderr.splitlines() == [
         "error: people.csv: no column 'default' (the template's factor ids and the target)"
     ]
     plain = shipped_schemes_dir() / "rongcheng-personal.yaml"
-    refused = run(folder, "scorecard", "fit", "people.csv", "--target", "bad", "--template",
-                  str(plain), code=1)  # fmt: skip
+    refused = run(
+        folder,
+        "scorecard",
+        "fit",
+        "people.csv",
+        "--target",
+        "bad",
+        "--template",
+        str(plain),
+        code=1,
+    )
     assert refused.stderr.startswith("error: ") and "is not a scorecard scheme" in refused.stderr
     (folder / "copy.yaml").write_text(TEMPLATE.read_text())
-    same = run(folder, "scorecard", "fit", "people.csv", "--target", "bad", "--template",
-               "copy.yaml", "--out", "copy.yaml", code=1)  # fmt: skip
+    same = run(
+        folder,
+        "scorecard",
+        "fit",
+        "people.csv",
+        "--target",
+        "bad",
+        "--template",
+        "copy.yaml",
+        "--out",
+        "copy.yaml",
+        code=1,
+    )
     assert "is the template" in same.stderr
-    bad_anchor = run(folder, "scorecard", "fit", "people.csv", "--target", "bad", "--template",
-                     str(TEMPLATE), "--anchor", "600", code=1)  # fmt: skip
+    bad_anchor = run(
+        folder,
+        "scorecard",
+        "fit",
+        "people.csv",
+        "--target",
+        "bad",
+        "--template",
+        str(TEMPLATE),
+        "--anchor",
+        "600",
+        code=1,
+    )
     assert bad_anchor.stderr.strip() == "error: --anchor: '600' is not SCORE:ODDS, e.g. 600:20"

@@ -12,11 +12,21 @@ from socialcredit.entrypoints.views import export_html, export_view
 def test_the_export_holds_records_events_decisions_reads_and_the_logic(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db")
     [who] = people(1, seed=101)
-    system.imports.import_records(numbered([
-        line("x1", who, "traffic-violation", at(2025, 5, 1), reported_at=at(2025, 5, 2),
-             evidence="<script>alert('x')</script>"),
-        line("x2", who, "volunteering-8h", at(2025, 5, 3), reported_at=at(2025, 5, 4)),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                line(
+                    "x1",
+                    who,
+                    "traffic-violation",
+                    at(2025, 5, 1),
+                    reported_at=at(2025, 5, 2),
+                    evidence="<script>alert('x')</script>",
+                ),
+                line("x2", who, "volunteering-8h", at(2025, 5, 3), reported_at=at(2025, 5, 4)),
+            ]
+        )
+    )
     system.records.add_event(
         "x1", "contested", reason="not my car", at=at(2025, 5, 10), actor="cli"
     )
@@ -52,12 +62,22 @@ def test_the_export_holds_records_events_decisions_reads_and_the_logic(tmp_path:
 def test_the_export_adds_score_history_notices_cases_and_overrides(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db")  # the clock stands at 2025-06-01 12:00
     [who] = people(1, seed=102)
-    system.imports.import_records(numbered([
-        line("y1", who, "traffic-violation", at(2025, 3, 1), reported_at=at(2025, 3, 2)),
-        line("y2", who, "volunteering-8h", at(2025, 4, 1), reported_at=at(2025, 4, 1)),
-        line("y3", who, "obstructing-enforcement", at(2025, 5, 1), reported_at=at(2025, 5, 2),
-             scheme="spc-defaulters"),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                line("y1", who, "traffic-violation", at(2025, 3, 1), reported_at=at(2025, 3, 2)),
+                line("y2", who, "volunteering-8h", at(2025, 4, 1), reported_at=at(2025, 4, 1)),
+                line(
+                    "y3",
+                    who,
+                    "obstructing-enforcement",
+                    at(2025, 5, 1),
+                    reported_at=at(2025, 5, 2),
+                    scheme="spc-defaulters",
+                ),
+            ]
+        )
+    )
     work = system.casework
     contest = work.contest("y2", "I did more than eight hours: the count is wrong.", actor="cli")
     denied = system.checks.check(who, "travel.air.ticket", actor="cli")
@@ -77,8 +97,11 @@ def test_the_export_adds_score_history_notices_cases_and_overrides(tmp_path: Pat
     ]
     assert {c["id"] for c in export["cases"]} == {contest.id, review.id}
     assert {n["kind"] for n in export["notices"]} >= {
-        "record_reported", "case_opened", "decision_adverse", "list_entered",
-    }  # fmt: skip
+        "record_reported",
+        "case_opened",
+        "decision_adverse",
+        "list_entered",
+    }
     assert all("how_to_contest" in n for n in export["notices"])
     assert export["consents"] == [] and export["overrides"] == []
     page = export_html(held)

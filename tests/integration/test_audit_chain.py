@@ -74,12 +74,18 @@ def test_ledger_and_audit_rows_are_append_only_on_either_store(tmp_path: Path) -
     )
     db = system.uow.database.connection
     statements = (
-        "DELETE FROM access_log", "UPDATE decisions SET effect = 'allow'", "DELETE FROM records",
-        "UPDATE subjects SET kind = 'business'", "DELETE FROM definitions",
-        "UPDATE records SET points = 0", "UPDATE records SET category = ''",  # no erasure seal
-        "DELETE FROM case_events", "UPDATE consents SET granted = 1", "DELETE FROM overrides",
+        "DELETE FROM access_log",
+        "UPDATE decisions SET effect = 'allow'",
+        "DELETE FROM records",
+        "UPDATE subjects SET kind = 'business'",
+        "DELETE FROM definitions",
+        "UPDATE records SET points = 0",
+        "UPDATE records SET category = ''",  # no erasure seal
+        "DELETE FROM case_events",
+        "UPDATE consents SET granted = 1",
+        "DELETE FROM overrides",
         "UPDATE notices SET body = '{}'",
-    )  # fmt: skip
+    )
     for statement in statements:
         with pytest.raises(Exception, match="append-only"):  # sqlite3 or psycopg, as the store is
             db.execute(statement)
@@ -156,8 +162,18 @@ def test_a_check_meeting_a_held_write_lock_runs_again_and_waits_for_it(
 
 def _decision(decision_id: str, subject: str, effect: str = "deny") -> DecisionRow:
     when = at(2025, 6, 1, 12)
-    return DecisionRow(decision_id, subject, "travel.air.ticket", when, effect, None,
-                       '[{"why": "x"}]', when, "cli", "check")  # fmt: skip
+    return DecisionRow(
+        decision_id,
+        subject,
+        "travel.air.ticket",
+        when,
+        effect,
+        None,
+        '[{"why": "x"}]',
+        when,
+        "cli",
+        "check",
+    )
 
 
 class _Store:
@@ -194,8 +210,12 @@ def test_decisions_are_filed_under_the_number_their_id_carries(tmp_path: Path) -
         if n == 1:
             store.audit.log_access(subject, at(2025, 6, 1), "cli", "score", "scores")
     filed = dict(store._db.execute("SELECT id, n FROM decisions WHERE subject = ?", (subject,)))
-    assert filed == {first: decision_number(first), taken: -1, "not-a-uuid": -2,
-                     ids[3]: decision_number(ids[3])}  # fmt: skip
+    assert filed == {
+        first: decision_number(first),
+        taken: -1,
+        "not-a-uuid": -2,
+        ids[3]: decision_number(ids[3]),
+    }
     assert decision_number(first) == decision_number(taken) > 0
     _assert_filed(store, subject, ids)
     assert len(store.audit.decisions(other)) == 4
@@ -217,8 +237,17 @@ def test_migration_4_files_the_decisions_of_an_older_ledger(tmp_path: Path) -> N
     for decision_id, who in [(i, subject) for i in ids] + [(time_ordered_id(), other)]:
         seq, previous = heads.get(who, (0, GENESIS))
         row = _decision(decision_id, who)
-        fields = (row.id, row.action, iso(row.at), row.effect, row.factor, row.reasons_json,
-                  iso(row.asked_at), row.asked_by, row.purpose)  # fmt: skip
+        fields = (
+            row.id,
+            row.action,
+            iso(row.at),
+            row.effect,
+            row.factor,
+            row.reasons_json,
+            iso(row.asked_at),
+            row.asked_by,
+            row.purpose,
+        )
         heads[who] = (seq + 1, link_hash(previous, "decision", (who, seq + 1, *fields)))
         store._db.execute(
             "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",

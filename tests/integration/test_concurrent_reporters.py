@@ -17,10 +17,15 @@ WRITERS, PER_WRITER, BATCH = 4, 600, 50
 def _report(path: str, writer: int, subjects: list[str]) -> None:
     system = bootstrap.open(location(path), clock=lambda: NOW, env=KEY_ENV)
     lines = [
-        line(f"w{writer}-{n}", subjects[n % len(subjects)], "traffic-violation",
-             at(2025, 1, 1) + timedelta(minutes=n), reported_at=at(2025, 1, 2) + timedelta(minutes=n))
+        line(
+            f"w{writer}-{n}",
+            subjects[n % len(subjects)],
+            "traffic-violation",
+            at(2025, 1, 1) + timedelta(minutes=n),
+            reported_at=at(2025, 1, 2) + timedelta(minutes=n),
+        )
         for n in range(PER_WRITER)
-    ]  # fmt: skip
+    ]
     report = system.imports.import_records(numbered(lines), batch_size=BATCH)
     assert report.accepted == PER_WRITER, report.rejected[:3]
     system.close()
@@ -48,6 +53,10 @@ def test_concurrent_writers_lose_nothing_and_keep_every_chain_whole(tmp_path: Pa
     assert count == WRITERS * PER_WRITER
     for subject in subjects:
         key = system.subjects.identify(subject).key
-        seqs = [s for (s,) in system.uow.database.connection.execute(
-            "SELECT seq FROM records WHERE subject = ? ORDER BY seq", (key,))]  # fmt: skip
+        seqs = [
+            s
+            for (s,) in system.uow.database.connection.execute(
+                "SELECT seq FROM records WHERE subject = ? ORDER BY seq", (key,)
+            )
+        ]
         assert seqs == list(range(1, len(seqs) + 1))

@@ -41,9 +41,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         stdout = io.StringIO()
         patch.setattr("sys.stdout", stdout)
         summary = run_demo(
-            str(db), people=PEOPLE, businesses=BUSINESSES, institutions=INSTITUTIONS, seed=7,
-            console=Console(file=console_text, width=120), as_json=True,
-        )  # fmt: skip
+            str(db),
+            people=PEOPLE,
+            businesses=BUSINESSES,
+            institutions=INSTITUTIONS,
+            seed=7,
+            console=Console(file=console_text, width=120),
+            as_json=True,
+        )
     return {
         "db": db,
         "folder": folder,
@@ -164,9 +169,12 @@ def test_the_demo_runs_both_commercial_pilots(demo: dict[str, Any]) -> None:
     assert sesame["members"] == PEOPLE // 4 and 0.5 < sesame["fit"]["auc"] <= 1
     best, worst = sesame["examples"]
     assert best["score"] > worst["score"] and set(best["dimensions"]) == {
-        "credit-history", "behaviour-and-preferences", "ability-to-honour-obligations",
-        "identity-traits", "connections",
-    }  # fmt: skip
+        "credit-history",
+        "behaviour-and-preferences",
+        "ability-to-honour-obligations",
+        "identity-traits",
+        "connections",
+    }
     if best["score"] >= 650:
         assert best["offers"]["deposit.bike"] == "adjust x0"  # the deposit is waived
     assert bikes["trips"] > 0 and bikes["precise_positions_kept"] == 0

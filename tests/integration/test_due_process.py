@@ -26,8 +26,11 @@ def moved(system: Services, moment: datetime) -> Services:
 def score(system: Services, who: str, scheme: str = "rongcheng-personal") -> dict[str, object]:
     _, [evaluation] = system.checks.scores(who, scheme=scheme, actor="cli")
     e = evaluation.explanation
-    return {"score": e.score, "grade": e.grade,
-            "excluded": {x.record: x.reason for x in e.excluded}}  # fmt: skip
+    return {
+        "score": e.score,
+        "grade": e.grade,
+        "excluded": {x.record: x.reason for x in e.excluded},
+    }
 
 
 def test_a_contest_freezes_the_record_at_once_and_a_reviewer_decides_with_reasons(
@@ -63,10 +66,14 @@ def test_a_contest_freezes_the_record_at_once_and_a_reviewer_decides_with_reason
 def test_deadlines_extend_once_by_two_months_and_overdue_cases_are_listed(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=at(2025, 1, 31, 9))
     [who] = people(1, seed=402)
-    system.imports.import_records(numbered([
-        line("a", who, "traffic-violation", at(2025, 1, 2)),
-        line("b", who, "illegal-dumping", at(2025, 1, 3)),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                line("a", who, "traffic-violation", at(2025, 1, 2)),
+                line("b", who, "illegal-dumping", at(2025, 1, 3)),
+            ]
+        )
+    )
     work = system.casework
     first = work.contest("a", "Not me.", actor="cli")
     second = work.contest("b", "Not me either.", actor="cli")
@@ -99,11 +106,17 @@ def test_repair_waits_for_the_minimum_period_of_the_severity_and_says_from_when(
 ) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
     [who] = people(1, seed=403)
-    system.imports.import_records(numbered([
-        line("serious", who, "utility-theft", at(2025, 5, 1), reported_at=at(2025, 5, 10)),
-        line("general", who, "contract-breach", at(2025, 5, 1), reported_at=at(2025, 5, 10)),
-        line("minor", who, "illegal-dumping", at(2025, 5, 1), reported_at=at(2025, 5, 10)),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                line("serious", who, "utility-theft", at(2025, 5, 1), reported_at=at(2025, 5, 10)),
+                line(
+                    "general", who, "contract-breach", at(2025, 5, 1), reported_at=at(2025, 5, 10)
+                ),
+                line("minor", who, "illegal-dumping", at(2025, 5, 1), reported_at=at(2025, 5, 10)),
+            ]
+        )
+    )
     work = system.casework
 
     with pytest.raises(RepairRefused, match="possible from 2026-05-10") as refused:
@@ -138,10 +151,14 @@ def test_the_spc_list_allows_early_removal_and_the_flight_ban_lifts_by_itself(
 ) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
     [debtor, flyer] = people(2, seed=404)
-    system.imports.import_records(numbered([
-        line("spc-1", debtor, "able-but-refusing", at(2025, 5, 1), scheme="spc-defaulters"),
-        line("caac-1", flyer, "cabin-disorder", at(2025, 5, 1), scheme="caac-flight-ban"),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                line("spc-1", debtor, "able-but-refusing", at(2025, 5, 1), scheme="spc-defaulters"),
+                line("caac-1", flyer, "cabin-disorder", at(2025, 5, 1), scheme="caac-flight-ban"),
+            ]
+        )
+    )
     assert system.checks.check(debtor, "travel.air.ticket", actor="cli").decision.effect == "deny"
     work = system.casework
 
@@ -175,10 +192,20 @@ def test_an_adverse_decision_is_referred_and_a_reviewer_overrides_it_for_a_perio
 ) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
     [who] = people(1, seed=405)
-    system.imports.import_records(numbered([
-        line("s1", who, "obstructing-enforcement", at(2025, 5, 1), scheme="spc-defaulters",
-             reported_at=at(2025, 5, 2)),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                line(
+                    "s1",
+                    who,
+                    "obstructing-enforcement",
+                    at(2025, 5, 1),
+                    scheme="spc-defaulters",
+                    reported_at=at(2025, 5, 2),
+                ),
+            ]
+        )
+    )
     denied = system.checks.check(who, "travel.rail.highspeed", actor="cli")
     allowed = system.checks.check(who, "fee.heating", actor="cli")
     work = system.casework
@@ -193,8 +220,14 @@ def test_an_adverse_decision_is_referred_and_a_reviewer_overrides_it_for_a_perio
     assert case.details["action"] == "travel.rail.highspeed"
     with pytest.raises(UsageError, match="until"):
         work.decide(case.id, "overridden", "Medical need.", actor="key:r1@spc", effect="allow")
-    work.decide(case.id, "overridden", "Medical need shown by the hospital's letter.",
-                actor="key:r1@spc", effect="allow", until=at(2025, 6, 15))  # fmt: skip
+    work.decide(
+        case.id,
+        "overridden",
+        "Medical need shown by the hospital's letter.",
+        actor="key:r1@spc",
+        effect="allow",
+        until=at(2025, 6, 15),
+    )
 
     later = system.checks.check(
         who, "travel.rail.highspeed", at=at(2025, 6, 10), actor="cli"
@@ -235,8 +268,13 @@ def test_rectification_sets_the_record_aside_and_appends_the_corrected_one(tmp_p
     )
     with pytest.raises(UsageError, match="already has an open rectification case"):
         work.request_rectification("w1", "again", actor="cli")
-    decided = work.decide(case.id, "rectified", "The police report says parking.",
-                          category="traffic-violation", actor="cli")  # fmt: skip
+    decided = work.decide(
+        case.id,
+        "rectified",
+        "The police report says parking.",
+        category="traffic-violation",
+        actor="cli",
+    )
     replacement = decided.details["replacement"]
     found = score(system, who)
     assert found["score"] == 995 and found["grade"] == "A"  # the cap at C is gone
@@ -285,10 +323,14 @@ def test_consent_schemes_take_records_only_with_consent_and_stop_counting_at_wit
     with pytest.raises(UsageError, match="asks consent for scoring, marketing"):
         system.consents.set(who, "deposit-club", "profiling", True, actor="cli")
     moved(system, at(2025, 6, 1))
-    report = system.imports.import_records(numbered([
-        club("c1", who, "on-time", at(2025, 5, 3)),
-        club("c2", who, "on-time", at(2025, 5, 1)),  # occurred before consent was given
-    ]))  # fmt: skip
+    report = system.imports.import_records(
+        numbered(
+            [
+                club("c1", who, "on-time", at(2025, 5, 3)),
+                club("c2", who, "on-time", at(2025, 5, 1)),  # occurred before consent was given
+            ]
+        )
+    )
     assert report.accepted == 1 and report.rejected[0].record == "c2"
     assert score(system, who, "deposit-club")["score"] == 610
 
@@ -310,10 +352,14 @@ def test_consent_schemes_take_records_only_with_consent_and_stop_counting_at_wit
 def test_erasure_on_a_consent_scheme_leaves_a_verifiable_tombstone(tmp_path: Path) -> None:
     system, who = consenting_system(tmp_path)
     work = system.casework
-    system.imports.import_records(numbered([
-        club("e1", who, "late", at(2025, 5, 3)),
-        club("e2", who, "on-time", at(2025, 5, 4)),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                club("e1", who, "late", at(2025, 5, 3)),
+                club("e2", who, "on-time", at(2025, 5, 4)),
+            ]
+        )
+    )
     system.notices.sweep()
     outcome = work.request_erasure("e1", "Erase what you hold about my payments.", actor="cli")
 
@@ -333,21 +379,40 @@ def test_erasure_on_a_consent_scheme_leaves_a_verifiable_tombstone(tmp_path: Pat
 
 def test_verify_still_catches_a_rewrite_before_an_erased_record(tmp_path: Path) -> None:
     system, who = consenting_system(tmp_path)
-    system.imports.import_records(numbered([
-        club("f1", who, "late", at(2025, 5, 3)),
-        club("f2", who, "on-time", at(2025, 5, 4)),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                club("f1", who, "late", at(2025, 5, 3)),
+                club("f2", who, "on-time", at(2025, 5, 4)),
+            ]
+        )
+    )
     system.casework.request_erasure("f2", "Erase it.", actor="cli")
     path = tmp_path / "ledger.db"
     # Rewrite the record before the erased one and give it a hash that matches
     # its new contents: only the erased record's seal can notice.
     [(subject, seq)] = sql(path, "SELECT subject, seq FROM records WHERE id = 'f1'")
     sql(path, "DROP TRIGGER records_erase_only")
-    fields = (subject, seq, "f1", "deposit-club", "1", "on-time", "2025-05-03T00:00:00+00:00",
-              "2025-06-01T00:00:00+00:00", "2026-05-03T00:00:00+00:00", "10", "club-co", None)  # fmt: skip
+    fields = (
+        subject,
+        seq,
+        "f1",
+        "deposit-club",
+        "1",
+        "on-time",
+        "2025-05-03T00:00:00+00:00",
+        "2025-06-01T00:00:00+00:00",
+        "2026-05-03T00:00:00+00:00",
+        "10",
+        "club-co",
+        None,
+    )
     forged = link_hash("0" * 64, "record", fields)
-    sql(path, "UPDATE records SET category='on-time', points=10, reported_at=?, hash=? WHERE id='f1'",
-        ("2025-06-01T00:00:00+00:00", forged))  # fmt: skip
+    sql(
+        path,
+        "UPDATE records SET category='on-time', points=10, reported_at=?, hash=? WHERE id='f1'",
+        ("2025-06-01T00:00:00+00:00", forged),
+    )
     problems = [str(p) for p in system.integrity.verify()]
     assert any("record 'f2'" in p and "seal" in p for p in problems), problems
 
@@ -370,10 +435,14 @@ def test_erasure_under_public_task_restricts_instead_until_a_reviewer_answers(
 def test_retention_is_a_dry_run_unless_applied(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
     [who] = people(1, seed=409)
-    system.imports.import_records(numbered([
-        line("old", who, "volunteering-8h", at(2020, 5, 1), reported_at=at(2020, 5, 2)),
-        line("new", who, "volunteering-8h", at(2025, 5, 1)),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                line("old", who, "volunteering-8h", at(2020, 5, 1), reported_at=at(2020, 5, 2)),
+                line("new", who, "volunteering-8h", at(2025, 5, 1)),
+            ]
+        )
+    )
     dry = system.retention.run(actor="retention")
     assert [i.record for i in dry.items] == ["old"] and not dry.applied
     assert system.uow.ledger.record("old").category == "volunteering-8h"  # type: ignore[union-attr]
@@ -386,9 +455,13 @@ def test_retention_is_a_dry_run_unless_applied(tmp_path: Path) -> None:
 def test_notices_are_built_by_a_sweep_and_drained_by_a_channel(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
     [who] = people(1, seed=410)
-    system.imports.import_records(numbered([
-        line("n1", who, "able-but-refusing", at(2025, 5, 1), scheme="spc-defaulters"),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                line("n1", who, "able-but-refusing", at(2025, 5, 1), scheme="spc-defaulters"),
+            ]
+        )
+    )
     system.checks.check(who, "travel.air.ticket", actor="cli")
 
     built = system.notices.sweep().built
@@ -413,9 +486,9 @@ def test_notices_are_built_by_a_sweep_and_drained_by_a_channel(tmp_path: Path) -
 def test_a_discount_is_not_adverse_no_notice_and_no_referral(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
     [who] = people(1, seed=411)
-    system.imports.import_records(numbered([
-        line(f"h{n}", who, "heroic-act", at(2025, 5, n)) for n in (1, 2)
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered([line(f"h{n}", who, "heroic-act", at(2025, 5, n)) for n in (1, 2)])
+    )
     discount = system.checks.check(
         who, "fee.heating", actor="cli"
     )  # AAA: the heating fee is reduced
@@ -431,9 +504,14 @@ def test_a_sweep_works_through_the_records_a_chunk_at_a_time(
     monkeypatch.setattr("socialcredit.services.notices.SWEEP_CHUNK", 3)
     system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
     residents = people(4, seed=412)
-    system.imports.import_records(numbered([
-        line(f"k{n:02d}", residents[n % 4], "volunteering-8h", at(2025, 5, 1 + n)) for n in range(10)
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                line(f"k{n:02d}", residents[n % 4], "volunteering-8h", at(2025, 5, 1 + n))
+                for n in range(10)
+            ]
+        )
+    )
     assert system.notices.sweep().built == {"record_reported": 10}
     assert system.notices.sweep().built == {}
     told = {s.notice.source for r in residents for s in system.notices.of(r, actor="cli")}
@@ -443,14 +521,21 @@ def test_a_sweep_works_through_the_records_a_chunk_at_a_time(
 def test_a_subject_is_told_each_time_a_frozen_entry_comes_back_and_ends(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
     [who] = people(1, seed=413)
-    system.imports.import_records(numbered([
-        line("l1", who, "able-but-refusing", at(2025, 5, 1), scheme="spc-defaulters"),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                line("l1", who, "able-but-refusing", at(2025, 5, 1), scheme="spc-defaulters"),
+            ]
+        )
+    )
     work = system.casework
 
     def told() -> list[str]:
-        return [s.notice.kind for s in system.notices.of(who, actor="cli")
-                if s.notice.kind.startswith("list_")]  # fmt: skip
+        return [
+            s.notice.kind
+            for s in system.notices.of(who, actor="cli")
+            if s.notice.kind.startswith("list_")
+        ]
 
     system.notices.sweep()
     case = work.contest("l1", "I paid in April.", actor="cli")
@@ -491,15 +576,32 @@ def test_a_case_on_a_record_erased_meanwhile_can_still_be_closed(tmp_path: Path)
 def test_an_override_never_makes_an_answer_worse_than_the_schemes_give(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
     [who] = people(1, seed=415)
-    system.imports.import_records(numbered([
-        line("o1", who, "obstructing-enforcement", at(2025, 5, 1), scheme="spc-defaulters",
-             reported_at=at(2025, 5, 2)),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                line(
+                    "o1",
+                    who,
+                    "obstructing-enforcement",
+                    at(2025, 5, 1),
+                    scheme="spc-defaulters",
+                    reported_at=at(2025, 5, 2),
+                ),
+            ]
+        )
+    )
     denied = system.checks.check(who, "hotel.star", actor="cli")
     work = system.casework
     case = work.refer_decision(denied.decision_id, "A work trip.", actor="cli")
-    work.decide(case.id, "overridden", "Work trip approved by the court.", actor="key:r@spc",
-                effect="adjust", factor=1.5, until=at(2026, 1, 1))  # fmt: skip
+    work.decide(
+        case.id,
+        "overridden",
+        "Work trip approved by the court.",
+        actor="key:r@spc",
+        effect="adjust",
+        factor=1.5,
+        until=at(2026, 1, 1),
+    )
     assert system.checks.check(who, "hotel.star", actor="cli").decision.factor == 1.5
     repair = work.apply_for_repair("o1", "The judgment was performed.", actor="cli")
     work.decide(repair.id, "approved", "The creditor confirmed payment.", actor="cli")

@@ -10,9 +10,13 @@ from ledger_support import people, scheme_file, shipped_system
 
 def test_a_list_held_by_grade_reaches_an_enrolled_subject_without_records(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db")
-    path = scheme_file(tmp_path, "village.yaml", """\
+    path = scheme_file(
+        tmp_path,
+        "village.yaml",
+        """\
         - {code: help, title: Help, points: 1, severity: minor, validity: P1Y}
-    """)  # fmt: skip
+    """,
+    )
     text = path.read_text() + (
         "lists:\n  - {id: good-standing, kind: red, grades: [good]}\n"
         "measures:\n  - {on: {list: good-standing}, action: fee.water, effect: adjust, factor: 0.8,"

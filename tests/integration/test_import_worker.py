@@ -174,10 +174,16 @@ def test_a_repeat_of_a_refused_line_is_judged_as_in_process(tmp_path: Path) -> N
     on line 2 is judged by the worker's plan exactly as the store's own plan
     judges it."""
     held = line("x-1", "ext:town:7", "volunteering-8h", at(2025, 2, 1))
-    refused = {**line("x-1", "ext:town:7", "charity-donation", at(2025, 2, 2),
-                      scheme="rongcheng-business"), "subject_kind": "business"}  # fmt: skip
-    others = [line(f"o-{n}", person, "volunteering-8h", at(2025, 3, 1)) for n, person in
-              enumerate(people(20))]  # fmt: skip
+    refused = {
+        **line(
+            "x-1", "ext:town:7", "charity-donation", at(2025, 2, 2), scheme="rongcheng-business"
+        ),
+        "subject_kind": "business",
+    }
+    others = [
+        line(f"o-{n}", person, "volunteering-8h", at(2025, 3, 1))
+        for n, person in enumerate(people(20))
+    ]
     source = tmp_path / "records.jsonl"
     source.write_text("".join(json.dumps(x) + "\n" for x in [refused, refused, *others]))
     reports = []
@@ -204,11 +210,23 @@ def test_the_worker_path_still_refuses_records_without_consent(tmp_path: Path) -
         for n in range(1_200):
             who = member if n % 2 else stranger
             scheme, category = (
-                ("sesame-credit", "online-purchase") if n % 3 == 0
+                ("sesame-credit", "online-purchase")
+                if n % 3 == 0
                 else ("rongcheng-personal", "volunteering-8h")
-            )  # fmt: skip
-            out.write(json.dumps(line(f"m{n}", who, category, at(2025, 5, 1 + n % 28),
-                                      scheme=scheme, reporter="ant-group")) + "\n")  # fmt: skip
+            )
+            out.write(
+                json.dumps(
+                    line(
+                        f"m{n}",
+                        who,
+                        category,
+                        at(2025, 5, 1 + n % 28),
+                        scheme=scheme,
+                        reporter="ant-group",
+                    )
+                )
+                + "\n"
+            )
     report = system.imports.import_file(source, batch_size=300, worker=True)
     refused = {r.record for r in report.rejected}
     expected = {f"m{n}" for n in range(1_200) if n % 3 == 0 and n % 2 == 0}
@@ -228,10 +246,20 @@ def test_the_c_accelerator_writes_the_ledger_pure_python_writes(
     source = _record_file(tmp_path / "records.jsonl", 3_000)
     with source.open("a", encoding="utf-8") as out:
         out.write("\n[1, 2]\n")
-        out.write(json.dumps({"id": "odd", "scheme": "rongcheng-personal",
-                              "category": "traffic-violation", "subject": people(1)[0],
-                              "occurred_at": "2025-01-02T03:04:05.678900+08:00",
-                              "reporter": " police ", "evidence": "case\u00e9"}) + "\n")  # fmt: skip
+        out.write(
+            json.dumps(
+                {
+                    "id": "odd",
+                    "scheme": "rongcheng-personal",
+                    "category": "traffic-violation",
+                    "subject": people(1)[0],
+                    "occurred_at": "2025-01-02T03:04:05.678900+08:00",
+                    "reporter": " police ",
+                    "evidence": "case\u00e9",
+                }
+            )
+            + "\n"
+        )
     accelerated = shipped_system(tmp_path / "c.db").imports.import_file(
         source, batch_size=700, worker=worker
     )
@@ -270,17 +298,29 @@ def test_the_one_pass_planner_sends_the_batches_the_python_planner_sends(
 
     source = _record_file(tmp_path / "records.jsonl", 2_000)
     with source.open("a", encoding="utf-8") as out:  # one ext: id filed as two kinds
-        for n, (scheme, category, kind) in enumerate([
-            ("rongcheng-personal", "traffic-violation", "person"),
-            ("rongcheng-business", "tax-grade-a", "business"),
-            ("rongcheng-personal", "traffic-violation", "person"),  # k2, then its repeats:
-            ("rongcheng-personal", "traffic-violation", "person"),  # the same (a duplicate),
-            ("rongcheng-personal", "volunteering-8h", "person"),  # and another (a conflict)
-        ]):  # fmt: skip
-            out.write(json.dumps({"id": f"k{min(n, 2)}", "scheme": scheme, "category": category,
-                                  "subject": "ext:city:77", "subject_kind": kind,
-                                  "occurred_at": "2025-01-01T00:00:00+00:00",
-                                  "reporter": "police"}) + "\n")  # fmt: skip
+        for n, (scheme, category, kind) in enumerate(
+            [
+                ("rongcheng-personal", "traffic-violation", "person"),
+                ("rongcheng-business", "tax-grade-a", "business"),
+                ("rongcheng-personal", "traffic-violation", "person"),  # k2, then its repeats:
+                ("rongcheng-personal", "traffic-violation", "person"),  # the same (a duplicate),
+                ("rongcheng-personal", "volunteering-8h", "person"),  # and another (a conflict)
+            ]
+        ):
+            out.write(
+                json.dumps(
+                    {
+                        "id": f"k{min(n, 2)}",
+                        "scheme": scheme,
+                        "category": category,
+                        "subject": "ext:city:77",
+                        "subject_kind": kind,
+                        "occurred_at": "2025-01-01T00:00:00+00:00",
+                        "reporter": "police",
+                    }
+                )
+                + "\n"
+            )
         out.write("\n   \n[1]\n")
     system = shipped_system(tmp_path / "ledger.db")
     sent = {}

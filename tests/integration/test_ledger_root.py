@@ -16,10 +16,14 @@ def test_a_tail_cut_with_its_head_set_back_passes_verify_but_not_the_root(tmp_pa
     path = tmp_path / "ledger.db"
     system = shipped_system(path)
     [who] = people(1, seed=81)
-    system.imports.import_records(numbered([
-        line("t1", who, "traffic-violation", at(2025, 1, 2), reported_at=at(2025, 1, 3)),
-        line("t2", who, "drunk-driving", at(2025, 2, 2), reported_at=at(2025, 2, 3)),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                line("t1", who, "traffic-violation", at(2025, 1, 2), reported_at=at(2025, 1, 3)),
+                line("t2", who, "drunk-driving", at(2025, 2, 2), reported_at=at(2025, 2, 3)),
+            ]
+        )
+    )
     recorded_root = system.integrity.ledger_root()
     assert system.integrity.verify() == []
 

@@ -102,9 +102,13 @@ def test_the_same_id_with_other_contents_is_a_conflict(
     system = shipped_system(tmp_path / "ledger.db")
     who, other = people(2)
     first = line(
-        "traffic-1", who, "traffic-violation", at(2025, 5, 1), reported_at=at(2025, 5, 2),
+        "traffic-1",
+        who,
+        "traffic-violation",
+        at(2025, 5, 1),
+        reported_at=at(2025, 5, 2),
         evidence="case/1",
-    )  # fmt: skip
+    )
     assert system.imports.import_records(numbered([first])).accepted == 1
     changed = {**first, **change}
     if changed["subject"] == "other":
@@ -170,10 +174,15 @@ def test_a_subject_held_as_another_kind_is_refused_naming_the_subject(tmp_path: 
     system = shipped_system(tmp_path / "ledger.db")
     as_person = line("e1", "ext:city:resident-42", "traffic-violation", at(2025, 5, 1))
     as_business = {
-        **line("e2", "ext:city:resident-42", "able-but-refusing", at(2025, 5, 1),
-               scheme="spc-defaulters"),
+        **line(
+            "e2",
+            "ext:city:resident-42",
+            "able-but-refusing",
+            at(2025, 5, 1),
+            scheme="spc-defaulters",
+        ),
         "subject_kind": "business",
-    }  # fmt: skip
+    }
     assert system.imports.import_records(numbered([as_person])).accepted == 1
 
     report = system.imports.import_records(numbered([as_business]))
@@ -207,8 +216,10 @@ def test_an_import_after_a_record_event_continues_the_subjects_chain(tmp_path: P
     system.records.add_event("b", "repaired", at=at(2025, 5, 4), actor="cli")
     assert system.imports.import_records(numbered([line("c", who, "heroic-act", at(2025, 5, 5))]))
 
-    rows = sql(path, "SELECT seq, id FROM records UNION ALL "
-                     "SELECT seq, kind FROM record_events ORDER BY seq")  # fmt: skip
+    rows = sql(
+        path,
+        "SELECT seq, id FROM records UNION ALL SELECT seq, kind FROM record_events ORDER BY seq",
+    )
     assert rows == [(1, "a"), (2, "contested"), (3, "b"), (4, "repaired"), (5, "c")]
     assert sql(path, "SELECT seq FROM chain_heads") == [(5,)]
     assert system.integrity.verify() == []
@@ -350,8 +361,12 @@ def _every_value(path: Path) -> str:
     """Every value of every table, whichever database holds the ledger."""
     if os.environ.get(TEST_SERVER_ENV):
         with psycopg.connect(location(path)) as pg:
-            tables = [t for (t,) in pg.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")]  # fmt: skip
+            tables = [
+                t
+                for (t,) in pg.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+                )
+            ]
             assert {"subjects", "records", "record_events", "decisions", "access_log"} <= set(
                 tables
             )
@@ -378,10 +393,11 @@ def test_raw_identifiers_are_never_stored_in_clear(tmp_path: Path) -> None:
         line("p-1", residents[0], "traffic-violation", at(2025, 5, 1), evidence="ticket/1"),
         line("p-2", residents[1], "utility-theft", at(2025, 5, 1)),
         line("b-1", firm, "able-but-refusing", at(2025, 5, 1), scheme="spc-defaulters"),
-        line("i-1", authority, "disclosure-failure", at(2025, 5, 1),
-             scheme="rongcheng-institutions"),
+        line(
+            "i-1", authority, "disclosure-failure", at(2025, 5, 1), scheme="rongcheng-institutions"
+        ),
         {**line("x-1", external, "cabin-disorder", at(2025, 5, 1), scheme="caac-flight-ban")},
-    ]  # fmt: skip
+    ]
     assert system.imports.import_records(numbered(lines)).rejected == []
     system.subjects.enrol(residents[2], "rongcheng-personal", actor="cli")
     system.subjects.link(firm, residents[2], since=at(2025, 1, 1), reporter="cli")
@@ -634,10 +650,19 @@ def test_a_crash_mid_import_leaves_no_half_written_batch(tmp_path: Path) -> None
     with source.open("w", encoding="utf-8") as handle:
         for n in range(total):
             occurred = at(2025, 1, 1) + timedelta(minutes=n)
-            handle.write(json.dumps(line(
-                f"bulk-{n:06d}", residents[(n * 7) % len(residents)], "traffic-violation",
-                occurred, reported_at=occurred + timedelta(days=1), reporter="police",
-            )) + "\n")  # fmt: skip
+            handle.write(
+                json.dumps(
+                    line(
+                        f"bulk-{n:06d}",
+                        residents[(n * 7) % len(residents)],
+                        "traffic-violation",
+                        occurred,
+                        reported_at=occurred + timedelta(days=1),
+                        reporter="police",
+                    )
+                )
+                + "\n"
+            )
 
     importer = subprocess.Popen(
         [sys.executable, "-c", _IMPORTER, location(path), str(source), str(batch)],
@@ -686,16 +711,29 @@ def test_a_crash_mid_import_leaves_no_half_written_batch(tmp_path: Path) -> None
 # -- import order does not matter ----------------------------------------------------------
 
 PERSON_CATEGORIES = (
-    "volunteering-8h", "volunteering-8h", "overdue-bank-debt", "overdue-bank-debt",
-    "blood-donation", "traffic-violation", "drunk-driving", "utility-theft", "heroic-act",
+    "volunteering-8h",
+    "volunteering-8h",
+    "overdue-bank-debt",
+    "overdue-bank-debt",
+    "blood-donation",
+    "traffic-violation",
+    "drunk-driving",
+    "utility-theft",
+    "heroic-act",
     "large-donation",
-)  # fmt: skip
+)
 BUSINESS_CATEGORIES = ("tax-grade-a", "charity-donation", "late-filing", "counterfeit-goods")
 INSTITUTION_CATEGORIES = ("disclosure-failure", "openness-excellent", "arrears-to-businesses")
 ACTIONS = (
-    "travel.air.ticket", "travel.rail.highspeed", "fee.heating", "loan.rate",
-    "public.disclosure", "government.procurement", "welfare.benefit", "honour.nomination",
-)  # fmt: skip
+    "travel.air.ticket",
+    "travel.rail.highspeed",
+    "fee.heating",
+    "loan.rate",
+    "public.disclosure",
+    "government.procurement",
+    "welfare.benefit",
+    "honour.nomination",
+)
 
 
 @dataclass
@@ -713,14 +751,23 @@ class Town:
 
 def _town() -> Town:
     rng = random.Random(41)
-    town = Town(people(14, seed=42), businesses(4, seed=43), businesses(2, seed=44, first="1"),
-                [], [])  # fmt: skip
+    town = Town(
+        people(14, seed=42), businesses(4, seed=43), businesses(2, seed=44, first="1"), [], []
+    )
     start = at(2024, 9, 1)
 
     def add(subject: str, scheme: str, category: str, occurred: datetime) -> None:
         reported = min(occurred + timedelta(days=rng.choice((0, 1, 20))), NOW)
-        town.lines.append(line(f"r{len(town.lines):04d}", subject, category, occurred,
-                               scheme=scheme, reported_at=reported))  # fmt: skip
+        town.lines.append(
+            line(
+                f"r{len(town.lines):04d}",
+                subject,
+                category,
+                occurred,
+                scheme=scheme,
+                reported_at=reported,
+            )
+        )
 
     for who in town.residents:
         for _ in range(rng.randint(3, 12)):
@@ -825,9 +872,16 @@ def test_import_order_does_not_change_any_answer(tmp_path: Path) -> None:
     # The scenario exercises what order could break: limits with ties, frozen
     # records, caps, record- and grade-based lists, and the legal representative.
     text = json.dumps(_views(ordered, town, NOW))
-    for needle in ('"reason": "limit"', '"reason": "contested"', '"reason": "overturned"',
-                   '"reason": "repaired"', '"cap": {', '"list": "no-fly"',
-                   '"list": "dishonest-defaulters"', '"via": "legal_representative of '):  # fmt: skip
+    for needle in (
+        '"reason": "limit"',
+        '"reason": "contested"',
+        '"reason": "overturned"',
+        '"reason": "repaired"',
+        '"cap": {',
+        '"list": "no-fly"',
+        '"list": "dishonest-defaulters"',
+        '"via": "legal_representative of ',
+    ):
         assert needle in text, needle
     assert ordered.integrity.verify() == shuffled.integrity.verify() == []
 
@@ -869,8 +923,10 @@ def test_records_keep_the_points_of_the_version_they_were_reported_under(tmp_pat
 
     stored = {rid: system.uow.ledger.record(rid) for rid in ("r1", "r2", "r3")}
     assert {rid: (r.scheme_version, r.points) for rid, r in stored.items() if r} == {
-        "r1": (1, -5), "r2": (1, 3), "r3": (2, -20),
-    }  # fmt: skip
+        "r1": (1, -5),
+        "r2": (1, 3),
+        "r3": (2, -20),
+    }
     subject, [evaluation] = system.checks.scores(who, scheme="village", actor="cli")
     view = score_view(evaluation, subject.masked)
     assert view["version"] == 2
@@ -897,10 +953,21 @@ def test_a_defaulting_business_restricts_its_legal_representative(tmp_path: Path
     representative, predecessor, stranger = people(3, seed=51)
     [firm] = businesses(1, seed=52)
     listed = at(2025, 3, 1)
-    report = system.imports.import_records(numbered([
-        line("spc-1", firm, "able-but-refusing", listed, scheme="spc-defaulters",
-             reported_at=listed + timedelta(days=3), reporter="court"),
-    ]))  # fmt: skip
+    report = system.imports.import_records(
+        numbered(
+            [
+                line(
+                    "spc-1",
+                    firm,
+                    "able-but-refusing",
+                    listed,
+                    scheme="spc-defaulters",
+                    reported_at=listed + timedelta(days=3),
+                    reporter="court",
+                ),
+            ]
+        )
+    )
     assert report.accepted == 1
     system.subjects.link(
         firm, predecessor, since=at(2020, 1, 1), until=at(2025, 2, 1), reporter="cli"
@@ -917,8 +984,10 @@ def test_a_defaulting_business_restricts_its_legal_representative(tmp_path: Path
     for reason in decision.reasons:
         assert reason.via == f"legal_representative of {masked(firm)}"
         assert (reason.scheme, reason.list, reason.records) == (
-            "spc-defaulters", "dishonest-defaulters", ("spc-1",),
-        )  # fmt: skip
+            "spc-defaulters",
+            "dishonest-defaulters",
+            ("spc-1",),
+        )
     assert {r.memorandum for r in decision.reasons} == {None, "ndrc-2016-141"}
 
     for who, moment in (
@@ -975,8 +1044,10 @@ def test_every_check_decision_is_logged_with_its_reasons(tmp_path: Path) -> None
         _, subject, action, moment, effect, factor, reasons, asked_at, *_ = rows[result.decision_id]
         assert subject == system.subjects.identify(identifier).key  # the keyed hash, never the ID
         assert (action, effect, factor) == (
-            result.decision.action, result.decision.effect, result.decision.factor,
-        )  # fmt: skip
+            result.decision.action,
+            result.decision.effect,
+            result.decision.factor,
+        )
         assert moment == result.decision.at.isoformat() and asked_at == NOW.isoformat()
         assert json.loads(reasons) == [reason_view(r) for r in result.decision.reasons]
     assert rows[results[0].decision_id][8:] == ("airline", "ticket sale")

@@ -13,10 +13,21 @@ def test_a_link_reported_later_does_not_rewrite_earlier_answers(tmp_path: Path) 
     [representative] = people(1, seed=71)
     [firm] = businesses(1, seed=72)
     listed = at(2025, 3, 1)
-    system.imports.import_records(numbered([
-        line("spc-9", firm, "able-but-refusing", listed, scheme="spc-defaulters",
-             reported_at=listed + timedelta(days=1), reporter="court"),
-    ]))  # fmt: skip
+    system.imports.import_records(
+        numbered(
+            [
+                line(
+                    "spc-9",
+                    firm,
+                    "able-but-refusing",
+                    listed,
+                    scheme="spc-defaulters",
+                    reported_at=listed + timedelta(days=1),
+                    reporter="court",
+                ),
+            ]
+        )
+    )
     system.subjects.link(
         firm, representative, since=at(2020, 1, 1), reporter="cli"
     )  # reported at NOW

@@ -32,12 +32,21 @@ MAY = at(2025, 5, 10, 8)
 # that a scan of the database can look for them.
 BAY = [[122.40, 37.15], [122.41, 37.15], [122.41, 37.16], [122.40, 37.16], [122.40, 37.15]]
 COMPOUND = [[122.42, 37.15], [122.43, 37.15], [122.43, 37.16], [122.42, 37.16], [122.42, 37.15]]
-ZONES = {"type": "FeatureCollection", "features": [
-    {"type": "Feature", "properties": {"id": "bay-1", "kind": "parking"},
-     "geometry": {"type": "Polygon", "coordinates": [BAY]}},
-    {"type": "Feature", "properties": {"id": "compound-1", "kind": "no-parking"},
-     "geometry": {"type": "Polygon", "coordinates": [COMPOUND]}},
-]}  # fmt: skip
+ZONES = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"id": "bay-1", "kind": "parking"},
+            "geometry": {"type": "Polygon", "coordinates": [BAY]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"id": "compound-1", "kind": "no-parking"},
+            "geometry": {"type": "Polygon", "coordinates": [COMPOUND]},
+        },
+    ],
+}
 IN_BAY = (122.403217, 37.153889)
 IN_COMPOUND = (122.427531, 37.158642)
 NOWHERE = (122.451973, 37.171204)
@@ -45,12 +54,21 @@ START = (122.405511, 37.151733)
 COORDINATES = [*IN_BAY, *IN_COMPOUND, *NOWHERE, *START]
 
 
-def trip(trip_id: str, rider: str, end: tuple[float, float], ended: datetime = MAY,
-         **extra: Any) -> dict[str, Any]:  # fmt: skip
-    return {"id": trip_id, "rider": rider, "bike": f"bike-{trip_id}",
-            "started_at": (ended - timedelta(minutes=14)).isoformat(),
-            "ended_at": ended.isoformat(), "start_lon": START[0], "start_lat": START[1],
-            "end_lon": end[0], "end_lat": end[1], **extra}  # fmt: skip
+def trip(
+    trip_id: str, rider: str, end: tuple[float, float], ended: datetime = MAY, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "id": trip_id,
+        "rider": rider,
+        "bike": f"bike-{trip_id}",
+        "started_at": (ended - timedelta(minutes=14)).isoformat(),
+        "ended_at": ended.isoformat(),
+        "start_lon": START[0],
+        "start_lat": START[1],
+        "end_lon": end[0],
+        "end_lat": end[1],
+        **extra,
+    }
 
 
 def moved(system: Services, moment: datetime) -> Services:
@@ -69,8 +87,10 @@ def consenting_scheme(tmp_path: Path) -> Path:
     positions, each for riders who consent to it."""
     text = (shipped_schemes_dir() / "mobike-2018.yaml").read_text(encoding="utf-8")
     text = text.replace("\nid: mobike-2018\n", "\nid: mobike-opt-in\n", 1).replace(
-        "\nrecompute: monthly", "\npurposes: [scoring, precise-location, background-location]"
-        "\nrecompute: monthly", 1)  # fmt: skip
+        "\nrecompute: monthly",
+        "\npurposes: [scoring, precise-location, background-location]\nrecompute: monthly",
+        1,
+    )
     assert "id: mobike-opt-in" in text and "background-location]" in text
     path = tmp_path / "mobike-opt-in.yaml"
     path.write_text(text, encoding="utf-8")
@@ -83,12 +103,16 @@ def held_values(system: Services) -> list[Any]:
     if system.uow.database.dialect.name == "sqlite":
         tables = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     else:
-        tables = [n for (n,) in db.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-        )]  # fmt: skip
+        tables = [
+            n
+            for (n,) in db.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            )
+        ]
     assert "mobility_trips" in tables and "mobility_positions" in tables
-    return [value for table in tables for row in db.execute(f"SELECT * FROM {table}")
-            for value in row]  # fmt: skip
+    return [
+        value for table in tables for row in db.execute(f"SELECT * FROM {table}") for value in row
+    ]
 
 
 def coordinates_in(values: list[Any]) -> list[Any]:
@@ -123,9 +147,16 @@ def file_bytes_hold_coordinates(path: Path) -> list[str]:
 def test_each_trip_end_gets_a_verdict_and_becomes_a_record(tmp_path: Path) -> None:
     system = operator(tmp_path)
     a, b, c = people(3, seed=501)
-    report = system.plugin("mobility").import_trips(numbered([
-        trip("t1", a, IN_BAY), trip("t2", b, IN_COMPOUND), trip("t3", c, NOWHERE),
-    ]), scheme="mobike-2018")  # fmt: skip
+    report = system.plugin("mobility").import_trips(
+        numbered(
+            [
+                trip("t1", a, IN_BAY),
+                trip("t2", b, IN_COMPOUND),
+                trip("t3", c, NOWHERE),
+            ]
+        ),
+        scheme="mobike-2018",
+    )
     assert (report.accepted, report.rejected) == (3, [])
     assert dict(report.verdicts) == {"normal": 1, "no-parking": 1, "outside-parking": 1}
     records = {r: system.uow.ledger.record(f"trip:{r}") for r in ("t1", "t2", "t3")}
@@ -145,19 +176,25 @@ def test_trips_are_idempotent_and_a_changed_trip_is_a_conflict(tmp_path: Path) -
     [rider] = people(1, seed=502)
     mobility = system.plugin("mobility")
     mobility.import_trips(numbered([trip("t1", rider, IN_BAY)]), scheme="mobike-2018")
-    again = mobility.import_trips(numbered([
-        trip("t1", rider, IN_BAY),
-        trip("t1", rider, NOWHERE, ended=MAY + timedelta(hours=1)),
-        trip("t9", rider, IN_BAY, end_lat=95),
-        "line is not valid JSON: unexpected character at column 1",
-    ]), scheme="mobike-2018")  # fmt: skip
+    again = mobility.import_trips(
+        numbered(
+            [
+                trip("t1", rider, IN_BAY),
+                trip("t1", rider, NOWHERE, ended=MAY + timedelta(hours=1)),
+                trip("t9", rider, IN_BAY, end_lat=95),
+                "line is not valid JSON: unexpected character at column 1",
+            ]
+        ),
+        scheme="mobike-2018",
+    )
     assert (again.accepted, again.duplicates) == (0, 1)
     reasons = {r.line: r.reason for r in again.rejected}
     assert "repeated in this import" in reasons[2]
     assert reasons[3].startswith("end_lat: must be between -90 and 90")
     assert "not valid JSON" in reasons[4]
-    changed = mobility.import_trips(numbered([trip("t1", rider, NOWHERE, bike="other")]),
-                                    scheme="mobike-2018")  # fmt: skip
+    changed = mobility.import_trips(
+        numbered([trip("t1", rider, NOWHERE, bike="other")]), scheme="mobike-2018"
+    )
     assert "(conflict)" in changed.rejected[0].reason
     assert len(system.plugin("mobility").rows.trips_of(system.subjects.identify(rider).key)) == 1
 
@@ -168,12 +205,19 @@ def test_a_scheme_without_zones_or_the_categories_refuses_trips(tmp_path: Path) 
     mobility = system.plugin("mobility")
     refused = mobility.import_trips(numbered([trip("t1", rider, IN_BAY)]), scheme="mobike-2017")
     assert "has no zones yet" in refused.rejected[0].reason
-    other = mobility.import_trips(numbered([trip("t1", rider, IN_BAY)]),
-                                  scheme="rongcheng-personal")  # fmt: skip
+    other = mobility.import_trips(
+        numbered([trip("t1", rider, IN_BAY)]), scheme="rongcheng-personal"
+    )
     assert "cannot take trips: it lacks the categories" in other.rejected[0].reason
     with pytest.raises(ZoneError, match=r"features\[0\]\.properties\.kind"):
-        mobility.add_zones("mobike-2017", {"type": "FeatureCollection", "features": [
-            {**ZONES["features"][0], "properties": {"id": "x"}}]}, actor="cli")  # fmt: skip
+        mobility.add_zones(
+            "mobike-2017",
+            {
+                "type": "FeatureCollection",
+                "features": [{**ZONES["features"][0], "properties": {"id": "x"}}],
+            },
+            actor="cli",
+        )
 
 
 # ------------------------------------------------------------------- minimisation
@@ -184,10 +228,16 @@ def test_without_consent_no_precise_coordinate_survives_in_any_table_or_export(
 ) -> None:
     system = operator(tmp_path)
     riders = people(3, seed=504)
-    report = system.plugin("mobility").import_trips(numbered([
-        trip("t1", riders[0], IN_BAY), trip("t2", riders[1], IN_COMPOUND),
-        trip("t3", riders[2], NOWHERE),
-    ]), scheme="mobike-2018")  # fmt: skip
+    report = system.plugin("mobility").import_trips(
+        numbered(
+            [
+                trip("t1", riders[0], IN_BAY),
+                trip("t2", riders[1], IN_COMPOUND),
+                trip("t3", riders[2], NOWHERE),
+            ]
+        ),
+        scheme="mobike-2018",
+    )
     assert report.accepted == 3 and report.precise_kept == 0
     system.notices.sweep()  # notices repeat records: they must not hold coordinates either
     assert coordinates_in(held_values(system)) == []
@@ -212,14 +262,21 @@ def test_with_consent_precise_ends_are_kept_then_purged_by_retention(tmp_path: P
     moved(system, MAY - timedelta(days=1))
     system.consents.set(agreeing, "mobike-opt-in", "precise-location", True, actor="cli")
     moved(system, NOW)
-    report = mobility.import_trips(numbered([
-        trip("t1", agreeing, IN_BAY), trip("t2", declining, IN_COMPOUND),
-    ]), scheme="mobike-opt-in")  # fmt: skip
+    report = mobility.import_trips(
+        numbered(
+            [
+                trip("t1", agreeing, IN_BAY),
+                trip("t2", declining, IN_COMPOUND),
+            ]
+        ),
+        scheme="mobike-opt-in",
+    )
     assert report.precise_kept == 1
     kept = system.plugin("mobility").rows.positions_of(system.subjects.identify(agreeing).key)
     assert {(p.kind, p.lon, p.lat, p.purpose) for p in kept} == {
-        ("start", *START, "precise-location"), ("end", *IN_BAY, "precise-location"),
-    }  # fmt: skip
+        ("start", *START, "precise-location"),
+        ("end", *IN_BAY, "precise-location"),
+    }
     assert {p.kept_until for p in kept} == {at(2027, 5, 10, 8)}  # the scheme's P2Y retention
     assert (
         system.plugin("mobility").rows.positions_of(system.subjects.identify(declining).key) == []
@@ -264,8 +321,9 @@ def test_withdrawn_consent_removes_the_kept_positions_at_the_next_purge(tmp_path
     system.retention.run(apply=True, actor="cli")
     assert system.plugin("mobility").rows.positions_of(system.subjects.identify(rider).key) == []
     # A trip imported after the withdrawal keeps nothing precise.
-    later = mobility.import_trips(numbered([trip("t2", rider, IN_BAY, ended=NOW)]),
-                                  scheme="mobike-opt-in")  # fmt: skip
+    later = mobility.import_trips(
+        numbered([trip("t2", rider, IN_BAY, ended=NOW)]), scheme="mobike-opt-in"
+    )
     assert later.accepted == 1 and later.precise_kept == 0
 
 
@@ -290,8 +348,9 @@ def test_background_positions_are_refused_without_consent(tmp_path: Path) -> Non
     assert (kept.trip, kept.kind, kept.purpose) == (None, "background", "background-location")
     # Before the consent was given, a position is still refused.
     with pytest.raises(LocationRefused, match="both at the position's time and now"):
-        mobility.add_position(rider, "mobike-opt-in", *NOWHERE,
-                              (NOW - timedelta(days=2)).isoformat(), actor="cli")  # fmt: skip
+        mobility.add_position(
+            rider, "mobike-opt-in", *NOWHERE, (NOW - timedelta(days=2)).isoformat(), actor="cli"
+        )
     with pytest.raises(Exception, match="lat: must be between"):
         mobility.add_position(rider, "mobike-opt-in", 122.4, 91, when, actor="cli")
 
@@ -307,12 +366,27 @@ def _records_to(
     deductions = max(0, -(-(base - target) // 20))
     rides = target - (base - 20 * deductions)
     for n in range(deductions):
-        lines.append(line(f"{prefix}-p{n}", rider, "parking-outside-zone",
-                          MAY + timedelta(minutes=n), scheme=scheme, reported_at=MAY + timedelta(minutes=n)))  # fmt: skip
+        lines.append(
+            line(
+                f"{prefix}-p{n}",
+                rider,
+                "parking-outside-zone",
+                MAY + timedelta(minutes=n),
+                scheme=scheme,
+                reported_at=MAY + timedelta(minutes=n),
+            )
+        )
     for n in range(rides):
-        lines.append(line(f"{prefix}-r{n}", rider, "ride-normal",
-                          MAY + timedelta(hours=1, minutes=n), scheme=scheme,
-                          reported_at=MAY + timedelta(hours=1, minutes=n)))  # fmt: skip
+        lines.append(
+            line(
+                f"{prefix}-r{n}",
+                rider,
+                "ride-normal",
+                MAY + timedelta(hours=1, minutes=n),
+                scheme=scheme,
+                reported_at=MAY + timedelta(hours=1, minutes=n),
+            )
+        )
     return lines
 
 
@@ -339,9 +413,14 @@ def _records_to(
     ],
 )
 def test_the_price_factor_at_each_band_boundary(
-    tmp_path: Path, scheme: str, base: int, score: int, grade: str, effect: str,
+    tmp_path: Path,
+    scheme: str,
+    base: int,
+    score: int,
+    grade: str,
+    effect: str,
     factor: float | None,
-) -> None:  # fmt: skip
+) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=NOW)
     [rider] = people(1, seed=score + base)
     imported = system.imports.import_records(numbered(_records_to(scheme, rider, base, score, "b")))
@@ -360,8 +439,9 @@ def test_the_2018_score_is_recomputed_monthly(tmp_path: Path) -> None:
     [rider] = people(1, seed=508)
     june = at(2025, 6, 3)
     lines = _records_to("mobike-2018", rider, 550, 300, "m")
-    lines = [{**item, "occurred_at": june.isoformat(), "reported_at": june.isoformat()}
-             for item in lines]  # fmt: skip
+    lines = [
+        {**item, "occurred_at": june.isoformat(), "reported_at": june.isoformat()} for item in lines
+    ]
     system.imports.import_records(numbered(lines))
     assert (
         system.checks.check(rider, "mobility.ride.price", actor="cli").decision.factor is None
@@ -408,7 +488,10 @@ def test_a_verified_report_records_the_offence_and_rewards_the_reporter(tmp_path
         system.subjects.identify(offender).key,
     )
     assert (reward.category, reward.points, reward.subject) == (
-        "report-verified", 5, system.subjects.identify(reporter).key)  # fmt: skip
+        "report-verified",
+        5,
+        system.subjects.identify(reporter).key,
+    )
     with pytest.raises(UsageError, match="already verified"):
         mobility.reject(filed.id, "changed my mind", actor="cli")
 
@@ -426,8 +509,9 @@ def test_a_verified_report_records_the_offence_and_rewards_the_reporter(tmp_path
 def test_a_verdict_record_can_be_contested_and_overturned(tmp_path: Path) -> None:
     system = operator(tmp_path, "mobike-2017")
     [rider] = people(1, seed=511)
-    imported = system.plugin("mobility").import_trips(numbered([trip("t1", rider, IN_COMPOUND)]),
-                                             scheme="mobike-2017")  # fmt: skip
+    imported = system.plugin("mobility").import_trips(
+        numbered([trip("t1", rider, IN_COMPOUND)]), scheme="mobike-2017"
+    )
     assert imported.accepted == 1
     _, [before] = system.checks.scores(rider, scheme="mobike-2017", actor="cli")
     assert before.explanation.score == 80

@@ -24,14 +24,38 @@ def test_record_link_hash_equals_the_generic_link_hash(
     previous, seq, version, points, fields, evidence
 ):
     subject, record_id, scheme, category, occurred, reported, expires, reporter, _ = fields
-    row = (subject, seq, record_id, scheme, version, category, occurred, reported, expires,
-           points, reporter, evidence)  # fmt: skip
+    row = (
+        subject,
+        seq,
+        record_id,
+        scheme,
+        version,
+        category,
+        occurred,
+        reported,
+        expires,
+        points,
+        reporter,
+        evidence,
+    )
     assert record_link_hash(previous, *row) == link_hash(previous, "record", row)
 
 
 def test_any_change_of_a_field_or_the_previous_hash_changes_the_link() -> None:
-    row = ("s", 1, "r1", "civic", 1, "litter", "2025-01-01T00:00:00+00:00",
-           "2025-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00", -5, "city", None)  # fmt: skip
+    row = (
+        "s",
+        1,
+        "r1",
+        "civic",
+        1,
+        "litter",
+        "2025-01-01T00:00:00+00:00",
+        "2025-01-01T00:00:00+00:00",
+        "2026-01-01T00:00:00+00:00",
+        -5,
+        "city",
+        None,
+    )
     base = link_hash(GENESIS, "record", row)
     assert link_hash("1" * 64, "record", row) != base
     for index in range(len(row)):

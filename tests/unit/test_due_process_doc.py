@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from socialcredit.entrypoints.cli import app as cli_app
+from socialcredit.entrypoints.cli.main import app as cli_app
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "due-process.md"
 

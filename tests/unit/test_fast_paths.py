@@ -25,9 +25,14 @@ from socialcredit.entrypoints.views import reason_view
 from socialcredit.services.ids import time_ordered_id
 
 text = st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=0x2FFF), max_size=20)
-zones = st.sampled_from([
-    UTC, timezone(timedelta(0)), timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30)),
-])  # fmt: skip
+zones = st.sampled_from(
+    [
+        UTC,
+        timezone(timedelta(0)),
+        timezone(timedelta(hours=8)),
+        timezone(timedelta(hours=-5, minutes=-30)),
+    ]
+)
 # Far enough inside years 1 to 9999 that a reference computation moving a moment by
 # -12 to +36 months (below) stays inside them too.
 moments = st.datetimes(
@@ -67,11 +72,27 @@ def test_logged_reasons_are_the_bytes_of_the_reason_views(found: list[Reason]) -
 @given(plain=reasons(), grades=st.none() | st.frozensets(text, min_size=1, max_size=2))
 def test_reasons_built_for_a_check_equal_reasons_built_by_their_class(plain, grades) -> None:
     source = MeasureSource(
-        "act", plain.effect, plain.factor, plain.context, plain.rationale, plain.scheme,
-        plain.authority, grades, plain.list, plain.memorandum,
-    )  # fmt: skip
-    built = _reason(source, plain.grade, plain.list, plain.list_kind, plain.since, plain.until,
-                    plain.records, plain.via)  # fmt: skip
+        "act",
+        plain.effect,
+        plain.factor,
+        plain.context,
+        plain.rationale,
+        plain.scheme,
+        plain.authority,
+        grades,
+        plain.list,
+        plain.memorandum,
+    )
+    built = _reason(
+        source,
+        plain.grade,
+        plain.list,
+        plain.list_kind,
+        plain.since,
+        plain.until,
+        plain.records,
+        plain.via,
+    )
     kind = "memorandum" if plain.memorandum else ("grade" if grades else "list")
     expected = Reason(**{**reason_fields(plain), "source": kind})
     assert built == expected and hash(built) == hash(expected)
@@ -127,20 +148,66 @@ def test_record_item_hash_equals_the_generic_link_hash(
     previous: str, seq: int, version: int, points: int, fields: list[str], evidence: str | None
 ) -> None:
     subject, record_id, scheme, category, occurred, reported, expires, reporter = fields
-    item = NewRecord(record_id, SubjectRow(subject, "person", "masked"), scheme, version, category,
-                     occurred, reported, expires, points, reporter, evidence, "fingerprint")  # fmt: skip
-    hashed = (subject, seq, record_id, scheme, version, category, occurred, reported, expires,
-              points, reporter, evidence)  # fmt: skip
+    item = NewRecord(
+        record_id,
+        SubjectRow(subject, "person", "masked"),
+        scheme,
+        version,
+        category,
+        occurred,
+        reported,
+        expires,
+        points,
+        reporter,
+        evidence,
+        "fingerprint",
+    )
+    hashed = (
+        subject,
+        seq,
+        record_id,
+        scheme,
+        version,
+        category,
+        occurred,
+        reported,
+        expires,
+        points,
+        reporter,
+        evidence,
+    )
     assert record_item_hash(previous, subject, seq, item) == link_hash(previous, "record", hashed)
 
 
 def test_records_of_equals_record_of_row_by_row() -> None:
     rows = [
-        ("r1", "s", "civic", 1, "litter", "2025-01-31T10:00:00+00:00",
-         "2025-01-31T11:00:00.250000+00:00", "2026-01-31T10:00:00+00:00", -5, "city", None),
-        ("r2", "s", "civic", 2, "help", "2024-02-29T00:00:00+00:00",
-         "2024-02-29T00:00:00+00:00", "2024-03-30T00:00:00+00:00", 2, "city", "case/1"),
-    ]  # fmt: skip
+        (
+            "r1",
+            "s",
+            "civic",
+            1,
+            "litter",
+            "2025-01-31T10:00:00+00:00",
+            "2025-01-31T11:00:00.250000+00:00",
+            "2026-01-31T10:00:00+00:00",
+            -5,
+            "city",
+            None,
+        ),
+        (
+            "r2",
+            "s",
+            "civic",
+            2,
+            "help",
+            "2024-02-29T00:00:00+00:00",
+            "2024-02-29T00:00:00+00:00",
+            "2024-03-30T00:00:00+00:00",
+            2,
+            "city",
+            "case/1",
+        ),
+    ]
     built = records_of(rows)
     assert built == [record_of(row) for row in rows]
     assert [type(r) for r in built] == [type(record_of(rows[0]))] * 2
@@ -152,11 +219,22 @@ def test_records_of_equals_record_of_row_by_row() -> None:
 def test_planned_rows_come_in_subject_and_seq_order(picks: list[tuple[str, str]]) -> None:
     """The stable sort by subject alone gives (subject, seq) order."""
     batch = [
-        NewRecord(f"r{n}", SubjectRow(key * 32, "person", key), "civic", 1, "litter",
-                  "2025-01-31T10:00:00+00:00", "2025-01-31T10:00:00+00:00",
-                  "2026-01-31T10:00:00+00:00", -5, reporter, None, f"f{n}")
+        NewRecord(
+            f"r{n}",
+            SubjectRow(key * 32, "person", key),
+            "civic",
+            1,
+            "litter",
+            "2025-01-31T10:00:00+00:00",
+            "2025-01-31T10:00:00+00:00",
+            "2026-01-31T10:00:00+00:00",
+            -5,
+            reporter,
+            None,
+            f"f{n}",
+        )
         for n, (key, reporter) in enumerate(picks)
-    ]  # fmt: skip
+    ]
     known = {"b" * 32: (7, "cd" * 32)}
     plan = plan_batch(batch, known, {"b" * 32: "person"}, {})
     assert plan.rows == sorted(plan.rows, key=lambda row: (row[0], row[1]))

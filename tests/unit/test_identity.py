@@ -51,8 +51,24 @@ def reference_uscc_check(first17: str) -> str:
 def test_exported_tables_are_the_published_ones() -> None:
     assert checksums.RIC_WEIGHTS == (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     assert checksums.USCC_WEIGHTS == (
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28
-    )  # fmt: skip
+        1,
+        3,
+        9,
+        27,
+        19,
+        26,
+        16,
+        17,
+        20,
+        29,
+        25,
+        13,
+        8,
+        24,
+        10,
+        30,
+        28,
+    )
     assert checksums.USCC_ALPHABET == USCC_ALPHABET
 
 

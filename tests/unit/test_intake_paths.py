@@ -26,13 +26,23 @@ CIVIC = scheme(
 )
 REGISTRY = Registry({"civic": SchemeHistory.of([(1, CIVIC)])}, {})
 
-times = st.sampled_from([
-    "2025-01-31T10:00:00+00:00", "2025-01-31T10:00:00.250000+00:00",
-    "2025-01-31T10:00:00.000000+00:00", "2025-01-31T18:00:00+08:00", "2025-01-31",
-    "2025-01-31 10:00:00+00:00", "2025-01-31T10:00:00Z", "2025-13-01T10:00:00+00:00",
-    "2024-02-29T23:59:59.999999+00:00", "2026-01-01T00:00:00+00:00", " 2025-01-31T10:00:00+00:00",
-    "", "yesterday",
-])  # fmt: skip
+times = st.sampled_from(
+    [
+        "2025-01-31T10:00:00+00:00",
+        "2025-01-31T10:00:00.250000+00:00",
+        "2025-01-31T10:00:00.000000+00:00",
+        "2025-01-31T18:00:00+08:00",
+        "2025-01-31",
+        "2025-01-31 10:00:00+00:00",
+        "2025-01-31T10:00:00Z",
+        "2025-13-01T10:00:00+00:00",
+        "2024-02-29T23:59:59.999999+00:00",
+        "2026-01-01T00:00:00+00:00",
+        " 2025-01-31T10:00:00+00:00",
+        "",
+        "yesterday",
+    ]
+)
 texts = st.sampled_from(["police", " police", "police ", "", "   ", "po\x1flice", "case/1", None])
 lines = st.fixed_dictionaries(
     {
@@ -84,9 +94,15 @@ def test_a_subject_seen_first_on_the_fast_path_is_read_as_the_checked_path_reads
 
 def test_the_fast_path_takes_the_common_line() -> None:
     intake = RecordIntake(REGISTRY, Pseudonymiser(b"k" * 32), NOW)
-    line = {"id": "r1", "scheme": "civic", "category": "litter",
-            "subject": "cn-ric:11010519491231002X", "occurred_at": "2025-01-31T10:00:00+00:00",
-            "reported_at": "2025-02-01T10:00:00.500000+00:00", "reporter": "police"}  # fmt: skip
+    line = {
+        "id": "r1",
+        "scheme": "civic",
+        "category": "litter",
+        "subject": "cn-ric:11010519491231002X",
+        "occurred_at": "2025-01-31T10:00:00+00:00",
+        "reported_at": "2025-02-01T10:00:00.500000+00:00",
+        "reporter": "police",
+    }
     first = intake._parse_common(line)  # the subject's first sight, then cached
     fast = intake._parse_common(line)
     assert fast is not None and fast == first == intake._parse_checked(line)

@@ -50,8 +50,10 @@ def test_a_scheme_that_keeps_to_its_context_and_says_how_to_appeal_passes_eu() -
         )
         .replace("data_categories: [user.location]", "data_categories: [user.behavior]")
     )
-    clean = clean.replace("data_categories: [user.criminal_history]",
-                          "data_categories: [user.criminal_history], legal_basis: 'Criminal Code art. 266'")  # fmt: skip
+    clean = clean.replace(
+        "data_categories: [user.criminal_history]",
+        "data_categories: [user.criminal_history], legal_basis: 'Criminal Code art. 266'",
+    )
     clean += "human_review: 'Any decision can be referred to the review office within 30 days.'\n"
     findings = lint(scheme(clean), "eu", {})
     assert findings == [] and not has_errors(findings)
@@ -68,8 +70,10 @@ def test_a_memorandum_carrying_a_list_into_other_contexts_fails_eu() -> None:
     memo = memorandum(
         "measures:\n  - {authority: rail, action: travel.rail.highspeed, effect: deny, context: travel,"
         " rationale: r}\n",
-        on_scheme="courts", on_list="banned", known={"courts": courts},
-    )  # fmt: skip
+        on_scheme="courts",
+        on_list="banned",
+        known={"courts": courts},
+    )
     found = _rules(lint(memo, "eu", {"courts": courts}))
     assert ("error", "AI Act art. 5(1)(c)(i)", "measures[0].context") in found
     assert ("error", "AI Act art. 5(1)(c)(ii)", "measures[0]") in found
@@ -119,7 +123,9 @@ def test_edges_of_the_rules() -> None:
     courts = scheme(RULES, id="courts")
     memo = memorandum(
         "measures:\n  - {authority: rail, action: travel.rail.highspeed, effect: deny, context: travel, rationale: r}\n",
-        on_scheme="courts", on_list="banned", known={"courts": courts},
-    )  # fmt: skip
+        on_scheme="courts",
+        on_list="banned",
+        known={"courts": courts},
+    )
     [alone] = lint(memo, "eu", {})
     assert (alone.severity, alone.path) == ("error", "on.scheme")

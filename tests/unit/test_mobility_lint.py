@@ -78,15 +78,25 @@ retention: P1Y
 @pytest.mark.parametrize(
     ("location", "purposes", "expected"),
     [
-        ("{precision: precise, background: true}", "[scoring]",
-         {("error", "location.background"), ("warning", "location.precision")}),
-        ("{precision: coarse, background: true}", "[scoring]", {("warning", "location.background")}),
-        ("{precision: precise, background: true}",
-         "[scoring, precise-location, background-location]", {("warning", "location.background")}),
+        (
+            "{precision: precise, background: true}",
+            "[scoring]",
+            {("error", "location.background"), ("warning", "location.precision")},
+        ),
+        (
+            "{precision: coarse, background: true}",
+            "[scoring]",
+            {("warning", "location.background")},
+        ),
+        (
+            "{precision: precise, background: true}",
+            "[scoring, precise-location, background-location]",
+            {("warning", "location.background")},
+        ),
         ("{precision: precise}", "[scoring, precise-location]", set()),
         ("{precision: coarse}", "[scoring]", set()),
     ],
-)  # fmt: skip
+)
 def test_location_findings_follow_the_purposes_a_rider_can_consent_to(
     location: str, purposes: str, expected: set[tuple[str, str]]
 ) -> None:

@@ -29,8 +29,11 @@ def square(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
 
 
 def feature(zone_id: str, kind: str, geometry: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"type": "Feature", "properties": {"id": zone_id, "kind": kind, **extra},
-            "geometry": geometry}  # fmt: skip
+    return {
+        "type": "Feature",
+        "properties": {"id": zone_id, "kind": kind, **extra},
+        "geometry": geometry,
+    }
 
 
 def collection(*features: dict[str, Any]) -> dict[str, Any]:
@@ -49,10 +52,13 @@ def polygon(*rings: list[list[float]]) -> dict[str, Any]:
 TOWN = collection(
     feature("bay", "parking", polygon(square(0, 0, 10, 10), square(4, 4, 6, 6))),
     feature("compound", "no-parking", polygon(square(8, 8, 12, 12))),
-    feature("twin-bays", "parking", {"type": "MultiPolygon", "coordinates": [
-        [square(20, 0, 22, 2)], [square(30, 0, 32, 2)]]}),
+    feature(
+        "twin-bays",
+        "parking",
+        {"type": "MultiPolygon", "coordinates": [[square(20, 0, 22, 2)], [square(30, 0, 32, 2)]]},
+    ),
     feature("plaza", "no-parking", polygon(square(40, 0, 50, 10), square(44, 4, 46, 6))),
-)  # fmt: skip
+)
 
 
 @pytest.fixture(scope="module")
@@ -111,10 +117,12 @@ def test_not_a_number_and_empty_input_are_outside() -> None:
 
 
 def test_the_first_zone_in_the_file_names_an_overlap() -> None:
-    zones = parse_zones(collection(
-        feature("a", "parking", polygon(square(0, 0, 10, 10))),
-        feature("b", "parking", polygon(square(5, 5, 15, 15))),
-    ))  # fmt: skip
+    zones = parse_zones(
+        collection(
+            feature("a", "parking", polygon(square(0, 0, 10, 10))),
+            feature("b", "parking", polygon(square(5, 5, 15, 15))),
+        )
+    )
     assert ZoneIndex(zones).judge_one(7, 7).zone.id == "a"  # type: ignore[union-attr]
     assert ZoneIndex(list(reversed(zones))).judge_one(7, 7).zone.id == "b"  # type: ignore[union-attr]
 
@@ -157,25 +165,48 @@ def test_the_grid_agrees_with_shapely_predicates_on_a_random_town(seed: int) -> 
     [
         (lambda f: f.update(type="Feature2"), "features[1]", "must be a GeoJSON Feature"),
         (lambda f: f["properties"].pop("id"), "features[1].properties.id", "needs an id"),
-        (lambda f: f["properties"].update(kind="bike-lane"), "features[1].properties.kind",
-         "'parking' or 'no-parking'"),
-        (lambda f: f.update(geometry={"type": "Point", "coordinates": [1, 1]}),
-         "features[1].geometry", "Polygon or MultiPolygon"),
-        (lambda f: f["geometry"]["coordinates"][0].pop(), "features[1].geometry",
-         "ring 0 is not closed"),
-        (lambda f: f["geometry"]["coordinates"][0].__setitem__(1, [200, 0]),
-         "features[1].geometry", "longitude first"),
-        (lambda f: f.update(geometry=polygon([[0, 0], [10, 10], [10, 0], [0, 10], [0, 0]])),
-         "features[1].geometry", "Self-intersection"),
-        (lambda f: f["properties"].update(id="first"), "features[1].properties.id",
-         "already used by features[0]"),
-        (lambda f: f["geometry"]["coordinates"][0].__setitem__(1, ["a", 0]),
-         "features[1].geometry", "[longitude, latitude] in numbers"),
+        (
+            lambda f: f["properties"].update(kind="bike-lane"),
+            "features[1].properties.kind",
+            "'parking' or 'no-parking'",
+        ),
+        (
+            lambda f: f.update(geometry={"type": "Point", "coordinates": [1, 1]}),
+            "features[1].geometry",
+            "Polygon or MultiPolygon",
+        ),
+        (
+            lambda f: f["geometry"]["coordinates"][0].pop(),
+            "features[1].geometry",
+            "ring 0 is not closed",
+        ),
+        (
+            lambda f: f["geometry"]["coordinates"][0].__setitem__(1, [200, 0]),
+            "features[1].geometry",
+            "longitude first",
+        ),
+        (
+            lambda f: f.update(geometry=polygon([[0, 0], [10, 10], [10, 0], [0, 10], [0, 0]])),
+            "features[1].geometry",
+            "Self-intersection",
+        ),
+        (
+            lambda f: f["properties"].update(id="first"),
+            "features[1].properties.id",
+            "already used by features[0]",
+        ),
+        (
+            lambda f: f["geometry"]["coordinates"][0].__setitem__(1, ["a", 0]),
+            "features[1].geometry",
+            "[longitude, latitude] in numbers",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_zone_files_name_the_feature_and_the_rule(change: Any, where: str, rule: str) -> None:
-    features = [feature("first", "parking", polygon(square(0, 0, 1, 1))),
-                feature("second", "no-parking", polygon(square(2, 2, 3, 3)))]  # fmt: skip
+    features = [
+        feature("first", "parking", polygon(square(0, 0, 1, 1))),
+        feature("second", "no-parking", polygon(square(2, 2, 3, 3))),
+    ]
     change(features[1])
     with pytest.raises(ZoneError) as raised:
         parse_zones(collection(*features))
@@ -192,10 +223,16 @@ def test_a_zone_file_must_be_a_feature_collection() -> None:
 
 
 def test_zones_read_from_text_with_ids_kinds_and_another_kind_property() -> None:
-    text = json.dumps(collection(
-        {"type": "Feature", "id": 7, "properties": {"use": "no-parking"},
-         "geometry": polygon(square(0, 0, 1, 1))},
-    ))  # fmt: skip
+    text = json.dumps(
+        collection(
+            {
+                "type": "Feature",
+                "id": 7,
+                "properties": {"use": "no-parking"},
+                "geometry": polygon(square(0, 0, 1, 1)),
+            },
+        )
+    )
     [zone] = parse_zones(text, kind_property="use")
     assert (zone.id, zone.kind) == ("7", "no-parking")
     assert shapely.from_geojson(zone.geojson()).equals(zone.geometry)
@@ -229,9 +266,17 @@ def test_a_cell_never_spells_a_coordinate() -> None:
 
 
 def trip_line(**changes: Any) -> dict[str, Any]:
-    line = {"id": "t1", "rider": "ext:mobike:rider-1", "bike": "b1",
-            "started_at": "2025-05-01T08:00:00Z", "ended_at": "2025-05-01T08:20:00Z",
-            "start_lon": "122.41", "start_lat": "37.15", "end_lon": 122.42, "end_lat": 37.16}  # fmt: skip
+    line = {
+        "id": "t1",
+        "rider": "ext:mobike:rider-1",
+        "bike": "b1",
+        "started_at": "2025-05-01T08:00:00Z",
+        "ended_at": "2025-05-01T08:20:00Z",
+        "start_lon": "122.41",
+        "start_lat": "37.15",
+        "end_lon": 122.42,
+        "end_lat": 37.16,
+    }
     line.update(changes)
     return {k: v for k, v in line.items() if v is not None}
 
@@ -243,15 +288,18 @@ def trip_line(**changes: Any) -> dict[str, Any]:
         ({"id": "a b"}, "id", "spaces"),
         ({"bike": ""}, "bike", "required"),
         ({"ended_at": "2025-05-01T07:00:00Z"}, "ended_at", "before started_at"),
-        ({"ended_at": "2030-01-01T00:00:00Z", "started_at": "2030-01-01T00:00:00Z"},
-         "ended_at", "future"),
+        (
+            {"ended_at": "2030-01-01T00:00:00Z", "started_at": "2030-01-01T00:00:00Z"},
+            "ended_at",
+            "future",
+        ),
         ({"end_lon": 181}, "end_lon", "between -180 and 180"),
         ({"end_lat": "north"}, "end_lat", "not a number"),
         ({"start_lat": float("nan")}, "start_lat", "between -90 and 90"),
         ({"speed": 12}, "speed", "not a field of a trip"),
         ({"rider_kind": "business"}, "rider_kind", "a rider is a person"),
     ],
-)  # fmt: skip
+)
 def test_bad_trip_lines_name_the_field(changes: dict[str, Any], field: str, rule: str) -> None:
     with pytest.raises(RecordError) as raised:
         parse_trip(trip_line(**changes), scheme="mobike-2018", now=NOW)
@@ -261,8 +309,14 @@ def test_bad_trip_lines_name_the_field(changes: dict[str, Any], field: str, rule
 def test_a_trip_needs_a_scheme_and_json_may_give_positions_as_pairs() -> None:
     with pytest.raises(RecordError, match="scheme: is required"):
         parse_trip(trip_line(), scheme=None, now=NOW)
-    pairs = trip_line(start_lon=None, start_lat=None, end_lon=None, end_lat=None,
-                      start=[122.41, 37.15], end=[122.42, 37.16])  # fmt: skip
+    pairs = trip_line(
+        start_lon=None,
+        start_lat=None,
+        end_lon=None,
+        end_lat=None,
+        start=[122.41, 37.15],
+        end=[122.42, 37.16],
+    )
     trip = parse_trip(pairs, scheme="mobike-2018", now=NOW)
     assert trip.start == (122.41, 37.15) and trip.end == (122.42, 37.16)
     with pytest.raises(RecordError, match=r"end: must be \[longitude, latitude\]"):

@@ -65,10 +65,16 @@ def test_the_c_path_gives_up_or_agrees_with_the_python_paths(first, second) -> N
 
 def test_the_c_path_takes_the_common_line_once_its_caches_are_warm() -> None:
     intake = RecordIntake(REGISTRY, KEY, NOW)
-    line = {"id": "r1", "scheme": "civic", "category": "litter",
-            "subject": "cn-ric:11010519491231002X", "occurred_at": "2025-01-31T10:00:00+00:00",
-            "reported_at": "2025-02-01T10:00:00.500000+00:00", "reporter": "police",
-            "evidence": "case/7"}  # fmt: skip
+    line = {
+        "id": "r1",
+        "scheme": "civic",
+        "category": "litter",
+        "subject": "cn-ric:11010519491231002X",
+        "occurred_at": "2025-01-31T10:00:00+00:00",
+        "reported_at": "2025-02-01T10:00:00.500000+00:00",
+        "reporter": "police",
+        "evidence": "case/7",
+    }
     assert native.parse_common(line, intake.native_table()) is None  # expiry date not cached yet
     expected = intake.parse(line)
     assert native.parse_common(line, intake.native_table()) == expected
@@ -101,9 +107,14 @@ def test_the_c_path_takes_the_common_line_once_its_caches_are_warm() -> None:
 )
 def test_the_c_path_gives_up_on_each_kind_of_doubt(change: dict[str, object]) -> None:
     intake = RecordIntake(REGISTRY, KEY, NOW)
-    line = {"id": "r1", "scheme": "civic", "category": "litter",
-            "subject": "cn-ric:11010519491231002X", "occurred_at": "2025-01-31T10:00:00+00:00",
-            "reporter": "police"}  # fmt: skip
+    line = {
+        "id": "r1",
+        "scheme": "civic",
+        "category": "litter",
+        "subject": "cn-ric:11010519491231002X",
+        "occurred_at": "2025-01-31T10:00:00+00:00",
+        "reporter": "police",
+    }
     intake.parse(line)  # warm both caches
     assert native.parse_common(dict(line), intake.native_table()) is not None
     assert native.parse_common({**line, **change}, intake.native_table()) is None
@@ -117,14 +128,22 @@ def _file_lines(draw_lines: list[dict[str, object]], extras: list[bytes]) -> byt
 
 
 odd_lines = st.lists(
-    st.sampled_from([
-        b"\n", b"   \n", b"{not json\n", b"[1, 2]\n", b'"text"\n', b"\xff\xfe{}\n",
-        b'{"id": "r9", "scheme": "civic", "reporter": "caf\xc3\xa9"}\n', b"\xef\xbb\xbf{}\n",
-        b'{"id": "r8", "scheme": "civic", "category": "litter", "subject": "ext:city:1", '
-        b'"occurred_at": "2025-01-31T10:00:00+00:00", "reporter": "p"}\n',
-    ]),
+    st.sampled_from(
+        [
+            b"\n",
+            b"   \n",
+            b"{not json\n",
+            b"[1, 2]\n",
+            b'"text"\n',
+            b"\xff\xfe{}\n",
+            b'{"id": "r9", "scheme": "civic", "reporter": "caf\xc3\xa9"}\n',
+            b"\xef\xbb\xbf{}\n",
+            b'{"id": "r8", "scheme": "civic", "category": "litter", "subject": "ext:city:1", '
+            b'"occurred_at": "2025-01-31T10:00:00+00:00", "reporter": "p"}\n',
+        ]
+    ),
     max_size=6,
-)  # fmt: skip
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -164,19 +183,35 @@ def test_a_file_with_carriage_returns_is_read_as_text(tmp_path: Path) -> None:
 
 def _record(n: int, key: str, kind: str = "person", **fields: object) -> NewRecord:
     values: dict[str, object] = {
-        "id": f"r{n}", "subject": SubjectRow(key, kind, "masked"), "scheme": "civic",
-        "scheme_version": 1, "category": "litter", "occurred_at": "2025-01-31T10:00:00+00:00",
-        "reported_at": "2025-01-31T11:00:00+00:00", "expires_at": "2026-01-31T10:00:00+00:00",
-        "points": -5, "reporter": "police", "evidence": None, "fingerprint": "f" * 32,
-    }  # fmt: skip
+        "id": f"r{n}",
+        "subject": SubjectRow(key, kind, "masked"),
+        "scheme": "civic",
+        "scheme_version": 1,
+        "category": "litter",
+        "occurred_at": "2025-01-31T10:00:00+00:00",
+        "reported_at": "2025-01-31T11:00:00+00:00",
+        "expires_at": "2026-01-31T10:00:00+00:00",
+        "points": -5,
+        "reporter": "police",
+        "evidence": None,
+        "fingerprint": "f" * 32,
+    }
     values.update(fields)
     return NewRecord(**values)  # type: ignore[arg-type]
 
 
-odd_values = st.sampled_from([
-    {}, {"evidence": "café №7"}, {"points": 10**30}, {"points": -(2**63)}, {"scheme_version": True},
-    {"reporter": "市公安局"}, {"evidence": ""}, {"category": 5},
-])  # fmt: skip
+odd_values = st.sampled_from(
+    [
+        {},
+        {"evidence": "café №7"},
+        {"points": 10**30},
+        {"points": -(2**63)},
+        {"scheme_version": True},
+        {"reporter": "市公安局"},
+        {"evidence": ""},
+        {"category": 5},
+    ]
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -217,8 +252,11 @@ def test_now_outside_utc_leaves_the_c_path_unused() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(picks=st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from(["person", "business"])),
-                      max_size=25))  # fmt: skip
+@given(
+    picks=st.lists(
+        st.tuples(st.sampled_from("abc"), st.sampled_from(["person", "business"])), max_size=25
+    )
+)
 def test_keeping_kinds_in_c_equals_keeping_them_in_python(picks: list[tuple[str, str]]) -> None:
     fresh = [(n, _record(n, key * 32, kind)) for n, (key, kind) in enumerate(picks)]
     kinds = {"b" * 32: "institution"}
@@ -233,11 +271,12 @@ def test_keeping_kinds_in_c_equals_keeping_them_in_python(picks: list[tuple[str,
 @settings(max_examples=500, deadline=None)
 @given(
     moment=st.datetimes(
-        min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31),
+        min_value=datetime(1, 1, 1),
+        max_value=datetime(9999, 12, 31),
         timezones=st.none() | st.just(UTC) | st.timezones(),
     ),
     months=st.integers(-130_000, 130_000) | st.integers(-40, 40),
-)  # fmt: skip
+)
 def test_adding_months_in_c_equals_adding_them_in_python(moment: datetime, months: int) -> None:
     def outcome(add: object) -> object:
         try:
@@ -251,27 +290,49 @@ def test_adding_months_in_c_equals_adding_them_in_python(moment: datetime, month
         assert outcome(native.add_months) == outcome(_add_months)
 
 
-stored_times = st.sampled_from([
-    "2025-01-31T10:00:00+00:00", "2024-02-29T23:59:59.999999+00:00", "0001-01-01T00:00:00+00:00",
-    "9999-12-31T23:59:59+00:00", "2025-01-31T18:00:00+08:00", "2025-01-31T10:00:00",
-    "2025-01-31T10:00:00.000000+00:00", "2025-01-31", "2025-02-30T10:00:00+00:00",
-]) | st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat)  # fmt: skip
+stored_times = st.sampled_from(
+    [
+        "2025-01-31T10:00:00+00:00",
+        "2024-02-29T23:59:59.999999+00:00",
+        "0001-01-01T00:00:00+00:00",
+        "9999-12-31T23:59:59+00:00",
+        "2025-01-31T18:00:00+08:00",
+        "2025-01-31T10:00:00",
+        "2025-01-31T10:00:00.000000+00:00",
+        "2025-01-31",
+        "2025-02-30T10:00:00+00:00",
+    ]
+) | st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat)
 
 
 @settings(max_examples=300, deadline=None)
-@given(rows=st.lists(st.tuples(
-    st.text(max_size=5), st.sampled_from(["civic", "spc"]), st.integers(1, 3), st.text(max_size=5),
-    stored_times, stored_times, stored_times, st.integers(-100, 100), st.text(max_size=5),
-    st.none() | st.text(max_size=5),
-), max_size=8))  # fmt: skip
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.text(max_size=5),
+            st.sampled_from(["civic", "spc"]),
+            st.integers(1, 3),
+            st.text(max_size=5),
+            stored_times,
+            stored_times,
+            stored_times,
+            st.integers(-100, 100),
+            st.text(max_size=5),
+            st.none() | st.text(max_size=5),
+        ),
+        max_size=8,
+    )
+)
 def test_records_read_in_c_equal_records_read_in_python(rows: list[tuple[object, ...]]) -> None:
     def outcome(read: object) -> object:
         try:
             found = read(rows, "k" * 32)  # type: ignore[operator]
         except ValueError as error:
             return str(error)
-        return [(record, [type(v) for v in record], [getattr(v, "tzinfo", 0) for v in record])
-                for record in found]  # fmt: skip
+        return [
+            (record, [type(v) for v in record], [getattr(v, "tzinfo", 0) for v in record])
+            for record in found
+        ]
 
     assert outcome(native_records) == outcome(subject_records_in_python)
 
@@ -300,9 +361,14 @@ def test_a_fallback_that_drops_the_batch_leaves_chaining_whole() -> None:
 
 def test_a_line_changed_during_a_first_sight_is_left_to_the_python_paths() -> None:
     intake = RecordIntake(REGISTRY, KEY, NOW)
-    line = {"id": "r1", "scheme": "civic", "category": "litter",
-            "subject": "cn-ric:11010519491231002X", "occurred_at": "2025-01-31T10:00:00+00:00",
-            "reporter": "police"}  # fmt: skip
+    line = {
+        "id": "r1",
+        "scheme": "civic",
+        "category": "litter",
+        "subject": "cn-ric:11010519491231002X",
+        "occurred_at": "2025-01-31T10:00:00+00:00",
+        "reporter": "police",
+    }
     intake.parse(dict(line))  # caches the expiry date
     table = list(intake.native_table())
     table[1], table[7] = {}, {}  # the subject is new again, so its first sight runs
@@ -317,8 +383,17 @@ def test_a_line_changed_during_a_first_sight_is_left_to_the_python_paths() -> No
 
 @pytest.mark.parametrize("answer", [(1, None), (1, ("r1",)), (1, "record"), "(1, record)"])
 def test_the_one_pass_planner_refuses_a_malformed_answer_of_the_python_paths(answer) -> None:
-    context = ((), orjson.loads, lambda n, f: answer, lambda n, r: None, {}, {}, GENESIS,
-               record_item_hash, "conflict")  # fmt: skip
+    context = (
+        (),
+        orjson.loads,
+        lambda n, f: answer,
+        lambda n, r: None,
+        {},
+        {},
+        GENESIS,
+        record_item_hash,
+        "conflict",
+    )
     batch = [[], {}, {}, [], [], [], {}, 0, 0, 0, 0]
     with pytest.raises(TypeError):
         native.plan_lines([b'{"id": "r1"}\n'], 0, 1, context, batch, 10)
@@ -328,8 +403,17 @@ def test_the_one_pass_planner_refuses_a_malformed_answer_of_the_python_paths(ans
 
 def test_the_one_pass_planner_tells_a_repeat_by_its_id_not_its_object() -> None:
     record = _record(0, "a" * 32)
-    context = ((), orjson.loads, lambda n, f: (n, record), lambda n, r: None, {}, {}, GENESIS,
-               record_item_hash, "conflict")  # fmt: skip
+    context = (
+        (),
+        orjson.loads,
+        lambda n, f: (n, record),
+        lambda n, r: None,
+        {},
+        {},
+        GENESIS,
+        record_item_hash,
+        "conflict",
+    )
     batch = [[], {}, {}, [], [], [], {}, 0, 0, 0, 0]
     native.plan_lines([b'{"id": "r0"}\n'] * 2, 0, 1, context, batch, 10)
     assert (len(batch[0]), batch[4], batch[10]) == (1, [2], 1)  # one row, line 2 a duplicate
@@ -430,8 +514,16 @@ def test_a_rule_dropped_while_a_record_is_read_is_still_held() -> None:
         _Meddling.meddle = staticmethod(lambda h=hist: h.rules[1].pop("ticket", None))
         try:
             if classify == "c":
-                found = native.classify([first], evs, t, t, True, hist.rules, hist.current_rules,
-                                        engine._NATIVE_CLASSIFY)  # fmt: skip
+                found = native.classify(
+                    [first],
+                    evs,
+                    t,
+                    t,
+                    True,
+                    hist.rules,
+                    hist.current_rules,
+                    engine._NATIVE_CLASSIFY,
+                )
             else:
                 found = engine.classify_in_python(hist, [first], evs, t, t, True)
         finally:
@@ -455,8 +547,16 @@ def test_events_that_drop_themselves_when_tested_are_still_held() -> None:
             return True
 
     evs["r1"] = Dropping([event(first, "contested", at(2025, 2, 1))])
-    found = native.classify([first], evs, at(2025, 6, 1), at(2025, 6, 1), True, hist.rules,
-                            hist.current_rules, engine._NATIVE_CLASSIFY)  # fmt: skip
+    found = native.classify(
+        [first],
+        evs,
+        at(2025, 6, 1),
+        at(2025, 6, 1),
+        True,
+        hist.rules,
+        hist.current_rules,
+        engine._NATIVE_CLASSIFY,
+    )
     assert found[0] == [engine.Excluded("r1", "ticket", "contested")]
 
 
@@ -492,8 +592,12 @@ _fields = st.lists(
 
 
 @settings(max_examples=500, deadline=None)
-@given(previous=st.text(max_size=70), kind=st.sampled_from(["decision", "access", "event"]),
-       fields=_fields, as_list=st.booleans())  # fmt: skip
+@given(
+    previous=st.text(max_size=70),
+    kind=st.sampled_from(["decision", "access", "event"]),
+    fields=_fields,
+    as_list=st.booleans(),
+)
 def test_link_hashes_in_c_equal_link_hashes_in_python(previous, kind, fields, as_list) -> None:
     given_fields = list(fields) if as_list else tuple(fields)
     try:
@@ -519,8 +623,9 @@ def test_a_proxy_that_claims_to_be_a_datetime_is_hashed_as_python_hashes_it() ->
 
 
 def _standing_pair(list_id: object, occurred: datetime) -> tuple[Record, RecordRule]:
-    found = Record("r1", "s", "x", 1, "c", occurred, occurred, occurred + timedelta(days=30), 0,
-                   "reporter")  # fmt: skip
+    found = Record(
+        "r1", "s", "x", 1, "c", occurred, occurred, occurred + timedelta(days=30), 0, "reporter"
+    )
     return found, RecordRule(None, None, (ListTarget(list_id, None),))  # type: ignore[arg-type]
 
 
@@ -559,6 +664,14 @@ def test_classifying_gives_up_before_running_any_python_code() -> None:
     first = record(hist, "ticket", at(2025, 1, 1), id="r1")
     t = _CountingInstant(2025, 6, 1, tzinfo=UTC)
     _CountingInstant.calls = 0
-    found = native.classify([first, tuple(first)], {}, t, t, True, hist.rules, hist.current_rules,
-                            engine._NATIVE_CLASSIFY)  # fmt: skip
+    found = native.classify(
+        [first, tuple(first)],
+        {},
+        t,
+        t,
+        True,
+        hist.rules,
+        hist.current_rules,
+        engine._NATIVE_CLASSIFY,
+    )
     assert found is None and _CountingInstant.calls == 0

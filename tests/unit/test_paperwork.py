@@ -11,8 +11,10 @@ from socialcredit.domain.schemes.paperwork import dpia_draft, record_of_processi
 
 def _shipped() -> tuple[dict[str, Scheme], dict[str, Memorandum]]:
     loaded = [i.definition for i in validate_files(shipped_scheme_files())]
-    return ({d.id: d for d in loaded if isinstance(d, Scheme)},
-            {d.id: d for d in loaded if isinstance(d, Memorandum)})  # fmt: skip
+    return (
+        {d.id: d for d in loaded if isinstance(d, Scheme)},
+        {d.id: d for d in loaded if isinstance(d, Memorandum)},
+    )
 
 
 def test_every_record_of_processing_names_controller_basis_data_recipients_and_retention() -> None:

@@ -28,8 +28,7 @@ def at(*parts: int) -> datetime:
 
 
 def opened(when: datetime, kind: str = "contest") -> CaseEvent:
-    body = {"kind": kind, "statement": "wrong", "record": "r1", "scheme": "s",
-            "authorities": ["a"]}  # fmt: skip
+    body = {"kind": kind, "statement": "wrong", "record": "r1", "scheme": "s", "authorities": ["a"]}
     return CaseEvent("c1", "subj", 1, "opened", when, "subject", body)
 
 
@@ -47,8 +46,14 @@ def test_a_case_is_due_in_one_month_and_an_extension_adds_two(
     case = fold([opened(opened_at)])
     assert case.due_at == due and case.open
     assert not case.overdue(due) and case.overdue(due.replace(second=1))
-    later = fold([opened(opened_at), CaseEvent("c1", "subj", 2, "extended", opened_at, "rev",
-                                               {"reason": "waiting for police"})])  # fmt: skip
+    later = fold(
+        [
+            opened(opened_at),
+            CaseEvent(
+                "c1", "subj", 2, "extended", opened_at, "rev", {"reason": "waiting for police"}
+            ),
+        ]
+    )
     assert later.due_at == extended and later.extended == "waiting for police"
     with pytest.raises(CaseError, match="already extended once"):
         check_extension(later, "more", opened_at)
@@ -63,9 +68,20 @@ def test_a_decision_needs_an_outcome_of_its_kind_and_a_reason() -> None:
         check_decision(case, "upheld", "x")
     with pytest.raises(CaseError, match="written reason"):
         check_decision(case, "approved", " ")
-    done = fold([opened(at(2025, 1, 1), "repair"),
-                 CaseEvent("c1", "subj", 2, "decided", at(2025, 1, 9), "rev",
-                           {"outcome": "approved", "reason": "paid"})])  # fmt: skip
+    done = fold(
+        [
+            opened(at(2025, 1, 1), "repair"),
+            CaseEvent(
+                "c1",
+                "subj",
+                2,
+                "decided",
+                at(2025, 1, 9),
+                "rev",
+                {"outcome": "approved", "reason": "paid"},
+            ),
+        ]
+    )
     assert (done.outcome, done.decided_at, done.open) == ("approved", at(2025, 1, 9), False)
     assert not done.overdue(at(2026, 1, 1))
     with pytest.raises(CaseError, match="already decided"):
@@ -91,9 +107,11 @@ def test_consent_periods_follow_grants_and_withdrawals_per_scheme_and_purpose() 
         return ConsentChange("s", "club", purpose, granted, when, "subject")
 
     changes = [
-        change(True, at(2025, 1, 1)), change(True, at(2025, 1, 2), "marketing"),
-        change(False, at(2025, 2, 1)), change(True, at(2025, 3, 1)),
-    ]  # fmt: skip
+        change(True, at(2025, 1, 1)),
+        change(True, at(2025, 1, 2), "marketing"),
+        change(False, at(2025, 2, 1)),
+        change(True, at(2025, 3, 1)),
+    ]
     spans = periods(changes, "club", "scoring")
     assert spans == [(at(2025, 1, 1), at(2025, 2, 1)), (at(2025, 3, 1), None)]
     assert active_at(spans, at(2025, 1, 31)) and not active_at(spans, at(2025, 2, 1))
@@ -105,8 +123,19 @@ def test_consent_periods_follow_grants_and_withdrawals_per_scheme_and_purpose() 
 def test_an_override_replaces_the_effect_only_while_in_force_and_once_known() -> None:
     deny = Reason("deny", None, "list", "spc", "spc", "judicial", "listed")
     decision = Decision("travel.air.ticket", at(2025, 6, 5), "deny", None, (deny,))
-    override = Override("s", "travel.air.ticket", "allow", None, at(2025, 6, 1), at(2025, 6, 10),
-                        "c1", "spc", "spc", "medical need", at(2025, 6, 1))  # fmt: skip
+    override = Override(
+        "s",
+        "travel.air.ticket",
+        "allow",
+        None,
+        at(2025, 6, 1),
+        at(2025, 6, 10),
+        "c1",
+        "spc",
+        "spc",
+        "medical need",
+        at(2025, 6, 1),
+    )
     applied = apply_overrides(decision, [override])
     assert applied.effect == "allow" and applied.reasons[0].source == "override"
     assert applied.reasons[1] == deny
@@ -118,8 +147,19 @@ def test_an_override_replaces_the_effect_only_while_in_force_and_once_known() ->
 
 
 def test_notices_say_why_and_how_to_contest_and_have_stable_ids() -> None:
-    record = Record("r9", "subj", "city", 1, "litter", at(2025, 1, 1), at(2025, 1, 2),
-                    at(2025, 4, 1), -5, "police", "photo-3")  # fmt: skip
+    record = Record(
+        "r9",
+        "subj",
+        "city",
+        1,
+        "litter",
+        at(2025, 1, 1),
+        at(2025, 1, 2),
+        at(2025, 4, 1),
+        -5,
+        "police",
+        "photo-3",
+    )
     first = notices.record_reported(record, "1101**", "City points", "Littering", at(2025, 1, 3))
     again = notices.record_reported(record, "1101**", "City points", "Littering", at(2025, 2, 3))
     assert first.id == again.id and first.source == "record:r9"

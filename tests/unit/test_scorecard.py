@@ -95,8 +95,13 @@ EMPTY = 500 - 20 + 5 - 10  # paid-count 0, on-time missing, tenure missing
 
 
 def based(base: int, low: int = 300, high: int = 900):
-    return history(scheme(BODY.replace("{base: 500, min: 300, max: 900}",
-                                       f"{{base: {base}, min: {low}, max: {high}}}")))  # fmt: skip
+    return history(
+        scheme(
+            BODY.replace(
+                "{base: 500, min: 300, max: 900}", f"{{base: {base}, min: {low}, max: {high}}}"
+            )
+        )
+    )
 
 
 def factors_of(explanation) -> dict[str, tuple[float | None, str, int]]:
@@ -144,8 +149,10 @@ def test_ratio_below_the_first_edge_and_the_top_bin() -> None:
 
 
 def test_sum_adds_the_records_points_and_only_there() -> None:
-    records = [record(H, "asset-small", T - timedelta(days=3)),
-               record(H, "asset-big", T - timedelta(days=2))]  # fmt: skip
+    records = [
+        record(H, "asset-small", T - timedelta(days=3)),
+        record(H, "asset-big", T - timedelta(days=2)),
+    ]
     found = explain(H, records, T)
     assert factors_of(found)["assets"] == (3, "x ≥ 3", 25)
     # The records' own points (1 and 2) are inputs of the sum, not score points.
@@ -376,8 +383,9 @@ def problems(body: str) -> list[str]:
     return [str(p) for p in caught.value.problems]
 
 
-def card(factors: str, *, score: str = "score: {base: 500, min: 300, max: 900}",
-         categories: str = "") -> str:  # fmt: skip
+def card(
+    factors: str, *, score: str = "score: {base: 500, min: 300, max: 900}", categories: str = ""
+) -> str:
     return (
         f"{score}\n"
         "scorecard:\n  dimensions:\n    - id: d\n      title: D\n      factors:\n"
@@ -410,10 +418,12 @@ def test_a_factor_needs_exactly_one_measure() -> None:
 
 
 def test_bins_must_increase_and_only_the_last_has_no_below() -> None:
-    found = problems(card(
-        "{id: f, title: F, count: [paid], bins: [{below: 5, points: 0}, {below: 5, points: 1}, "
-        "{points: 2}, {below: 9, points: 3}]}"
-    ))  # fmt: skip
+    found = problems(
+        card(
+            "{id: f, title: F, count: [paid], bins: [{below: 5, points: 0}, {below: 5, points: 1}, "
+            "{points: 2}, {below: 9, points: 3}]}"
+        )
+    )
     assert found == [
         "scorecard.dimensions[0].factors[0].bins[1].below: 5 is not above the bin before (5); "
         "list bins in increasing order",
@@ -435,9 +445,11 @@ def test_a_factor_needs_bins() -> None:
 
 
 def test_unknown_categories_are_named_by_path() -> None:
-    found = problems(card(
-        "{id: f, title: F, ratio: {numerator: [payd], denominator: [paid, lat]}, bins: [{points: 0}]}"
-    ))  # fmt: skip
+    found = problems(
+        card(
+            "{id: f, title: F, ratio: {numerator: [payd], denominator: [paid, lat]}, bins: [{points: 0}]}"
+        )
+    )
     assert found == [
         "scorecard.dimensions[0].factors[0].ratio.numerator[0]: unknown category 'payd'",
         "scorecard.dimensions[0].factors[0].ratio.denominator[1]: unknown category 'lat'",
@@ -448,10 +460,11 @@ def test_unknown_categories_are_named_by_path() -> None:
 
 
 def test_factor_ids_are_unique_in_the_whole_card() -> None:
-    body = card("{id: f, title: F, count: [paid], bins: [{points: 0}]}") .replace(
-        "categories:", "    - id: e\n      title: E\n      factors:\n"
+    body = card("{id: f, title: F, count: [paid], bins: [{points: 0}]}").replace(
+        "categories:",
+        "    - id: e\n      title: E\n      factors:\n"
         "        - {id: f, title: F2, count: [late], bins: [{points: 0}]}\ncategories:",
-    )  # fmt: skip
+    )
     assert problems(body) == [
         "scorecard.dimensions[1].factors[0].id: 'f' is defined twice in the scorecard"
     ]

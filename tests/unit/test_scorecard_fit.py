@@ -249,10 +249,17 @@ def _records(scheme: Scheme, row: int, values: np.ndarray, t: datetime) -> list[
 
     def make(code: str, i: int, when: datetime) -> Record:
         return Record(
-            id=f"{row}-{code}-{i}", subject="s", scheme=scheme.id, scheme_version=1,
-            category=code, occurred_at=when, reported_at=when,
-            expires_at=categories[code].validity.after(when), points=0, reporter="test",
-        )  # fmt: skip
+            id=f"{row}-{code}-{i}",
+            subject="s",
+            scheme=scheme.id,
+            scheme_version=1,
+            category=code,
+            occurred_at=when,
+            reported_at=when,
+            expires_at=categories[code].validity.after(when),
+            points=0,
+            reporter="test",
+        )
 
     paid, late, tenure = values
     found = [make("paid", i, t - timedelta(days=1 + i)) for i in range(int(paid))]

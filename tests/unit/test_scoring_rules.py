@@ -573,22 +573,57 @@ def test_a_monthly_scheme_answers_as_at_the_start_of_the_month() -> None:
     from socialcredit.domain.schemes.models import Scheme
     from socialcredit.domain.scoring.engine import evaluate
 
-    scheme = Scheme.model_validate({
-        "type": "scheme", "id": "rides", "title": "Rides", "recompute": "monthly",
-        "authority": {"id": "op", "name": "Operator", "kind": "commercial"},
-        "context": "mobility", "lawful_basis": "contract", "subjects": ["person"],
-        "retention": "P1Y", "score": {"base": 100},
-        "categories": [{"code": "ride", "title": "Ride", "points": 1, "severity": "minor",
-                        "validity": "P1Y"}],
-    })  # fmt: skip
+    scheme = Scheme.model_validate(
+        {
+            "type": "scheme",
+            "id": "rides",
+            "title": "Rides",
+            "recompute": "monthly",
+            "authority": {"id": "op", "name": "Operator", "kind": "commercial"},
+            "context": "mobility",
+            "lawful_basis": "contract",
+            "subjects": ["person"],
+            "retention": "P1Y",
+            "score": {"base": 100},
+            "categories": [
+                {
+                    "code": "ride",
+                    "title": "Ride",
+                    "points": 1,
+                    "severity": "minor",
+                    "validity": "P1Y",
+                }
+            ],
+        }
+    )
     history = SchemeHistory({1: compile_scheme(scheme, 1)}, rescorings=())
     t0 = datetime(2025, 3, 1, tzinfo=UTC)
     records = [
-        Record("a", "s", "rides", 1, "ride", datetime(2025, 2, 10, tzinfo=UTC),
-               datetime(2025, 2, 10, tzinfo=UTC), datetime(2026, 2, 10, tzinfo=UTC), 1, "op"),
-        Record("b", "s", "rides", 1, "ride", datetime(2025, 3, 5, tzinfo=UTC),
-               datetime(2025, 3, 5, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC), 1, "op"),
-    ]  # fmt: skip
+        Record(
+            "a",
+            "s",
+            "rides",
+            1,
+            "ride",
+            datetime(2025, 2, 10, tzinfo=UTC),
+            datetime(2025, 2, 10, tzinfo=UTC),
+            datetime(2026, 2, 10, tzinfo=UTC),
+            1,
+            "op",
+        ),
+        Record(
+            "b",
+            "s",
+            "rides",
+            1,
+            "ride",
+            datetime(2025, 3, 5, tzinfo=UTC),
+            datetime(2025, 3, 5, tzinfo=UTC),
+            datetime(2026, 3, 5, tzinfo=UTC),
+            1,
+            "op",
+        ),
+    ]
     during = evaluate(history, records, {}, datetime(2025, 3, 31, 23, tzinfo=UTC)).explanation
     assert (during.score, during.at) == (101, t0)  # b waits for April's recomputation
     assert evaluate(history, records, {}, datetime(2025, 4, 1, tzinfo=UTC)).explanation.score == 102

@@ -419,9 +419,19 @@ _AT_750 = _AT_700 | {"visa.schengen.simplified"}
 
 @pytest.mark.parametrize(
     ("score", "granted"),
-    [(349, set()), (599, set()), (600, _AT_600), (649, _AT_600), (650, _AT_650), (699, _AT_650),
-     (700, _AT_700), (749, _AT_700), (750, _AT_750), (950, _AT_750)],
-)  # fmt: skip
+    [
+        (349, set()),
+        (599, set()),
+        (600, _AT_600),
+        (649, _AT_600),
+        (650, _AT_650),
+        (699, _AT_650),
+        (700, _AT_700),
+        (749, _AT_700),
+        (750, _AT_750),
+        (950, _AT_750),
+    ],
+)
 def test_sesame_credit_thresholds(
     schemes: dict[str, Scheme], score: int, granted: set[str]
 ) -> None:

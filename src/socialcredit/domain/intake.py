@@ -105,17 +105,27 @@ class RecordIntake:
                 for code, category in current.categories.items()
             }
             schemes[scheme_id] = (
-                current.version, tuple(current.definition.subjects), categories, scheme_id,
-            )  # fmt: skip
+                current.version,
+                tuple(current.definition.subjects),
+                categories,
+                scheme_id,
+            )
         # The last three are the C path's own caches, keyed by plain text: the first
         # two it fills from the caches shared with the Python paths.
         self._native_table = (
             # Through a weak proxy: the intake holds this table, and a bound method
             # would make a cycle, which an import (the collector off) never frees.
-            schemes, self._subjects, partial(RecordIntake._first_sight, weakref.proxy(self)),
+            schemes,
+            self._subjects,
+            partial(RecordIntake._first_sight, weakref.proxy(self)),
             self.now.isoformat(),
-            self._latest.isoformat(), self._expiry_dates, NewRecord, {}, {}, {},
-        )  # fmt: skip
+            self._latest.isoformat(),
+            self._expiry_dates,
+            NewRecord,
+            {},
+            {},
+            {},
+        )
         return self._native_table
 
     def _parse_common(self, line: Mapping[str, Any]) -> NewRecord | None:
@@ -129,15 +139,22 @@ class RecordIntake:
         subject_text, occurred_text, reporter = get("subject"), get("occurred_at"), get("reporter")
         reported_text, evidence = get("reported_at"), get("evidence")
         if not (
-            type(record_id) is str and type(scheme_id) is str and type(code) is str
-            and type(subject_text) is str and type(occurred_text) is str
-            and type(reporter) is str and reporter and not reporter[0].isspace()
-            and not reporter[-1].isspace() and "subject_kind" not in line
+            type(record_id) is str
+            and type(scheme_id) is str
+            and type(code) is str
+            and type(subject_text) is str
+            and type(occurred_text) is str
+            and type(reporter) is str
+            and reporter
+            and not reporter[0].isspace()
+            and not reporter[-1].isspace()
+            and "subject_kind" not in line
             and (reported_text is None or type(reported_text) is str)
             and (evidence is None or type(evidence) is str)
-            and line.keys() <= _ALLOWED and 0 < len(record_id) <= MAX_ID_LENGTH
+            and line.keys() <= _ALLOWED
+            and 0 < len(record_id) <= MAX_ID_LENGTH
             and not _SPACE.search(record_id)
-        ):  # fmt: skip
+        ):
             return None
         history = self.registry.schemes.get(scheme_id)
         if history is None:
@@ -167,13 +184,34 @@ class RecordIntake:
         if len(reporter) > MAX_TEXT_LENGTH or (evidence and len(evidence) > MAX_TEXT_LENGTH):
             return None
         expires_text = self._expiry(category.validity, occurred_text, occurred_at)
-        sent = "\x1f".join((scheme_id, code, subject.key, occurred_text, reported_text,
-                             reporter, evidence or "\x00"))  # fmt: skip
-        return _new_record(NewRecord, (  # tuple.__new__: _make is a Python-level call
-            record_id, subject, scheme_id, scheme.version, code, occurred_text,
-            reported_text or reported_at.isoformat(), expires_text, category.points, reporter,
-            evidence, hashlib.sha256(sent.encode()).hexdigest()[:32],
-        ))  # fmt: skip
+        sent = "\x1f".join(
+            (
+                scheme_id,
+                code,
+                subject.key,
+                occurred_text,
+                reported_text,
+                reporter,
+                evidence or "\x00",
+            )
+        )
+        return _new_record(
+            NewRecord,
+            (  # tuple.__new__: _make is a Python-level call
+                record_id,
+                subject,
+                scheme_id,
+                scheme.version,
+                code,
+                occurred_text,
+                reported_text or reported_at.isoformat(),
+                expires_text,
+                category.points,
+                reporter,
+                evidence,
+                hashlib.sha256(sent.encode()).hexdigest()[:32],
+            ),
+        )
 
     def _first_sight(self, text: str) -> SubjectRow | None:
         """A subject not seen before, as the checked path would read it, when the
@@ -248,14 +286,25 @@ class RecordIntake:
         sent_reported = _canonical(reported_text, reported_at) if reported_text else ""
         # What the reporter sent (times canonical), so a repeat can be told from
         # a conflicting reuse of the id; a reported_at we filled in is not part of it.
-        sent = canonical((scheme.id, code, subject.key, occurred_text, sent_reported,
-                          reporter, evidence))  # fmt: skip
-        return NewRecord._make((
-            record_id, subject, scheme.id, scheme.version, code, occurred_text,
-            sent_reported or reported_at.isoformat(),
-            category.validity.after(occurred_at).isoformat(), category.points, reporter,
-            evidence, hashlib.sha256(sent.encode()).hexdigest()[:32],
-        ))  # fmt: skip
+        sent = canonical(
+            (scheme.id, code, subject.key, occurred_text, sent_reported, reporter, evidence)
+        )
+        return NewRecord._make(
+            (
+                record_id,
+                subject,
+                scheme.id,
+                scheme.version,
+                code,
+                occurred_text,
+                sent_reported or reported_at.isoformat(),
+                category.validity.after(occurred_at).isoformat(),
+                category.points,
+                reporter,
+                evidence,
+                hashlib.sha256(sent.encode()).hexdigest()[:32],
+            )
+        )
 
     def _subject(self, value: Any, kind: str | None, rated: tuple[str, ...]) -> SubjectRow:
         text = _text(value, "subject")

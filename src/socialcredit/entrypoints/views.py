@@ -409,24 +409,16 @@ def export_html(export: AccessExport) -> str:
             _table(part["score_history"], ["at", "score", "grade"]),
             "<dl>" + "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in facts) + "</dl>",
         ]
-    record_columns = [
-        "id", "scheme", "category", "points", "occurred_at", "reported_at", "expires_at",
-        "status", "reporter", "evidence",
-    ]  # fmt: skip
-    decision_columns = ["at", "action", "effect", "factor", "asked_by", "purpose"]
-    case_columns = [
-        "id", "kind", "record", "decision", "opened_at", "due_at", "outcome", "reason",
-    ]  # fmt: skip
-    notice_columns = ["at", "kind", "title", "text", "delivered_at"]
-    tables = [
-        ("Records", view["records"], record_columns),
-        ("Decisions", view["decisions"], decision_columns),
-        ("Your requests", view["cases"], case_columns),
-        ("Consents", view["consents"], ["scheme", "purpose", "active"]),
-        ("Notices sent to you", view["notices"], notice_columns),
+    record_columns = "id scheme category points occurred_at reported_at expires_at status reporter"
+    tables: list[tuple[str, list[dict[str, Any]], str | list[str]]] = [
+        ("Records", view["records"], f"{record_columns} evidence"),
+        ("Decisions", view["decisions"], "at action effect factor asked_by purpose"),
+        ("Your requests", view["cases"], "id kind record decision opened_at due_at outcome reason"),
+        ("Consents", view["consents"], "scheme purpose active"),
+        ("Notices sent to you", view["notices"], "at kind title text delivered_at"),
     ]
     tables += [(t.title, t.rows, t.columns) for s in export.sections for t in s.tables]
-    tables.append(("Who read your data", view["access_log"], ["at", "by", "purpose", "what"]))
+    tables.append(("Who read your data", view["access_log"], "at by purpose what"))
     for title, rows, columns in tables:
         sections += [f"<h2>{_esc(title)}</h2>", _table(rows, columns)]
     return (
@@ -439,7 +431,10 @@ def _esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+def _table(rows: list[dict[str, Any]], columns: str | list[str]) -> str:
+    """Rows as an HTML table of ``columns`` (a list, or their names separated by spaces)."""
+    if isinstance(columns, str):
+        columns = columns.split()
     if not rows:
         return "<p>None.</p>"
     head = "".join(f"<th>{_esc(c)}</th>" for c in columns)

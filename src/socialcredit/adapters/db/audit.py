@@ -148,8 +148,17 @@ class AuditRows:
     def log_decision(self, decision: DecisionRow) -> None:
         at = ledger_time(decision.at)
         asked_at = at if decision.asked_at is decision.at else ledger_time(decision.asked_at)
-        fields = (decision.id, decision.action, at, decision.effect, decision.factor,
-                  decision.reasons_json, asked_at, decision.asked_by, decision.purpose)  # fmt: skip
+        fields = (
+            decision.id,
+            decision.action,
+            at,
+            decision.effect,
+            decision.factor,
+            decision.reasons_json,
+            asked_at,
+            decision.asked_by,
+            decision.purpose,
+        )
         subject = decision.subject
         number = decision_number(decision.id)
 
@@ -212,9 +221,12 @@ class AuditRows:
         heads: dict[str, tuple[int, str]] = {}
         for chunk in chunks(sorted(subjects)):
             marks = ",".join("?" * len(chunk))
-            heads.update((s, (q, h)) for s, q, h in self._db.execute(
-                f"SELECT subject, seq, hash FROM audit_heads WHERE subject IN ({marks})", chunk
-            ))  # fmt: skip
+            heads.update(
+                (s, (q, h))
+                for s, q, h in self._db.execute(
+                    f"SELECT subject, seq, hash FROM audit_heads WHERE subject IN ({marks})", chunk
+                )
+            )
         return heads
 
     def access_log(self, subject: str) -> list[tuple[datetime, str, str, str]]:

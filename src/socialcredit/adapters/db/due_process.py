@@ -34,8 +34,18 @@ _NOTICE_COLUMNS = "n.id, n.subject, n.kind, n.source, n.at, n.body"
 def _notice_of(row: Sequence[Any]) -> Notice:
     notice_id, subject, kind, source, at, body = row
     found = orjson.loads(body)
-    return Notice(notice_id, subject, found["masked"], kind, source, parse(at), found["title"],
-                  found["text"], found["contest"], tuple(found["reasons"]))  # fmt: skip
+    return Notice(
+        notice_id,
+        subject,
+        found["masked"],
+        kind,
+        source,
+        parse(at),
+        found["title"],
+        found["text"],
+        found["contest"],
+        tuple(found["reasons"]),
+    )
 
 
 def _case_event_of(row: Sequence[Any]) -> CaseEvent:
@@ -45,8 +55,19 @@ def _case_event_of(row: Sequence[Any]) -> CaseEvent:
 
 def _override_of(row: Sequence[Any]) -> Override:
     subject, action, effect, factor, since, until, case, scheme, reviewer, reason, made = row
-    return Override(subject, action, effect, factor, parse(since), parse(until), case, scheme,
-                    reviewer, reason, parse(made))  # fmt: skip
+    return Override(
+        subject,
+        action,
+        effect,
+        factor,
+        parse(since),
+        parse(until),
+        case,
+        scheme,
+        reviewer,
+        reason,
+        parse(made),
+    )
 
 
 class DueProcessRows:
@@ -61,9 +82,16 @@ class DueProcessRows:
         with self._database.transaction():
             self._db.execute(
                 "INSERT INTO case_events VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (event.case, event.n, event.subject, event.kind, ledger_time(event.at), event.actor,
-                 orjson.dumps(dict(event.body)).decode()),
-            )  # fmt: skip
+                (
+                    event.case,
+                    event.n,
+                    event.subject,
+                    event.kind,
+                    ledger_time(event.at),
+                    event.actor,
+                    orjson.dumps(dict(event.body)).decode(),
+                ),
+            )
 
     def case_events(self, case_id: str) -> list[CaseEvent]:
         rows = self._db.execute(
@@ -89,9 +117,20 @@ class DueProcessRows:
         with self._database.transaction():
             self._db.execute(
                 "INSERT INTO overrides VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (o.subject, o.action, o.effect, o.factor, ledger_time(o.since), ledger_time(o.until), o.case,
-                 o.scheme, o.reviewer, o.reason, ledger_time(o.made_at)),
-            )  # fmt: skip
+                (
+                    o.subject,
+                    o.action,
+                    o.effect,
+                    o.factor,
+                    ledger_time(o.since),
+                    ledger_time(o.until),
+                    o.case,
+                    o.scheme,
+                    o.reviewer,
+                    o.reason,
+                    ledger_time(o.made_at),
+                ),
+            )
 
     def overrides(self, subject: str, action: str | None = None) -> list[Override]:
         sql = (
@@ -114,9 +153,16 @@ class DueProcessRows:
             ).fetchone()
             self._db.execute(
                 "INSERT INTO consents VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (change.subject, n + 1, change.scheme, change.purpose, int(change.granted),
-                 ledger_time(change.at), change.actor),
-            )  # fmt: skip
+                (
+                    change.subject,
+                    n + 1,
+                    change.scheme,
+                    change.purpose,
+                    int(change.granted),
+                    ledger_time(change.at),
+                    change.actor,
+                ),
+            )
 
     def consents(self, subject: str) -> list[ConsentChange]:
         return self._consents("subject = ? ORDER BY n", subject)
@@ -144,9 +190,19 @@ class DueProcessRows:
             ).fetchone()
             self._db.executemany(
                 "INSERT OR IGNORE INTO notices VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(n.id, n.subject, n.kind, n.source, ledger_time(n.at), orjson.dumps(n.body()).decode(),
-                  last + position) for position, n in enumerate(notices, 1)],
-            )  # fmt: skip
+                [
+                    (
+                        n.id,
+                        n.subject,
+                        n.kind,
+                        n.source,
+                        ledger_time(n.at),
+                        orjson.dumps(n.body()).decode(),
+                        last + position,
+                    )
+                    for position, n in enumerate(notices, 1)
+                ],
+            )
             (after,) = self._db.execute("SELECT COUNT(*) FROM notices").fetchone()
         return int(after - before)
 

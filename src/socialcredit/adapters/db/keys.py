@@ -22,9 +22,17 @@ class KeyRows:
         with self._database.transaction():
             self._db.execute(
                 "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (key.id, key.role, key.authority, key.subject, key.subject_masked, secret_hash,
-                 ledger_time(key.created_at), key.created_by),
-            )  # fmt: skip
+                (
+                    key.id,
+                    key.role,
+                    key.authority,
+                    key.subject,
+                    key.subject_masked,
+                    secret_hash,
+                    ledger_time(key.created_at),
+                    key.created_by,
+                ),
+            )
 
     def revoke_key(self, key_id: str, at: datetime, by: str) -> bool:
         with self._database.transaction():

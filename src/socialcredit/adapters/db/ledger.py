@@ -211,12 +211,17 @@ class LedgerRows:
         missing = sorted(subjects - cache.kinds.keys())
         for chunk in chunks(missing):
             marks = ",".join("?" * len(chunk))
-            cache.kinds.update(self._db.execute(
-                f"SELECT subject, kind FROM subjects WHERE subject IN ({marks})", chunk
-            ).fetchall())  # fmt: skip
-            cache.heads.update((subject, (seq, digest)) for subject, seq, digest in self._db.execute(
-                f"SELECT subject, seq, hash FROM chain_heads WHERE subject IN ({marks})", chunk
-            ))  # fmt: skip
+            cache.kinds.update(
+                self._db.execute(
+                    f"SELECT subject, kind FROM subjects WHERE subject IN ({marks})", chunk
+                ).fetchall()
+            )
+            cache.heads.update(
+                (subject, (seq, digest))
+                for subject, seq, digest in self._db.execute(
+                    f"SELECT subject, seq, hash FROM chain_heads WHERE subject IN ({marks})", chunk
+                )
+            )
 
     def append_event(self, subject: str, event: RecordEvent) -> None:
         with self._database.transaction():
@@ -229,9 +234,18 @@ class LedgerRows:
             self._db.execute(
                 "INSERT INTO record_events (subject, seq, record, kind, at, actor, reason, hash, "
                 "seal) VALUES (?,?,?,?,?,?,?,?,?)",
-                (subject, seq + 1, event.record, event.kind, ledger_time(event.at), event.actor,
-                 event.reason, digest, event.seal),
-            )  # fmt: skip
+                (
+                    subject,
+                    seq + 1,
+                    event.record,
+                    event.kind,
+                    ledger_time(event.at),
+                    event.actor,
+                    event.reason,
+                    digest,
+                    event.seal,
+                ),
+            )
             self._db.execute(
                 "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)", (subject, seq + 1, digest)
             )
@@ -329,11 +343,18 @@ class LedgerRows:
             self._db.executemany(
                 "INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (link.business, link.person, link.role, ledger_time(link.since), ledger_time(link.until),
-                     reporter, ledger_time(reported_at))
+                    (
+                        link.business,
+                        link.person,
+                        link.role,
+                        ledger_time(link.since),
+                        ledger_time(link.until),
+                        reporter,
+                        ledger_time(reported_at),
+                    )
                     for link in links
                 ],
-            )  # fmt: skip
+            )
 
     def links_to(self, person: str, role: str) -> list[Link]:
         rows = self._db.execute(

@@ -65,11 +65,7 @@ def event_fields(subject: str, seq: int, event: RecordEvent) -> tuple[object, ..
 
 
 def record_of(row: Sequence[Any]) -> Record:
-    rid, subject, scheme, version, category, occurred, reported, expires, points, reporter, ev = row
-    return _new_record(Record, (
-        rid, subject, scheme, version, category, parse(occurred), parse(reported),
-        parse(expires), points, reporter, ev,
-    ))  # fmt: skip
+    return records_of((row,))[0]
 
 
 # tuple.__new__ builds a named tuple in C; Record._make adds a Python call per record.
@@ -80,11 +76,24 @@ def records_of(rows: Iterable[Sequence[Any]]) -> list[Record]:
     """``[record_of(row) for row in rows]`` in one loop without a call per row:
     every score and check builds each of a subject's records this way."""
     return [
-        _new_record(Record, (rid, subject, scheme, version, category, parse(occurred),
-                             parse(reported), parse(expires), points, reporter, ev))
-        for rid, subject, scheme, version, category, occurred, reported, expires, points,
-        reporter, ev in rows
-    ]  # fmt: skip
+        _new_record(
+            Record,
+            (
+                rid,
+                subject,
+                scheme,
+                version,
+                category,
+                parse(occurred),
+                parse(reported),
+                parse(expires),
+                points,
+                reporter,
+                ev,
+            ),
+        )
+        for rid, subject, scheme, version, category, occurred, reported, expires, points, reporter, ev in rows
+    ]
 
 
 def subject_records(rows: Iterable[Sequence[Any]], key: str) -> list[Record]:
@@ -99,17 +108,38 @@ def subject_records(rows: Iterable[Sequence[Any]], key: str) -> list[Record]:
 def subject_records_in_python(rows: Iterable[Sequence[Any]], key: str) -> list[Record]:
     """The reference for ``native.subject_records``."""
     return [
-        _new_record(Record, (rid, key, scheme, version, category, parse(occurred),
-                             parse(reported), parse(expires), points, reporter, ev))
-        for rid, scheme, version, category, occurred, reported, expires, points, reporter, ev
-        in rows
-    ]  # fmt: skip
+        _new_record(
+            Record,
+            (
+                rid,
+                key,
+                scheme,
+                version,
+                category,
+                parse(occurred),
+                parse(reported),
+                parse(expires),
+                points,
+                reporter,
+                ev,
+            ),
+        )
+        for rid, scheme, version, category, occurred, reported, expires, points, reporter, ev in rows
+    ]
 
 
 def stored_key_of(row: Sequence[Any]) -> StoredKey:
     key_id, role, authority, subject, masked, created, by, revoked = row
-    return StoredKey(key_id, role, authority, subject, masked, parse(created), by,
-                     parse(revoked) if revoked else None)  # fmt: skip
+    return StoredKey(
+        key_id,
+        role,
+        authority,
+        subject,
+        masked,
+        parse(created),
+        by,
+        parse(revoked) if revoked else None,
+    )
 
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

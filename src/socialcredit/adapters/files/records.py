@@ -56,8 +56,9 @@ def parse_file_chunks(
         return
     assert native is not None
     for number, chunk in reader.chunks:
-        yield native.parse_lines(chunk, number, reader.table, orjson.loads, reader.judge,
-                                 reader.reread)  # fmt: skip
+        yield native.parse_lines(
+            chunk, number, reader.table, orjson.loads, reader.judge, reader.reread
+        )
 
 
 @dataclass(frozen=True)

@@ -262,8 +262,17 @@ def _plan_natively(reader: NativeLines, batch_size: int, base: PlanBase, out: Co
     """:func:`_plan_in_python` in one C pass per chunk (``native.plan_lines``):
     the same batches, planned as ``plan_batch`` plans them."""
     assert native is not None
-    context = (reader.table, orjson.loads, reader.judge, reader.reread, base.heads, base.kinds,
-               GENESIS, record_item_hash, CONFLICT)  # fmt: skip
+    context = (
+        reader.table,
+        orjson.loads,
+        reader.judge,
+        reader.reread,
+        base.heads,
+        base.kinds,
+        GENESIS,
+        record_item_hash,
+        CONFLICT,
+    )
     batch = _NativeBatch(1)
     limit = first_batch(batch_size)
     for first_number, chunk in reader.chunks:
@@ -337,5 +346,12 @@ class _Batch:
         # object held elsewhere too (to write it once), and the records hold each
         # text of each row. The heads do not go: the writer reads them off the rows.
         self.records.clear()
-        return (self.start, self.seen, self.rejected + refused, duplicates,
-                len(outcome.accepted), plan.rows, subjects)  # fmt: skip
+        return (
+            self.start,
+            self.seen,
+            self.rejected + refused,
+            duplicates,
+            len(outcome.accepted),
+            plan.rows,
+            subjects,
+        )

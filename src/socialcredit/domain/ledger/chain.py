@@ -41,15 +41,40 @@ def link_hash_in_python(previous: str, row_kind: str, fields: Iterable[object]) 
 
 
 def record_link_hash(
-    previous: str, subject: str, seq: int, record_id: str, scheme: str, version: int,
-    category: str, occurred_at: str, reported_at: str, expires_at: str, points: int,
-    reporter: str, evidence: str | None,
-) -> str:  # fmt: skip
+    previous: str,
+    subject: str,
+    seq: int,
+    record_id: str,
+    scheme: str,
+    version: int,
+    category: str,
+    occurred_at: str,
+    reported_at: str,
+    expires_at: str,
+    points: int,
+    reporter: str,
+    evidence: str | None,
+) -> str:
     """``link_hash(previous, "record", fields)`` for a record row, spelled out for the
     import hot path (one f-string instead of a generic join); a test holds the two equal."""
-    return record_item_hash(previous, subject, seq, (record_id, None, scheme, version, category,
-                                                     occurred_at, reported_at, expires_at, points,
-                                                     reporter, evidence))  # fmt: skip
+    return record_item_hash(
+        previous,
+        subject,
+        seq,
+        (
+            record_id,
+            None,
+            scheme,
+            version,
+            category,
+            occurred_at,
+            reported_at,
+            expires_at,
+            points,
+            reporter,
+            evidence,
+        ),
+    )
 
 
 def record_item_hash(previous: str, subject: str, seq: int, item: Sequence[Any]) -> str:
@@ -57,8 +82,19 @@ def record_item_hash(previous: str, subject: str, seq: int, item: Sequence[Any])
     ``NewRecord`` (id, its subject's row, scheme, ..., evidence, fingerprint),
     its subject key and seq. The import hashes each record before building its
     row, so the row is built once."""
-    (record_id, _, scheme, version, category, occurred_at, reported_at, expires_at, points,
-     reporter, evidence) = item[:11]  # fmt: skip
+    (
+        record_id,
+        _,
+        scheme,
+        version,
+        category,
+        occurred_at,
+        reported_at,
+        expires_at,
+        points,
+        reporter,
+        evidence,
+    ) = item[:11]
     tail = _NONE if evidence is None else evidence
     payload = (
         f"{previous}\x1frecord\x1f{subject}\x1f{seq}\x1f{record_id}\x1f{scheme}\x1f{version}"

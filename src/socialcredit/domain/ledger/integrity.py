@@ -85,10 +85,12 @@ class _ChainChecker:
         head = self.heads.get(self.subject)
         if head != (self.expected_seq - 1, self.previous):
             self._report(
-                self.heads_table, "head", None,
+                self.heads_table,
+                "head",
+                None,
                 f"chain ends at seq {self.expected_seq - 1} but the head says {head and head[0]}: "
                 "the last rows were removed or the head was edited",
-            )  # fmt: skip
+            )
 
     def finish(self) -> None:
         self._close_subject()

@@ -8,8 +8,13 @@ from typing import Literal, NamedTuple
 
 EventKind = Literal["contested", "upheld", "overturned", "repaired", "erased", "restricted"]
 EVENT_KINDS: tuple[EventKind, ...] = (
-    "contested", "upheld", "overturned", "repaired", "erased", "restricted",
-)  # fmt: skip
+    "contested",
+    "upheld",
+    "overturned",
+    "repaired",
+    "erased",
+    "restricted",
+)
 
 # Statuses under which a record stops counting (DESIGN.md §3); ``upheld`` counts.
 # ``restricted`` (GDPR art. 18) is an extension: erasure was asked for where

@@ -105,12 +105,20 @@ def fold(events: Sequence[CaseEvent]) -> Case:
         raise CaseError(f"case {first.case}: the first event must open it")
     body = first.body
     case = Case(
-        id=first.case, kind=body["kind"], subject=first.subject, opened_at=first.at,
-        opened_by=first.actor, statement=body["statement"], evidence=body.get("evidence"),
-        record=body.get("record"), decision=body.get("decision"), scheme=body.get("scheme"),
-        authorities=tuple(body.get("authorities", ())), due_at=due_after(first.at),
+        id=first.case,
+        kind=body["kind"],
+        subject=first.subject,
+        opened_at=first.at,
+        opened_by=first.actor,
+        statement=body["statement"],
+        evidence=body.get("evidence"),
+        record=body.get("record"),
+        decision=body.get("decision"),
+        scheme=body.get("scheme"),
+        authorities=tuple(body.get("authorities", ())),
+        due_at=due_after(first.at),
         details=dict(body.get("details", {})),
-    )  # fmt: skip
+    )
     for event in events[1:]:
         case = _apply(case, event)
     return case
@@ -119,15 +127,21 @@ def fold(events: Sequence[CaseEvent]) -> Case:
 def _apply(case: Case, event: CaseEvent) -> Case:
     if event.kind == "extended":
         return replace(
-            case, due_at=add_months(case.due_at, EXTENSION_MONTHS),
-            extended=event.body["reason"], events=case.events + 1,
-        )  # fmt: skip
+            case,
+            due_at=add_months(case.due_at, EXTENSION_MONTHS),
+            extended=event.body["reason"],
+            events=case.events + 1,
+        )
     if event.kind == "decided":
         return replace(
-            case, outcome=event.body["outcome"], decided_at=event.at, decided_by=event.actor,
-            reason=event.body["reason"], details={**case.details, **event.body.get("details", {})},
+            case,
+            outcome=event.body["outcome"],
+            decided_at=event.at,
+            decided_by=event.actor,
+            reason=event.body["reason"],
+            details={**case.details, **event.body.get("details", {})},
             events=case.events + 1,
-        )  # fmt: skip
+        )
     raise CaseError(f"case {case.id}: unknown event {event.kind!r}")
 
 

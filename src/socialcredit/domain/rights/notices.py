@@ -23,9 +23,16 @@ from socialcredit.domain.scoring.engine import ListEntry
 from socialcredit.domain.times import iso
 
 NoticeKind = Literal[
-    "record_reported", "list_entered", "list_left", "decision_adverse", "case_opened",
-    "case_extended", "case_decided", "record_erased", "consent_changed",
-]  # fmt: skip
+    "record_reported",
+    "list_entered",
+    "list_left",
+    "decision_adverse",
+    "case_opened",
+    "case_extended",
+    "case_decided",
+    "record_erased",
+    "consent_changed",
+]
 
 CONTEST_RECORD = (
     "If this record is wrong, contest it: `socialcredit contest {record} --statement ...` or "
@@ -83,19 +90,29 @@ def notice_id(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:32]
 
 
-def _notice(subject: str, masked: str, kind: NoticeKind, source: str, at: datetime,
-            title: str, text: str, contest: str,
-            reasons: Sequence[Mapping[str, Any]] = ()) -> Notice:  # fmt: skip
-    return Notice(notice_id(source), subject, masked, kind, source, at, title, text, contest,
-                  tuple(reasons))  # fmt: skip
+def _notice(
+    subject: str,
+    masked: str,
+    kind: NoticeKind,
+    source: str,
+    at: datetime,
+    title: str,
+    text: str,
+    contest: str,
+    reasons: Sequence[Mapping[str, Any]] = (),
+) -> Notice:
+    return Notice(
+        notice_id(source), subject, masked, kind, source, at, title, text, contest, tuple(reasons)
+    )
 
 
 def _day(moment: datetime | None) -> str:
     return iso(moment) or "while the grade holds"
 
 
-def record_reported(record: Record, masked: str, scheme_title: str, category_title: str,
-                    at: datetime) -> Notice:  # fmt: skip
+def record_reported(
+    record: Record, masked: str, scheme_title: str, category_title: str, at: datetime
+) -> Notice:
     points = f"{record.points:+d} points" if record.points else "no points"
     text = (
         f"{record.reporter} reported to '{scheme_title}' that on "
@@ -103,12 +120,24 @@ def record_reported(record: Record, masked: str, scheme_title: str, category_tit
         f"It counts {points} until {_day(record.expires_at)} (record {record.id})."
     )
     return _notice(
-        record.subject, masked, "record_reported", f"record:{record.id}", at,
-        f"A record about you was reported to {scheme_title}", text,
+        record.subject,
+        masked,
+        "record_reported",
+        f"record:{record.id}",
+        at,
+        f"A record about you was reported to {scheme_title}",
+        text,
         CONTEST_RECORD.format(record=record.id),
-        [{"record": record.id, "scheme": record.scheme, "category": record.category,
-          "points": record.points, "evidence": record.evidence}],
-    )  # fmt: skip
+        [
+            {
+                "record": record.id,
+                "scheme": record.scheme,
+                "category": record.category,
+                "points": record.points,
+                "evidence": record.evidence,
+            }
+        ],
+    )
 
 
 def entry_source(subject: str, entry: ListEntry, occurrence: int = 0) -> str:
@@ -124,12 +153,19 @@ def leave_source(entered: str) -> str:
     return "list-leave" + entered.removeprefix("list-enter")
 
 
-def list_entered(subject: str, masked: str, entry: ListEntry, scheme_title: str,
-                 at: datetime, occurrence: int = 0) -> Notice:  # fmt: skip
+def list_entered(
+    subject: str,
+    masked: str,
+    entry: ListEntry,
+    scheme_title: str,
+    at: datetime,
+    occurrence: int = 0,
+) -> Notice:
     cause = (
-        f"because you hold grade {entry.grade}" if entry.grade
+        f"because you hold grade {entry.grade}"
+        if entry.grade
         else f"because of record(s) {', '.join(entry.records)}"
-    )  # fmt: skip
+    )
     text = (
         f"You are on the {entry.kind} list '{entry.list}' of '{scheme_title}' since "
         f"{_day(entry.since)}, {cause}; the entry lasts until {_day(entry.until)}."
@@ -139,39 +175,74 @@ def list_entered(subject: str, masked: str, entry: ListEntry, scheme_title: str,
         "`socialcredit repair RECORD --statement ...` or POST /records/RECORD/repair."
     )
     return _notice(
-        subject, masked, "list_entered", entry_source(subject, entry, occurrence), at,
-        f"You were put on the list {entry.list}", text, contest,
-        [{"scheme": entry.scheme, "list": entry.list, "kind": entry.kind, "grade": entry.grade,
-          "since": _day(entry.since), "until": _day(entry.until), "records": list(entry.records)}],
-    )  # fmt: skip
+        subject,
+        masked,
+        "list_entered",
+        entry_source(subject, entry, occurrence),
+        at,
+        f"You were put on the list {entry.list}",
+        text,
+        contest,
+        [
+            {
+                "scheme": entry.scheme,
+                "list": entry.list,
+                "kind": entry.kind,
+                "grade": entry.grade,
+                "since": _day(entry.since),
+                "until": _day(entry.until),
+                "records": list(entry.records),
+            }
+        ],
+    )
 
 
-def list_left(subject: str, masked: str, entry: ListEntry, scheme_title: str,
-              at: datetime, entered: str) -> Notice:  # fmt: skip
+def list_left(
+    subject: str, masked: str, entry: ListEntry, scheme_title: str, at: datetime, entered: str
+) -> Notice:
     text = (
         f"You are no longer on the {entry.kind} list '{entry.list}' of '{scheme_title}' "
         f"(entered {_day(entry.since)})."
     )
     return _notice(
-        subject, masked, "list_left", leave_source(entered), at,
-        f"You left the list {entry.list}", text, "Nothing to do.",
+        subject,
+        masked,
+        "list_left",
+        leave_source(entered),
+        at,
+        f"You left the list {entry.list}",
+        text,
+        "Nothing to do.",
         [{"scheme": entry.scheme, "list": entry.list, "since": _day(entry.since)}],
-    )  # fmt: skip
+    )
 
 
-def decision_adverse(subject: str, masked: str, decision_id: str, action: str, effect: str,
-                     factor: float | None, reasons: Sequence[Mapping[str, Any]],
-                     at: datetime) -> Notice:  # fmt: skip
+def decision_adverse(
+    subject: str,
+    masked: str,
+    decision_id: str,
+    action: str,
+    effect: str,
+    factor: float | None,
+    reasons: Sequence[Mapping[str, Any]],
+    at: datetime,
+) -> Notice:
     what = "was refused" if effect == "deny" else f"costs {factor:g} times the usual price"
     because = "; ".join(
         f"{r.get('scheme')}: {r.get('rationale')}" for r in reasons if r.get("effect") == effect
     )
     text = f"A check on '{action}' found that it {what} for you. Because: {because}."
     return _notice(
-        subject, masked, "decision_adverse", f"decision:{decision_id}", at,
-        f"A check on {action}: {effect}", text, REVIEW_DECISION.format(decision=decision_id),
+        subject,
+        masked,
+        "decision_adverse",
+        f"decision:{decision_id}",
+        at,
+        f"A check on {action}: {effect}",
+        text,
+        REVIEW_DECISION.format(decision=decision_id),
         reasons,
-    )  # fmt: skip
+    )
 
 
 def case_step(case: Case, event: CaseEvent, masked: str) -> Notice:
@@ -183,52 +254,77 @@ def case_step(case: Case, event: CaseEvent, masked: str) -> Notice:
     due = _day(case.due_at)
     if event.kind == "opened":
         return _notice(
-            subject, masked, "case_opened", source, event.at,
-            f"Your {label} request was received", f"Your {label} request about {about} is case "
+            subject,
+            masked,
+            "case_opened",
+            source,
+            event.at,
+            f"Your {label} request was received",
+            f"Your {label} request about {about} is case "
             f"{case.id}. A reviewer must answer by {due}.",
             f"Follow it with `socialcredit cases show {case.id}` or GET /cases/{case.id}.",
-        )  # fmt: skip
+        )
     if event.kind == "extended":
         return _notice(
-            subject, masked, "case_extended", source, event.at,
+            subject,
+            masked,
+            "case_extended",
+            source,
+            event.at,
             f"More time is needed for your {label} request",
             f"The answer to case {case.id} is now due by {due}: {case.extended}",
             "The deadline can be extended only this once.",
-        )  # fmt: skip
+        )
     meaning = OUTCOMES[case.kind].get(case.outcome or "", "")
     return _notice(
-        subject, masked, "case_decided", source, event.at,
+        subject,
+        masked,
+        "case_decided",
+        source,
+        event.at,
         f"Your {label} request was decided: {case.outcome}",
         f"Case {case.id} about {about}: {case.outcome} ({meaning}). The reviewer's reason: "
         f"{case.reason}",
         FURTHER_REMEDY,
         [{"case": case.id, "outcome": case.outcome, "reason": case.reason, **case.details}],
-    )  # fmt: skip
+    )
 
 
-def consent_changed(subject: str, masked: str, scheme: str, purpose: str, granted: bool,
-                    at: datetime) -> Notice:  # fmt: skip
+def consent_changed(
+    subject: str, masked: str, scheme: str, purpose: str, granted: bool, at: datetime
+) -> Notice:
     state = "granted" if granted else "withdrew"
     text = f"You {state} consent to '{scheme}' for the purpose '{purpose}' at {_day(at)}." + (
         "" if granted else " Its records about you no longer count."
     )
     return _notice(
-        subject, masked, "consent_changed", f"consent:{scheme}:{purpose}:{subject}:{at.isoformat()}",
-        at, f"Consent {state}: {scheme}", text,
+        subject,
+        masked,
+        "consent_changed",
+        f"consent:{scheme}:{purpose}:{subject}:{at.isoformat()}",
+        at,
+        f"Consent {state}: {scheme}",
+        text,
         "Withdraw at any time: `socialcredit consent withdraw` or DELETE on the consent."
-        if granted else "Grant it again at any time if you wish.",
-    )  # fmt: skip
+        if granted
+        else "Grant it again at any time if you wish.",
+    )
 
 
-def record_erased(record_id: str, subject: str, masked: str, scheme: str, why: str,
-                  at: datetime) -> Notice:  # fmt: skip
+def record_erased(
+    record_id: str, subject: str, masked: str, scheme: str, why: str, at: datetime
+) -> Notice:
     return _notice(
-        subject, masked, "record_erased", f"erased:{record_id}", at,
+        subject,
+        masked,
+        "record_erased",
+        f"erased:{record_id}",
+        at,
         f"A record about you was erased from {scheme}",
         f"Record {record_id} was erased ({why}). Only a tombstone stays, so that the ledger "
         "can still be verified; it holds nothing about you.",
         "Nothing to do.",
-    )  # fmt: skip
+    )
 
 
 class StoredNotice(NamedTuple):

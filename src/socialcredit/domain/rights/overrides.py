@@ -50,11 +50,19 @@ def apply_overrides(decision: Decision, overrides: Sequence[Override]) -> Decisi
         return decision
     chosen = max(current, key=lambda o: (o.made_at, o.case))
     reason = Reason(
-        effect=chosen.effect, factor=chosen.factor, source="override", scheme=chosen.scheme,
-        authority=chosen.reviewer, context="human review (GDPR art. 22)",
-        rationale=f"case {chosen.case}: {chosen.reason}", since=chosen.since, until=chosen.until,
-    )  # fmt: skip
+        effect=chosen.effect,
+        factor=chosen.factor,
+        source="override",
+        scheme=chosen.scheme,
+        authority=chosen.reviewer,
+        context="human review (GDPR art. 22)",
+        rationale=f"case {chosen.case}: {chosen.reason}",
+        since=chosen.since,
+        until=chosen.until,
+    )
     return replace(
-        decision, effect=chosen.effect, factor=chosen.factor,
+        decision,
+        effect=chosen.effect,
+        factor=chosen.factor,
         reasons=(reason, *decision.reasons),
-    )  # fmt: skip
+    )

@@ -39,9 +39,12 @@ def repair_opens_at(severity: Severity, reported_at: datetime, early_removal: bo
 
 
 def check_application(
-    record_id: str, severity: Severity, reported_at: datetime, early_removal: bool,
+    record_id: str,
+    severity: Severity,
+    reported_at: datetime,
+    early_removal: bool,
     now: datetime,
-) -> None:  # fmt: skip
+) -> None:
     opens = repair_opens_at(severity, reported_at, early_removal)
     if now < opens:
         minimum = MINIMUM_PUBLICATION[severity]

@@ -109,8 +109,15 @@ def combine(action: str, t: datetime, reasons: list[Reason]) -> Decision:
 
 
 def _reason_order(reason: Reason) -> tuple[str, ...]:
-    return (reason.scheme, reason.memorandum or "", reason.list or "", reason.grade or "",
-            reason.via or "", reason.authority, reason.effect)  # fmt: skip
+    return (
+        reason.scheme,
+        reason.memorandum or "",
+        reason.list or "",
+        reason.grade or "",
+        reason.via or "",
+        reason.authority,
+        reason.effect,
+    )
 
 
 def _own_reasons(source: MeasureSource, evaluation: Standing) -> list[Reason]:
@@ -132,8 +139,18 @@ def _list_reasons(
     found = []
     for entry in entries:
         if entry.list == source.list:
-            found.append(_reason(source, entry.grade, entry.list, entry.kind, entry.since,
-                                 entry.until, entry.records, via))  # fmt: skip
+            found.append(
+                _reason(
+                    source,
+                    entry.grade,
+                    entry.list,
+                    entry.kind,
+                    entry.since,
+                    entry.until,
+                    entry.records,
+                    via,
+                )
+            )
     return found
 
 
@@ -152,13 +169,27 @@ def _reason(
     # which sets each field through object.__setattr__. A test holds the two equal.
     kind = "memorandum" if source.memorandum else ("grade" if source.grades else "list")
     reason = _new_object(Reason)
-    _set_attribute(reason, "__dict__", {
-        "effect": source.effect, "factor": source.factor, "source": kind,
-        "scheme": source.scheme, "authority": source.authority, "context": source.context,
-        "rationale": source.rationale, "grade": grade, "list": list_id, "list_kind": list_kind,
-        "since": since, "until": until, "memorandum": source.memorandum, "records": records,
-        "via": via,
-    })  # fmt: skip
+    _set_attribute(
+        reason,
+        "__dict__",
+        {
+            "effect": source.effect,
+            "factor": source.factor,
+            "source": kind,
+            "scheme": source.scheme,
+            "authority": source.authority,
+            "context": source.context,
+            "rationale": source.rationale,
+            "grade": grade,
+            "list": list_id,
+            "list_kind": list_kind,
+            "since": since,
+            "until": until,
+            "memorandum": source.memorandum,
+            "records": records,
+            "via": via,
+        },
+    )
     return reason
 
 

@@ -75,9 +75,12 @@ _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 def add_months(moment: datetime, months: int) -> datetime:
     """``moment`` moved by whole calendar months, the day clamped to the month's end."""
     if (
-        native is not None and type(moment) is datetime and not moment.fold
-        and type(months) is int and -_C <= months <= _C
-    ):  # fmt: skip
+        native is not None
+        and type(moment) is datetime
+        and not moment.fold
+        and type(months) is int
+        and -_C <= months <= _C
+    ):
         return native.add_months(moment, months)
     return _add_months(moment, months)
 
@@ -96,6 +99,14 @@ def _add_months(moment: datetime, months: int) -> datetime:
         day = min(day, last)
     if type(moment) is datetime and not moment.fold:
         # The constructor takes positional arguments, twice as fast as replace's keywords.
-        return datetime(year, month, day, moment.hour, moment.minute, moment.second,
-                        moment.microsecond, moment.tzinfo)  # fmt: skip
+        return datetime(
+            year,
+            month,
+            day,
+            moment.hour,
+            moment.minute,
+            moment.second,
+            moment.microsecond,
+            moment.tzinfo,
+        )
     return moment.replace(year=year, month=month, day=day)

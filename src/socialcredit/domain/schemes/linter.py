@@ -28,8 +28,17 @@ Profile = Literal["eu", "cn"]
 PROFILES: tuple[Profile, ...] = ("eu", "cn")
 
 # GDPR art. 9 special categories and art. 10 criminal-offence data, as data-category prefixes.
-SPECIAL = ("user.health", "user.biometric", "user.genetic", "user.political", "user.religious",
-           "user.sexual", "user.racial", "user.ethnic", "user.trade_union")  # fmt: skip
+SPECIAL = (
+    "user.health",
+    "user.biometric",
+    "user.genetic",
+    "user.political",
+    "user.religious",
+    "user.sexual",
+    "user.racial",
+    "user.ethnic",
+    "user.trade_union",
+)
 CRIMINAL = ("user.criminal_history",)
 # Location data is taken as precise unless it says it is not (bare "user.location" included).
 IMPRECISE_LOCATION = ("user.location.imprecise",)
@@ -56,13 +65,25 @@ def lint(
     if isinstance(definition, Memorandum):
         scheme = schemes.get(definition.on.scheme)
         if scheme is None:
-            return [Finding("error", "lint", "on.scheme",
-                            f"scheme {definition.on.scheme!r} is not known: lint the memorandum "
-                            "together with the scheme it applies to")]  # fmt: skip
+            return [
+                Finding(
+                    "error",
+                    "lint",
+                    "on.scheme",
+                    f"scheme {definition.on.scheme!r} is not known: lint the memorandum "
+                    "together with the scheme it applies to",
+                )
+            ]
         return list(_memorandum_eu(definition, scheme)) if profile == "eu" else []
     if profile == "eu":
-        return [*_context(definition), *_proportion(definition), *_data(definition),
-                *_human_review(definition), *_price(definition), *_location(definition)]  # fmt: skip
+        return [
+            *_context(definition),
+            *_proportion(definition),
+            *_data(definition),
+            *_human_review(definition),
+            *_price(definition),
+            *_location(definition),
+        ]
     return [*_cn_lists(definition), *_cn_publication(definition, schemes)]
 
 
@@ -87,10 +108,11 @@ def _elsewhere(
     """A measure acting outside the context its data comes from (art. 5(1)(c)(i))."""
     return Finding(
         "error" if _detrimental(measure.effect, measure.factor) else "warning",
-        "AI Act art. 5(1)(c)(i)", f"measures[{index}].context",
+        "AI Act art. 5(1)(c)(i)",
+        f"measures[{index}].context",
         f"{who}{measure.effect} {measure.action!r} in the {measure.context!r} context, for "
         f"data collected in the {collected!r} context",
-    )  # fmt: skip
+    )
 
 
 def _triggers(scheme: Scheme, list_id: str) -> list[Category]:
@@ -106,15 +128,19 @@ def _proportion(scheme: Scheme) -> Iterable[Finding]:
             minor = [c.code for c in _triggers(scheme, measure.on.list_id) if c.severity == "minor"]
             if minor:
                 yield Finding(
-                    "error", "AI Act art. 5(1)(c)(ii)", f"measures[{index}]",
+                    "error",
+                    "AI Act art. 5(1)(c)(ii)",
+                    f"measures[{index}]",
                     f"minor behaviour ({', '.join(minor)}) leads to {measure.effect} {measure.action!r}",
-                )  # fmt: skip
+                )
         elif minor_deductions and measure.effect == "deny":
             yield Finding(
-                "warning", "AI Act art. 5(1)(c)(ii)", f"measures[{index}]",
+                "warning",
+                "AI Act art. 5(1)(c)(ii)",
+                f"measures[{index}]",
                 f"minor deductions ({len(minor_deductions)} categories) can add up to grade "
                 f"{'/'.join(measure.on.grades or ())}, which brings deny {measure.action!r}",
-            )  # fmt: skip
+            )
 
 
 def _data(scheme: Scheme) -> Iterable[Finding]:
@@ -123,11 +149,19 @@ def _data(scheme: Scheme) -> Iterable[Finding]:
         for data in category.data_categories:
             kind = _special_kind(data)
             if kind and not (category.legal_basis or "").strip():
-                yield Finding("error", f"GDPR art. {kind}", path,
-                              f"{data!r} is processed with no legal_basis stated")  # fmt: skip
+                yield Finding(
+                    "error",
+                    f"GDPR art. {kind}",
+                    path,
+                    f"{data!r} is processed with no legal_basis stated",
+                )
             if data.startswith("user.location") and not data.startswith(IMPRECISE_LOCATION):
-                yield Finding("warning", "GDPR art. 5(1)(c)", path,
-                              f"{data!r}: precise location; keep only what the purpose needs")  # fmt: skip
+                yield Finding(
+                    "warning",
+                    "GDPR art. 5(1)(c)",
+                    path,
+                    f"{data!r}: precise location; keep only what the purpose needs",
+                )
 
 
 # A surcharge of this many times the normal price is out of proportion to any
@@ -140,24 +174,30 @@ PRECISE_LOCATION, BACKGROUND_LOCATION = "precise-location", "background-location
 def _price(scheme: Scheme) -> Iterable[Finding]:
     """Disproportion (AI Act art. 5(1)(c)(ii)): a price multiplied tenfold or
     more for a grade or list that minor or general conduct can bring about."""
-    lesser = [c.code for c in scheme.categories
-              if c.severity in ("minor", "general") and c.points < 0]  # fmt: skip
+    lesser = [
+        c.code for c in scheme.categories if c.severity in ("minor", "general") and c.points < 0
+    ]
     for index, measure in enumerate(scheme.measures):
         if measure.effect != "adjust" or (measure.factor or 0) < DISPROPORTIONATE_FACTOR:
             continue
         if measure.on.list_id is not None:
-            causes = [c.code for c in _triggers(scheme, measure.on.list_id)
-                      if c.severity in ("minor", "general")]  # fmt: skip
+            causes = [
+                c.code
+                for c in _triggers(scheme, measure.on.list_id)
+                if c.severity in ("minor", "general")
+            ]
             target = f"list {measure.on.list_id!r}"
         else:
             causes, target = lesser, f"grade {'/'.join(measure.on.grades or ())}"
         if causes:
             yield Finding(
-                "error", "AI Act art. 5(1)(c)(ii)", f"measures[{index}].factor",
+                "error",
+                "AI Act art. 5(1)(c)(ii)",
+                f"measures[{index}].factor",
                 f"{measure.action!r} is multiplied by {measure.factor:g} for {target}, which "
                 f"minor or general conduct ({', '.join(causes)}) can bring about: a surcharge "
                 "that size is out of proportion to the conduct",
-            )  # fmt: skip
+            )
 
 
 def _location(scheme: Scheme) -> Iterable[Finding]:
@@ -169,24 +209,29 @@ def _location(scheme: Scheme) -> Iterable[Finding]:
     if location.background and BACKGROUND_LOCATION not in scheme.purposes:
         yield Finding(
             "error" if location.precision == "precise" else "warning",
-            "GDPR art. 5(1)(c) and art. 6(1)", "location.background",
+            "GDPR art. 5(1)(c) and art. 6(1)",
+            "location.background",
             f"{location.precision} positions are taken outside trips (in the background) with no "
             f"purpose the subject consents to ({BACKGROUND_LOCATION!r} is not in purposes): where "
             "someone goes when not riding is not needed to rate where a bike was left",
-        )  # fmt: skip
+        )
     elif location.background:
         yield Finding(
-            "warning", "GDPR art. 5(1)(c)", "location.background",
+            "warning",
+            "GDPR art. 5(1)(c)",
+            "location.background",
             "positions are taken outside trips, with consent: keep them only as long as the "
             "stated purpose needs",
-        )  # fmt: skip
+        )
     if location.precision == "precise" and PRECISE_LOCATION not in scheme.purposes:
         yield Finding(
-            "warning", "GDPR art. 5(1)(c)", "location.precision",
+            "warning",
+            "GDPR art. 5(1)(c)",
+            "location.precision",
             f"exact positions are kept with no purpose the subject consents to "
             f"({PRECISE_LOCATION!r} is not in purposes): a zone verdict and a coarse cell are "
             "enough to rate parking",
-        )  # fmt: skip
+        )
 
 
 def _special_kind(data: str) -> str | None:
@@ -201,10 +246,12 @@ def _human_review(scheme: Scheme) -> Iterable[Finding]:
     significant = [i for i, m in enumerate(scheme.measures) if _detrimental(m.effect, m.factor)]
     if significant and not (scheme.human_review or "").strip():
         yield Finding(
-            "error", "GDPR art. 22(3)", "human_review",
+            "error",
+            "GDPR art. 22(3)",
+            "human_review",
             f"{len(significant)} measures deny, surcharge or publish by automated scoring, and the scheme "
             "names no way to have a person review such a decision",
-        )  # fmt: skip
+        )
 
 
 def _memorandum_eu(memo: Memorandum, scheme: Scheme) -> Iterable[Finding]:
@@ -215,9 +262,11 @@ def _memorandum_eu(memo: Memorandum, scheme: Scheme) -> Iterable[Finding]:
         minor = [c.code for c in triggers if c.severity == "minor"]
         if _detrimental(measure.effect, measure.factor) and minor:
             yield Finding(
-                "error", "AI Act art. 5(1)(c)(ii)", f"measures[{index}]",
+                "error",
+                "AI Act art. 5(1)(c)(ii)",
+                f"measures[{index}]",
                 f"minor behaviour ({', '.join(minor)}) leads to {measure.effect} {measure.action!r}",
-            )  # fmt: skip
+            )
 
 
 def _days(duration: Duration | None) -> float | None:
@@ -236,10 +285,12 @@ def _cn_lists(scheme: Scheme) -> Iterable[Finding]:
             days = held.approx_days()
             if not low <= days <= high:
                 yield Finding(
-                    "warning", "PRC credit repair (publication period)", f"lists[{index}]",
+                    "warning",
+                    "PRC credit repair (publication period)",
+                    f"lists[{index}]",
                     f"{category.code} ({category.severity}) stays on {lst.id!r} for {held}; "
                     f"{category.severity} dishonesty is published for {_range(category.severity)}",
-                )  # fmt: skip
+                )
 
 
 def _cn_publication(scheme: Scheme, schemes: Mapping[str, Scheme]) -> Iterable[Finding]:
@@ -249,15 +300,20 @@ def _cn_publication(scheme: Scheme, schemes: Mapping[str, Scheme]) -> Iterable[F
         minor = [c.code for c in _triggers(scheme, measure.on.list_id) if c.severity == "minor"]
         if minor:
             yield Finding(
-                "warning", "PRC credit repair (minor records)", f"measures[{index}]",
+                "warning",
+                "PRC credit repair (minor records)",
+                f"measures[{index}]",
                 f"publishes {measure.on.list_id!r}, which minor records ({', '.join(minor)}) enter; "
                 "minor dishonesty is normally not published",
-            )  # fmt: skip
+            )
 
 
 def _range(severity: str) -> str:
-    return {"minor": "at most 3 months", "general": "3 months to 1 year",
-            "serious": "1 to 3 years"}[severity]  # fmt: skip
+    return {
+        "minor": "at most 3 months",
+        "general": "3 months to 1 year",
+        "serious": "1 to 3 years",
+    }[severity]
 
 
 def has_errors(findings: Sequence[Finding]) -> bool:

@@ -135,9 +135,10 @@ def _relevant(errors: list[Any]) -> list[Any]:
         e
         for e in errors
         if e["type"] != "too_short"
-        or not any(len(loc) > len(e["loc"]) and loc[: len(e["loc"])] == tuple(e["loc"])
-                   for loc in failed)
-    ]  # fmt: skip
+        or not any(
+            len(loc) > len(e["loc"]) and loc[: len(e["loc"])] == tuple(e["loc"]) for loc in failed
+        )
+    ]
 
 
 def _is_scalar(value: Any) -> bool:

@@ -50,10 +50,13 @@ def dpia_draft(scheme: Scheme, memoranda: Mapping[str, Memorandum]) -> str:
     for memo in memoranda.values():
         if memo.on.scheme == scheme.id:
             findings += lint(memo, "eu", {scheme.id: scheme})
-    measures = [f"- `{m.action}`: {m.effect}"
-                + (f" x{m.factor:g}" if m.factor is not None else "")
-                + f" on {'grade ' + '/'.join(m.on.grades) if m.on.grades else 'list ' + str(m.on.list_id)}"
-                + f" ({m.context}). {m.rationale.strip()}" for m in scheme.measures]  # fmt: skip
+    measures = [
+        f"- `{m.action}`: {m.effect}"
+        + (f" x{m.factor:g}" if m.factor is not None else "")
+        + f" on {'grade ' + '/'.join(m.on.grades) if m.on.grades else 'list ' + str(m.on.list_id)}"
+        + f" ({m.context}). {m.rationale.strip()}"
+        for m in scheme.measures
+    ]
     risks = [f"- **{f.severity}** {f.rule} at `{f.path}`: {f.message}" for f in findings]
     lines = [
         f"# DPIA draft: {scheme.title} (`{scheme.id}`)",
@@ -94,8 +97,13 @@ def dpia_draft(scheme: Scheme, memoranda: Mapping[str, Memorandum]) -> str:
 def recipients(scheme: Scheme, memoranda: Mapping[str, Memorandum]) -> list[str]:
     """Who receives data or decisions derived from the scheme: memorandum signatories
     that apply measures on its lists, and the public when a list is published."""
-    found = [f"{s.name} (memorandum `{m.id}`)" for m in memoranda.values() if m.on.scheme == scheme.id
-             for s in m.signatories if any(x.authority == s.id for x in m.measures)]  # fmt: skip
+    found = [
+        f"{s.name} (memorandum `{m.id}`)"
+        for m in memoranda.values()
+        if m.on.scheme == scheme.id
+        for s in m.signatories
+        if any(x.authority == s.id for x in m.measures)
+    ]
     if any(m.effect == "publish" for m in scheme.measures):
         found.append("the public (published lists, masked identifiers)")
     return found

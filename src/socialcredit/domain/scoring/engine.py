@@ -214,10 +214,20 @@ def _classify(
     and whether the subject consents to the scheme at ``now``."""
     consenting = not history.current.needs_consent or consent_active(consent, now)
     ordered = sorted(records, key=_record_order)
-    found = None if native is None else native.classify(
-        ordered, events, t, now, consenting, history.rules, history.current_rules,
-        _NATIVE_CLASSIFY,
-    )  # fmt: skip
+    found = (
+        None
+        if native is None
+        else native.classify(
+            ordered,
+            events,
+            t,
+            now,
+            consenting,
+            history.rules,
+            history.current_rules,
+            _NATIVE_CLASSIFY,
+        )
+    )
     if found is None:
         found = classify_in_python(history, ordered, events, t, now, consenting)
     return found, consenting
@@ -311,8 +321,14 @@ PERIOD_KEYS: Mapping[str, Callable[[datetime], object]] = {
 
 # What the C evaluator is handed to build and read the same objects as Python.
 _NATIVE_CLASSIFY = (
-    Record, RecordRule, Excluded, status_at, SUSPENDING_STATUSES, PERIOD_KEYS, ERASED,
-)  # fmt: skip
+    Record,
+    RecordRule,
+    Excluded,
+    status_at,
+    SUSPENDING_STATUSES,
+    PERIOD_KEYS,
+    ERASED,
+)
 _NATIVE_LISTS = (Record, RecordRule, ListTarget, Duration, ListEntry)
 
 
@@ -326,22 +342,38 @@ def _grade(
     scheme = history.current
     if history.rescorings:
         counted = tuple(
-            Counted(r.id, r.category, history.points(r.scheme_version, r.category, r.points, t),
-                    r.occurred_at, r.expires_at)
+            Counted(
+                r.id,
+                r.category,
+                history.points(r.scheme_version, r.category, r.points, t),
+                r.occurred_at,
+                r.expires_at,
+            )
             for r, _ in counted_pairs
-        )  # fmt: skip
+        )
     else:  # Counted(...) per record, built in C (as records are: store.common.records_of)
-        counted = tuple([
-            _new_tuple(Counted, (r.id, r.category, r.points, r.occurred_at, r.expires_at))
-            for r, _ in counted_pairs
-        ])  # fmt: skip
+        counted = tuple(
+            [
+                _new_tuple(Counted, (r.id, r.category, r.points, r.occurred_at, r.expires_at))
+                for r, _ in counted_pairs
+            ]
+        )
     excluded.sort(key=_by_record)
     rule = scheme.definition.score
     if not enrolled or rule is None:
         return ScoreExplanation(
-            scheme.id, scheme.version, t, enrolled, None, None, None, None,
-            rule.base if rule else None, counted, tuple(excluded),
-        )  # fmt: skip
+            scheme.id,
+            scheme.version,
+            t,
+            enrolled,
+            None,
+            None,
+            None,
+            None,
+            rule.base if rule else None,
+            counted,
+            tuple(excluded),
+        )
     # A scorecard scheme scores its factors; the counted records are their inputs.
     card = scheme.scorecard
     factors = scorecard_contributions(card, counted, t) if card is not None else ()
@@ -361,9 +393,19 @@ def _grade(
     ):
         grade = cap.grade
     return ScoreExplanation(
-        scheme.id, scheme.version, t, True, total, grade, band, cap, rule.base, counted,
-        tuple(excluded), factors,
-    )  # fmt: skip
+        scheme.id,
+        scheme.version,
+        t,
+        True,
+        total,
+        grade,
+        band,
+        cap,
+        rule.base,
+        counted,
+        tuple(excluded),
+        factors,
+    )
 
 
 def _lowest_cap(scheme: CompiledScheme, counted_pairs: list[Ranked]) -> GradeCap | None:
@@ -422,10 +464,18 @@ def list_spans_in_python(standing: list[Ranked], t: datetime) -> dict[str, list[
 
 def _merge(scheme_id: str, definition: ListDefinition, spans: list[Span]) -> ListEntry:
     # min(spans) starts at the earliest occurred_at; positional, as keywords cost more.
-    return _new_tuple(ListEntry, (
-        scheme_id, definition.id, definition.kind, min(spans)[0], max([s[1] for s in spans]),
-        tuple(sorted([s[2] for s in spans])), None,
-    ))  # fmt: skip
+    return _new_tuple(
+        ListEntry,
+        (
+            scheme_id,
+            definition.id,
+            definition.kind,
+            min(spans)[0],
+            max([s[1] for s in spans]),
+            tuple(sorted([s[2] for s in spans])),
+            None,
+        ),
+    )
 
 
 def _grade_list_entries(
@@ -450,10 +500,15 @@ def _grade_list_entries(
         since = _grade_held_since(history, records, events, t, enrolled_at, grades, consent)
         entries.append(
             ListEntry(
-                history.id, definition.id, definition.kind, since, None,
-                tuple(c.record for c in explanation.counted), explanation.grade,
+                history.id,
+                definition.id,
+                definition.kind,
+                since,
+                None,
+                tuple(c.record for c in explanation.counted),
+                explanation.grade,
             )
-        )  # fmt: skip
+        )
     return entries
 
 

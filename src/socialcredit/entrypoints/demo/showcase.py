@@ -59,9 +59,13 @@ def year_of_due_process(
 
 
 def rights_showcase(
-    services: Services, lines: list[dict[str, str]], summary: dict[str, Any], db: str,
-    console: Console, quiet: bool,
-) -> dict[str, Any]:  # fmt: skip
+    services: Services,
+    lines: list[dict[str, str]],
+    summary: dict[str, Any],
+    db: str,
+    console: Console,
+    quiet: bool,
+) -> dict[str, Any]:
     """Due process, as a subject and a reviewer meet it: a denied check referred
     to a person and overridden, a contest with its deadline, a repair applied
     for too early, and the notices everyone is sent."""
@@ -72,20 +76,34 @@ def rights_showcase(
     denied = next((e for e in summary["examples"] if e["decision"]["effect"] == "deny"), None)
     if denied is not None:
         view = denied["decision"]
-        case = work.refer_decision(view["decision_id"], "I must travel to my mother's surgery.",
-                                   actor="subject")  # fmt: skip
+        case = work.refer_decision(
+            view["decision_id"], "I must travel to my mother's surgery.", actor="subject"
+        )
         reviewer = f"reviewer@{case.authorities[0]}"
-        work.decide(case.id, "overridden", "The hospital's letter shows a medical need.",
-                    actor=reviewer, effect="allow", until=services.clock() + timedelta(days=7))  # fmt: skip
-        again = services.checks.check(denied["identifier"], view["action"], actor="demo",
-                             purpose="demonstration").decision  # fmt: skip
-        say(f"  {view['subject']} asked a person to review the refusal of {view['action']}; "
-            f"{reviewer} overrode it for 7 days: now [bold]{again.effect}[/]", highlight=False)  # fmt: skip
+        work.decide(
+            case.id,
+            "overridden",
+            "The hospital's letter shows a medical need.",
+            actor=reviewer,
+            effect="allow",
+            until=services.clock() + timedelta(days=7),
+        )
+        again = services.checks.check(
+            denied["identifier"], view["action"], actor="demo", purpose="demonstration"
+        ).decision
+        say(
+            f"  {view['subject']} asked a person to review the refusal of {view['action']}; "
+            f"{reviewer} overrode it for 7 days: now [bold]{again.effect}[/]",
+            highlight=False,
+        )
         shown["override"] = {"case": case.id, "action": view["action"], "now": again.effect}
     recent = sorted(lines, key=lambda line: line["reported_at"])[-1]
     contest = work.contest(recent["id"], "I was not there that day.", actor="subject")
-    say(f"  record {recent['id']} contested: it stops counting at once; a reviewer must answer "
-        f"by {iso(contest.due_at)}", highlight=False)  # fmt: skip
+    say(
+        f"  record {recent['id']} contested: it stops counting at once; a reviewer must answer "
+        f"by {iso(contest.due_at)}",
+        highlight=False,
+    )
     shown["contest"] = {"case": contest.id, "due_at": iso(contest.due_at)}
     serious = _recent_serious(services, lines)
     if serious is not None:
@@ -101,9 +119,11 @@ def rights_showcase(
     built = services.notices.sweep().built
     outbox = db + NOTICES_SUFFIX
     delivered = services.notices.deliver(FileChannel(outbox), limit=1_000_000)
-    say(f"  {delivered:,} notices sent to {outbox}: "
+    say(
+        f"  {delivered:,} notices sent to {outbox}: "
         + ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in sorted(built.items())),
-        highlight=False)  # fmt: skip
+        highlight=False,
+    )
     shown["notices"] = dict(built)
     return shown
 
@@ -114,9 +134,12 @@ def _recent_serious(services: Services, lines: list[dict[str, str]]) -> str | No
         history = services.definitions.registry.schemes[line["scheme"]]
         category = history.current.categories.get(line["category"])
         if (
-            category is not None and category.severity == "serious" and category.points < 0
-            and history.current.scored and line["subject"].startswith("cn-ric:")
-        ):  # fmt: skip
+            category is not None
+            and category.severity == "serious"
+            and category.points < 0
+            and history.current.scored
+            and line["subject"].startswith("cn-ric:")
+        ):
             return line["id"]
     return None
 
@@ -154,8 +177,11 @@ def summarise(
         for example in examples:
             view = example["decision"]
             factor = f" x{view['factor']:g}" if view["factor"] is not None else ""
-            console.print(f"\n[bold]{example['why']}[/]\n  {view['subject']} asks {view['action']}: "
-                          f"[bold]{view['effect']}{factor}[/]", highlight=False)  # fmt: skip
+            console.print(
+                f"\n[bold]{example['why']}[/]\n  {view['subject']} asks {view['action']}: "
+                f"[bold]{view['effect']}{factor}[/]",
+                highlight=False,
+            )
             for reason in view["reasons"][:4]:
                 console.print("   - " + describe_reason(reason), highlight=False, markup=False)
             if not view["reasons"]:
@@ -184,10 +210,13 @@ def _showcase_first(actions: list[str]) -> list[str]:
 
 
 def _examples(
-    services: Services, town: Town, now: datetime,
-    by_list: dict[tuple[str, str], list[str]], by_grade: dict[tuple[str, str], list[str]],
+    services: Services,
+    town: Town,
+    now: datetime,
+    by_list: dict[tuple[str, str], list[str]],
+    by_grade: dict[tuple[str, str], list[str]],
     capped: list[str],
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:
     """A handful of decisions that show each mechanism: memorandum, legal
     representative, grade rewards and penalties, and an unrestricted action."""
     key_to_id = {
@@ -224,8 +253,12 @@ def _examples(
             break
     for grade, label in (("AAA", "a model resident (AAA)"), ("D", "a resident graded D")):
         keys = by_grade.get(("rongcheng-personal", grade), [])
-        actions = [a for a in _showcase_first(index.actions) for s in index.sources(a)
-                   if s.scheme == "rongcheng-personal" and s.grades and grade in s.grades]  # fmt: skip
+        actions = [
+            a
+            for a in _showcase_first(index.actions)
+            for s in index.sources(a)
+            if s.scheme == "rongcheng-personal" and s.grades and grade in s.grades
+        ]
         if keys and actions:
             wanted.append((label, key_to_id[keys[0]], actions[0]))
     if capped:
@@ -242,8 +275,7 @@ def _examples(
         result = services.checks.check(
             identifier, action, at=now, actor="demo", purpose="demonstration"
         )
-        examples.append({"why": why, "identifier": identifier,
-                         "decision": check_view(result)})  # fmt: skip
+        examples.append({"why": why, "identifier": identifier, "decision": check_view(result)})
     return examples
 
 

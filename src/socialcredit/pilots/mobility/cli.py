@@ -170,9 +170,14 @@ def reports_list(
     table = Table("report", "trip", "scheme", "reporter", "offender", "status", "filed")
     for v in views:
         table.add_row(
-            v["id"], v["trip"], v["scheme"], v["reporter"], v["offender"], v["status"],
+            v["id"],
+            v["trip"],
+            v["scheme"],
+            v["reporter"],
+            v["offender"],
+            v["status"],
             v["filed_at"],
-        )  # fmt: skip
+        )
     empty = f"no {status if status != 'all' else ''} reports".replace("  ", " ")
     out.print(table if views else empty)
 

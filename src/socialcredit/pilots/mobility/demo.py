@@ -22,8 +22,9 @@ HALF_SPAN_KM = 6.0  # the town box is 12 km a side
 _KM_PER_DEGREE = 111.32
 
 
-def town_box(centre: tuple[float, float] = CENTRE,
-             half_span_km: float = HALF_SPAN_KM) -> tuple[float, float, float, float]:  # fmt: skip
+def town_box(
+    centre: tuple[float, float] = CENTRE, half_span_km: float = HALF_SPAN_KM
+) -> tuple[float, float, float, float]:
     """(west, south, east, north) of a square town around ``centre``."""
     lon, lat = centre
     dlat = half_span_km / _KM_PER_DEGREE
@@ -34,13 +35,22 @@ def town_box(centre: tuple[float, float] = CENTRE,
 def _rectangle(lon: float, lat: float, w_m: float, h_m: float) -> list[list[float]]:
     dlat = h_m / 2 / 1000 / _KM_PER_DEGREE
     dlon = w_m / 2 / 1000 / (_KM_PER_DEGREE * math.cos(math.radians(lat)))
-    return [[lon - dlon, lat - dlat], [lon + dlon, lat - dlat], [lon + dlon, lat + dlat],
-            [lon - dlon, lat + dlat], [lon - dlon, lat - dlat]]  # fmt: skip
+    return [
+        [lon - dlon, lat - dlat],
+        [lon + dlon, lat - dlat],
+        [lon + dlon, lat + dlat],
+        [lon - dlon, lat + dlat],
+        [lon - dlon, lat - dlat],
+    ]
 
 
-def town_zones(rng: random.Random, count: int = 200, *,
-               box: tuple[float, float, float, float] | None = None,
-               no_parking_share: float = 0.25) -> dict[str, Any]:  # fmt: skip
+def town_zones(
+    rng: random.Random,
+    count: int = 200,
+    *,
+    box: tuple[float, float, float, float] | None = None,
+    no_parking_share: float = 0.25,
+) -> dict[str, Any]:
     """A GeoJSON FeatureCollection: parking bays of 20-60 m and no-parking
     areas (residential compounds, squares) of 100-300 m, some with a hole."""
     west, south, east, north = box or town_box()
@@ -52,12 +62,16 @@ def town_zones(rng: random.Random, count: int = 200, *,
         rings = [_rectangle(lon, lat, size, size * rng.uniform(0.5, 1.5))]
         if banned and rng.random() < 0.3:  # a courtyard where parking is allowed after all
             rings.append(list(reversed(_rectangle(lon, lat, size / 4, size / 4))))
-        features.append({
-            "type": "Feature",
-            "properties": {"id": f"{'np' if banned else 'p'}-{n:05d}",
-                           "kind": "no-parking" if banned else "parking"},
-            "geometry": {"type": "Polygon", "coordinates": rings},
-        })  # fmt: skip
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "id": f"{'np' if banned else 'p'}-{n:05d}",
+                    "kind": "no-parking" if banned else "parking",
+                },
+                "geometry": {"type": "Polygon", "coordinates": rings},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -67,13 +81,21 @@ def _inside(rng: random.Random, feature: dict[str, Any]) -> tuple[float, float]:
     # Clear of the edges, and of a hole (which sits in the middle).
     lo, hi = min(lons), max(lons)
     la, ha = min(lats), max(lats)
-    return (rng.uniform(lo + (hi - lo) * 0.1, lo + (hi - lo) * 0.3),
-            rng.uniform(la + (ha - la) * 0.1, la + (ha - la) * 0.3))  # fmt: skip
+    return (
+        rng.uniform(lo + (hi - lo) * 0.1, lo + (hi - lo) * 0.3),
+        rng.uniform(la + (ha - la) * 0.1, la + (ha - la) * 0.3),
+    )
 
 
-def month_of_trips(rng: random.Random, riders: Sequence[str], zones: dict[str, Any], *,
-                   start: datetime, careless: float = 0.1,
-                   rides: tuple[int, int] = (8, 40)) -> list[dict[str, Any]]:  # fmt: skip
+def month_of_trips(
+    rng: random.Random,
+    riders: Sequence[str],
+    zones: dict[str, Any],
+    *,
+    start: datetime,
+    careless: float = 0.1,
+    rides: tuple[int, int] = (8, 40),
+) -> list[dict[str, Any]]:
     """Trips over the 30 days from ``start``. Most riders park in bays; the
     ``careless`` share leaves half their bikes anywhere or in no-parking areas."""
     parking = [f for f in zones["features"] if f["properties"]["kind"] == "parking"]
@@ -93,13 +115,19 @@ def month_of_trips(rng: random.Random, riders: Sequence[str], zones: dict[str, A
             else:
                 end = (rng.uniform(west, east), rng.uniform(south, north))
             begin = _inside(rng, rng.choice(parking))
-            trips.append({
-                "id": f"t{r:05d}-{len(trips):07d}", "rider": rider,
-                "bike": f"bike-{rng.randrange(100_000):05d}",
-                "started_at": began.isoformat(), "ended_at": ended.isoformat(),
-                "start_lon": round(begin[0], 6), "start_lat": round(begin[1], 6),
-                "end_lon": round(end[0], 6), "end_lat": round(end[1], 6),
-            })  # fmt: skip
+            trips.append(
+                {
+                    "id": f"t{r:05d}-{len(trips):07d}",
+                    "rider": rider,
+                    "bike": f"bike-{rng.randrange(100_000):05d}",
+                    "started_at": began.isoformat(),
+                    "ended_at": ended.isoformat(),
+                    "start_lon": round(begin[0], 6),
+                    "start_lat": round(begin[1], 6),
+                    "end_lon": round(end[0], 6),
+                    "end_lat": round(end[1], 6),
+                }
+            )
     return trips
 
 

@@ -194,10 +194,15 @@ class Mobility:
         return self.import_trips(lines, scheme=scheme, reporter=reporter, progress=progress)
 
     def import_trips(
-        self, lines: Iterable[tuple[int, Mapping[str, Any] | str]], *, scheme: str | None = None,
-        reporter: str | None = None, progress: Progress | None = None,
-        batch_size: int = TRIP_BATCH, results: bool = False,
-    ) -> TripReport:  # fmt: skip
+        self,
+        lines: Iterable[tuple[int, Mapping[str, Any] | str]],
+        *,
+        scheme: str | None = None,
+        reporter: str | None = None,
+        progress: Progress | None = None,
+        batch_size: int = TRIP_BATCH,
+        results: bool = False,
+    ) -> TripReport:
         """Validate trips, judge their ends, append each verdict's record and
         keep each trip minimised. ``reporter`` defaults to the scheme's authority.
         Good lines are kept whatever the bad ones do; with ``results``, the
@@ -218,8 +223,13 @@ class Mobility:
         report.rejected.sort(key=lambda r: r.line)
         return report
 
-    def _batch(self, lines: Sequence[tuple[int, Mapping[str, Any] | str]], scheme: str | None,
-               reporter: str | None, report: TripReport) -> None:  # fmt: skip
+    def _batch(
+        self,
+        lines: Sequence[tuple[int, Mapping[str, Any] | str]],
+        scheme: str | None,
+        reporter: str | None,
+        report: TripReport,
+    ) -> None:
         now = self._uow.clock()
         parsed: list[tuple[int, Trip, SubjectRow]] = []
         seen: dict[str, int] = {}
@@ -239,8 +249,13 @@ class Mobility:
                 report.rejected.append(Rejection(number, trip_id, str(error)))
                 continue
             if trip.id in seen:
-                report.rejected.append(Rejection(number, trip.id,
-                    f"id: trip {trip.id!r} is repeated in this import (first on line {seen[trip.id]})"))  # fmt: skip
+                report.rejected.append(
+                    Rejection(
+                        number,
+                        trip.id,
+                        f"id: trip {trip.id!r} is repeated in this import (first on line {seen[trip.id]})",
+                    )
+                )
                 continue
             seen[trip.id] = number
             parsed.append((number, trip, rider))
@@ -258,13 +273,29 @@ class Mobility:
                 if stored.fingerprint == fingerprint(trip, rider.key, *cells):
                     report.duplicates += 1
                     if report.results is not None:
-                        report.results.append(TripResult(
-                            number, trip.id, stored.verdict, stored.zone, stored.start_cell,
-                            stored.end_cell, stored.record, False, True))  # fmt: skip
+                        report.results.append(
+                            TripResult(
+                                number,
+                                trip.id,
+                                stored.verdict,
+                                stored.zone,
+                                stored.start_cell,
+                                stored.end_cell,
+                                stored.record,
+                                False,
+                                True,
+                            )
+                        )
                 else:
-                    report.rejected.append(Rejection(number, trip.id, (
-                        f"id: trip {trip.id!r} was already imported with other contents (conflict)"
-                    )))  # fmt: skip
+                    report.rejected.append(
+                        Rejection(
+                            number,
+                            trip.id,
+                            (
+                                f"id: trip {trip.id!r} was already imported with other contents (conflict)"
+                            ),
+                        )
+                    )
                 continue
             if trip.scheme not in zoned:
                 try:
@@ -279,8 +310,14 @@ class Mobility:
         for scheme_id, group in fresh.items():
             self._judge_and_keep(scheme_id, group, reporter, now, report)
 
-    def _judge_and_keep(self, scheme_id: str, group: list[tuple[int, Trip, SubjectRow]],
-                        reporter: str | None, now: datetime, report: TripReport) -> None:  # fmt: skip
+    def _judge_and_keep(
+        self,
+        scheme_id: str,
+        group: list[tuple[int, Trip, SubjectRow]],
+        reporter: str | None,
+        now: datetime,
+        report: TripReport,
+    ) -> None:
         import numpy as np
 
         from socialcredit.pilots.mobility import cells as cellmath
@@ -309,8 +346,9 @@ class Mobility:
             refused = {r.line: r for r in imported.rejected}
             report.rejected.extend(refused.values())
             duplicates = set(imported.duplicate_lines)
-            consenting = self._consenting(definition, [j[1] for n, j in judged.items()
-                                                       if n not in refused], now)  # fmt: skip
+            consenting = self._consenting(
+                definition, [j[1] for n, j in judged.items() if n not in refused], now
+            )
             trips: list[StoredTrip] = []
             positions: list[Position] = []
             for number, (trip, rider, verdict, zone, start_cell, end_cell) in judged.items():
@@ -319,17 +357,46 @@ class Mobility:
                 keep = rider.key in consenting and consent_active(
                     consenting[rider.key], trip.ended_at
                 )
-                trips.append(StoredTrip(
-                    rider.key, trip.id, scheme_id, trip.bike, trip.started_at, trip.ended_at,
-                    start_cell, end_cell, verdict, zone, zone_set, record_id(trip.id),
-                    fingerprint(trip, rider.key, start_cell, end_cell), by, now,
-                ))  # fmt: skip
+                trips.append(
+                    StoredTrip(
+                        rider.key,
+                        trip.id,
+                        scheme_id,
+                        trip.bike,
+                        trip.started_at,
+                        trip.ended_at,
+                        start_cell,
+                        end_cell,
+                        verdict,
+                        zone,
+                        zone_set,
+                        record_id(trip.id),
+                        fingerprint(trip, rider.key, start_cell, end_cell),
+                        by,
+                        now,
+                    )
+                )
                 if keep:
                     until = definition.retention.after(trip.ended_at)
-                    for kind, (lon, lat), moment in (("start", trip.start, trip.started_at),
-                                                     ("end", trip.end, trip.ended_at)):  # fmt: skip
-                        positions.append(Position(rider.key, f"{trip.id}:{kind}", trip.id, kind, lon,
-                                                  lat, moment, scheme_id, PRECISE, now, until))  # fmt: skip
+                    for kind, (lon, lat), moment in (
+                        ("start", trip.start, trip.started_at),
+                        ("end", trip.end, trip.ended_at),
+                    ):
+                        positions.append(
+                            Position(
+                                rider.key,
+                                f"{trip.id}:{kind}",
+                                trip.id,
+                                kind,
+                                lon,
+                                lat,
+                                moment,
+                                scheme_id,
+                                PRECISE,
+                                now,
+                                until,
+                            )
+                        )
                 report.verdicts[verdict] += 1
                 report.precise_kept += int(keep)
                 if number in duplicates:
@@ -337,14 +404,25 @@ class Mobility:
                 else:
                     report.accepted += 1
                 if report.results is not None:
-                    report.results.append(TripResult(number, trip.id, verdict, zone, start_cell,
-                                                     end_cell, record_id(trip.id), keep,
-                                                     number in duplicates))  # fmt: skip
+                    report.results.append(
+                        TripResult(
+                            number,
+                            trip.id,
+                            verdict,
+                            zone,
+                            start_cell,
+                            end_cell,
+                            record_id(trip.id),
+                            keep,
+                            number in duplicates,
+                        )
+                    )
             if trips:
                 self.rows.add_trips(trips, positions)
 
-    def _consenting(self, scheme: Scheme, riders: Sequence[SubjectRow],
-                    now: datetime) -> dict[str, list[tuple[datetime, datetime | None]]]:  # fmt: skip
+    def _consenting(
+        self, scheme: Scheme, riders: Sequence[SubjectRow], now: datetime
+    ) -> dict[str, list[tuple[datetime, datetime | None]]]:
         """Riders whose precise trip ends the scheme may keep: those with active
         consent to ``precise-location`` now (and, per trip, when it ended)."""
         location = scheme.location
@@ -414,8 +492,19 @@ class Mobility:
                 f"{BACKGROUND!r}, both at the position's time and now: positions outside a "
                 "trip are refused without it (GDPR art. 6(1)(a))"
             )
-        position = Position(rider.key, f"bg-{time_ordered_id()}", None, "background", lon_, lat_,
-                            moment, scheme_id, BACKGROUND, now, scheme.retention.after(moment))  # fmt: skip
+        position = Position(
+            rider.key,
+            f"bg-{time_ordered_id()}",
+            None,
+            "background",
+            lon_,
+            lat_,
+            moment,
+            scheme_id,
+            BACKGROUND,
+            now,
+            scheme.retention.after(moment),
+        )
         with self._uow.transaction():
             self._uow.ledger.ensure_subject(rider)
             self.rows.add_positions([position])
@@ -453,10 +542,22 @@ class Mobility:
                     f"trip: {reporter.masked} already reported trip {trip.id!r} ({earlier.id}, "
                     f"{earlier.status})"
                 )
-        body = {"statement": checked_statement(statement, "statement"),
-                "photo": checked_line(photo, "photo", MAX_TEXT_LENGTH) if photo is not None else None}  # fmt: skip
-        event = ReportEvent(f"report-{time_ordered_id()}", 1, reporter.key, trip.subject, trip.id,
-                            trip.scheme, "filed", self._uow.clock(), actor, body)  # fmt: skip
+        body = {
+            "statement": checked_statement(statement, "statement"),
+            "photo": checked_line(photo, "photo", MAX_TEXT_LENGTH) if photo is not None else None,
+        }
+        event = ReportEvent(
+            f"report-{time_ordered_id()}",
+            1,
+            reporter.key,
+            trip.subject,
+            trip.id,
+            trip.scheme,
+            "filed",
+            self._uow.clock(),
+            actor,
+            body,
+        )
         with self._uow.transaction():
             self._uow.ledger.ensure_subject(reporter)
             self.rows.add_report_event(event)
@@ -529,14 +630,39 @@ class Mobility:
         by = scheme.definition.authority.id
         note = checked_statement(reason, "reason")
         items = [
-            self._new_record(f"report:{report_id}:parking", offender, scheme.id, REPORTED_PARKING,
-                             trip.ended_at, now, by, f"rider report {report_id} on trip {trip.id}"),
-            self._new_record(f"report:{report_id}:reward", reporter, scheme.id, REPORT_REWARD,
-                             found.filed_at, now, by, f"verified rider report {report_id}"),
-        ]  # fmt: skip
-        event = ReportEvent(report_id, 2, found.subject, found.offender_key, found.trip,
-                            found.scheme, "verified", now, actor,
-                            {"reason": note, "records": [i.id for i in items]})  # fmt: skip
+            self._new_record(
+                f"report:{report_id}:parking",
+                offender,
+                scheme.id,
+                REPORTED_PARKING,
+                trip.ended_at,
+                now,
+                by,
+                f"rider report {report_id} on trip {trip.id}",
+            ),
+            self._new_record(
+                f"report:{report_id}:reward",
+                reporter,
+                scheme.id,
+                REPORT_REWARD,
+                found.filed_at,
+                now,
+                by,
+                f"verified rider report {report_id}",
+            ),
+        ]
+        event = ReportEvent(
+            report_id,
+            2,
+            found.subject,
+            found.offender_key,
+            found.trip,
+            found.scheme,
+            "verified",
+            now,
+            actor,
+            {"reason": note, "records": [i.id for i in items]},
+        )
         with self._uow.transaction():
             outcome = self._imports.append(list(enumerate(items, 1)))
             if outcome.rejected:
@@ -546,9 +672,18 @@ class Mobility:
 
     def reject(self, report_id: str, reason: str, *, actor: str) -> RiderReport:
         found = self._pending(report_id)
-        event = ReportEvent(report_id, 2, found.subject, found.offender_key, found.trip,
-                            found.scheme, "rejected", self._uow.clock(), actor,
-                            {"reason": checked_statement(reason, "reason"), "records": []})  # fmt: skip
+        event = ReportEvent(
+            report_id,
+            2,
+            found.subject,
+            found.offender_key,
+            found.trip,
+            found.scheme,
+            "rejected",
+            self._uow.clock(),
+            actor,
+            {"reason": checked_statement(reason, "reason"), "records": []},
+        )
         self.rows.add_report_event(event)
         return self.report_of(report_id)
 
@@ -558,16 +693,34 @@ class Mobility:
             raise UsageError(f"report {report_id!r} was already {found.status}")
         return found
 
-    def _new_record(self, rid: str, subject: SubjectRow, scheme_id: str, code: str,
-                    occurred: datetime, now: datetime, reporter: str, evidence: str) -> NewRecord:  # fmt: skip
+    def _new_record(
+        self,
+        rid: str,
+        subject: SubjectRow,
+        scheme_id: str,
+        code: str,
+        occurred: datetime,
+        now: datetime,
+        reporter: str,
+        evidence: str,
+    ) -> NewRecord:
         compiled = self._uow.registry.history(scheme_id).current
         rule = compiled.categories[code]
         sent = canonical((scheme_id, code, subject.key, occurred.isoformat(), reporter, evidence))
         return NewRecord(
-            rid, subject, scheme_id, compiled.version, code, occurred.isoformat(), now.isoformat(),
-            rule.validity.after(occurred).isoformat(), rule.points, reporter, evidence,
+            rid,
+            subject,
+            scheme_id,
+            compiled.version,
+            code,
+            occurred.isoformat(),
+            now.isoformat(),
+            rule.validity.after(occurred).isoformat(),
+            rule.points,
+            reporter,
+            evidence,
             hashlib.sha256(sent.encode()).hexdigest()[:32],
-        )  # fmt: skip
+        )
 
     def _trip(self, trip_id: str) -> StoredTrip:
         found = self.rows.trips_by_id([trip_id]).get(trip_id)
@@ -596,15 +749,25 @@ class Mobility:
             steps.sort(key=lambda e: e.n)
             filed, last = steps[0], steps[-1]
             decided = last if last.kind != "filed" else None
-            found.append(RiderReport(
-                report_id, filed.trip, filed.scheme, masked(filed.subject), masked(filed.offender),
-                filed.body.get("statement", ""), filed.body.get("photo"),
-                "pending" if decided is None else decided.kind, filed.at,
-                decided.at if decided else None, decided.actor if decided else None,
-                decided.body.get("reason") if decided else None,
-                tuple(decided.body.get("records", ())) if decided else (), filed.subject,
-                filed.offender,
-            ))  # fmt: skip
+            found.append(
+                RiderReport(
+                    report_id,
+                    filed.trip,
+                    filed.scheme,
+                    masked(filed.subject),
+                    masked(filed.offender),
+                    filed.body.get("statement", ""),
+                    filed.body.get("photo"),
+                    "pending" if decided is None else decided.kind,
+                    filed.at,
+                    decided.at if decided else None,
+                    decided.actor if decided else None,
+                    decided.body.get("reason") if decided else None,
+                    tuple(decided.body.get("records", ())) if decided else (),
+                    filed.subject,
+                    filed.offender,
+                )
+            )
         return found
 
     # -- retention ------------------------------------------------------------------------
@@ -632,8 +795,11 @@ class Mobility:
             with self._uow.transaction():
                 self.rows.delete_positions(expired + withdrawn)
                 self.rows.delete_trips(old_trips)
-        return {"positions_expired": len(expired), "positions_withdrawn": len(withdrawn),
-                "trips": len(old_trips)}  # fmt: skip
+        return {
+            "positions_expired": len(expired),
+            "positions_withdrawn": len(withdrawn),
+            "trips": len(old_trips),
+        }
 
     # -- the access export ------------------------------------------------------------------
 
@@ -687,20 +853,33 @@ def report_view(report: RiderReport, viewer: str | None = None) -> dict[str, Any
         reporter = reporter if viewer == report.subject else "another rider"
         offender = offender if viewer == report.offender_key else "another rider"
     return {
-        "id": report.id, "trip": report.trip, "scheme": report.scheme,
-        "reporter": reporter, "offender": offender, "statement": report.statement,
-        "photo": report.photo, "status": report.status, "filed_at": iso(report.filed_at),
-        "decided_at": iso(report.decided_at), "decided_by": report.decided_by,
-        "reason": report.reason, "records": list(report.records),
-    }  # fmt: skip
+        "id": report.id,
+        "trip": report.trip,
+        "scheme": report.scheme,
+        "reporter": reporter,
+        "offender": offender,
+        "statement": report.statement,
+        "photo": report.photo,
+        "status": report.status,
+        "filed_at": iso(report.filed_at),
+        "decided_at": iso(report.decided_at),
+        "decided_by": report.decided_by,
+        "reason": report.reason,
+        "records": list(report.records),
+    }
 
 
 def trip_view(result: TripResult) -> dict[str, Any]:
     return {
-        "trip": result.trip, "verdict": result.verdict, "zone": result.zone,
-        "start_cell": result.start_cell, "end_cell": result.end_cell, "record": result.record,
-        "precise_kept": result.precise_kept, "duplicate": result.duplicate,
-    }  # fmt: skip
+        "trip": result.trip,
+        "verdict": result.verdict,
+        "zone": result.zone,
+        "start_cell": result.start_cell,
+        "end_cell": result.end_cell,
+        "record": result.record,
+        "precise_kept": result.precise_kept,
+        "duplicate": result.duplicate,
+    }
 
 
 __all__ = [

@@ -95,23 +95,64 @@ _REPORT_COLUMNS = "report, n, subject, offender, trip, scheme, kind, at, actor, 
 
 
 def _trip_of(row: Sequence[Any]) -> StoredTrip:
-    (subject, trip_id, scheme, bike, started, ended, start_cell, end_cell, verdict, zone,
-     zone_set, record, fingerprint, reporter, imported) = row  # fmt: skip
-    return StoredTrip(subject, trip_id, scheme, bike, parse(started), parse(ended), start_cell,
-                      end_cell, verdict, zone, int(zone_set), record, fingerprint, reporter,
-                      parse(imported))  # fmt: skip
+    (
+        subject,
+        trip_id,
+        scheme,
+        bike,
+        started,
+        ended,
+        start_cell,
+        end_cell,
+        verdict,
+        zone,
+        zone_set,
+        record,
+        fingerprint,
+        reporter,
+        imported,
+    ) = row
+    return StoredTrip(
+        subject,
+        trip_id,
+        scheme,
+        bike,
+        parse(started),
+        parse(ended),
+        start_cell,
+        end_cell,
+        verdict,
+        zone,
+        int(zone_set),
+        record,
+        fingerprint,
+        reporter,
+        parse(imported),
+    )
 
 
 def _position_of(row: Sequence[Any]) -> Position:
     subject, pid, trip, kind, lon, lat, at, scheme, purpose, recorded, kept = row
-    return Position(subject, pid, trip, kind, float(lon), float(lat), parse(at), scheme, purpose,
-                    parse(recorded), parse(kept))  # fmt: skip
+    return Position(
+        subject,
+        pid,
+        trip,
+        kind,
+        float(lon),
+        float(lat),
+        parse(at),
+        scheme,
+        purpose,
+        parse(recorded),
+        parse(kept),
+    )
 
 
 def _report_of(row: Sequence[Any]) -> ReportEvent:
     report, n, subject, offender, trip, scheme, kind, at, actor, body = row
-    return ReportEvent(report, int(n), subject, offender, trip, scheme, kind, parse(at), actor,
-                       orjson.loads(body))  # fmt: skip
+    return ReportEvent(
+        report, int(n), subject, offender, trip, scheme, kind, parse(at), actor, orjson.loads(body)
+    )
 
 
 class MobilityRows:
@@ -132,9 +173,11 @@ class MobilityRows:
             version = int(latest) + 1
             self._db.executemany(
                 "INSERT INTO mobility_zones VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(scheme, version, n, zone, kind, geometry, ledger_time(at), actor)
-                 for n, (zone, kind, geometry) in enumerate(zones, 1)],
-            )  # fmt: skip
+                [
+                    (scheme, version, n, zone, kind, geometry, ledger_time(at), actor)
+                    for n, (zone, kind, geometry) in enumerate(zones, 1)
+                ],
+            )
         return version
 
     def zone_set_version(self, scheme: str) -> int | None:
@@ -166,10 +209,27 @@ class MobilityRows:
             self._db.executemany(
                 f"INSERT OR IGNORE INTO mobility_trips ({_TRIP_COLUMNS}) VALUES "
                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(t.subject, t.id, t.scheme, t.bike, ledger_time(t.started_at), ledger_time(t.ended_at),
-                  t.start_cell, t.end_cell, t.verdict, t.zone, t.zone_set, t.record,
-                  t.fingerprint, t.reporter, ledger_time(t.imported_at)) for t in trips],
-            )  # fmt: skip
+                [
+                    (
+                        t.subject,
+                        t.id,
+                        t.scheme,
+                        t.bike,
+                        ledger_time(t.started_at),
+                        ledger_time(t.ended_at),
+                        t.start_cell,
+                        t.end_cell,
+                        t.verdict,
+                        t.zone,
+                        t.zone_set,
+                        t.record,
+                        t.fingerprint,
+                        t.reporter,
+                        ledger_time(t.imported_at),
+                    )
+                    for t in trips
+                ],
+            )
             self.add_positions(positions)
 
     def add_positions(self, positions: Sequence[Position]) -> None:
@@ -177,9 +237,23 @@ class MobilityRows:
             self._db.executemany(
                 f"INSERT OR IGNORE INTO mobility_positions ({_POSITION_COLUMNS}) VALUES "
                 "(?,?,?,?,?,?,?,?,?,?,?)",
-                [(p.subject, p.id, p.trip, p.kind, p.lon, p.lat, ledger_time(p.at), p.scheme, p.purpose,
-                  ledger_time(p.recorded_at), ledger_time(p.kept_until)) for p in positions],
-            )  # fmt: skip
+                [
+                    (
+                        p.subject,
+                        p.id,
+                        p.trip,
+                        p.kind,
+                        p.lon,
+                        p.lat,
+                        ledger_time(p.at),
+                        p.scheme,
+                        p.purpose,
+                        ledger_time(p.recorded_at),
+                        ledger_time(p.kept_until),
+                    )
+                    for p in positions
+                ],
+            )
 
     def trips_by_id(self, ids: Sequence[str]) -> dict[str, StoredTrip]:
         found: dict[str, StoredTrip] = {}
@@ -239,15 +313,21 @@ class MobilityRows:
         """Delete the trip a verdict record was made from, and its precise positions:
         erasing the record must not leave its trip behind. Returns trips deleted."""
         with self._database.transaction():
-            trips = [t for (t,) in self._db.execute(
-                "SELECT id FROM mobility_trips WHERE record = ?", (record_id,)
-            ).fetchall()]  # fmt: skip
+            trips = [
+                t
+                for (t,) in self._db.execute(
+                    "SELECT id FROM mobility_trips WHERE record = ?", (record_id,)
+                ).fetchall()
+            ]
             if not trips:
                 return 0
-            held = [p for (p,) in self._db.execute(
-                f"SELECT id FROM mobility_positions WHERE trip IN ({','.join('?' * len(trips))})",
-                trips,
-            ).fetchall()]  # fmt: skip
+            held = [
+                p
+                for (p,) in self._db.execute(
+                    f"SELECT id FROM mobility_positions WHERE trip IN ({','.join('?' * len(trips))})",
+                    trips,
+                ).fetchall()
+            ]
             if held:
                 self.delete_positions(held)
             self.delete_trips(trips)
@@ -260,9 +340,19 @@ class MobilityRows:
         with self._database.transaction():
             self._db.execute(
                 f"INSERT INTO mobility_reports ({_REPORT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (e.report, e.n, e.subject, e.offender, e.trip, e.scheme, e.kind, ledger_time(e.at),
-                 e.actor, orjson.dumps(e.body).decode()),
-            )  # fmt: skip
+                (
+                    e.report,
+                    e.n,
+                    e.subject,
+                    e.offender,
+                    e.trip,
+                    e.scheme,
+                    e.kind,
+                    ledger_time(e.at),
+                    e.actor,
+                    orjson.dumps(e.body).decode(),
+                ),
+            )
 
     def report_events(
         self, report: str | None = None, *, trip: str | None = None, subject: str | None = None

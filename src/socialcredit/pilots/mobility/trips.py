@@ -38,8 +38,18 @@ from socialcredit.domain.times import parse_time
 if TYPE_CHECKING:
     from socialcredit.pilots.mobility.verdicts import Verdict
 
-TRIP_FIELDS = ("id", "scheme", "rider", "bike", "started_at", "ended_at",
-               "start_lon", "start_lat", "end_lon", "end_lat")  # fmt: skip
+TRIP_FIELDS = (
+    "id",
+    "scheme",
+    "rider",
+    "bike",
+    "started_at",
+    "ended_at",
+    "start_lon",
+    "start_lat",
+    "end_lon",
+    "end_lat",
+)
 _JSON_POSITIONS = frozenset({"start", "end"})
 _OPTIONAL = frozenset({"scheme", "rider_kind"})
 MAX_TRIP_ID = 190  # the record id adds "trip:"
@@ -190,8 +200,17 @@ def fingerprint(trip: Trip, rider_key: str, start_cell: str, end_cell: str) -> s
     """What tells a repeated trip from a conflicting reuse of its id. Built from
     the coarse cells, never the coordinates: a hash of a position is no
     better hidden than the position, since positions are few enough to try."""
-    sent = canonical((trip.scheme, rider_key, trip.bike, trip.started_at.isoformat(),
-                      trip.ended_at.isoformat(), start_cell, end_cell))  # fmt: skip
+    sent = canonical(
+        (
+            trip.scheme,
+            rider_key,
+            trip.bike,
+            trip.started_at.isoformat(),
+            trip.ended_at.isoformat(),
+            start_cell,
+            end_cell,
+        )
+    )
     return hashlib.sha256(sent.encode()).hexdigest()[:32]
 
 

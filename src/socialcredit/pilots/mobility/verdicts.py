@@ -74,8 +74,15 @@ class ZoneIndex:
         self._size = size
         self._nx = int(width / size) + 1
         self._ny = int(height / size) + 1
-        self._ranges = np.stack([self._cell_x(box[:, 0]), self._cell_x(box[:, 2]),
-                                 self._cell_y(box[:, 1]), self._cell_y(box[:, 3])], axis=1)  # fmt: skip
+        self._ranges = np.stack(
+            [
+                self._cell_x(box[:, 0]),
+                self._cell_x(box[:, 2]),
+                self._cell_y(box[:, 1]),
+                self._cell_y(box[:, 3]),
+            ],
+            axis=1,
+        )
 
     def _cell_x(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
         return np.floor((x - self._x0) / self._size).astype(np.int64)
@@ -103,12 +110,16 @@ class ZoneIndex:
         starts = np.searchsorted(cell[order], np.arange(beyond + 1))
         # Parking first, then no-parking over it; within a kind the zones go in
         # reverse so that the first zone in the file is the last to write.
-        for parking, test, code in ((True, shapely.intersects_xy, NORMAL),
-                                    (False, shapely.contains_xy, NO_PARKING)):  # fmt: skip
+        for parking, test, code in (
+            (True, shapely.intersects_xy, NORMAL),
+            (False, shapely.contains_xy, NO_PARKING),
+        ):
             for index in np.nonzero(self._parking == parking)[0][::-1]:
                 x0, x1, y0, y1 = self._ranges[index]
-                parts = [order[starts[row * self._nx + x0]:starts[row * self._nx + x1 + 1]]
-                         for row in range(y0, y1 + 1)]  # fmt: skip
+                parts = [
+                    order[starts[row * self._nx + x0] : starts[row * self._nx + x1 + 1]]
+                    for row in range(y0, y1 + 1)
+                ]
                 candidates = parts[0] if len(parts) == 1 else np.concatenate(parts)
                 if not candidates.size:
                     continue

@@ -119,15 +119,30 @@ def _view(result: FitResult, written: Path) -> dict[str, object]:
 
 
 def _metrics_view(m: SplitMetrics) -> dict[str, object]:
-    return {"split": m.split, "rows": m.rows, "bads": m.bads, "auc": m.auc, "gini": m.gini,
-            "auc_points": m.auc_points, "gini_points": m.gini_points}  # fmt: skip
+    return {
+        "split": m.split,
+        "rows": m.rows,
+        "bads": m.bads,
+        "auc": m.auc,
+        "gini": m.gini,
+        "auc_points": m.auc_points,
+        "gini_points": m.gini_points,
+    }
 
 
 def _factor_view(f: FactorFit) -> dict[str, object]:
-    return {"dimension": f.dimension, "factor": f.factor, "below": list(f.edges),
-            "points": list(f.points), "missing": f.missing_points, "rows": list(f.rows),
-            "bad_rates": list(f.bad_rates), "information_value": f.information_value,
-            "coefficient": f.coefficient, "dropped": f.dropped}  # fmt: skip
+    return {
+        "dimension": f.dimension,
+        "factor": f.factor,
+        "below": list(f.edges),
+        "points": list(f.points),
+        "missing": f.missing_points,
+        "rows": list(f.rows),
+        "bad_rates": list(f.bad_rates),
+        "information_value": f.information_value,
+        "coefficient": f.coefficient,
+        "dropped": f.dropped,
+    }
 
 
 def _print(result: FitResult, written: Path) -> None:
@@ -143,22 +158,45 @@ def _print(result: FitResult, written: Path) -> None:
         f"{scaling.pdo:g} points), even odds at {scaling.offset:.0f}",
         highlight=False,
     )
-    table = Table("split", "rows", "bad rate", "AUC", "Gini", "AUC points", "Gini points",
-                  box=None, pad_edge=False)  # fmt: skip
+    table = Table(
+        "split",
+        "rows",
+        "bad rate",
+        "AUC",
+        "Gini",
+        "AUC points",
+        "Gini points",
+        box=None,
+        pad_edge=False,
+    )
     for m in result.metrics:
-        table.add_row(m.split, str(m.rows), f"{m.bads / m.rows:.3f}", f"{m.auc:.3f}",
-                      f"{m.gini:.3f}", f"{m.auc_points:.3f}", f"{m.gini_points:.3f}")  # fmt: skip
+        table.add_row(
+            m.split,
+            str(m.rows),
+            f"{m.bads / m.rows:.3f}",
+            f"{m.auc:.3f}",
+            f"{m.gini:.3f}",
+            f"{m.auc_points:.3f}",
+            f"{m.gini_points:.3f}",
+        )
     out.print(table)
-    factors = Table("dimension", "factor", "bins", "IV", "points", "missing",
-                    box=None, pad_edge=False)  # fmt: skip
+    factors = Table(
+        "dimension", "factor", "bins", "IV", "points", "missing", box=None, pad_edge=False
+    )
     for f in result.factors:
         points = (
             " ".join(f"{p:+d}" for p in f.points)
             if not f.dropped
             else (f"{f.points[0]:+d} (left out: coefficient of the wrong sign)")
         )
-        factors.add_row(f.dimension, f.factor, str(1 if f.dropped else len(f.points)), f"{f.information_value:.3f}",
-                        points, f"{f.missing_points:+d}")  # fmt: skip
+        factors.add_row(
+            f.dimension,
+            f.factor,
+            str(1 if f.dropped else len(f.points)),
+            f"{f.information_value:.3f}",
+            points,
+            f"{f.missing_points:+d}",
+        )
     out.print(factors)
 
 

@@ -48,16 +48,19 @@ def sesame(context: DemoContext) -> dict[str, Any]:
     _consent(services, members, anchor - timedelta(days=3 * 366))
     lines = list(enumerate(_records(members, profiles, anchor, rng), 1))
     report = services.imports.import_records(lines)
-    say(f"sesame-credit: {len(members):,} residents switched the score on; "
-        f"{report.accepted:,} records from Ant Group ({len(report.rejected)} refused)")  # fmt: skip
+    say(
+        f"sesame-credit: {len(members):,} residents switched the score on; "
+        f"{report.accepted:,} records from Ant Group ({len(report.rejected)} refused)"
+    )
     fitted = _refit(services, members, profiles, now)
     if fitted:
-        say(f"  scorecard refitted from the engine's own factor values: AUC {fitted['auc']:.3f} "
+        say(
+            f"  scorecard refitted from the engine's own factor values: AUC {fitted['auc']:.3f} "
             f"(Gini {fitted['gini']:.3f}) on {fitted['held_out']:,} held-out residents",
-            highlight=False)  # fmt: skip
+            highlight=False,
+        )
     shown = _sesame_examples(services, members, now, say)
-    return {"members": len(members), "records": report.accepted, "fit": fitted,
-            "examples": shown}  # fmt: skip
+    return {"members": len(members), "records": report.accepted, "fit": fitted, "examples": shown}
 
 
 def _sesame_examples(
@@ -88,8 +91,14 @@ def _sesame_examples(
         parts = ", ".join(f"{d} {p:+d}" for d, p in dimensions.items())
         say(f"  a member at {score} ({evaluation.explanation.grade}): {parts}", highlight=False)
         say("    " + "; ".join(f"{a}: {o}" for a, o in offers.items()), highlight=False)
-        shown.append({"score": score, "grade": evaluation.explanation.grade,
-                      "dimensions": dimensions, "offers": offers})  # fmt: skip
+        shown.append(
+            {
+                "score": score,
+                "grade": evaluation.explanation.grade,
+                "dimensions": dimensions,
+                "offers": offers,
+            }
+        )
     return shown
 
 
@@ -108,9 +117,15 @@ def _records(
         for code, days_ago in _behaviour(profile, rng):
             serial += 1
             occurred = anchor - timedelta(days=days_ago, seconds=rng.randint(1, 86_000))
-            yield {"id": f"zm-{serial:07d}", "scheme": SESAME, "category": code,
-                   "subject": person, "occurred_at": occurred.isoformat(),
-                   "reported_at": occurred.isoformat(), "reporter": "ant-group"}  # fmt: skip
+            yield {
+                "id": f"zm-{serial:07d}",
+                "scheme": SESAME,
+                "category": code,
+                "subject": person,
+                "occurred_at": occurred.isoformat(),
+                "reported_at": occurred.isoformat(),
+                "reporter": "ant-group",
+            }
 
 
 def _behaviour(profile: dict[str, Any], rng: random.Random) -> Iterator[tuple[str, float]]:
@@ -121,15 +136,20 @@ def _behaviour(profile: dict[str, Any], rng: random.Random) -> Iterator[tuple[st
         for n in range(BILLS):
             yield ("bill-paid-on-time" if n < on_time else "bill-paid-late", rng.uniform(1, 360))
     yield "account-opened", profile["account-age"]
-    for code, factor in (("online-purchase", "online-purchases"),
-                         ("purchase.household", "household-purchases"),
-                         ("gaming-session-long", "long-gaming-sessions"),
-                         ("contact-high-score", "high-score-contacts")):  # fmt: skip
+    for code, factor in (
+        ("online-purchase", "online-purchases"),
+        ("purchase.household", "household-purchases"),
+        ("gaming-session-long", "long-gaming-sessions"),
+        ("contact-high-score", "high-score-contacts"),
+    ):
         for _ in range(int(profile[factor])):
             yield code, rng.uniform(1, 170)
     assets = int(profile["declared-assets"])
-    for bit, code in ((1, "asset-declared.deposit"), (2, "asset-declared.vehicle"),
-                      (4, "asset-declared.property")):  # fmt: skip
+    for bit, code in (
+        (1, "asset-declared.deposit"),
+        (2, "asset-declared.vehicle"),
+        (4, "asset-declared.property"),
+    ):
         if assets & bit:
             yield code, rng.uniform(1, 700)
     if profile["income-recency"] is not None:
@@ -154,8 +174,10 @@ def _refit(
     if card is None:
         return {}
     columns = [factor.id for _, factor in card.factors]
-    bad = {services.subjects.identify(p).key: int(profile["bad"])
-           for p, profile in zip(members, profiles, strict=True)}  # fmt: skip
+    bad = {
+        services.subjects.identify(p).key: int(profile["bad"])
+        for p, profile in zip(members, profiles, strict=True)
+    }
     rows, targets = [], []
     for subject, evaluation in services.checks.evaluate_scheme(SESAME, now):
         values = {f.factor: f.value for f in evaluation.explanation.factors}
@@ -166,11 +188,16 @@ def _refit(
         return {}
     definition = history.current.definition
     text = services.definitions.version(SESAME).text
-    result = fit_scorecard(definition, text, np.array(rows, dtype=float),
-                           np.array(targets, dtype=np.int_), seed=7)  # fmt: skip
+    result = fit_scorecard(
+        definition, text, np.array(rows, dtype=float), np.array(targets, dtype=np.int_), seed=7
+    )
     held_out = next(m for m in result.metrics if m.split != "train")
-    return {"auc": round(held_out.auc, 4), "gini": round(held_out.gini, 4),
-            "held_out": held_out.rows, "base": result.base}  # fmt: skip
+    return {
+        "auc": round(held_out.auc, 4),
+        "gini": round(held_out.gini, 4),
+        "held_out": held_out.rows,
+        "base": result.base,
+    }
 
 
 sesame_step = DemoStep("sesame", 10, sesame)

@@ -324,17 +324,25 @@ def fit_scorecard(
         raw_missing = -(beta * found.missing_woe + share) * scaling.factor
         fits.append(
             FactorFit(
-                dimension=dimension.id, factor=factor.id, edges=tuple(found.edges),
+                dimension=dimension.id,
+                factor=factor.id,
+                edges=tuple(found.edges),
                 rows=tuple(found.rows),
-                bad_rates=tuple(b / n if n else 0.0 for b, n in zip(found.bads, found.rows, strict=True)),
-                woe=tuple(found.woe), missing_rows=found.missing_rows,
+                bad_rates=tuple(
+                    b / n if n else 0.0 for b, n in zip(found.bads, found.rows, strict=True)
+                ),
+                woe=tuple(found.woe),
+                missing_rows=found.missing_rows,
                 missing_woe=found.missing_woe,
                 information_value=found.information_value(goods, bads),
-                coefficient=beta, raw_points=tuple(raw), raw_missing=raw_missing,
-                points=tuple(round(p) for p in raw), missing_points=round(raw_missing),
+                coefficient=beta,
+                raw_points=tuple(raw),
+                raw_missing=raw_missing,
+                points=tuple(round(p) for p in raw),
+                missing_points=round(raw_missing),
                 dropped=column in dropped,
             )
-        )  # fmt: skip
+        )
     base = round(scaling.offset)
     body = _fitted_body(template_text, source, base, fits)
     fitted = parse_definition(body, source).definition
@@ -362,13 +370,18 @@ def fit_scorecard(
     )
     header = "".join(f"# {line}\n" if line else "#\n" for line in note.strip().splitlines())
     return FitResult(
-        scheme=fitted, text=header + body, factors=tuple(fits), scaling=scaling, base=base,
-        intercept=intercept, metrics=metrics, train_logit=logit,
-        train_raw_score=scaling.offset + np.array(
-            [sum(_raw_row(f, v) for f, v in zip(fits, x[r], strict=True)) for r in train]
-        ),
+        scheme=fitted,
+        text=header + body,
+        factors=tuple(fits),
+        scaling=scaling,
+        base=base,
+        intercept=intercept,
+        metrics=metrics,
+        train_logit=logit,
+        train_raw_score=scaling.offset
+        + np.array([sum(_raw_row(f, v) for f, v in zip(fits, x[r], strict=True)) for r in train]),
         train_score=scores(train),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,8 +494,9 @@ def _metrics(
         raise FitError(f"the {name} split holds one class only: give more rows")
     auc = float(roc_auc_score(y, bad_probability))
     auc_points = float(roc_auc_score(y, -score))  # a higher score means less risk
-    return SplitMetrics(name, int(y.size), int(np.sum(y)), auc, 2 * auc - 1,
-                        auc_points, 2 * auc_points - 1)  # fmt: skip
+    return SplitMetrics(
+        name, int(y.size), int(np.sum(y)), auc, 2 * auc - 1, auc_points, 2 * auc_points - 1
+    )
 
 
 def _number_text(value: float) -> float | int:
@@ -524,10 +538,17 @@ _Dumper.add_representer(
 # --------------------------------------------------------------- synthetic data
 
 SESAME_FACTORS: tuple[str, ...] = (
-    "on-time-ratio", "account-age", "online-purchases", "household-purchases",
-    "long-gaming-sessions", "declared-assets", "income-recency", "identity-verified",
-    "education-verified", "high-score-contacts",
-)  # fmt: skip
+    "on-time-ratio",
+    "account-age",
+    "online-purchases",
+    "household-purchases",
+    "long-gaming-sessions",
+    "declared-assets",
+    "income-recency",
+    "identity-verified",
+    "education-verified",
+    "high-score-contacts",
+)
 
 
 def synthetic_training_data(
@@ -559,25 +580,31 @@ def synthetic_training_data(
     education = rng.binomial(1, sigmoid(-0.4 + 0.5 * reliable))
     contacts = rng.poisson(np.exp(0.6 + 0.35 * reliable))
     risk = (
-        -2.3 - 1.1 * reliable - 3.0 * (np.nan_to_num(ratio, nan=0.9) - 0.9)
-        + 0.8 * (1 - identity) - 0.0007 * (age - 365) + 0.5 * rng.normal(size=n)
-    )  # fmt: skip
+        -2.3
+        - 1.1 * reliable
+        - 3.0 * (np.nan_to_num(ratio, nan=0.9) - 0.9)
+        + 0.8 * (1 - identity)
+        - 0.0007 * (age - 365)
+        + 0.5 * rng.normal(size=n)
+    )
     bad = rng.binomial(1, sigmoid(risk))
     rows: list[dict[str, float | int | None]] = []
     for i in range(n):
-        rows.append({
-            "on-time-ratio": None if math.isnan(ratio[i]) else round(float(ratio[i]), 4),
-            "account-age": int(age[i]),
-            "online-purchases": int(online[i]),
-            "household-purchases": int(household[i]),
-            "long-gaming-sessions": int(gaming[i]),
-            "declared-assets": int(assets[i]),
-            "income-recency": None if income[i] < 0 else int(income[i]),
-            "identity-verified": int(identity[i]),
-            "education-verified": int(education[i]),
-            "high-score-contacts": int(contacts[i]),
-            target: int(bad[i]),
-        })  # fmt: skip
+        rows.append(
+            {
+                "on-time-ratio": None if math.isnan(ratio[i]) else round(float(ratio[i]), 4),
+                "account-age": int(age[i]),
+                "online-purchases": int(online[i]),
+                "household-purchases": int(household[i]),
+                "long-gaming-sessions": int(gaming[i]),
+                "declared-assets": int(assets[i]),
+                "income-recency": None if income[i] < 0 else int(income[i]),
+                "identity-verified": int(identity[i]),
+                "education-verified": int(education[i]),
+                "high-score-contacts": int(contacts[i]),
+                target: int(bad[i]),
+            }
+        )
     return rows
 
 
@@ -617,7 +644,15 @@ def fit_file(
         "fit; everything else is the template's. Its comments are not carried over."
     )
     result = fit_scorecard(
-        template, template_text, x, y, seed=seed, test_share=test_share, pdo=pdo,
-        anchor=anchor, source=out_name, note=note,
-    )  # fmt: skip
+        template,
+        template_text,
+        x,
+        y,
+        seed=seed,
+        test_share=test_share,
+        pdo=pdo,
+        anchor=anchor,
+        source=out_name,
+        note=note,
+    )
     return result

@@ -1,0 +1,1 @@
+"""A volunteer-hours log, as a plugin of socialcredit (docs/plugins.md)."""
