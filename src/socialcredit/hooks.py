@@ -22,9 +22,12 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from socialcredit.adapters.db.schema import Track
-    from socialcredit.bootstrap import Services
     from socialcredit.domain.ledger.values import SubjectRow
     from socialcredit.services.extensions import ExportSection, RetentionSection
+
+# What the hooks below call ``services`` is the ledger's ``socialcredit.Services``
+# (named, not imported: the composition root imports this module).
+Services = Any
 
 PROJECT = "socialcredit"  # the entry-point group, and pluggy's project name
 hookspec = pluggy.HookspecMarker(PROJECT)
