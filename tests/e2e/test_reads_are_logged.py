@@ -149,7 +149,7 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
             "end_lat": 37.155,
         }
         rides.import_trips([(1, trip)], scheme="mobike-2018")  # type: ignore[attr-defined]
-        rides.report("t1", REPORTER, "On the pavement.", actor="setup")  # type: ignore[attr-defined]
+        rides.reports.file("t1", REPORTER, "On the pavement.", actor="setup")  # type: ignore[attr-defined]
         keys = {}
         for name, role, authority, subject in (
             ("resident", "subject", None, RESIDENT),

@@ -465,19 +465,21 @@ def test_a_verified_report_records_the_offence_and_rewards_the_reporter(tmp_path
     mobility = system.plugin("mobility")
     mobility.import_trips(numbered([trip("t1", offender, IN_BAY)]), scheme="mobike-2018")
     with pytest.raises(UsageError, match="cannot report their own trip"):
-        mobility.report("t1", offender, "I parked badly.", actor="cli")
+        mobility.reports.file("t1", offender, "I parked badly.", actor="cli")
     with pytest.raises(NotFound):
-        mobility.report("t404", reporter, "Blocking the pavement.", actor="cli")
-    filed = mobility.report(
+        mobility.reports.file("t404", reporter, "Blocking the pavement.", actor="cli")
+    filed = mobility.reports.file(
         "t1", reporter, "The bike blocks the school gate.", photo="img-77", actor="cli"
     )
     assert (filed.status, filed.records) == ("pending", ())
     with pytest.raises(UsageError, match="already reported"):
-        mobility.report("t1", reporter, "Again.", actor="cli")
+        mobility.reports.file("t1", reporter, "Again.", actor="cli")
     # Pending: it counts for no one.
     assert system.uow.ledger.record(f"report:{filed.id}:parking") is None
 
-    done = mobility.verify(filed.id, "The photo shows the bike in the gateway.", actor="cli")
+    done = mobility.reports.verify(
+        filed.id, "The photo shows the bike in the gateway.", actor="cli"
+    )
     assert done.status == "verified" and len(done.records) == 2
     offence = system.uow.ledger.record(f"report:{filed.id}:parking")
     reward = system.uow.ledger.record(f"report:{filed.id}:reward")
@@ -493,15 +495,19 @@ def test_a_verified_report_records_the_offence_and_rewards_the_reporter(tmp_path
         system.subjects.identify(reporter).key,
     )
     with pytest.raises(UsageError, match="already verified"):
-        mobility.reject(filed.id, "changed my mind", actor="cli")
+        mobility.reports.reject(filed.id, "changed my mind", actor="cli")
 
-    other = mobility.report("t1", bystander, "It is in the way.", actor="cli")
-    rejected = mobility.reject(other.id, "The bike is inside the bay.", actor="cli")
+    other = mobility.reports.file("t1", bystander, "It is in the way.", actor="cli")
+    rejected = mobility.reports.reject(other.id, "The bike is inside the bay.", actor="cli")
     assert rejected.status == "rejected" and rejected.records == ()
-    assert [r.id for r in mobility.reports(status="pending", actor="cli")] == []
-    assert {r.id for r in mobility.reports(authority="mobike", actor="cli")} == {filed.id, other.id}
+    assert [r.id for r in mobility.reports.find(status="pending", actor="cli")] == []
+    assert {r.id for r in mobility.reports.find(authority="mobike", actor="cli")} == {
+        filed.id,
+        other.id,
+    }
     assert [
-        r.id for r in mobility.reports(subject=system.subjects.identify(bystander).key, actor="cli")
+        r.id
+        for r in mobility.reports.find(subject=system.subjects.identify(bystander).key, actor="cli")
     ] == [other.id]
     assert system.integrity.verify() == []
 

@@ -125,7 +125,7 @@ async def zones(
 async def report(body: ReportBody, who: Caller, services: Svc) -> dict[str, Any]:
     """Report another rider's bad parking (a subject key, for its own rider)."""
     require(who, "subject")
-    filed = mobility_of(services).report_as(
+    filed = mobility_of(services).reports.file_as(
         who.subject or "", body.trip, body.statement, photo=body.photo, actor=actor(who)
     )
     return report_view(filed, viewer=who.subject)
@@ -142,11 +142,11 @@ async def reports(
     wanted = None if status == "all" else status
     reading: dict[str, Any] = {"actor": actor(who), "status": wanted}
     if who.role == "admin":
-        found = mobility_of(services).reports(**reading)
+        found = mobility_of(services).reports.find(**reading)
     elif who.role == "reviewer" and who.authority:
-        found = mobility_of(services).reports(authority=who.authority, **reading)
+        found = mobility_of(services).reports.find(authority=who.authority, **reading)
     elif who.role == "subject" and who.subject:
-        found = mobility_of(services).reports(subject=who.subject, **reading)
+        found = mobility_of(services).reports.find(subject=who.subject, **reading)
     else:
         raise AccessDenied(
             f"a {who.role} key may not list reports; it needs an admin, reviewer or subject key"
@@ -160,16 +160,16 @@ async def verify(report_id: Id, body: Decision, who: Caller, services: Svc) -> d
     """Verify a report (a reviewer of the scheme's authority): the offender
     gets an improper-parking record and the reporter a reward record."""
     rides = mobility_of(services)
-    may_review(who, rides.scheme_of_report(report_id))
-    return report_view(rides.verify(report_id, body.reason, actor=actor(who)))
+    may_review(who, rides.reports.scheme_of(report_id))
+    return report_view(rides.reports.verify(report_id, body.reason, actor=actor(who)))
 
 
 @router.post("/reports/{report_id}/reject")
 async def reject(report_id: Id, body: Decision, who: Caller, services: Svc) -> dict[str, Any]:
     """Reject a report (a reviewer of the scheme's authority); nothing is recorded."""
     rides = mobility_of(services)
-    may_review(who, rides.scheme_of_report(report_id))
-    return report_view(rides.reject(report_id, body.reason, actor=actor(who)))
+    may_review(who, rides.reports.scheme_of(report_id))
+    return report_view(rides.reports.reject(report_id, body.reason, actor=actor(who)))
 
 
 @router.post("/positions", status_code=201)

@@ -135,10 +135,12 @@ def report(
     as_json: Json = False,
 ) -> None:
     """Report another rider's bad parking; it counts once a reviewer verifies it."""
-    from socialcredit.pilots.mobility.service import report_view
+    from socialcredit.pilots.mobility.reports import report_view
 
     with opened(db) as services:
-        filed = mobility_of(services).report(trip, by, statement, photo=photo, actor=CLI_ACTOR)
+        filed = mobility_of(services).reports.file(
+            trip, by, statement, photo=photo, actor=CLI_ACTOR
+        )
     if as_json:
         print_json(report_view(filed))
         return
@@ -155,12 +157,12 @@ def reports_list(
     as_json: Json = False,
 ) -> None:
     """Rider reports, oldest first."""
-    from socialcredit.pilots.mobility.service import report_view
+    from socialcredit.pilots.mobility.reports import report_view
 
     if status not in REPORT_STATUSES:
         raise UsageError(f"--status: {status!r} is not one of {', '.join(REPORT_STATUSES)}")
     with opened(db) as services:
-        found = mobility_of(services).reports(
+        found = mobility_of(services).reports.find(
             actor=CLI_ACTOR, status=None if status == "all" else status
         )
     views = [report_view(r) for r in found]
@@ -183,11 +185,11 @@ def reports_list(
 
 
 def _answer(db: str, report_id: str, reason: str, as_json: bool, *, verified: bool) -> None:
-    from socialcredit.pilots.mobility.service import report_view
+    from socialcredit.pilots.mobility.reports import report_view
 
     with opened(db) as services:
         mobility = mobility_of(services)
-        act = mobility.verify if verified else mobility.reject
+        act = mobility.reports.verify if verified else mobility.reports.reject
         done = act(report_id, reason, actor=CLI_ACTOR)
     if as_json:
         print_json(report_view(done))

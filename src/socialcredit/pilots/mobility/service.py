@@ -23,7 +23,6 @@ reports, positions, retention and the export run without them.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,17 +35,14 @@ from socialcredit.domain.consent import active_at as consent_active
 from socialcredit.domain.consent import periods as consent_periods
 from socialcredit.domain.identity import IdentifierError
 from socialcredit.domain.intake import RecordError
-from socialcredit.domain.ledger.chain import canonical
-from socialcredit.domain.ledger.values import NewRecord, Progress, SubjectRow
+from socialcredit.domain.ledger.values import Progress, SubjectRow
 from socialcredit.domain.schemes.models import Scheme
-from socialcredit.domain.text import MAX_TEXT_LENGTH, checked_line, checked_statement
 from socialcredit.domain.times import iso
-from socialcredit.errors import Forbidden, NotFound, UsageError
-from socialcredit.pilots.mobility.rows import Position, ReportEvent, StoredTrip
+from socialcredit.errors import Forbidden, UsageError
+from socialcredit.pilots.mobility.reports import RiderReports, report_view
+from socialcredit.pilots.mobility.rows import Position, StoredTrip
 from socialcredit.pilots.mobility.store import MobilityRows
 from socialcredit.pilots.mobility.trips import (
-    REPORT_REWARD,
-    REPORTED_PARKING,
     REQUIRED_CATEGORIES,
     Trip,
     fingerprint,
@@ -63,7 +59,6 @@ if TYPE_CHECKING:
 PRECISE = "precise-location"  # the purpose a rider consents to for exact trip ends to be kept
 BACKGROUND = "background-location"  # ... and for positions outside a trip to be taken at all
 TRIP_BATCH = 10_000
-REPORT_REVIEW = "report review"
 
 
 class LocationRefused(Forbidden):
@@ -103,25 +98,6 @@ class TripReport:
     results: list[TripResult] | None = None  # each trip's outcome, when asked for
 
 
-@dataclass(frozen=True, slots=True)
-class RiderReport:
-    id: str
-    trip: str
-    scheme: str
-    reporter: str  # masked
-    offender: str  # masked
-    statement: str
-    photo: str | None
-    status: str  # pending, verified or rejected
-    filed_at: datetime
-    decided_at: datetime | None
-    decided_by: str | None
-    reason: str | None
-    records: tuple[str, ...]
-    subject: str  # keyed hash of the reporter
-    offender_key: str
-
-
 def mobility_of(services: Services) -> Mobility:
     """The ledger's bike-share service (built once, by the plugin's ``register_services``)."""
     found = services.plugin("mobility")
@@ -137,6 +113,7 @@ class Mobility:
         self._subjects = services.subjects
         self._imports = services.imports
         self.rows = MobilityRows(services.uow.database)
+        self.reports = RiderReports(services, self.rows)
         # Zone indexes per scheme, kept while the zone set is current.
         self._indexes: dict[str, tuple[int, ZoneIndex]] = {}
 
@@ -510,266 +487,6 @@ class Mobility:
             self.rows.add_positions([position])
         return position
 
-    # -- rider reports --------------------------------------------------------------------
-
-    def report(
-        self,
-        trip_id: str,
-        by: str | SubjectRow,
-        statement: str,
-        *,
-        photo: str | None = None,
-        actor: str,
-    ) -> RiderReport:
-        """A rider (an identifier, or a held subject) reports the parking of
-        another rider's trip; it counts only once a reviewer of the scheme's
-        authority verifies it."""
-        trip = self._trip(trip_id)
-        if isinstance(by, SubjectRow):
-            reporter = by
-        else:
-            try:
-                reporter = self._subjects.identify(by, "person")
-            except IdentifierError as error:
-                raise UsageError(f"by: {error}") from None
-        if reporter.kind != "person":
-            raise UsageError(f"by: {reporter.masked} is a {reporter.kind}: riders report parking")
-        if reporter.key == trip.subject:
-            raise UsageError("by: a rider cannot report their own trip")
-        for earlier in self._reports(self.rows.report_events(trip=trip.id)):
-            if earlier.subject == reporter.key and earlier.status != "rejected":
-                raise UsageError(
-                    f"trip: {reporter.masked} already reported trip {trip.id!r} ({earlier.id}, "
-                    f"{earlier.status})"
-                )
-        body = {
-            "statement": checked_statement(statement, "statement"),
-            "photo": checked_line(photo, "photo", MAX_TEXT_LENGTH) if photo is not None else None,
-        }
-        event = ReportEvent(
-            f"report-{time_ordered_id()}",
-            1,
-            reporter.key,
-            trip.subject,
-            trip.id,
-            trip.scheme,
-            "filed",
-            self._uow.clock(),
-            actor,
-            body,
-        )
-        with self._uow.transaction():
-            self._uow.ledger.ensure_subject(reporter)
-            self.rows.add_report_event(event)
-        return self._reports([event])[0]
-
-    def report_as(
-        self, subject_key: str, trip_id: str, statement: str, *, photo: str | None, actor: str
-    ) -> RiderReport:
-        """:meth:`report`, by the rider a subject's key stands for."""
-        held = self._uow.ledger.subject(subject_key)
-        if held is None:
-            raise UsageError("by: no rides are held for this key's subject")
-        return self.report(trip_id, held, statement, photo=photo, actor=actor)
-
-    def reports(
-        self,
-        *,
-        actor: str,
-        purpose: str = REPORT_REVIEW,
-        status: str | None = None,
-        authority: str | None = None,
-        subject: str | None = None,
-    ) -> list[RiderReport]:
-        """Reports, oldest first: ``status`` pending, verified or rejected;
-        ``authority`` keeps those its reviewers answer; ``subject`` (a keyed
-        hash) those the subject filed or is named in. A report names two riders:
-        reading it is logged for both."""
-        found = self._matching(status=status, authority=authority, subject=subject)
-        riders = sorted({key for r in found for key in (r.subject, r.offender_key)})
-        if riders:
-            what = f"rider reports ({status or 'all'})"
-            self._uow.audit.log_accesses(riders, self._uow.clock(), actor, purpose, what)
-        return found
-
-    def _matching(
-        self,
-        *,
-        status: str | None = None,
-        authority: str | None = None,
-        subject: str | None = None,
-    ) -> list[RiderReport]:
-        found = self._reports(self.rows.report_events(subject=subject))
-        if authority is not None:
-            found = [r for r in found if self._authority(r.scheme) == authority]
-        if status is not None:
-            found = [r for r in found if r.status == status]
-        return sorted(found, key=lambda r: (r.filed_at, r.id))
-
-    def report_of(self, report_id: str) -> RiderReport:
-        events = self.rows.report_events(report_id)
-        if not events:
-            raise NotFound(f"no rider report with id {report_id!r}")
-        return self._reports(events)[0]
-
-    def scheme_of_report(self, report_id: str) -> Scheme:
-        """The scheme whose reviewers answer a report."""
-        return self._uow.registry.history(self.report_of(report_id).scheme).current.definition
-
-    def verify(self, report_id: str, reason: str, *, actor: str) -> RiderReport:
-        """Verified: the offender gets an improper-parking record and the
-        reporter a reward record, with the verification, in one transaction."""
-        found = self._pending(report_id)
-        trip = self._trip(found.trip)
-        scheme = self._uow.registry.history(found.scheme).current
-        now = self._uow.clock()
-        offender = self._uow.ledger.subject(found.offender_key)
-        reporter = self._uow.ledger.subject(found.subject)
-        if offender is None or reporter is None:
-            raise UsageError(f"report {report_id!r}: a rider it names is no longer held")
-        by = scheme.definition.authority.id
-        note = checked_statement(reason, "reason")
-        items = [
-            self._new_record(
-                f"report:{report_id}:parking",
-                offender,
-                scheme.id,
-                REPORTED_PARKING,
-                trip.ended_at,
-                now,
-                by,
-                f"rider report {report_id} on trip {trip.id}",
-            ),
-            self._new_record(
-                f"report:{report_id}:reward",
-                reporter,
-                scheme.id,
-                REPORT_REWARD,
-                found.filed_at,
-                now,
-                by,
-                f"verified rider report {report_id}",
-            ),
-        ]
-        event = ReportEvent(
-            report_id,
-            2,
-            found.subject,
-            found.offender_key,
-            found.trip,
-            found.scheme,
-            "verified",
-            now,
-            actor,
-            {"reason": note, "records": [i.id for i in items]},
-        )
-        with self._uow.transaction():
-            outcome = self._imports.append(list(enumerate(items, 1)))
-            if outcome.rejected:
-                raise UsageError(outcome.rejected[0].reason)
-            self.rows.add_report_event(event)
-        return self.report_of(report_id)
-
-    def reject(self, report_id: str, reason: str, *, actor: str) -> RiderReport:
-        found = self._pending(report_id)
-        event = ReportEvent(
-            report_id,
-            2,
-            found.subject,
-            found.offender_key,
-            found.trip,
-            found.scheme,
-            "rejected",
-            self._uow.clock(),
-            actor,
-            {"reason": checked_statement(reason, "reason"), "records": []},
-        )
-        self.rows.add_report_event(event)
-        return self.report_of(report_id)
-
-    def _pending(self, report_id: str) -> RiderReport:
-        found = self.report_of(report_id)
-        if found.status != "pending":
-            raise UsageError(f"report {report_id!r} was already {found.status}")
-        return found
-
-    def _new_record(
-        self,
-        rid: str,
-        subject: SubjectRow,
-        scheme_id: str,
-        code: str,
-        occurred: datetime,
-        now: datetime,
-        reporter: str,
-        evidence: str,
-    ) -> NewRecord:
-        compiled = self._uow.registry.history(scheme_id).current
-        rule = compiled.categories[code]
-        sent = canonical((scheme_id, code, subject.key, occurred.isoformat(), reporter, evidence))
-        return NewRecord(
-            rid,
-            subject,
-            scheme_id,
-            compiled.version,
-            code,
-            occurred.isoformat(),
-            now.isoformat(),
-            rule.validity.after(occurred).isoformat(),
-            rule.points,
-            reporter,
-            evidence,
-            hashlib.sha256(sent.encode()).hexdigest()[:32],
-        )
-
-    def _trip(self, trip_id: str) -> StoredTrip:
-        found = self.rows.trips_by_id([trip_id]).get(trip_id)
-        if found is None:
-            raise NotFound(f"no trip with id {trip_id!r}")
-        return found
-
-    def _authority(self, scheme_id: str) -> str | None:
-        history = self._uow.registry.schemes.get(scheme_id)
-        return history.current.definition.authority.id if history else None
-
-    def _reports(self, events: Sequence[ReportEvent]) -> list[RiderReport]:
-        grouped: dict[str, list[ReportEvent]] = {}
-        for event in events:
-            grouped.setdefault(event.report, []).append(event)
-        masks: dict[str, str] = {}
-
-        def masked(key: str) -> str:
-            if key not in masks:
-                held = self._uow.ledger.subject(key)
-                masks[key] = held.masked if held else "unknown subject"
-            return masks[key]
-
-        found = []
-        for report_id, steps in grouped.items():
-            steps.sort(key=lambda e: e.n)
-            filed, last = steps[0], steps[-1]
-            decided = last if last.kind != "filed" else None
-            found.append(
-                RiderReport(
-                    report_id,
-                    filed.trip,
-                    filed.scheme,
-                    masked(filed.subject),
-                    masked(filed.offender),
-                    filed.body.get("statement", ""),
-                    filed.body.get("photo"),
-                    "pending" if decided is None else decided.kind,
-                    filed.at,
-                    decided.at if decided else None,
-                    decided.actor if decided else None,
-                    decided.body.get("reason") if decided else None,
-                    tuple(decided.body.get("records", ())) if decided else (),
-                    filed.subject,
-                    filed.offender,
-                )
-            )
-        return found
-
     # -- retention ------------------------------------------------------------------------
 
     def purge(self, *, apply: bool, now: datetime | None = None) -> dict[str, int]:
@@ -808,7 +525,7 @@ class Mobility:
         return {
             "trips": [trip_export(t) for t in self.rows.trips_of(subject.key)],
             "precise_positions": [position_export(p) for p in self.rows.positions_of(subject.key)],
-            "reports": [report_view(r) for r in self._matching(subject=subject.key)],
+            "reports": [report_view(r) for r in self.reports.matching(subject=subject.key)],
         }
 
 
@@ -844,31 +561,6 @@ def position_export(position: Position) -> dict[str, Any]:
     }
 
 
-def report_view(report: RiderReport, viewer: str | None = None) -> dict[str, Any]:
-    """A report as shown; to a rider (``viewer``, a subject key) the other
-    rider is not named, not even masked: a rider learns nothing of who rode a
-    trip they reported, nor of who reported theirs."""
-    reporter, offender = report.reporter, report.offender
-    if viewer is not None:
-        reporter = reporter if viewer == report.subject else "another rider"
-        offender = offender if viewer == report.offender_key else "another rider"
-    return {
-        "id": report.id,
-        "trip": report.trip,
-        "scheme": report.scheme,
-        "reporter": reporter,
-        "offender": offender,
-        "statement": report.statement,
-        "photo": report.photo,
-        "status": report.status,
-        "filed_at": iso(report.filed_at),
-        "decided_at": iso(report.decided_at),
-        "decided_by": report.decided_by,
-        "reason": report.reason,
-        "records": list(report.records),
-    }
-
-
 def trip_view(result: TripResult) -> dict[str, Any]:
     return {
         "trip": result.trip,
@@ -885,14 +577,11 @@ def trip_view(result: TripResult) -> dict[str, Any]:
 __all__ = [
     "BACKGROUND",
     "PRECISE",
-    "REPORT_REVIEW",
     "LocationRefused",
     "Mobility",
-    "RiderReport",
     "TripReport",
     "TripResult",
     "ZoneSetAdded",
     "mobility_of",
-    "report_view",
     "trip_view",
 ]
