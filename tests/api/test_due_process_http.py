@@ -212,7 +212,17 @@ def test_rectification_replaces_a_wrong_record(service: Service) -> None:
         case = opened.json()
         assert case["kind"] == "rectification"
         problem(http.post("/records/dp-w1/rectification", json={"statement": "again"}), 400)
+    garbled = {"outcome": "rectified", "reason": "x", "occurred_at": "last Tuesday"}
+    with service.client("court-reviewer") as http:
+        # Who may decide is asked before the terms are read: a stranger learns
+        # nothing from which of its terms were malformed.
+        problem(http.post(f"/cases/{case['id']}/decision", json=garbled), 403)
+        problem(http.post("/cases/no-such-case/decision", json=garbled), 404)
     with service.client("city-reviewer") as http:
+        assert (
+            "occurred_at"
+            in problem(http.post(f"/cases/{case['id']}/decision", json=garbled), 422)["detail"]
+        )
         terms = problem(
             http.post(
                 f"/cases/{case['id']}/decision",

@@ -166,6 +166,9 @@ def test_published_lists_show_masked_identifiers_only(service: Service) -> None:
         assert entries and all("*" in e["subject"] for e in entries)
         assert RESIDENT.split(":")[1] not in str(entries)
         assert http.get("/lists/spc-defaulters/nope").status_code == 404
+        # no such list is said before a malformed ``at`` is
+        assert http.get("/lists/spc-defaulters/nope?at=soon").status_code == 404
+        assert http.get("/lists/spc-defaulters/dishonest-defaulters?at=soon").status_code == 422
 
 
 def test_a_subject_exports_what_is_held_as_json_and_as_a_page(service: Service) -> None:

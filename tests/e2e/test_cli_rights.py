@@ -81,6 +81,7 @@ def test_a_denied_check_is_referred_and_overridden_for_a_period(cli: Cli) -> Non
     )
     listed = cli.json("cases", "list", "--authority", "spc")
     assert [c["id"] for c in listed] == [case["id"]]
+    assert cli.json("cases", "list", "--subject", "") == listed  # empty: everyone's, as before
     reads = json.loads(cli.run("export", DEBTOR).stdout)["access_log"]
     assert any(r["purpose"] == "case review" for r in reads)  # reading a case is logged
     until = (NOW + timedelta(days=7)).isoformat()

@@ -6,6 +6,7 @@ the access export, and its records go through the core's rules."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -101,3 +102,17 @@ def test_the_plugins_command_runs_in_the_installed_cli(tmp_path: Path) -> None:
         "volunteer", "give", RESIDENT, "--hours", "8", "--centre", "harbour-centre"
     )
     assert '"score": 1002' in run("score", RESIDENT, "--scheme", "rongcheng-personal", "--json")
+
+
+def test_every_call_the_plugin_guide_names_exists(tmp_path: Path) -> None:
+    """docs/plugins.md lists the use cases a plugin may call: each must be there,
+    so the guide cannot drift from the code it describes."""
+    guide = (Path(__file__).parents[2] / "docs" / "plugins.md").read_text("utf-8")
+    named = sorted(set(re.findall(r"`services\.(\w+)\.(\w+)\(", guide)))
+    assert len(named) >= 6, named
+    services = bootstrap.open(str(tmp_path / "city.db"), create=True)
+    try:
+        for use_case, method in named:
+            assert callable(getattr(getattr(services, use_case), method)), (use_case, method)
+    finally:
+        services.close()

@@ -6,6 +6,7 @@ for: each plants one forbidden import in a copy of the package and runs
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -76,3 +77,25 @@ def test_the_package_as_it_is_keeps_every_contract(tmp_path: Path) -> None:
     done = _lint(tmp_path, "domain/__init__.py", "# nothing planted")
     assert done.returncode == 0, done.stdout
     assert "Contracts: 5 kept, 0 broken." in done.stdout
+
+
+# What a plugin may take from the unit of work: its own tables' database, the
+# transaction that spans them and the core's writes, and the shared clock. The
+# core's repositories (ledger, audit, due process, registry, keys) are reached
+# through the use cases, which log and check; an import contract cannot see an
+# attribute, so this does.
+PLUGIN_UOW_PARTS = {"database", "transaction", "clock"}
+
+
+def test_plugins_reach_the_core_store_only_through_use_cases() -> None:
+    sources = [
+        *(ROOT / "src" / "socialcredit" / "pilots").rglob("*.py"),
+        *(ROOT / "examples").rglob("*.py"),
+    ]
+    reached = {
+        (str(path.relative_to(ROOT)), part)
+        for path in sources
+        for part in re.findall(r"\buow\.(\w+)", path.read_text("utf-8"))
+    }
+    assert reached, "the pilots use the unit of work for their own tables"
+    assert {(path, part) for path, part in reached if part not in PLUGIN_UOW_PARTS} == set()

@@ -69,7 +69,7 @@ class VolunteerHours:
         subject = services.subjects.identify(identifier, "person")
         now = services.clock()
         with self._db.transaction():
-            services.uow.ledger.ensure_subject(subject)
+            services.subjects.hold(subject)
             (n,) = self._db.connection.execute(
                 "SELECT COUNT(*) FROM volunteer_hours WHERE subject = ?", (subject.key,)
             ).fetchone()

@@ -326,6 +326,12 @@ class Casework:
         """What showing the case needs beside it: its subject masked, and now."""
         return ShownCase(case, self._subjects.masked(case.subject), self._uow.clock())
 
+    def authorize(self, case_id: str, authorize: Authorize[Case]) -> None:
+        """Apply the caller's rule to a case before its request is read any
+        further, so a stranger learns only that the case exists or not, never
+        which of their terms were malformed. Nothing of the case is returned."""
+        self._case(case_id, authorize)
+
     def _case(self, case_id: str, authorize: Authorize[Case] = None) -> Case:
         events = self._uow.due_process.case_events(case_id)
         if not events:

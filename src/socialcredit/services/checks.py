@@ -197,9 +197,15 @@ class Checks:
     ) -> list[ListedEntry]:
         """A list as the public may read it: only where a ``publish`` measure
         covers it (:class:`Forbidden` otherwise). Logged as a publication."""
+        self.check_published(scheme, list_id)
+        return self.lists(scheme, list_id, at=at, actor=actor, purpose="publication")
+
+    def check_published(self, scheme: str, list_id: str) -> None:
+        """:class:`NotFound` for no such list, :class:`Forbidden` for one no
+        ``publish`` measure covers: asked before a request's other terms are
+        read, so the public learns nothing more of a list it may not see."""
         if not self._uow.registry.published(scheme, list_id):
             raise Forbidden(f"{scheme}/{list_id} is not published: no 'publish' measure covers it")
-        return self.lists(scheme, list_id, at=at, actor=actor, purpose="publication")
 
     # -- the population ------------------------------------------------------------
 

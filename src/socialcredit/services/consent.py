@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from socialcredit.domain.consent import (
     ConsentChange,
     ConsentStanding,
+    Period,
     active_at,
     periods,
     standings,
@@ -65,6 +66,12 @@ class Consents:
             uow.due_process.add_notices([notice])
         spans = periods([*held, change], scheme_id, purpose)
         return ConsentChanged(change, ConsentStanding(scheme_id, purpose, granted, spans))
+
+    def periods(self, subject_key: str, scheme_id: str, purpose: str) -> list[Period]:
+        """When a held subject's consent to a scheme for one purpose was active,
+        [granted, withdrawn): what a plugin asks before it keeps data that needs
+        that consent. Not shown to anyone, so not logged as a read."""
+        return periods(self._uow.due_process.consents(subject_key), scheme_id, purpose)
 
     def of(
         self,

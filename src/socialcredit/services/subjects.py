@@ -42,6 +42,23 @@ class Subjects:
         held = self._uow.ledger.subject(key)
         return held.masked if held else "unknown subject"
 
+    def by_key(self, key: str) -> SubjectRow | None:
+        """The subject held under a keyed hash, if any (its kind and masked
+        identifier only: nothing of its data)."""
+        return self._uow.ledger.subject(key)
+
+    def hold(self, subject: SubjectRow) -> None:
+        """Hold a subject (kept once; joins the caller's transaction if one is
+        open), for a plugin about to keep rows of its own that name it."""
+        self._uow.ledger.ensure_subject(subject)
+
+    def log_reads(self, keys: Sequence[str], *, actor: str, purpose: str, what: str) -> None:
+        """Log that ``actor`` read each of these subjects' data, for ``purpose``:
+        a plugin's use case that shows what it keeps about people calls this
+        before it returns it (DESIGN.md §4)."""
+        if keys:
+            self._uow.audit.log_accesses(list(keys), self._uow.clock(), actor, purpose, what)
+
     # -- enrolments ------------------------------------------------------------------
 
     def enrol(

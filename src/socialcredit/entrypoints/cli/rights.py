@@ -193,7 +193,7 @@ def cases_list(
     with opened(db) as services:
         found = services.casework.cases(
             actor=CLI_ACTOR,
-            subject=subject,
+            subject=subject or None,  # an empty --subject lists everyone's, as before
             authority=authority,
             open_only=status == "open",
             overdue_only=status == "overdue",

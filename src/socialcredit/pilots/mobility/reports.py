@@ -53,6 +53,8 @@ class RiderReports:
     def __init__(self, services: Services, rows: MobilityRows) -> None:
         self._uow = services.uow
         self._subjects = services.subjects
+        self._consents = services.consents
+        self._definitions = services.definitions
         self._imports = services.imports
         self.rows = rows
 
@@ -103,7 +105,7 @@ class RiderReports:
             body,
         )
         with self._uow.transaction():
-            self._uow.ledger.ensure_subject(reporter)
+            self._subjects.hold(reporter)
             self.rows.add_report_event(event)
         return self._reports([event])[0]
 
@@ -111,7 +113,7 @@ class RiderReports:
         self, subject_key: str, trip_id: str, statement: str, *, photo: str | None, actor: str
     ) -> RiderReport:
         """:meth:`file`, by the rider a subject's key stands for."""
-        held = self._uow.ledger.subject(subject_key)
+        held = self._subjects.by_key(subject_key)
         if held is None:
             raise UsageError("by: no rides are held for this key's subject")
         return self.file(trip_id, held, statement, photo=photo, actor=actor)
@@ -133,7 +135,7 @@ class RiderReports:
         riders = sorted({key for r in found for key in (r.subject, r.offender_key)})
         if riders:
             what = f"rider reports ({status or 'all'})"
-            self._uow.audit.log_accesses(riders, self._uow.clock(), actor, purpose, what)
+            self._subjects.log_reads(riders, actor=actor, purpose=purpose, what=what)
         return found
 
     def matching(
@@ -158,17 +160,17 @@ class RiderReports:
 
     def scheme_of(self, report_id: str) -> Scheme:
         """The scheme whose reviewers answer a report."""
-        return self._uow.registry.history(self.get(report_id).scheme).current.definition
+        return self._definitions.registry.history(self.get(report_id).scheme).current.definition
 
     def verify(self, report_id: str, reason: str, *, actor: str) -> RiderReport:
         """Verified: the offender gets an improper-parking record and the
         reporter a reward record, with the verification, in one transaction."""
         found = self._pending(report_id)
         trip = self._trip(found.trip)
-        scheme = self._uow.registry.history(found.scheme).current
+        scheme = self._definitions.registry.history(found.scheme).current
         now = self._uow.clock()
-        offender = self._uow.ledger.subject(found.offender_key)
-        reporter = self._uow.ledger.subject(found.subject)
+        offender = self._subjects.by_key(found.offender_key)
+        reporter = self._subjects.by_key(found.subject)
         if offender is None or reporter is None:
             raise UsageError(f"report {report_id!r}: a rider it names is no longer held")
         by = scheme.definition.authority.id
@@ -248,7 +250,7 @@ class RiderReports:
         reporter: str,
         evidence: str,
     ) -> NewRecord:
-        compiled = self._uow.registry.history(scheme_id).current
+        compiled = self._definitions.registry.history(scheme_id).current
         rule = compiled.categories[code]
         sent = canonical((scheme_id, code, subject.key, occurred.isoformat(), reporter, evidence))
         return NewRecord(
@@ -273,7 +275,7 @@ class RiderReports:
         return found
 
     def _authority(self, scheme_id: str) -> str | None:
-        history = self._uow.registry.schemes.get(scheme_id)
+        history = self._definitions.registry.schemes.get(scheme_id)
         return history.current.definition.authority.id if history else None
 
     def _reports(self, events: Sequence[ReportEvent]) -> list[RiderReport]:
@@ -284,7 +286,7 @@ class RiderReports:
 
         def masked(key: str) -> str:
             if key not in masks:
-                held = self._uow.ledger.subject(key)
+                held = self._subjects.by_key(key)
                 masks[key] = held.masked if held else "unknown subject"
             return masks[key]
 

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 from socialcredit import Services
 from socialcredit.domain.consent import active_at as consent_active
-from socialcredit.domain.consent import periods as consent_periods
 from socialcredit.domain.identity import IdentifierError
 from socialcredit.domain.intake import RecordError
 from socialcredit.domain.ledger.values import Progress, SubjectRow
@@ -111,6 +110,8 @@ class Mobility:
     def __init__(self, services: Services) -> None:
         self._uow = services.uow
         self._subjects = services.subjects
+        self._consents = services.consents
+        self._definitions = services.definitions
         self._imports = services.imports
         self.rows = MobilityRows(services.uow.database)
         self.reports = RiderReports(services, self.rows)
@@ -300,7 +301,7 @@ class Mobility:
         from socialcredit.pilots.mobility import cells as cellmath
         from socialcredit.pilots.mobility.verdicts import VERDICTS
 
-        definition = self._uow.registry.history(scheme_id).current.definition
+        definition = self._definitions.registry.history(scheme_id).current.definition
         zone_set, index = self.zone_index(scheme_id)
         ends = np.array([trip.end for _, trip, _ in group], dtype=np.float64)
         starts = np.array([trip.start for _, trip, _ in group], dtype=np.float64)
@@ -407,7 +408,7 @@ class Mobility:
             return {}
         found = {}
         for rider in {r.key: r for r in riders}.values():
-            spans = consent_periods(self._uow.due_process.consents(rider.key), scheme.id, PRECISE)
+            spans = self._consents.periods(rider.key, scheme.id, PRECISE)
             if consent_active(spans, now):
                 found[rider.key] = spans
         return found
@@ -422,9 +423,9 @@ class Mobility:
         return rider
 
     def _mobility_scheme(self, scheme_id: str) -> Scheme:
-        history = self._uow.registry.schemes.get(scheme_id)
+        history = self._definitions.registry.schemes.get(scheme_id)
         if history is None:
-            known = ", ".join(sorted(self._uow.registry.schemes)) or "none yet"
+            known = ", ".join(sorted(self._definitions.registry.schemes)) or "none yet"
             raise UsageError(f"scheme: unknown scheme {scheme_id!r} (known: {known})")
         missing = [c for c in REQUIRED_CATEGORIES if c not in history.current.categories]
         if missing:
@@ -433,9 +434,6 @@ class Mobility:
                 f"{', '.join(missing)} (docs/mobility.md)"
             )
         return history.current.definition
-
-    def trips(self, subject: SubjectRow) -> list[StoredTrip]:
-        return self.rows.trips_of(subject.key)
 
     # -- background positions ------------------------------------------------------------
 
@@ -462,7 +460,7 @@ class Mobility:
                 "position outside a trip (GDPR art. 6(1)(a))"
             )
         now = self._uow.clock()
-        spans = consent_periods(self._uow.due_process.consents(rider.key), scheme_id, BACKGROUND)
+        spans = self._consents.periods(rider.key, scheme_id, BACKGROUND)
         if not (consent_active(spans, now) and consent_active(spans, moment)):
             raise LocationRefused(
                 f"consent: {rider.masked} has no active consent to {scheme_id!r} for "
@@ -483,7 +481,7 @@ class Mobility:
             scheme.retention.after(moment),
         )
         with self._uow.transaction():
-            self._uow.ledger.ensure_subject(rider)
+            self._subjects.hold(rider)
             self.rows.add_positions([position])
         return position
 
@@ -495,17 +493,19 @@ class Mobility:
         and removed with ``apply``."""
         moment = now or self._uow.clock()
         expired, withdrawn = [], []
-        consents: dict[str, Any] = {}
+        consented: dict[tuple[str, str, str], bool] = {}
         for pid, subject, scheme_id, purpose, kept_until in self.rows.position_holdings():
             if kept_until <= moment:
                 expired.append(pid)
                 continue
-            if subject not in consents:
-                consents[subject] = self._uow.due_process.consents(subject)
-            if not consent_active(consent_periods(consents[subject], scheme_id, purpose), moment):
+            asked = (subject, scheme_id, purpose)
+            if asked not in consented:
+                spans = self._consents.periods(subject, scheme_id, purpose)
+                consented[asked] = consent_active(spans, moment)
+            if not consented[asked]:
                 withdrawn.append(pid)
         old_trips: list[str] = []
-        for scheme_id, history in sorted(self._uow.registry.schemes.items()):
+        for scheme_id, history in sorted(self._definitions.registry.schemes.items()):
             cutoff = history.current.definition.retention.before(moment)
             old_trips.extend(self.rows.trips_ended_before(scheme_id, cutoff))
         if apply:
@@ -521,7 +521,9 @@ class Mobility:
     # -- the access export ------------------------------------------------------------------
 
     def export(self, subject: SubjectRow) -> dict[str, Any]:
-        """What is held about a rider's movements (GDPR art. 15)."""
+        """What is held about a rider's movements (GDPR art. 15): only for the
+        ``export_section`` hook, whose caller (the core's access export) logs
+        the read. Not logged here, so nothing else may call it."""
         return {
             "trips": [trip_export(t) for t in self.rows.trips_of(subject.key)],
             "precise_positions": [position_export(p) for p in self.rows.positions_of(subject.key)],

@@ -75,6 +75,8 @@ async def extend(case_id: Id, body: Extension, who: Caller, services: Svc) -> di
 async def decide(case_id: Id, body: CaseDecision, who: Caller, services: Svc) -> dict[str, Any]:
     """Decide a case with a written reason (a reviewer of one of its authorities)."""
     work = services.casework
+    may_decide = lambda held: may_answer(who, held.id, held.authorities)  # noqa: E731
+    work.authorize(case_id, may_decide)  # before the terms are parsed
     decided = work.decide(
         case_id,
         body.outcome,
@@ -85,7 +87,7 @@ async def decide(case_id: Id, body: CaseDecision, who: Caller, services: Svc) ->
         category=body.category,
         until=at(body.until, "until"),
         occurred_at=at(body.occurred_at, "occurred_at"),
-        authorize=lambda held: may_answer(who, held.id, held.authorities),
+        authorize=may_decide,
     )
     return case_view(work.shown(decided))
 

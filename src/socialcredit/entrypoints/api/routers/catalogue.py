@@ -51,5 +51,6 @@ async def published_list(
     at_: Annotated[str | None, Query(alias="at")] = None,
 ) -> list[dict[str, Any]]:
     """A list a ``publish`` measure covers: masked identifiers only (403 otherwise)."""
+    services.checks.check_published(scheme_id, list_id)  # before ``at`` is parsed
     entries = services.checks.published_list(scheme_id, list_id, at=at(at_), actor="public")
     return [listed_view(e) for e in entries]
