@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -115,3 +116,54 @@ def test_lint_profiles_report_findings_and_fail_on_errors(tmp_path: Path) -> Non
     assert cn.stdout.count("no findings") == 2
     wrong = run(tmp_path, "schemes", "lint", "--profile", "us", *files, code=1)
     assert "--profile" in error_line(wrong)
+
+
+LATE_FEES = """\
+type: scheme
+id: library-late-fees
+title: Library late fees
+authority: {id: library, name: City library, kind: government}
+context: library
+lawful_basis: contract
+subjects: [person]
+retention: P1Y
+score: {base: 0}
+grades: [{name: member, min: 0}, {name: late}]
+categories:
+  - {code: late-return, title: Book returned late, points: -1, severity: minor, validity: P1M}
+measures:
+  - {on: {grades: [late]}, action: library.fee, effect: adjust, factor: 1.5, context: library,
+     rationale: Late returners pay a higher fee.}
+"""
+
+
+def test_lint_knows_the_platforms_safeguards_and_the_ledgers_reviewers(tmp_path: Path) -> None:
+    scheme = tmp_path / "late-fees.yaml"
+    scheme.write_text(LATE_FEES, encoding="utf-8")
+    # Without a ledger: the platform's referral is the art. 22(3) safeguard.
+    clean = run(tmp_path, "schemes", "lint", "--profile", "eu", str(scheme), "--json")
+    assert json.loads(clean.stdout)[0]["findings"] == []
+    # With a ledger whose only reviewer answers for another authority: the
+    # library's referrals would reach no one.
+    run(tmp_path, "--db", "city.db", "init")
+    run(tmp_path, "--db", "city.db", "schemes", "add", str(SCHEMES / "spc-defaulters.yaml"))
+    run(tmp_path, "--db", "city.db", "keys", "create", "--role", "reviewer", "--authority", "spc")
+    found = run(
+        tmp_path,
+        "--db",
+        "city.db",
+        "schemes",
+        "lint",
+        "--profile",
+        "eu",
+        str(scheme),
+        "--json",
+        code=1,
+    )
+    [finding] = json.loads(found.stdout)[0]["findings"]
+    assert finding["rule"] == "eu.no-reviewer" and finding["provision"] == "GDPR art. 22(3)"
+    assert "keys create reviewer" in finding["fix"]
+    text = run(
+        tmp_path, "--db", "city.db", "schemes", "lint", "--profile", "eu", str(scheme), code=1
+    )
+    assert "fix: create a reviewer key" in text.stdout

@@ -622,3 +622,56 @@ def test_a_rectified_replacement_needs_consent_like_any_record(tmp_path: Path) -
         )
     assert work.case(case.id, actor="cli").open  # nothing was half-done: the record still stands
     assert system.uow.ledger.record("r1") is not None and system.integrity.verify() == []
+
+
+RIDERS = """\
+type: scheme
+id: rider-rating
+title: Rider excellence score
+authority: {id: courier, name: Courier Co, kind: commercial}
+context: delivery-work
+lawful_basis: contract
+subjects: [person]
+retention: P1Y
+referral: false
+repair: {after: {general: P6M}}
+score: {base: 100}
+grades: [{name: ok, min: 90}, {name: low}]
+categories:
+  - {code: no-show, title: Booked a shift and did not come, points: -20, severity: general,
+     validity: P1Y}
+measures:
+  - {on: {grades: [low]}, action: work.slot.early-booking, effect: deny, context: delivery-work,
+     rationale: Riders who miss shifts book last.}
+"""
+
+
+def test_a_scheme_that_turns_referral_off_and_sets_its_own_repair_wait(tmp_path: Path) -> None:
+    system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
+    system.definitions.add_text(RIDERS)
+    [rider] = people(1, seed=409)
+    system.imports.import_records(
+        numbered(
+            [
+                line(
+                    "n1",
+                    rider,
+                    "no-show",
+                    at(2025, 5, 1),
+                    scheme="rider-rating",
+                    reported_at=at(2025, 5, 2),
+                )
+            ]
+        )
+    )
+    denied = system.checks.check(rider, "work.slot.early-booking", actor="cli")
+    assert denied.decision.effect == "deny"
+    # referral: false -- the platform honours it, and the eu linter reports it.
+    with pytest.raises(UsageError, match="takes no referrals"):
+        system.casework.refer_decision(denied.decision_id, "I was ill.", actor="cli")
+    # repair: {after: {general: P6M}} -- longer than the 3-month minimum.
+    with pytest.raises(RepairRefused, match="possible from 2025-11-02"):
+        system.casework.apply_for_repair("n1", "I have not missed a shift since.", actor="cli")
+    moved(system, at(2025, 11, 2))
+    case = system.casework.apply_for_repair("n1", "I have not missed a shift since.", actor="cli")
+    assert case.kind == "repair"

@@ -31,9 +31,9 @@ _HEADER = """\
 type: scheme
 id: {id}
 title: Test scheme {id}
-authority: {{id: {authority}, name: Test authority}}
+authority: {{id: {authority}, name: Test authority, kind: {authority_kind}}}
 context: civic
-lawful_basis: public_task
+lawful_basis: {lawful_basis}
 subjects: [person, business]
 retention: P5Y
 """
@@ -52,9 +52,19 @@ def at(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
 
 
-def scheme(body: str, *, id: str = "civic", authority: str = "city") -> Scheme:
+def scheme(
+    body: str,
+    *,
+    id: str = "civic",
+    authority: str = "city",
+    authority_kind: str = "government",
+    lawful_basis: str = "public_task",
+) -> Scheme:
     """A scheme from the YAML ``body`` (score, grades, lists, categories, measures)."""
-    text = _HEADER.format(id=id, authority=authority) + textwrap.dedent(body)
+    header = _HEADER.format(
+        id=id, authority=authority, authority_kind=authority_kind, lawful_basis=lawful_basis
+    )
+    text = header + textwrap.dedent(body)
     definition = parse_definition(text, f"{id}.yaml").definition
     assert isinstance(definition, Scheme)
     return definition

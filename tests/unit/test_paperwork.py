@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from socialcredit.adapters.files.definitions import validate_files
 from socialcredit.adapters.shipped import shipped_scheme_files
-from socialcredit.domain.schemes.linter import lint
+from socialcredit.domain.compliance import lint
+from socialcredit.domain.compliance.paperwork import dpia_draft, record_of_processing
 from socialcredit.domain.schemes.models import Memorandum, Scheme
-from socialcredit.domain.schemes.paperwork import dpia_draft, record_of_processing
 
 
 def _shipped() -> tuple[dict[str, Scheme], dict[str, Memorandum]]:
@@ -29,12 +29,15 @@ def test_every_record_of_processing_names_controller_basis_data_recipients_and_r
     assert "China Railway Corporation (memorandum `ndrc-2016-141`)" in spc  # a memorandum recipient
 
 
-def test_a_dpia_draft_lists_every_eu_finding_and_the_missing_review_path() -> None:
+def test_a_dpia_draft_lists_every_eu_finding_and_the_review_path() -> None:
     schemes, memoranda = _shipped()
     spc = schemes["spc-defaulters"]
     text = dpia_draft(spc, memoranda)
     findings = lint(spc, "eu", schemes) + lint(memoranda["ndrc-2016-141"], "eu", schemes)
-    assert findings and all(f"{f.rule} at `{f.path}`" in text for f in findings)
-    assert "NOT STATED" in text  # no human_review in the shipped SPC scheme
+    assert findings and all(f"{f.provision} at `{f.path}`" in text for f in findings)
+    # No human_review of its own: the platform's referral is the safeguard named.
+    assert "can be referred to a reviewer of Supreme People's Court" in text
+    cut_off = dpia_draft(spc.model_copy(update={"referral": False}), memoranda)
+    assert "NONE: referral is turned off" in cut_off
     for measure in spc.measures:
         assert f"`{measure.action}`" in text

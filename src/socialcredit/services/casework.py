@@ -122,8 +122,10 @@ class Casework:
         category = history.category(record.scheme_version, record.category)
         if category is None:
             raise UsageError(f"record {record_id!r}: its category is no longer known")
-        early = scheme.repair is not None and scheme.repair.early_removal is not None
-        check_application(record_id, category.severity, record.reported_at, early, now)
+        rule = scheme.repair
+        early = rule is not None and rule.early_removal is not None
+        wait = rule.after.get(category.severity) if rule is not None else None
+        check_application(record_id, category.severity, record.reported_at, early, now, wait)
         self._no_open_case(record_id, "repair")
         return self._open("repair", record, statement, evidence, actor, now)
 
@@ -202,6 +204,7 @@ class Casework:
         reasons = orjson.loads(found.reasons_json)
         authorities = sorted({r["authority"] for r in reasons if r.get("effect") == found.effect})
         schemes = sorted({r["scheme"] for r in reasons if r.get("effect") == found.effect})
+        self._referral_offered(decision_id, schemes)
         body = {
             "kind": "decision_review",
             "statement": checked_statement(statement, "statement"),
@@ -211,6 +214,18 @@ class Casework:
             "details": {"action": found.action, "effect": found.effect, "factor": found.factor},
         }
         return self._write_opening(found.subject, body, actor, self._uow.clock(), None)
+
+    def _referral_offered(self, decision_id: str, schemes: list[str]) -> None:
+        """A scheme may turn referral off (``referral: false``, modelling a system
+        without it); a decision that only such schemes brought about cannot be
+        referred. The eu linter reports such a scheme (GDPR art. 22(3))."""
+        known = self._uow.registry.schemes
+        closed = [s for s in schemes if s in known and not known[s].current.definition.referral]
+        if schemes and len(closed) == len(schemes):
+            raise UsageError(
+                f"decision {decision_id!r}: {', '.join(closed)} takes no referrals "
+                "(referral: false), so no person reviews its decisions on request"
+            )
 
     def _open(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from socialcredit.domain.compliance.paperwork import recipients
 from socialcredit.domain.consent import SCORING, ConsentStanding, standings
 from socialcredit.domain.consent import periods as consent_periods
 from socialcredit.domain.ledger.records import ERASED, Record, RecordEvent, status_at
@@ -16,7 +17,6 @@ from socialcredit.domain.rights.cases import fold_all
 from socialcredit.domain.rights.notices import StoredNotice
 from socialcredit.domain.rights.overrides import Override
 from socialcredit.domain.schemes.models import Scheme
-from socialcredit.domain.schemes.paperwork import recipients
 from socialcredit.domain.scoring.engine import SchemeEvaluation, score_history
 from socialcredit.domain.scoring.words import explain_in_words
 from socialcredit.services.casework import ShownCase

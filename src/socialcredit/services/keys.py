@@ -76,6 +76,19 @@ class Keys:
         """Every key, without its secret."""
         return self._uow.keys.keys()
 
+    def reviewing_authorities(self) -> frozenset[str] | None:
+        """The authorities with an active reviewer key, for the linter's
+        art. 22 rule; ``None`` for a ledger with no keys at all, whose cases
+        are answered at the command line and so by its operators."""
+        keys = self._uow.keys.keys()
+        if not keys:
+            return None
+        return frozenset(
+            k.authority
+            for k in keys
+            if k.role == "reviewer" and k.revoked_at is None and k.authority is not None
+        )
+
     def authenticate(self, token: str) -> Principal:
         """The principal a bearer token stands for, or :class:`AuthenticationFailed`."""
         prefix, _, rest = token.partition(TOKEN_PREFIX)

@@ -30,9 +30,16 @@ MINIMUM_PUBLICATION: Mapping[Severity, Duration | None] = {
 RULE = "PRC credit-repair rules: repair only after the minimum publication period"
 
 
-def repair_opens_at(severity: Severity, reported_at: datetime, early_removal: bool) -> datetime:
-    """The first instant a repair application for such a record may be made."""
-    minimum = MINIMUM_PUBLICATION[severity]
+def repair_opens_at(
+    severity: Severity,
+    reported_at: datetime,
+    early_removal: bool,
+    wait: Duration | None = None,
+) -> datetime:
+    """The first instant a repair application for such a record may be made:
+    after the scheme's own ``wait`` for the severity where it sets one (the
+    cn linter reports one shorter than the minimum), else the minimum."""
+    minimum = wait if wait is not None else MINIMUM_PUBLICATION[severity]
     if early_removal or minimum is None:
         return reported_at
     return minimum.after(reported_at)
@@ -44,10 +51,11 @@ def check_application(
     reported_at: datetime,
     early_removal: bool,
     now: datetime,
+    wait: Duration | None = None,
 ) -> None:
-    opens = repair_opens_at(severity, reported_at, early_removal)
+    opens = repair_opens_at(severity, reported_at, early_removal, wait)
     if now < opens:
-        minimum = MINIMUM_PUBLICATION[severity]
+        minimum = wait if wait is not None else MINIMUM_PUBLICATION[severity]
         raise RepairRefused(
             f"record {record_id!r} is {severity} conduct, published for at least "
             f"{minimum} from {reported_at.date().isoformat()}: a repair application is possible "

@@ -111,11 +111,69 @@ class ListDefinition(_Model):
     # list with ``reach: [legal_representative]`` also restricts the person
     # linked to it as legal representative (SPC rules, art. 3).
     reach: tuple[Reach, ...] = ()
+    # Extension: the law or regulation that sets the list up. PRC rules allow a
+    # dishonesty list only where a law or regulation provides for it; a
+    # record-triggered list may rest on its categories' ``legal_basis`` instead.
+    legal_basis: str | None = None
+    # Extension: each entry is decided by a person, case by case (a court's
+    # decision to list a defaulter), so the list's measures rest on that
+    # decision rather than on automated processing alone (GDPR art. 22(1)).
+    decided_by_person: bool = False
 
 
 class Limit(_Model):
     count: int = Field(ge=1)
     per: Period
+
+
+# GDPR art. 9(2): the conditions under which special-category data may be
+# processed, by point. The points marked in SPECIAL_CONDITIONS_NEEDING_LAW
+# hold only where Union or Member State law (or, for (b), a collective
+# agreement) provides for the processing.
+SpecialConditionName = Literal[
+    "explicit-consent",  # (a)
+    "employment-and-social-security",  # (b)
+    "vital-interests",  # (c)
+    "not-for-profit-body",  # (d)
+    "made-public-by-the-subject",  # (e)
+    "legal-claims",  # (f)
+    "substantial-public-interest",  # (g)
+    "health-or-social-care",  # (h)
+    "public-health",  # (i)
+    "archiving-research-statistics",  # (j)
+]
+SPECIAL_CONDITION_POINTS: dict[str, str] = {
+    "explicit-consent": "a",
+    "employment-and-social-security": "b",
+    "vital-interests": "c",
+    "not-for-profit-body": "d",
+    "made-public-by-the-subject": "e",
+    "legal-claims": "f",
+    "substantial-public-interest": "g",
+    "health-or-social-care": "h",
+    "public-health": "i",
+    "archiving-research-statistics": "j",
+}
+SPECIAL_CONDITIONS_NEEDING_LAW = frozenset(
+    name for name, point in SPECIAL_CONDITION_POINTS.items() if point in "bghij"
+)
+
+
+class SpecialCondition(_Model):
+    """Extension: the GDPR art. 9(2) condition a category's special-category
+    data are processed under, and the law that provides for it where the
+    condition needs one."""
+
+    condition: SpecialConditionName
+    law: str | None = None
+
+
+class PublicSource(_Model):
+    """Extension: a public register the category's records are copied from,
+    and how long that register keeps them (CJEU C-26/22 and C-64/22)."""
+
+    name: str
+    kept_for: IsoDuration
 
 
 class Category(_Model):
@@ -129,6 +187,13 @@ class Category(_Model):
     lists: tuple[Slug, ...] = ()
     data_categories: tuple[str, ...] = ()
     legal_basis: str | None = None
+    # Extension: the art. 9(2) condition for special-category data.
+    special_condition: SpecialCondition | None = None
+    # Extension: the law that authorises a body other than a public authority
+    # to process criminal-offence data, with its safeguards (GDPR art. 10).
+    criminal_data_law: str | None = None
+    # Extension: the public register the records come from, if any.
+    source: PublicSource | None = None
 
 
 class MeasureTarget(_Model):
@@ -161,6 +226,11 @@ class _Consequence(_Model):
 
 class Measure(_Consequence):
     on: MeasureTarget
+    # Extension: who applies the measure, where it is not the scheme's own
+    # authority: a bank refusing credit on a credit agency's score, a hotel
+    # waiving a deposit. Such a party relies on the scheme's automated decision
+    # (CJEU C-634/21).
+    applied_by: str | None = None
 
 
 class RepairRule(_Model):
@@ -170,6 +240,9 @@ class RepairRule(_Model):
     # The condition on which a record may be removed before that period, such as
     # performing the judgment for the SPC list. A reviewer checks it is met.
     early_removal: str | None = None
+    # How long after its report a record of each severity may be repaired, where
+    # the scheme sets its own wait (the PRC minimum otherwise).
+    after: dict[Severity, IsoDuration] = Field(default_factory=dict)
 
 
 FACTOR_MEASURES: tuple[str, ...] = ("count", "sum", "ratio", "age", "recency")
@@ -278,8 +351,16 @@ class Scheme(_Model):
     # Extension: the public sources the definition rests on.
     sources: tuple[str, ...] = ()
     # Extension: how a person can have an adverse automated decision reviewed
-    # by a human (GDPR art. 22(3)); the eu lint profile asks for it.
+    # by a human (GDPR art. 22(3)), beyond the platform's own referral: the
+    # scheme's stated safeguard.
     human_review: str | None = None
+    # Extension: whether a subject may refer the scheme's adverse decisions to a
+    # reviewer of its authority through the platform (``socialcredit refer``).
+    # On by default; a scheme modelling a system without it turns it off.
+    referral: bool = True
+    # Extension: the law that authorises the scheme's automated decisions and
+    # lays down safeguards for them (GDPR art. 22(2)(b)).
+    automated_decision_law: str | None = None
     # Extension: credit-repair rules beyond the PRC defaults.
     repair: RepairRule | None = None
     # Extension: how often scores are recomputed. "monthly": the scheme answers

@@ -11,7 +11,15 @@ import typer
 from rich.table import Table
 
 from socialcredit.adapters.files.definitions import validate_files
-from socialcredit.domain.schemes.linter import PROFILES, Finding, has_errors, legal_findings, lint
+from socialcredit.domain.compliance import (
+    PROFILES,
+    THIS_PLATFORM,
+    Finding,
+    Platform,
+    has_errors,
+    legal_findings,
+    lint,
+)
 from socialcredit.domain.times import iso
 from socialcredit.entrypoints.cli.common import (
     CLI_ACTOR,
@@ -77,13 +85,16 @@ def schemes_lint(
 ) -> None:
     """Validate definitions without adding them, and with --profile lint them.
     Memoranda are checked against the schemes in the same call and, if the
-    database exists, those already added. Exits non-zero on any error."""
+    database exists, those already added; its API keys tell which authorities
+    have a reviewer. Exits non-zero on any error."""
     if profile is not None and profile not in PROFILES:
         raise UsageError(f"--profile: {profile!r} is not one of {', '.join(PROFILES)}")
     known: dict[str, Any] = {}
+    platform = THIS_PLATFORM
     if Path(db).exists():
         with opened(db) as services:
             known = dict(services.definitions.registry.current_schemes)
+            platform = Platform(reviewers=services.keys.reviewing_authorities())
     try:
         loaded = validate_files(files, known)
     except DefinitionErrors as failure:
@@ -104,7 +115,7 @@ def schemes_lint(
         **{i.definition.id: i.definition for i in loaded if i.definition.type == "scheme"},
     }
     results: list[tuple[str, list[Finding], str | None]] = [
-        (i.source, lint(i.definition, profile, schemes), None) for i in loaded
+        (i.source, lint(i.definition, profile, schemes, platform), None) for i in loaded
     ]
     _report_lint(results, as_json)
     if any(has_errors(found) for _, found, _ in results):
@@ -122,8 +133,10 @@ def _report_lint(results: list[tuple[str, list[Finding], str | None]], as_json: 
                         {
                             "severity": f.severity,
                             "rule": f.rule,
+                            "provision": f.provision,
                             "path": f.path,
                             "message": f.message,
+                            "fix": f.fix,
                         }
                         for f in found
                     ],
@@ -137,7 +150,7 @@ def _report_lint(results: list[tuple[str, list[Finding], str | None]], as_json: 
             for line in invalid.splitlines():
                 stderr_line(f"invalid: {line}")
         for finding in found:
-            sys.stdout.write(f"{source}: {finding}\n")
+            sys.stdout.write(f"{source}: {finding}\n    fix: {finding.fix} [{finding.rule}]\n")
         if not found and not invalid:
             out.print(f"no findings: {source}")
 
@@ -152,7 +165,7 @@ def schemes_paperwork(
     db: Db = DEFAULT_DB,
 ) -> None:
     """Write a record of processing or a DPIA draft for a scheme, as Markdown."""
-    from socialcredit.domain.schemes.paperwork import dpia_draft, record_of_processing
+    from socialcredit.domain.compliance.paperwork import dpia_draft, record_of_processing
 
     if kind not in ("ropa", "dpia"):
         raise UsageError(f"--kind: {kind!r} is not one of ropa, dpia")

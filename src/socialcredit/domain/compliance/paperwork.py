@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from socialcredit.domain.schemes.linter import lint
+from socialcredit.domain.compliance import lint
 from socialcredit.domain.schemes.models import Memorandum, Scheme
 
 _BASIS = {
@@ -57,7 +57,10 @@ def dpia_draft(scheme: Scheme, memoranda: Mapping[str, Memorandum]) -> str:
         + f" ({m.context}). {m.rationale.strip()}"
         for m in scheme.measures
     ]
-    risks = [f"- **{f.severity}** {f.rule} at `{f.path}`: {f.message}" for f in findings]
+    risks = [
+        f"- **{f.severity}** {f.provision} at `{f.path}`: {f.message}. To fix: {f.fix}."
+        for f in findings
+    ]
     lines = [
         f"# DPIA draft: {scheme.title} (`{scheme.id}`)",
         "",
@@ -84,7 +87,7 @@ def dpia_draft(scheme: Scheme, memoranda: Mapping[str, Memorandum]) -> str:
         "",
         "## 4. Measures to address the risks (art. 35(7)(d))",
         "",
-        f"- Human review: {(scheme.human_review or 'NOT STATED: required for deny and adjust measures').strip()}",
+        f"- Human review: {_human_review(scheme)}",
         "- Every score is explained, every record can be contested (its effect is frozen meanwhile) "
         "and every decision is logged with its reasons.",
         "- Identifiers are pseudonymised with a keyed hash; the subject can obtain everything held "
@@ -107,3 +110,15 @@ def recipients(scheme: Scheme, memoranda: Mapping[str, Memorandum]) -> list[str]
     if any(m.effect == "publish" for m in scheme.measures):
         found.append("the public (published lists, masked identifiers)")
     return found
+
+
+def _human_review(scheme: Scheme) -> str:
+    """The art. 22(3) safeguards: the scheme's own, then the platform's referral."""
+    own = (scheme.human_review or "").strip()
+    if scheme.referral:
+        referral = (
+            "any adverse decision can be referred to a reviewer of "
+            f"{scheme.authority.name}, who must answer within a month (socialcredit refer)"
+        )
+        return f"{own} Besides, {referral}." if own else referral[0].upper() + referral[1:] + "."
+    return own or "NONE: referral is turned off and the scheme states no other way"
