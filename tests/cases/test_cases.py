@@ -1,5 +1,6 @@
-"""Published decisions and judgments, each encoded as a scheme file with the
-findings the decision reached (tests/cases/*/case.yaml). The linter must
+"""Published judgments and decisions (and, marked as such, an authority's
+statements and rules applied to a test scheme), each encoded as a scheme file
+with the findings the decision reached (tests/cases/*/case.yaml). The linter must
 report exactly those findings under the profiles the decision speaks to:
 each of them, and nothing the decision does not support.
 
@@ -21,7 +22,11 @@ from socialcredit.domain.schemes.models import Scheme
 
 CASES = Path(__file__).parent
 CASE_DIRS = sorted(p.parent for p in CASES.glob("*/case.yaml"))
-REQUIRED = ("title", "decided_by", "reference", "date", "source", "held", "findings")
+REQUIRED = ("kind", "title", "decided_by", "reference", "date", "source", "held", "findings")
+# What a case rests on: a court's judgment or an authority's decision; an
+# authority's published statements; or rules (a judicial interpretation, a
+# ministry's order) applied to a scheme written to test them.
+KINDS = ("judgment", "decision", "statements", "rules")
 
 
 def case(directory: Path) -> dict[str, Any]:
@@ -29,8 +34,10 @@ def case(directory: Path) -> dict[str, Any]:
     return loaded
 
 
-def test_the_corpus_holds_at_least_eight_decisions() -> None:
-    assert len(CASE_DIRS) >= 8
+def test_the_corpus_holds_at_least_eight_decisions_and_judgments() -> None:
+    kinds = [case(d)["kind"] for d in CASE_DIRS]
+    assert set(kinds) <= set(KINDS)
+    assert sum(kind in ("judgment", "decision") for kind in kinds) >= 8
 
 
 @pytest.mark.parametrize("directory", CASE_DIRS, ids=[d.name for d in CASE_DIRS])
@@ -41,6 +48,7 @@ def test_the_linter_reaches_the_decisions_findings(directory: Path) -> None:
     assert str(about["source"]).startswith(("http://", "https://"))
     expected: dict[str, list[dict[str, str]]] = about["findings"]
     assert expected and set(expected) <= set(PROFILES)
+    assert about["kind"] in KINDS
     loaded = validate_files(sorted(directory.glob("scheme*.yaml")))
     schemes = {i.definition.id: i.definition for i in loaded if isinstance(i.definition, Scheme)}
     for profile, wanted in expected.items():

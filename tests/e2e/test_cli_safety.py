@@ -143,27 +143,18 @@ def test_lint_knows_the_platforms_safeguards_and_the_ledgers_reviewers(tmp_path:
     # Without a ledger: the platform's referral is the art. 22(3) safeguard.
     clean = run(tmp_path, "schemes", "lint", "--profile", "eu", str(scheme), "--json")
     assert json.loads(clean.stdout)[0]["findings"] == []
-    # With a ledger whose only reviewer answers for another authority: the
-    # library's referrals would reach no one.
+    # With a ledger whose only reviewer answers for another authority, asked to
+    # check reviewers: the library's referrals would reach no one.
     run(tmp_path, "--db", "city.db", "init")
     run(tmp_path, "--db", "city.db", "schemes", "add", str(SCHEMES / "spc-defaulters.yaml"))
     run(tmp_path, "--db", "city.db", "keys", "create", "--role", "reviewer", "--authority", "spc")
-    found = run(
-        tmp_path,
-        "--db",
-        "city.db",
-        "schemes",
-        "lint",
-        "--profile",
-        "eu",
-        str(scheme),
-        "--json",
-        code=1,
-    )
+    lint = ("--db", "city.db", "schemes", "lint", "--profile", "eu", str(scheme))
+    assert json.loads(run(tmp_path, *lint, "--json").stdout)[0]["findings"] == []
+    found = run(tmp_path, *lint, "--check-reviewers", "--json", code=1)
     [finding] = json.loads(found.stdout)[0]["findings"]
     assert finding["rule"] == "eu.no-reviewer" and finding["provision"] == "GDPR art. 22(3)"
-    assert "keys create reviewer" in finding["fix"]
-    text = run(
-        tmp_path, "--db", "city.db", "schemes", "lint", "--profile", "eu", str(scheme), code=1
-    )
+    assert "keys create --role reviewer" in finding["fix"]
+    text = run(tmp_path, *lint, "--check-reviewers", code=1)
     assert "fix: create a reviewer key" in text.stdout
+    missing = run(tmp_path, "schemes", "lint", "--check-reviewers", str(scheme), code=1)
+    assert "--check-reviewers" in error_line(missing)

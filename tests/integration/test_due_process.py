@@ -637,18 +637,34 @@ referral: false
 repair: {after: {general: P6M}}
 score: {base: 100}
 grades: [{name: ok, min: 90}, {name: low}]
+lists: [{id: no-shows, kind: black, duration: P6M}]
 categories:
   - {code: no-show, title: Booked a shift and did not come, points: -20, severity: general,
-     validity: P1Y}
+     validity: P1Y, lists: [no-shows]}
 measures:
   - {on: {grades: [low]}, action: work.slot.early-booking, effect: deny, context: delivery-work,
      rationale: Riders who miss shifts book last.}
 """
 
 
+# Another authority acting on the courier's list: its decisions are its own,
+# and open to referral whatever the courier's scheme says.
+PERMITS = """\
+type: memorandum
+id: courier-permits
+title: Transport permits for riders on the no-show list
+signatories: [{id: city-transport, name: City transport office}]
+on: {scheme: rider-rating, list: no-shows}
+measures:
+  - {authority: city-transport, action: transport.courier-permit, effect: deny,
+     context: delivery-work, rationale: Riders who miss shifts wait for a permit.}
+"""
+
+
 def test_a_scheme_that_turns_referral_off_and_sets_its_own_repair_wait(tmp_path: Path) -> None:
     system = shipped_system(tmp_path / "ledger.db", now=at(2025, 6, 1))
     system.definitions.add_text(RIDERS)
+    system.definitions.add_text(PERMITS)
     [rider] = people(1, seed=409)
     system.imports.import_records(
         numbered(
@@ -669,6 +685,10 @@ def test_a_scheme_that_turns_referral_off_and_sets_its_own_repair_wait(tmp_path:
     # referral: false -- the platform honours it, and the eu linter reports it.
     with pytest.raises(UsageError, match="takes no referrals"):
         system.casework.refer_decision(denied.decision_id, "I was ill.", actor="cli")
+    permit = system.checks.check(rider, "transport.courier-permit", actor="cli")
+    assert permit.decision.effect == "deny"
+    case = system.casework.refer_decision(permit.decision_id, "I was ill.", actor="cli")
+    assert case.authorities == ("city-transport",)
     # repair: {after: {general: P6M}} -- longer than the 3-month minimum.
     with pytest.raises(RepairRefused, match="possible from 2025-11-02"):
         system.casework.apply_for_repair("n1", "I have not missed a shift since.", actor="cli")

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from socialcredit.adapters.files.definitions import validate_files
 from socialcredit.adapters.shipped import shipped_scheme_files
@@ -41,7 +42,10 @@ def test_every_rule_quotes_its_provision_and_names_a_test_that_exists(rule: str)
     assert len(quote) >= 2, f"{rule}: no quoted provision"
     assert "**Fires when:**" in section and "**Severity:**" in section, rule
     [(path, name)] = re.findall(r"^Test: `([\w/.]+\.py)::(\w+)`$", section, re.M)
-    assert re.search(rf"^def {name}\(", (ROOT / path).read_text("utf-8"), re.M), (rule, name)
+    source = (ROOT / path).read_text("utf-8")
+    body = re.search(rf"^def {name}\(.*?(?=^def |^@|\Z)", source, re.M | re.S)
+    assert body, (rule, name)
+    assert f'"{rule}"' in body.group(0), f"{name} does not exercise {rule}"
 
 
 def _table() -> dict[str, tuple[int, int, int, int]]:
@@ -97,3 +101,20 @@ def test_the_court_memorandum_fails_the_eu_profile_as_the_doc_says() -> None:
         f.severity == "error" and f.rule == "eu.unrelated-context"
         for f in lint(memo, "eu", schemes)
     )
+
+
+def test_the_table_of_real_cases_matches_the_case_files() -> None:
+    rows = re.findall(
+        r"^\| `([\w-]+)` \| (judgment|decision|statements|rules) \| .*\| (.*) \|$",
+        DOC.read_text("utf-8"),
+        re.M,
+    )
+    table = {
+        name: (kind, set(re.findall(r"`((?:eu|cn)\.[\w-]+)`", found))) for name, kind, found in rows
+    }
+    directories = sorted(p.parent for p in CASES.glob("*/case.yaml"))
+    assert set(table) == {d.name for d in directories}
+    for directory in directories:
+        about = yaml.safe_load((directory / "case.yaml").read_text("utf-8"))
+        rules = {f["rule"] for findings in about["findings"].values() for f in findings}
+        assert table[directory.name] == (about["kind"], rules), directory.name

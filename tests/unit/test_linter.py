@@ -15,6 +15,7 @@ from socialcredit.domain.compliance import (
     legal_findings,
     lint,
 )
+from socialcredit.domain.schemes.models import Memorandum, Scheme
 
 RULES_YAML = """\
 score: {base: 100}
@@ -66,6 +67,19 @@ def cn(body: str) -> list[Finding]:
     return lint(scheme(body), "cn", {})
 
 
+def memo_on(
+    target: Scheme, list_id: str, action: str, effect: str, context: str = "civic"
+) -> Memorandum:
+    """A memorandum by which the railway acts on one list of ``target``."""
+    return memorandum(
+        f"measures:\n  - {{authority: rail, action: {action}, effect: {effect},"
+        f" context: {context}, rationale: r}}\n",
+        on_scheme=target.id,
+        on_list=list_id,
+        known={target.id: target},
+    )
+
+
 def test_a_lawful_scheme_passes_both_profiles() -> None:
     assert eu(LAWFUL) == [] and cn(LAWFUL) == []
 
@@ -86,18 +100,23 @@ def test_unrelated_context() -> None:
     findings = eu(RULES_YAML)
     assert found(findings, "eu.unrelated-context") == [("error", "measures[0].context")]
     rewards = RULES_YAML.replace("context: civic, rationale", "context: utilities, rationale")
-    assert ("warning", "measures[1].context") in found(eu(rewards), "eu.unrelated-context")
+    assert found(eu(rewards), "eu.unrelated-context") == [
+        ("error", "measures[0].context"),
+        ("warning", "measures[1].context"),
+    ]
+    # Art. 5(1)(c) protects natural persons: rating only businesses, a warning.
+    businesses = RULES_YAML.replace(
+        "severity: minor, validity: P1M", "severity: serious, validity: P1M"
+    )
+    text = scheme(businesses).model_copy(update={"subjects": ("business",)})
+    assert found(lint(text, "eu", {}), "eu.unrelated-context") == [
+        ("warning", "measures[0].context")
+    ]
 
 
 def test_unrelated_context_through_a_memorandum() -> None:
     courts = scheme(RULES_YAML, id="courts")
-    memo = memorandum(
-        "measures:\n  - {authority: rail, action: travel.rail.highspeed, effect: deny,"
-        " context: travel, rationale: r}\n",
-        on_scheme="courts",
-        on_list="banned",
-        known={"courts": courts},
-    )
+    memo = memo_on(courts, "banned", "travel.rail.highspeed", "deny", "travel")
     findings = lint(memo, "eu", {"courts": courts})
     assert found(findings, "eu.unrelated-context") == [("error", "measures[0].context")]
     assert found(findings, "eu.disproportion") == [("error", "measures[0]")]
@@ -111,12 +130,31 @@ def test_disproportion() -> None:
         "action: travel.air.ticket, effect: deny,", "action: fee.bus, effect: adjust, factor: 0.5,"
     )
     assert found(eu(discount), "eu.disproportion") == []  # a discount is no detriment
-    assert found(eu(discount.replace("factor: 0.5", "factor: 2")), "eu.disproportion")
+    surcharge = discount.replace("factor: 0.5", "factor: 2")
+    assert found(eu(surcharge), "eu.disproportion") == [("error", "measures[0]")]
     minor_to_grade = LAWFUL.replace(
         "{on: {grades: [good]}, action: fee.water, effect: adjust, factor: 0.9,",
         "{on: {grades: [poor]}, action: civic.permit, effect: deny,",
     )
     assert found(eu(minor_to_grade), "eu.disproportion") == [("warning", "measures[1]")]
+    # A list entered by a grade that minor deductions can bring: a warning too.
+    grade_list = GRADE_LIST.format(effect="deny", extra="")
+    assert found(eu(grade_list), "eu.disproportion") == [("warning", "measures[0]")]
+
+
+GRADE_LIST = """\
+score: {{base: 100}}
+grades: [{{name: ok, min: 90}}, {{name: poor}}]
+lists:
+  - {{id: poor-list, kind: black, grades: [poor], legal_basis: "Civic Order Act s. 4"}}
+categories:
+  - {{code: litter, title: Littering, points: -5, severity: minor, validity: P1M,
+     legal_basis: "Civic Order Act s. 2"{extra}}}
+measures:
+  - {{on: {{list: poor-list}}, action: civic.permit, effect: {effect}, context: civic,
+     rationale: r}}
+automated_decision_law: "Civic Order Act s. 9"
+"""
 
 
 @pytest.mark.parametrize(
@@ -133,7 +171,12 @@ measures:
   - {{on: {{grades: [low]}}, action: fare, effect: adjust, factor: {factor}, context: civic,
      rationale: r}}
 """
-    assert bool(found(eu(body), "eu.surcharge")) is flagged
+    assert found(eu(body), "eu.surcharge") == ([("error", "measures[0].factor")] if flagged else [])
+
+
+def test_surcharge_through_a_grade_list() -> None:
+    tenfold = GRADE_LIST.format(effect="adjust, factor: 20", extra="")
+    assert found(eu(tenfold), "eu.surcharge") == [("error", "measures[0].factor")]
 
 
 # -- GDPR art. 9 and 10 ---------------------------------------------------------------------
@@ -150,14 +193,17 @@ def test_special_data() -> None:
     findings = eu(BLOOD.format(data="user.health", extra=""))
     assert found(findings, "eu.special-data") == [("error", "categories[0].special_condition")]
     assert "data concerning health" in findings[0].message
-    for key in (
-        "user.health_and_medical",
-        "user.demographic.political_opinion",
-        "user.demographic.union_membership",
-        "user.biometrics.fingerprint",
-        "user.demographic.sexual_orientation",
+    for key, kind in (
+        ("user.health_and_medical", "data concerning health"),
+        ("user.health_and_medical.genetic", "genetic data"),  # the most specific key wins
+        ("user.demographic.political_opinion", "political opinions"),
+        ("user.demographic.union_membership", "trade union membership"),
+        ("user.authorization.biometrics", "biometric data"),
+        ("user.demographic.sexual_orientation", "sex life or sexual orientation"),
     ):
-        assert found(eu(BLOOD.format(data=key, extra="")), "eu.special-data"), key
+        [finding] = eu(BLOOD.format(data=key, extra=""))
+        assert (finding.rule, finding.severity) == ("eu.special-data", "error"), key
+        assert kind in finding.message, key
     consent = ", special_condition: {condition: explicit-consent}"
     assert eu(BLOOD.format(data="user.health", extra=consent)) == []
     assert eu(BLOOD.format(data="user.behavior", extra="")) == []
@@ -178,10 +224,13 @@ def test_special_data_law() -> None:
 
 
 def test_maybe_special_data() -> None:
-    findings = eu(BLOOD.format(data="user.demographic.protected_classifications", extra=""))
-    assert found(findings, "eu.maybe-special-data") == [
-        ("warning", "categories[0].data_categories")
-    ]
+    # A catch-all label, and biometrics not said to identify anyone (art. 9(1)
+    # covers biometric data "for the purpose of uniquely identifying").
+    for key in ("user.demographic.protected_classifications", "user.biometrics.voice"):
+        findings = eu(BLOOD.format(data=key, extra=""))
+        assert [(f.rule, f.severity, f.path) for f in findings] == [
+            ("eu.maybe-special-data", "warning", "categories[0].data_categories")
+        ], key
 
 
 FRAUD = """\
@@ -203,26 +252,39 @@ def test_criminal_data() -> None:
 def test_criminal_data_published() -> None:
     # Penalty points made public (CJEU C-439/19): even a public authority with
     # a law behind it may not publish criminal-offence data to all comers.
-    published = LAWFUL.replace(
-        "measures:\n",
-        "measures:\n  - {on: {list: banned}, action: public.disclosure, effect: publish,"
-        " context: civic, rationale: r}\n",
+    publish = (
+        "  - {on: {list: banned}, action: public.disclosure, effect: publish,"
+        " context: civic, rationale: r}\n"
     )
-    findings = eu(published)
+    findings = eu(LAWFUL.replace("measures:\n", "measures:\n" + publish))
     assert found(findings, "eu.criminal-data-published") == [("error", "lists[0]")]
+    # ... nor through a memorandum that publishes the list.
+    city = scheme(LAWFUL)
+    memo = memo_on(city, "banned", "public.disclosure", "publish")
+    findings = lint(memo, "eu", {"civic": city})
+    assert found(findings, "eu.criminal-data-published") == [("error", "on.list")]
+    # A published list that a grade enters, which offences can lower: a warning.
+    grade = GRADE_LIST.format(
+        effect="publish", extra=", data_categories: [user.criminal_history]"
+    ).replace("civic.permit", "public.disclosure")
+    assert found(eu(grade), "eu.criminal-data-published") == [("warning", "lists[0]")]
 
 
 def test_register_retention() -> None:
     body = """\
 categories:
   - {code: discharge, title: Discharge from remaining debts, points: -100, severity: general,
-     validity: P3Y, data_categories: [user.financial],
+     validity: P6M, data_categories: [user.financial],
      source: {name: Insolvency register, kept_for: P6M}}
 """
     private = {"authority_kind": "commercial", "lawful_basis": "legitimate_interests"}
+    # What is stored counts, not only what counts: the scheme keeps records for P5Y.
     findings = eu(body, **private)
-    assert found(findings, "eu.register-retention") == [("error", "categories[0].validity")]
-    assert eu(body.replace("P3Y", "P6M"), **private) == []
+    assert found(findings, "eu.register-retention") == [("error", "categories[0]")]
+    within = scheme(body, **private).model_copy(
+        update={"retention": scheme(body).categories[0].validity}
+    )
+    assert lint(within, "eu", {}) == []
 
 
 # -- location -------------------------------------------------------------------------------
@@ -273,15 +335,32 @@ def _contract(body: str, **update: object) -> list[Finding]:
 
 def test_referral_off() -> None:
     # A library's late fee under a contract, in its own context: the platform's
-    # referral, contest and notices are the art. 22(3) safeguards. Nothing to say.
+    # referral and contest are the art. 22(3) safeguards. Nothing to say.
     assert _contract(LATE_FEE) == []
     findings = _contract(LATE_FEE, referral=False)
-    assert found(findings, "eu.referral-off") == [("error", "referral")]
+    assert [(f.rule, f.severity, f.path) for f in findings] == [
+        ("eu.referral-off", "error", "referral")
+    ]
     stated = _contract(LATE_FEE, referral=False, human_review="The librarian reviews on request.")
     assert stated == []
     # Referral off on the platform as a whole is the same as in the scheme.
     definition = scheme(LATE_FEE, lawful_basis="contract")
-    assert found(lint(definition, "eu", {}, Platform(referral=False)), "eu.referral-off")
+    assert found(lint(definition, "eu", {}, Platform(referral=False)), "eu.referral-off") == [
+        ("error", "referral")
+    ]
+    # Under a law (art. 22(2)(b)) the law must give the safeguards: a warning.
+    under_law = _contract(
+        LATE_FEE, referral=False, lawful_basis="public_task", automated_decision_law="Library Act"
+    )
+    assert found(under_law, "eu.referral-off") == [("warning", "referral")]
+    # Measures on a list whose entries a court decides are not automated decisions.
+    court = scheme(
+        UNSTATED.replace(
+            "kind: black, duration: P1Y,", "kind: black, duration: P1Y, decided_by_person: true,"
+        ),
+        lawful_basis="contract",
+    ).model_copy(update={"referral": False, "measures": scheme(UNSTATED).measures[:1]})
+    assert lint(court, "eu", {}) == []
 
 
 def test_no_reviewer() -> None:
@@ -290,6 +369,11 @@ def test_no_reviewer() -> None:
     findings = lint(definition, "eu", {}, Platform(reviewers=frozenset({"court"})))
     assert found(findings, "eu.no-reviewer") == [("error", "authority.id")]
     assert lint(definition, "eu", {}, Platform(reviewers=None)) == []  # unknown: not judged
+    # A memorandum's authorities answer referrals of its denials.
+    city = scheme(LAWFUL)
+    memo = memo_on(city, "banned", "civic.hall.booking", "deny")
+    without = lint(memo, "eu", {"civic": city}, Platform(reviewers=frozenset({"city"})))
+    assert found(without, "eu.no-reviewer") == [("error", "measures[0].authority")]
 
 
 UNSTATED = LAWFUL.replace(
@@ -298,37 +382,64 @@ UNSTATED = LAWFUL.replace(
 )
 
 
-def test_legal_effect_safeguards() -> None:
-    assert found(eu(UNSTATED), "eu.legal-effect-safeguards") == [("warning", "measures[0]")]
-    stated = UNSTATED + "human_review: The civic office reviews each listing on request.\n"
-    assert eu(stated) == []
+def test_automated_decision() -> None:
+    # Denials and publications by rule alone, with no exception of art. 22(2):
+    # an error; a stated human review "on request" is no exception.
+    assert found(eu(UNSTATED), "eu.automated-decision") == [("error", "measures[0]")]
+    on_request = UNSTATED + "human_review: The civic office reviews each listing on request.\n"
+    assert found(eu(on_request), "eu.automated-decision") == [("error", "measures[0]")]
     assert eu(UNSTATED, lawful_basis="contract") == []  # art. 22(2)(a), with the platform's
+    assert eu(LAWFUL) == []  # art. 22(2)(b): the law is named
+    # A raised price alone: whether its effect is significant is a question of fact.
+    assert found(eu(LATE_FEE), "eu.automated-decision") == [("warning", "measures[0]")]
+    # Publishing an honour roll (a red list) is praise, not a decision against anyone.
+    honours = (
+        "score: {base: 100}\ngrades: [{name: top, min: 90}, {name: rest}]\n"
+        "lists: [{id: models, kind: red, grades: [top]}]\n"
+        "measures:\n  - {on: {list: models}, action: public.honour-roll, effect: publish,"
+        " context: media, rationale: r}\n"
+    )
+    assert [(f.rule, f.severity) for f in eu(honours)] == [("eu.unrelated-context", "warning")]
 
 
 def test_score_relied_on() -> None:
-    # The score decides a loan elsewhere: whoever relies on it relies on an
-    # automated decision (CJEU C-634/21). No exception of art. 22(2) shown: error.
-    elsewhere = UNSTATED + (
-        "  - {on: {grades: [poor]}, action: loan.credit, effect: deny, context: finance,"
-        " rationale: r}\n"
+    # A bank refuses credit on the score (CJEU C-634/21): whoever relies on it
+    # relies on an automated decision. No exception of art. 22(2) shown: error.
+    loan = LAWFUL.replace(
+        'automated_decision_law: "Civic Order Act s. 9, with review by the civic office on request"\n',
+        "",
+    ) + (
+        "  - {on: {grades: [poor]}, action: loan.credit, effect: deny, context: civic,"
+        " applied_by: lending-banks, rationale: r}\n"
     )
-    private = eu(elsewhere, authority_kind="commercial", lawful_basis="legitimate_interests")
+    private = eu(loan, authority_kind="commercial", lawful_basis="legitimate_interests")
     assert found(private, "eu.score-relied-on") == [("error", "measures[2]")]
-    consent = eu(elsewhere, authority_kind="commercial", lawful_basis="consent")
+    consent = eu(loan, authority_kind="commercial", lawful_basis="consent")
     assert found(consent, "eu.score-relied-on") == [("warning", "measures[2]")]
+    # A partner's discount for some is a charge for the rest: a warning at most.
+    discount = loan.replace(
+        "effect: deny, context: civic,", "effect: adjust, factor: 0.95, context: civic,"
+    )
+    partner = eu(discount, authority_kind="commercial", lawful_basis="legitimate_interests")
+    assert found(partner, "eu.score-relied-on") == [("warning", "measures[2]")]
+    # The scheme's own authority in another context is not another party.
+    own = loan.replace("context: civic, applied_by: lending-banks,", "context: finance,")
+    assert "loan.credit, effect: deny, context: finance, rationale" in own
+    mine = eu(own, authority_kind="commercial", lawful_basis="legitimate_interests")
+    assert found(mine, "eu.score-relied-on") == []
+    assert found(mine, "eu.automated-decision") == [("error", "measures[0]")]
+    # A memorandum's authority relying on a list nobody decides by hand: the same.
+    city = scheme(UNSTATED)
+    memo = memo_on(city, "banned", "civic.hall.booking", "deny")
+    assert found(lint(memo, "eu", {"civic": city}), "eu.score-relied-on") == [
+        ("error", "measures[0]")
+    ]
     # A list whose entries a court decides one by one is no automated decision.
     court = UNSTATED.replace(
         "kind: black, duration: P1Y,", "kind: black, duration: P1Y, decided_by_person: true,"
-    ).replace(
-        "civic.hall.booking, effect: deny, context: civic",
-        "travel.air.ticket, effect: deny, context: travel",
     )
-    assert (
-        found(eu(court), "eu.score-relied-on")
-        == found(eu(court), "eu.legal-effect-safeguards")
-        == []
-    )
-    assert found(eu(court), "eu.unrelated-context")  # art. 5(1)(c)(i) still applies
+    assert found(eu(court), "eu.automated-decision") == []
+    assert found(lint(memo, "eu", {"civic": scheme(court)}), "eu.score-relied-on") == []
 
 
 def test_lawful_basis_and_retention() -> None:
@@ -396,11 +507,17 @@ def test_repair_too_early() -> None:
 
 
 def test_list_without_basis() -> None:
-    bare = PUBLISHED.format(severity="general", duration="P1Y").replace(
+    # Para. (6) governs lists of serious dishonesty; general conduct's lists are not its concern.
+    general = PUBLISHED.format(severity="general", duration="P1Y").replace(
         ', legal_basis: "Credit Regulations art. 20"', ""
     )
-    assert cn(bare) == []  # the category's legal basis carries the list
-    bare = bare.replace(',\n     legal_basis: "Credit Regulations art. 12"', "")
+    assert cn(general) == []
+    serious = PUBLISHED.format(severity="serious", duration="P2Y").replace(
+        ', legal_basis: "Credit Regulations art. 20"', ""
+    )
+    # The law behind the conduct is not the law behind the list: a warning.
+    assert found(cn(serious), "cn.list-without-basis") == [("warning", "lists[0].legal_basis")]
+    bare = serious.replace(',\n     legal_basis: "Credit Regulations art. 12"', "")
     assert found(cn(bare), "cn.list-without-basis") == [("error", "lists[0].legal_basis")]
     grades = """\
 score: {base: 100}
@@ -410,3 +527,11 @@ lists:
   - {id: good-list, kind: red, grades: [ok]}
 """
     assert found(cn(grades), "cn.list-without-basis") == [("error", "lists[0].legal_basis")]
+
+
+def test_a_memorandum_that_publishes_a_list_makes_its_periods_binding() -> None:
+    unpublished = PUBLISHED.format(severity="general", duration="P5Y").split("measures:")[0]
+    city = scheme(unpublished)
+    memo = memo_on(city, "shame", "public.disclosure", "publish")
+    findings = lint(memo, "cn", {"civic": city})
+    assert found(findings, "cn.published-too-long") == [("error", "on.list")]

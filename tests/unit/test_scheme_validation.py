@@ -334,3 +334,41 @@ def test_thousands_of_categories_load_and_score() -> None:
     assert len(e.counted) + len(e.excluded) == len(records)
     assert e.score == 1000 + sum(r.points for r in records)
     assert time.perf_counter() - started < 10
+
+
+def test_no_person_decides_the_entries_of_a_grade_based_list() -> None:
+    text = edited(
+        "{id: models, kind: red, grades: [A]}",
+        "{id: models, kind: red, grades: [A], decided_by_person: true}",
+    )
+    assert errors(text) == [
+        "x.yaml: lists[1].decided_by_person: a grade-based list is entered by the score, "
+        "so no person decides its entries"
+    ]
+
+
+def test_data_category_keys_are_dotted_lower_case_words() -> None:
+    text = edited(
+        "severity: minor, validity: P6M}",
+        "severity: minor, validity: P6M, data_categories: ['User.Health ']}",
+    )
+    [line] = errors(text)
+    assert line.startswith(
+        "x.yaml: categories[2].data_categories[0]: 'User.Health ' is not a valid data category"
+    )
+
+
+def test_repair_waits_name_a_severity_and_a_duration() -> None:
+    text = HEADER + BODY + "repair: {after: {grave: P1Y}}\n"
+    [line] = errors(text)
+    assert line == "x.yaml: repair.after: 'grave' is not minor, general or serious"
+    waits = parse_definition(
+        HEADER + BODY + "repair: {after: {serious: P2Y, general: P6M}}\n", "x.yaml"
+    )
+    definition = waits.definition
+    assert isinstance(definition, Scheme) and definition.repair is not None
+    assert [(s, d.text) for s, d in definition.repair.after] == [
+        ("general", "P6M"),
+        ("serious", "P2Y"),
+    ]
+    assert hash(definition)  # a scheme with repair waits stays hashable

@@ -124,7 +124,7 @@ class Casework:
             raise UsageError(f"record {record_id!r}: its category is no longer known")
         rule = scheme.repair
         early = rule is not None and rule.early_removal is not None
-        wait = rule.after.get(category.severity) if rule is not None else None
+        wait = rule.wait(category.severity) if rule is not None else None
         check_application(record_id, category.severity, record.reported_at, early, now, wait)
         self._no_open_case(record_id, "repair")
         return self._open("repair", record, statement, evidence, actor, now)
@@ -204,7 +204,7 @@ class Casework:
         reasons = orjson.loads(found.reasons_json)
         authorities = sorted({r["authority"] for r in reasons if r.get("effect") == found.effect})
         schemes = sorted({r["scheme"] for r in reasons if r.get("effect") == found.effect})
-        self._referral_offered(decision_id, schemes)
+        self._referral_offered(decision_id, reasons, found.effect)
         body = {
             "kind": "decision_review",
             "statement": checked_statement(statement, "statement"),
@@ -215,13 +215,27 @@ class Casework:
         }
         return self._write_opening(found.subject, body, actor, self._uow.clock(), None)
 
-    def _referral_offered(self, decision_id: str, schemes: list[str]) -> None:
+    def _referral_offered(self, decision_id: str, reasons: list[Any], effect: str) -> None:
         """A scheme may turn referral off (``referral: false``, modelling a system
-        without it); a decision that only such schemes brought about cannot be
-        referred. The eu linter reports such a scheme (GDPR art. 22(3))."""
+        without it): a decision that only such a scheme's own measures brought
+        about cannot be referred. A memorandum's measure is another authority's
+        decision, and stays open to referral. The scheme's current version is
+        read, as the decision itself reads it. The eu linter reports such a
+        scheme (GDPR art. 22(3))."""
         known = self._uow.registry.schemes
-        closed = [s for s in schemes if s in known and not known[s].current.definition.referral]
-        if schemes and len(closed) == len(schemes):
+        behind = [r for r in reasons if r.get("effect") == effect]
+        closed = sorted(
+            {
+                r["scheme"]
+                for r in behind
+                if r.get("source") != "memorandum"
+                and r["scheme"] in known
+                and not known[r["scheme"]].current.definition.referral
+            }
+        )
+        if behind and all(
+            r.get("source") != "memorandum" and r["scheme"] in closed for r in behind
+        ):
             raise UsageError(
                 f"decision {decision_id!r}: {', '.join(closed)} takes no referrals "
                 "(referral: false), so no person reviews its decisions on request"

@@ -76,16 +76,13 @@ class Keys:
         """Every key, without its secret."""
         return self._uow.keys.keys()
 
-    def reviewing_authorities(self) -> frozenset[str] | None:
-        """The authorities with an active reviewer key, for the linter's
-        art. 22 rule; ``None`` for a ledger with no keys at all, whose cases
-        are answered at the command line and so by its operators."""
-        keys = self._uow.keys.keys()
-        if not keys:
-            return None
+    def reviewing_authorities(self) -> frozenset[str]:
+        """The authorities with an active reviewer key: who can answer
+        referrals and contests over HTTP (the linter's art. 22 check)."""
+        stored = self._uow.keys.keys()  # the key repository's keys, not a mapping's
         return frozenset(
             k.authority
-            for k in keys
+            for k in stored
             if k.role == "reviewer" and k.revoked_at is None and k.authority is not None
         )
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from socialcredit.domain.compliance.rules import Finding, Rule, published_lists, triggers
+from socialcredit.domain.compliance.reading import causes, list_of, published_lists
+from socialcredit.domain.compliance.rules import Finding, Rule
 from socialcredit.domain.rights.repair import MINIMUM_PUBLICATION
 from socialcredit.domain.schemes.durations import Duration
 from socialcredit.domain.schemes.models import (
@@ -47,8 +48,7 @@ REPAIR_TOO_EARLY = Rule(
     "cn.repair-too-early",
     "cn",
     f"{_MEASURES}, conditions for repair",
-    "let repair open no earlier than the minimum publication period, or state an "
-    "early_removal condition the law provides for",
+    "let repair open no earlier than the minimum publication period for the severity",
 )
 LIST_WITHOUT_BASIS = Rule(
     "cn.list-without-basis",
@@ -85,24 +85,40 @@ _SLACK_DAYS = 1.0
 
 def lint_cn(definition: Scheme | Memorandum, schemes: Mapping[str, Scheme]) -> list[Finding]:
     if isinstance(definition, Memorandum):
-        return []
+        return _memorandum(definition, schemes[definition.on.scheme])
     scheme = definition
     return [*_publication(scheme), *_repair(scheme), *_legal_basis(scheme)]
 
 
+def _memorandum(memo: Memorandum, scheme: Scheme) -> list[Finding]:
+    """A memorandum that publishes its list makes the list's periods
+    publication periods, whatever the scheme itself does with it."""
+    listed = list_of(scheme, memo.on.list_id)
+    if listed is None or listed.grades is not None:
+        return []
+    if not any(m.effect == "publish" for m in memo.measures):
+        return []
+    return [
+        finding
+        for category in causes(scheme, listed.id).categories
+        for finding in _period("on.list", listed, category, published=True)
+    ]
+
+
 def _publication(scheme: Scheme) -> Iterable[Finding]:
     """A record-triggered list keeps a record for the list's duration, or the
-    record's validity: on a published list, that is its publication period."""
+    record's validity: on a published list, that is its publication period.
+    A grade-based list holds while the grade does, and has no period."""
     published = published_lists(scheme)
     for index, lst in enumerate(scheme.lists):
         if lst.grades is not None:
             continue
-        for category in triggers(scheme, lst.id):
-            yield from _period(index, lst, category, lst.id in published)
+        for category in causes(scheme, lst.id).categories:
+            yield from _period(f"lists[{index}]", lst, category, lst.id in published)
 
 
 def _period(
-    index: int, lst: ListDefinition, category: Category, published: bool
+    path: str, lst: ListDefinition, category: Category, published: bool
 ) -> Iterable[Finding]:
     held = lst.duration or category.validity
     days = held.approx_days()
@@ -111,7 +127,6 @@ def _period(
     too_short = low is not None and days < low.approx_days() - _SLACK_DAYS
     what = f"{category.code} ({category.severity}) stays on {lst.id!r} for {held}"
     allowed = f"{category.severity} dishonesty is published for {_RANGE_WORDS[category.severity]}"
-    path = f"lists[{index}]"
     if published and category.severity == "minor":
         yield MINOR_PUBLISHED.finding(
             "error" if too_long else "warning",
@@ -138,7 +153,7 @@ def _period(
 def _repair(scheme: Scheme) -> Iterable[Finding]:
     if scheme.repair is None:
         return
-    for severity, after in scheme.repair.after.items():
+    for severity, after in scheme.repair.after:
         minimum = MINIMUM_PUBLICATION[severity]
         if minimum is not None and after.approx_days() < minimum.approx_days() - _SLACK_DAYS:
             yield REPAIR_TOO_EARLY.finding(
@@ -150,24 +165,38 @@ def _repair(scheme: Scheme) -> Iterable[Finding]:
 
 
 def _legal_basis(scheme: Scheme) -> Iterable[Finding]:
+    """Para. (6) governs lists of serious dishonesty: a black list that serious
+    conduct enters, or that holding a grade does. The list itself must rest on
+    a named basis; the laws behind the conduct are not the law behind the list."""
     for index, lst in enumerate(scheme.lists):
-        if (lst.legal_basis or "").strip() or lst.kind != "black":
+        if lst.kind != "black" or (lst.legal_basis or "").strip():
             continue
-        if lst.grades is not None:
+        found = causes(scheme, lst.id)
+        serious = found.of_severity("serious")
+        if found.direct and not serious:
+            continue
+        path = f"lists[{index}].legal_basis"
+        if not found.direct:
             yield LIST_WITHOUT_BASIS.finding(
                 "error",
-                f"lists[{index}].legal_basis",
-                f"{lst.id!r} is entered by holding grade {'/'.join(lst.grades)}, and no law or "
-                "regulation that provides for the list is named",
+                path,
+                f"{lst.id!r} is entered by holding grade {'/'.join(lst.grades or ())}, and no "
+                "law, regulation or central policy document that provides for the list is named",
             )
-            continue
-        bare = [c.code for c in triggers(scheme, lst.id) if not (c.legal_basis or "").strip()]
-        if bare:
+        elif all((c.legal_basis or "").strip() for c in found.categories):
+            yield LIST_WITHOUT_BASIS.finding(
+                "warning",
+                path,
+                f"serious conduct ({', '.join(serious)}) puts people on {lst.id!r}; its "
+                "categories name the laws behind the conduct, but nothing names the one that "
+                "provides for the list",
+            )
+        else:
             yield LIST_WITHOUT_BASIS.finding(
                 "error",
-                f"lists[{index}].legal_basis",
-                f"{', '.join(bare)} put people on {lst.id!r} with no legal basis named, for the "
-                "list or for the conduct",
+                path,
+                f"serious conduct ({', '.join(serious)}) puts people on {lst.id!r}, and no legal "
+                "basis is named for the list or for all the conduct that enters it",
             )
 
 

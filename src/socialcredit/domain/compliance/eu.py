@@ -4,15 +4,11 @@ docs/compliance.md."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from socialcredit.domain.compliance.rules import (
-    Finding,
-    Platform,
-    Rule,
-    published_lists,
-    triggers,
-)
+from socialcredit.domain.compliance import art22
+from socialcredit.domain.compliance.reading import causes, praise, published_lists, rates_people
+from socialcredit.domain.compliance.rules import Finding, Platform, Rule, Severity
 from socialcredit.domain.compliance.taxonomy import (
     is_criminal_offence_data,
     is_maybe_special,
@@ -74,15 +70,15 @@ CRIMINAL_DATA = Rule(
 CRIMINAL_DATA_PUBLISHED = Rule(
     "eu.criminal-data-published",
     "eu",
-    "GDPR art. 10, read with art. 5(1)(c) (CJEU C-439/19)",
+    "GDPR art. 10, read with art. 5(1) and art. 6(1)(e) (CJEU C-439/19)",
     "do not publish a list that criminal-offence data put people on; disclose it only to those "
     "who need it",
 )
 REGISTER_RETENTION = Rule(
     "eu.register-retention",
     "eu",
-    "GDPR art. 6(1)(f) and art. 5(1)(e) (CJEU C-26/22 and C-64/22)",
-    "let the records count no longer than the public register keeps them",
+    "GDPR art. 5(1)(a), read with art. 6(1)(f) (CJEU C-26/22 and C-64/22)",
+    "keep the records no longer than the public register keeps them (retention and validity)",
 )
 PRECISE_LOCATION = Rule(
     "eu.precise-location",
@@ -97,33 +93,6 @@ BACKGROUND_LOCATION = Rule(
     "take no position outside a trip, or list the purpose 'background-location' so that only "
     "riders who consent give them",
 )
-REFERRAL_OFF = Rule(
-    "eu.referral-off",
-    "eu",
-    "GDPR art. 22(3)",
-    "leave referral on, or state in human_review how a person reviews a decision on request",
-)
-NO_REVIEWER = Rule(
-    "eu.no-reviewer",
-    "eu",
-    "GDPR art. 22(3)",
-    "create a reviewer key for the authority (socialcredit keys create reviewer --authority ...)",
-)
-LEGAL_EFFECT = Rule(
-    "eu.legal-effect-safeguards",
-    "eu",
-    "GDPR art. 22(1) and (2)(b)",
-    "name the law that authorises the decisions in automated_decision_law, or state the "
-    "scheme's own safeguard in human_review",
-)
-SCORE_RELIED_ON = Rule(
-    "eu.score-relied-on",
-    "eu",
-    "GDPR art. 22(1) and (2) (CJEU C-634/21)",
-    "base the scheme on explicit consent or a contract with the subject, or name the "
-    "authorising law in automated_decision_law",
-)
-
 RULES: tuple[Rule, ...] = (
     UNRELATED_CONTEXT,
     DISPROPORTION,
@@ -136,10 +105,7 @@ RULES: tuple[Rule, ...] = (
     REGISTER_RETENTION,
     PRECISE_LOCATION,
     BACKGROUND_LOCATION,
-    REFERRAL_OFF,
-    NO_REVIEWER,
-    LEGAL_EFFECT,
-    SCORE_RELIED_ON,
+    *art22.RULES,
 )
 
 # A surcharge of this many times the normal price is out of proportion to any
@@ -147,9 +113,6 @@ RULES: tuple[Rule, ...] = (
 DISPROPORTIONATE_FACTOR = 10.0
 # The purpose a subject consents to for positions outside a trip.
 BACKGROUND_PURPOSE = "background-location"
-# The lawful bases under which art. 22(2)(a) or (c) can allow an automated
-# decision: a contract with the subject, or (explicit) consent.
-_CONTRACT_OR_CONSENT = ("contract", "consent")
 
 
 def lint_scheme(scheme: Scheme, platform: Platform) -> list[Finding]:
@@ -159,31 +122,26 @@ def lint_scheme(scheme: Scheme, platform: Platform) -> list[Finding]:
         *_price(scheme),
         *_special_data(scheme),
         *_criminal_data(scheme),
-        *_criminal_data_published(scheme),
+        *_criminal_data_published(scheme, published_lists(scheme), lambda i: _list_path(scheme, i)),
         *_register_retention(scheme),
         *_location_data(scheme),
         *_location_rule(scheme),
-        *_automated_decisions(scheme, platform),
+        *art22.lint_scheme(scheme, platform),
     ]
 
 
-def lint_memorandum(memo: Memorandum, scheme: Scheme) -> list[Finding]:
+def lint_memorandum(memo: Memorandum, scheme: Scheme, platform: Platform) -> list[Finding]:
+    """A memorandum carries a scheme's list into other authorities' hands: its
+    measures are judged as the scheme's would be, and as other parties'."""
     found: list[Finding] = []
-    minor = [c.code for c in triggers(scheme, memo.on.list_id) if c.severity == "minor"]
     for index, measure in enumerate(memo.measures):
         if measure.context != scheme.context:
-            found.append(
-                _elsewhere(index, measure, scheme.context, f"{measure.authority} applies ")
-            )
-        if detrimental(measure.effect, measure.factor) and minor:
-            found.append(
-                DISPROPORTION.finding(
-                    "error",
-                    f"measures[{index}]",
-                    f"minor behaviour ({', '.join(minor)}) leads to {measure.effect} "
-                    f"{measure.action!r}",
-                )
-            )
+            who = f"{measure.authority} applies "
+            found.append(_elsewhere(scheme, index, measure, memo.on.list_id, who))
+        found.extend(_disproportion(scheme, index, measure, memo.on.list_id))
+    if any(m.effect == "publish" for m in memo.measures):
+        found.extend(_criminal_data_published(scheme, {memo.on.list_id}, lambda _: "on.list"))
+    found.extend(art22.lint_memorandum(memo, scheme, platform))
     return found
 
 
@@ -199,37 +157,46 @@ def detrimental(effect: str, factor: float | None) -> bool:
 # -- AI Act art. 5(1)(c) ------------------------------------------------------------------
 
 
+def _for_people(scheme: Scheme, severity: Severity) -> Severity:
+    """Art. 5(1)(c) bans the practice for natural persons. A scheme that rates
+    only businesses or public bodies is reported, as a warning: its measures
+    fall on the people who run them, but the text does not forbid it."""
+    return severity if rates_people(scheme) else "warning"
+
+
 def _context(scheme: Scheme) -> Iterable[Finding]:
     for index, measure in enumerate(scheme.measures):
         if measure.context != scheme.context:
-            yield _elsewhere(index, measure, scheme.context, "")
+            yield _elsewhere(scheme, index, measure, measure.on.list_id, "")
+
+
+def _harms(scheme: Scheme, measure: Measure | MemorandumMeasure, list_id: str | None) -> bool:
+    return detrimental(measure.effect, measure.factor) and not praise(
+        scheme, list_id, measure.effect
+    )
 
 
 def _elsewhere(
-    index: int, measure: Measure | MemorandumMeasure, collected: str, who: str
+    scheme: Scheme,
+    index: int,
+    measure: Measure | MemorandumMeasure,
+    list_id: str | None,
+    who: str,
 ) -> Finding:
+    harmful = _harms(scheme, measure, list_id)
     return UNRELATED_CONTEXT.finding(
-        "error" if detrimental(measure.effect, measure.factor) else "warning",
+        _for_people(scheme, "error") if harmful else "warning",
         f"measures[{index}].context",
         f"{who}{measure.effect} {measure.action!r} in the {measure.context!r} context, for "
-        f"data collected in the {collected!r} context",
+        f"data collected in the {scheme.context!r} context",
     )
 
 
 def _proportion(scheme: Scheme) -> Iterable[Finding]:
     minor_deductions = [c for c in scheme.categories if c.severity == "minor" and c.points < 0]
     for index, measure in enumerate(scheme.measures):
-        if not detrimental(measure.effect, measure.factor):
-            continue
         if measure.on.list_id is not None:
-            minor = [c.code for c in triggers(scheme, measure.on.list_id) if c.severity == "minor"]
-            if minor:
-                yield DISPROPORTION.finding(
-                    "error",
-                    f"measures[{index}]",
-                    f"minor behaviour ({', '.join(minor)}) leads to {measure.effect} "
-                    f"{measure.action!r}",
-                )
+            yield from _disproportion(scheme, index, measure, measure.on.list_id)
         elif minor_deductions and measure.effect == "deny":
             yield DISPROPORTION.finding(
                 "warning",
@@ -237,6 +204,28 @@ def _proportion(scheme: Scheme) -> Iterable[Finding]:
                 f"minor deductions ({len(minor_deductions)} categories) can add up to grade "
                 f"{'/'.join(measure.on.grades or ())}, which brings deny {measure.action!r}",
             )
+
+
+def _disproportion(
+    scheme: Scheme, index: int, measure: Measure | MemorandumMeasure, list_id: str
+) -> Iterable[Finding]:
+    """Minor conduct that puts someone on a list bringing a detriment: an error
+    where one record does it, a warning where records must add up to a grade."""
+    if not _harms(scheme, measure, list_id):
+        return
+    found = causes(scheme, list_id)
+    minor = found.of_severity("minor")
+    if not minor:
+        return
+    if found.direct:
+        message = f"minor behaviour ({', '.join(minor)}) leads to"
+    else:
+        message = f"minor deductions ({', '.join(minor)}) can add up to list {list_id!r}, and"
+    yield DISPROPORTION.finding(
+        _for_people(scheme, "error") if found.direct else "warning",
+        f"measures[{index}]",
+        f"{message} {measure.effect} {measure.action!r}",
+    )
 
 
 def _price(scheme: Scheme) -> Iterable[Finding]:
@@ -249,20 +238,16 @@ def _price(scheme: Scheme) -> Iterable[Finding]:
         if measure.effect != "adjust" or (measure.factor or 0) < DISPROPORTIONATE_FACTOR:
             continue
         if measure.on.list_id is not None:
-            causes = [
-                c.code
-                for c in triggers(scheme, measure.on.list_id)
-                if c.severity in ("minor", "general")
-            ]
+            reasons = causes(scheme, measure.on.list_id).of_severity("minor", "general")
             target = f"list {measure.on.list_id!r}"
         else:
-            causes, target = lesser, f"grade {'/'.join(measure.on.grades or ())}"
-        if causes:
+            reasons, target = lesser, f"grade {'/'.join(measure.on.grades or ())}"
+        if reasons:
             yield SURCHARGE.finding(
-                "error",
+                _for_people(scheme, "error"),
                 f"measures[{index}].factor",
                 f"{measure.action!r} is multiplied by {measure.factor:g} for {target}, which "
-                f"minor or general conduct ({', '.join(causes)}) can bring about: a surcharge "
+                f"minor or general conduct ({', '.join(reasons)}) can bring about: a surcharge "
                 "that size is out of proportion to the conduct",
             )
 
@@ -281,7 +266,8 @@ def _special_data(scheme: Scheme) -> Iterable[Finding]:
                 yield MAYBE_SPECIAL.finding(
                     "warning",
                     f"{path}.data_categories",
-                    f"{key!r} may be special-category data; the file does not say which kind",
+                    f"{key!r} may be special-category data (biometric data are, when used to "
+                    "identify a person); the file does not say",
                 )
 
 
@@ -330,17 +316,31 @@ def _criminal_data(scheme: Scheme) -> Iterable[Finding]:
             )
 
 
-def _criminal_data_published(scheme: Scheme) -> Iterable[Finding]:
-    published = published_lists(scheme)
-    for index, lst in enumerate(scheme.lists):
-        causes = [c.code for c in triggers(scheme, lst.id) if _criminal(c)]
-        if lst.id in published and causes:
-            yield CRIMINAL_DATA_PUBLISHED.finding(
-                "error",
-                f"lists[{index}]",
-                f"{lst.id!r} is published, and criminal-offence data put people on it "
-                f"({', '.join(causes)}): they are made available to anyone",
-            )
+def _criminal_data_published(
+    scheme: Scheme, published: set[str], path: Callable[[str], str]
+) -> Iterable[Finding]:
+    """A published list that criminal-offence data put people on: an error
+    where the records enter it, a warning where they only lower a grade that
+    does (the grade reveals the offences less directly)."""
+    for list_id in sorted(published):
+        if praise(scheme, list_id, "publish"):
+            continue  # an honour roll shows who has no such record
+        found = causes(scheme, list_id)
+        reasons = [c.code for c in found.categories if _criminal(c)]
+        if not reasons:
+            continue
+        yield CRIMINAL_DATA_PUBLISHED.finding(
+            "error" if found.direct else "warning",
+            path(list_id),
+            f"{list_id!r} is published, and criminal-offence data "
+            f"{'put people on it' if found.direct else 'lower the grade that does'} "
+            f"({', '.join(reasons)}): they are made available to anyone",
+        )
+
+
+def _list_path(scheme: Scheme, list_id: str) -> str:
+    index = next(i for i, lst in enumerate(scheme.lists) if lst.id == list_id)
+    return f"lists[{index}]"
 
 
 def _register_retention(scheme: Scheme) -> Iterable[Finding]:
@@ -350,13 +350,16 @@ def _register_retention(scheme: Scheme) -> Iterable[Finding]:
         source = category.source
         if source is None:
             continue
-        if category.validity.approx_days() > source.kept_for.approx_days():
+        # What counts is how long the information is stored: the scheme keeps
+        # every record for its retention, even after it stops counting.
+        kept = max(category.validity, scheme.retention, key=lambda d: d.approx_days())
+        if kept.approx_days() > source.kept_for.approx_days():
             yield REGISTER_RETENTION.finding(
                 "error",
-                f"categories[{index}].validity",
-                f"{category.code} counts for {category.validity}, but {source.name} keeps "
-                f"the information for {source.kept_for}: a private body's legitimate interests "
-                "do not outlast the register's",
+                f"categories[{index}]",
+                f"{category.code} is kept for {kept}, but {source.name} keeps the information "
+                f"for {source.kept_for}: a private body's legitimate interests do not outlast "
+                "the register's",
             )
 
 
@@ -399,104 +402,11 @@ def _location_rule(scheme: Scheme) -> Iterable[Finding]:
         )
 
 
-# -- GDPR art. 22 -------------------------------------------------------------------------
-
-
-def _automated_decisions(scheme: Scheme, platform: Platform) -> Iterable[Finding]:
-    """Art. 22, given what the platform guarantees: a subject may refer any
-    adverse decision to a reviewer of the scheme's authority, contest any
-    record, and is told of each. What a scheme can still get wrong is turning
-    referral off, running without a reviewer, and deciding with legal effect
-    with no exception of art. 22(2) shown."""
-    adverse = [i for i, m in enumerate(scheme.measures) if detrimental(m.effect, m.factor)]
-    stated = (scheme.human_review or "").strip()
-    if adverse and not (scheme.referral and platform.referral) and not stated:
-        yield REFERRAL_OFF.finding(
-            "error",
-            "referral",
-            f"{len(adverse)} measures deny, surcharge or publish by automated scoring, referral "
-            "to a person is turned off, and the scheme states no other way to obtain human "
-            "intervention, to give one's view or to contest the decision",
-        )
-    if adverse and scheme.referral and platform.has_reviewer(scheme.authority.id) is False:
-        yield NO_REVIEWER.finding(
-            "error",
-            "authority.id",
-            f"{scheme.authority.id!r} has no reviewer: a referral or a contest of its "
-            "decisions would wait for a person who does not exist",
-        )
-    yield from _exceptions(scheme)
-
-
-def _automated(scheme: Scheme) -> list[tuple[int, Measure]]:
-    """Measures that follow from automated processing alone: on a grade, or on
-    a list whose entries no person decides case by case."""
-    by_person = {lst.id for lst in scheme.lists if lst.decided_by_person}
-    return [(i, m) for i, m in enumerate(scheme.measures) if m.on.list_id not in by_person]
-
-
-def _exceptions(scheme: Scheme) -> Iterable[Finding]:
-    """Art. 22(1) forbids decisions based solely on automated processing with
-    legal or similarly significant effects unless art. 22(2) allows them."""
-    law = (scheme.automated_decision_law or "").strip()
-    shown = scheme.lawful_basis in _CONTRACT_OR_CONSENT or bool(law)
-    automated = _automated(scheme)
-    elsewhere = [
-        (i, m)
-        for i, m in automated
-        if _relied_on_elsewhere(scheme, m) and _significant(m.effect, m.factor)
-    ]
-    if elsewhere:
-        actions = ", ".join(sorted({m.action for _, m in elsewhere}))
-        how = (
-            "explicit consent or a contract must cover the partners' use"
-            if shown and not law
-            else "no art. 22(2) exception is shown"
-            if not shown
-            else f"the law named ({law}) must lay down suitable safeguards"
-        )
-        yield SCORE_RELIED_ON.finding(
-            "warning" if shown else "error",
-            f"measures[{elsewhere[0][0]}]",
-            f"the scheme's grades or lists decide {actions} for another party or context: "
-            f"whoever relies on them there relies on an automated decision; {how}",
-        )
-    if shown or (scheme.human_review or "").strip():
-        return
-    own = [
-        (i, m)
-        for i, m in automated
-        if not _relied_on_elsewhere(scheme, m) and m.effect in ("deny", "publish")
-    ]
-    if own:
-        actions = ", ".join(sorted({m.action for _, m in own}))
-        yield LEGAL_EFFECT.finding(
-            "warning",
-            f"measures[{own[0][0]}]",
-            f"{actions}: decided by the scheme's rules alone, with legal or similarly significant "
-            f"effect, under {scheme.lawful_basis}; the file names no law that authorises such "
-            "decisions and no safeguard of its own",
-        )
-
-
-def _relied_on_elsewhere(scheme: Scheme, measure: Measure) -> bool:
-    """Another party acts on the scheme's grades or lists: in another context,
-    or named as the one who applies the measure."""
-    other_party = measure.applied_by not in (None, scheme.authority.id)
-    return measure.context != scheme.context or other_party
-
-
-def _significant(effect: str, factor: float | None) -> bool:
-    """Refusing, publishing, or setting a price or a deposit on the score's
-    strength: a waiver for some is a charge for the rest."""
-    return effect in ("deny", "publish") or (effect == "adjust" and factor != 1)
-
-
 def lint_eu(
     definition: Scheme | Memorandum, schemes: Mapping[str, Scheme], platform: Platform
 ) -> list[Finding]:
     if isinstance(definition, Memorandum):
-        return lint_memorandum(definition, schemes[definition.on.scheme])
+        return lint_memorandum(definition, schemes[definition.on.scheme], platform)
     return lint_scheme(definition, platform)
 
 

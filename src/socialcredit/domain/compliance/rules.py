@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from socialcredit.domain.schemes.models import Category, Scheme
-
 Profile = Literal["eu", "cn"]
 PROFILES: tuple[Profile, ...] = ("eu", "cn")
 Severity = Literal["error", "warning"]
@@ -52,9 +50,12 @@ class Platform:
     referrals and contests; ``None`` when the linter runs without a ledger and
     cannot know."""
 
-    referral: bool = True  # any adverse decision can be referred to a person (``refer``)
-    contest: bool = True  # any record can be contested, its effect frozen meanwhile
-    notices: bool = True  # the subject is told of each record, list entry and adverse decision
+    # A denial or a raised price can be referred to a person (``refer``).
+    referral: bool = True
+    # Any record can be contested, its effect frozen meanwhile: the human
+    # intervention for what records bring about, list entries and grades
+    # included, and so for publications, which cannot be referred.
+    contest: bool = True
     reviewers: frozenset[str] | None = None
 
     def has_reviewer(self, authority: str) -> bool | None:
@@ -62,18 +63,6 @@ class Platform:
 
 
 THIS_PLATFORM = Platform()
-
-
-def triggers(scheme: Scheme, list_id: str) -> list[Category]:
-    """The categories whose records put people on a list."""
-    return [c for c in scheme.categories if list_id in c.lists]
-
-
-def published_lists(scheme: Scheme) -> set[str]:
-    """The lists a ``publish`` measure of the scheme covers."""
-    return {
-        m.on.list_id for m in scheme.measures if m.effect == "publish" and m.on.list_id is not None
-    }
 
 
 def has_errors(findings: Sequence[Finding]) -> bool:
@@ -89,6 +78,4 @@ __all__ = [
     "Rule",
     "Severity",
     "has_errors",
-    "published_lists",
-    "triggers",
 ]

@@ -1,7 +1,7 @@
 """Which data categories the law treats specially, in the taxonomy the scheme
-files already use: fideslang's ``user.*`` keys (Ethyca's default taxonomy,
-version 3.2, with the 2.0 keys it deprecated, since files written against
-either are in use).
+files already use: fideslang's ``user.*`` keys (Ethyca's default taxonomy: the
+keys of the released 2.x to 3.1 versions, and the new names of the draft 3.2,
+since files written against either are in use).
 
 Each special category of GDPR art. 9(1) is mapped explicitly, key by key; a
 child key (``user.health.medications``) falls under its parent. Keys the
@@ -33,8 +33,10 @@ SPECIAL_CATEGORIES: dict[str, SpecialKind] = {
     "user.demographic.union_membership": "trade union membership",
     "user.health.genetic": "genetic data",
     "user.health_and_medical.genetic": "genetic data",  # fideslang 2.0
-    "user.biometrics": "biometric data",
-    "user.biometric": "biometric data",  # fideslang 2.0
+    # Art. 9(1) covers biometric data "for the purpose of uniquely identifying a
+    # natural person": the authentication keys are that by definition; the
+    # others (a voice recording, a fingerprint kept for another purpose) are
+    # special only when used to identify, which MAYBE_SPECIAL reports.
     "user.authorization.biometrics": "biometric data",
     "user.authorization.biometric": "biometric data",  # fideslang 2.0
     "user.health": "data concerning health",
@@ -49,7 +51,11 @@ CRIMINAL_OFFENCE_DATA = ("user.criminal_history",)
 
 # fideslang's catch-all for "protected classifications or sensitive attributes":
 # it may or may not be art. 9 data, and the file does not say which.
-MAYBE_SPECIAL = ("user.demographic.protected_classifications",)
+MAYBE_SPECIAL = (
+    "user.demographic.protected_classifications",
+    "user.biometrics",
+    "user.biometric",  # fideslang 2.0
+)
 
 # Location the taxonomy marks as coarse (more than 500 m); any other location
 # key, bare ``user.location`` included, is taken as precise.
@@ -72,7 +78,9 @@ def is_criminal_offence_data(key: str) -> bool:
 
 
 def is_maybe_special(key: str) -> bool:
-    return any(_under(key, parent) for parent in MAYBE_SPECIAL)
+    """A key that may or may not be art. 9 data; ``user.biometric.health`` is
+    health data whatever else it is, and reported as such."""
+    return special_kind(key) is None and any(_under(key, parent) for parent in MAYBE_SPECIAL)
 
 
 def is_precise_location(key: str) -> bool:

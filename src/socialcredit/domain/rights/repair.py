@@ -55,10 +55,13 @@ def check_application(
 ) -> None:
     opens = repair_opens_at(severity, reported_at, early_removal, wait)
     if now < opens:
-        minimum = wait if wait is not None else MINIMUM_PUBLICATION[severity]
+        if wait is not None:
+            why = f"its scheme lets {severity} conduct be repaired {wait} after its report"
+        else:
+            minimum = MINIMUM_PUBLICATION[severity]
+            why = f"{RULE}: {severity} conduct is published for at least {minimum}"
         raise RepairRefused(
-            f"record {record_id!r} is {severity} conduct, published for at least "
-            f"{minimum} from {reported_at.date().isoformat()}: a repair application is possible "
-            f"from {iso(opens)} ({RULE})",
+            f"record {record_id!r}, reported {reported_at.date().isoformat()}: a repair "
+            f"application is possible from {iso(opens)} ({why})",
             opens,
         )

@@ -71,6 +71,16 @@ IsoDuration = Annotated[
 Slug = Annotated[str, _pattern("id", _SLUG, "lower-case letters, digits and '-'")]
 Code = Annotated[str, _pattern("code", _CODE, "lower-case letters, digits, '.', '_' and '-'")]
 Action = Annotated[str, _pattern("action", _ACTION, "dotted lower-case names, e.g. fee.heating")]
+# A data-category key: dotted lower-case names, as the taxonomy spells them, so
+# that "User.Health" or "user.health " cannot slip past the linter unread.
+DataCategory = Annotated[
+    str,
+    _pattern(
+        "data category",
+        re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"),
+        "dotted lower-case names, e.g. user.health",
+    ),
+]
 
 
 class _Model(BaseModel):
@@ -185,7 +195,7 @@ class Category(_Model):
     grade_cap: str | None = None
     limit: Limit | None = None
     lists: tuple[Slug, ...] = ()
-    data_categories: tuple[str, ...] = ()
+    data_categories: tuple[DataCategory, ...] = ()
     legal_basis: str | None = None
     # Extension: the art. 9(2) condition for special-category data.
     special_condition: SpecialCondition | None = None
@@ -233,6 +243,29 @@ class Measure(_Consequence):
     applied_by: str | None = None
 
 
+def _severity_waits(value: Any) -> tuple[tuple[Severity, Duration], ...]:
+    """``{general: P6M}`` as sorted pairs, so that a scheme stays hashable."""
+    if isinstance(value, tuple):
+        return value
+    if not isinstance(value, dict):
+        raise PydanticCustomError("repair_after", "give a mapping of severity to duration")
+    pairs = []
+    for severity, text in value.items():
+        if severity not in SEVERITIES:
+            raise PydanticCustomError(
+                "repair_after", f"{severity!r} is not minor, general or serious".replace("{", "{{")
+            )
+        pairs.append((severity, _parse_duration(text)))
+    return tuple(sorted(pairs, key=lambda pair: SEVERITIES.index(pair[0])))
+
+
+SeverityWaits = Annotated[
+    tuple[tuple[Severity, Duration], ...],
+    PlainValidator(_severity_waits, json_schema_input_type=dict[str, str]),
+    PlainSerializer(lambda pairs: {s: d.text for s, d in pairs}, return_type=dict[str, str]),
+]
+
+
 class RepairRule(_Model):
     """Extension: how credit repair works in a scheme beyond the PRC defaults
     (repair after the minimum publication period of the record's severity)."""
@@ -242,7 +275,11 @@ class RepairRule(_Model):
     early_removal: str | None = None
     # How long after its report a record of each severity may be repaired, where
     # the scheme sets its own wait (the PRC minimum otherwise).
-    after: dict[Severity, IsoDuration] = Field(default_factory=dict)
+    after: SeverityWaits = ()
+
+    def wait(self, severity: Severity) -> Duration | None:
+        """The scheme's own wait before a record of this severity may be repaired."""
+        return dict(self.after).get(severity)
 
 
 FACTOR_MEASURES: tuple[str, ...] = ("count", "sum", "ratio", "age", "recency")

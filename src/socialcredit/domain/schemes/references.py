@@ -95,6 +95,11 @@ def _list_problems(scheme: Scheme) -> Iterator[Problem]:
                 f"lists[{index}].duration",
                 "a grade-based list holds while the grade holds and takes no duration",
             )
+        if lst.grades is not None and lst.decided_by_person:
+            yield Problem(
+                f"lists[{index}].decided_by_person",
+                "a grade-based list is entered by the score, so no person decides its entries",
+            )
 
 
 def _category_problems(scheme: Scheme) -> Iterator[Problem]:
