@@ -23,7 +23,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -34,7 +33,7 @@ import httpx
 from socialcredit import bootstrap
 from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.domain.identity import generate_ric
-from socialcredit.testing import create_database, throwaway_postgres
+from socialcredit.testing import create_database, free_port, throwaway_postgres
 
 KEY = "ab" * 32
 SERVER = """
@@ -128,7 +127,7 @@ def _prepare(location: str, n_subjects: int) -> tuple[list[str], str, str]:
 
 
 def _serve(tmp: Path, target: str, work):  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     environment = {**os.environ, "SOCIALCREDIT_KEY": KEY}
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, target, str(port)], cwd=tmp, env=environment
@@ -208,12 +207,6 @@ def _report(url: str, key: str, subjects: list[str]) -> int:
             assert all(r["status"] == 201 for r in results), results[:2]
         elapsed = time.perf_counter() - started
     return round(10_000 / elapsed)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":

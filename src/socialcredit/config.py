@@ -17,6 +17,11 @@ PURE_ENV = "SOCIALCREDIT_PURE"  # 1: leave the C accelerator unused
 REQUIRE_NATIVE_ENV = "SOCIALCREDIT_REQUIRE_NATIVE"  # 1: tests fail without the accelerator
 TEST_SERVER_ENV = "SOCIALCREDIT_TEST_PG"  # tests: a throwaway PostgreSQL server's URL
 TEST_STORE_ENV = "SOCIALCREDIT_TEST_STORE"  # tests: "postgres" runs the store tests on it
+# The web's session key, in hex: sessions then outlive a restart of the server
+# (else a fresh random key each start, which signs everyone out).
+WEB_SECRET_ENV = "SOCIALCREDIT_WEB_SECRET"
+# 1: the web's session cookie is sent over HTTPS only (behind a TLS proxy).
+SECURE_COOKIES_ENV = "SOCIALCREDIT_SECURE_COOKIES"
 
 DEFAULT_DB = "socialcredit.db"
 DEFAULT_DEMO_DB = "socialcredit-demo.db"
@@ -46,6 +51,14 @@ def test_server(env: Mapping[str, str] | None = None) -> str | None:
 
 def test_store(env: Mapping[str, str] | None = None) -> str:
     return _env(env).get(TEST_STORE_ENV, "sqlite")
+
+
+def web_secret(env: Mapping[str, str] | None = None) -> str | None:
+    return _env(env).get(WEB_SECRET_ENV) or None
+
+
+def secure_cookies(env: Mapping[str, str] | None = None) -> bool:
+    return _env(env).get(SECURE_COOKIES_ENV) == "1"
 
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:

@@ -69,7 +69,7 @@ def throwaway_postgres() -> Iterator[str]:
     folder = Path(tempfile.mkdtemp(prefix="sc-pg-"))
     folder.chmod(0o777)  # the server runs as the postgres user
     data = folder / "data"
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         _as_postgres(
             [
@@ -135,7 +135,7 @@ def serving(services: Services) -> Iterator[str]:
 
     from socialcredit.entrypoints.api import create_app
 
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -152,7 +152,38 @@ def serving(services: Services) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def wait_until_up(url: str, *, seconds: float = 30.0) -> None:
+    """Wait until the HTTP service at ``url`` answers ``/health``."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the HTTP service at {url} did not start")
+        time.sleep(0.1)
+
+
+# Debian's Chromium, headless, as the browser tests drive it: without the
+# background networking that a closed network refuses many times over.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+)

@@ -4,22 +4,10 @@ operation, and read the decision with its reasons."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from conftest import RESIDENT, Service, record
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
+from socialcredit.testing import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
@@ -32,7 +20,7 @@ def test_a_check_can_be_tried_from_the_docs_page(service: Service) -> None:
             json=record("docs-spc", RESIDENT, "able-but-refusing", 20, scheme="spc-defaulters"),
         )
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         try:
             page = browser.new_page()
             page.goto(f"{service.url}/docs")

@@ -64,3 +64,18 @@ def test_the_stage_benchmark_accounts_for_each_stage_of_a_check() -> None:
     check = found["check_p50_us"]
     assert isinstance(check, float) and all(value < check for value in stages.values())
     assert found["baseline_sqlite_lookup_p50_us"] > 0  # type: ignore[operator]
+
+
+def test_the_web_benchmark_reports_render_times_and_its_baseline() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "web.py"), "--people", "600", "--requests", "20"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    [line] = done.stdout.splitlines()
+    found = json.loads(line)
+    for page in ("me", "console", "baseline_api_scores"):
+        assert 0 < found[page]["p50_ms"] <= found[page]["p99_ms"], found
+    assert found["me_to_baseline_p50"] > 0 and found["requests"] == 20

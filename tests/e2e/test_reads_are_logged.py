@@ -24,7 +24,7 @@ import typer.main
 from socialcredit import bootstrap
 from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.bootstrap import Services
-from socialcredit.domain.identity import generate_ric
+from socialcredit.domain.identity import generate_ric, generate_uscc
 from socialcredit.entrypoints.api import create_app
 from socialcredit.entrypoints.cli.main import app as cli_app
 from socialcredit.testing import serving
@@ -34,6 +34,7 @@ KEY = "ef" * 32
 NOW = datetime.now(UTC).replace(microsecond=0)
 _rng = random.Random(404)
 RESIDENT, RIDER, REPORTER = ("cn-ric:" + generate_ric(_rng) for _ in range(3))
+FIRM = "cn-uscc:" + generate_uscc(_rng, first="9")
 CONSENT_SCHEME = Path(__file__).parents[1] / "data" / "deposit-club.yaml"
 BAY = [[122.40, 37.15], [122.41, 37.15], [122.41, 37.16], [122.40, 37.16], [122.40, 37.15]]
 ZONES = {
@@ -95,6 +96,10 @@ NOT_READ_ROUTES = {
     "/openapi.json": "the API's description",
     "/docs": "the API's documentation",
     "/redoc": "the API's documentation",
+    "/": "the web's home: the schemes and the names of the published lists",
+    "/catalogue/{scheme_id}": "a scheme as the public reads it",
+    "/signin": "the sign-in form",
+    "/lang/{locale}": "the language switch",
 }
 
 
@@ -130,6 +135,7 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
         lines = [
             _line("r1", RESIDENT, "traffic-violation", 3),
             _line("d1", RESIDENT, "able-but-refusing", 5, scheme="spc-defaulters"),
+            _line("f1", FIRM, "able-but-refusing", 6, scheme="spc-defaulters"),
         ]
         services.imports.import_records(enumerate(lines, 1))
         services.consents.set(RESIDENT, "deposit-club", "scoring", True, actor="setup")
@@ -295,13 +301,24 @@ def api(ledger: Ledger) -> Iterator[str]:
         yield url
 
 
+def _get_paths(routes: Any) -> Iterator[str]:
+    """Every GET route, those of included routers too (the web's are left out
+    of the OpenAPI schema)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _get_paths(inner.routes)
+        elif "GET" in (getattr(route, "methods", None) or ()):
+            yield route.path
+
+
 def test_every_get_route_is_a_read_or_says_why_not(ledger: Ledger) -> None:
     with ledger.open() as services:
         app = create_app(services)
     # Every documented route, and the few the schema leaves out (the docs themselves).
     routes = {path for path, operations in app.openapi()["paths"].items() if "get" in operations}
-    routes |= {r.path for r in app.routes if "GET" in (getattr(r, "methods", None) or ())}
-    placed = set(NOT_READ_ROUTES) | set(HTTP_READS) | set(HTTP_DECISIONS)
+    routes |= set(_get_paths(app.routes))
+    placed = set(NOT_READ_ROUTES) | set(HTTP_READS) | set(HTTP_DECISIONS) | set(WEB_READS)
     assert routes - placed == set(), "GET routes neither logged as reads nor said not to read"
     assert placed - routes == set(), "routes named here that the API lacks"
 
@@ -340,3 +357,56 @@ def test_a_check_over_http_is_logged_as_a_decision_of_the_key(ledger: Ledger, ap
     )
     assert answer.status_code == 200, answer.text
     assert ledger.decisions(RESIDENT)[len(before) :] == [(actor, "travel.rail.highspeed")]
+
+
+# -- the web ----------------------------------------------------------------------------------
+
+# Each page that reads: its path, the key signed in (None: the public), the
+# subject whose log must grow, and the purposes logged, in order.
+WEB_READS = {
+    "/published/{scheme_id}/{list_id}": (
+        "/published/spc-defaulters/dishonest-defaulters",
+        None,
+        RESIDENT,
+        ("publication",),
+    ),
+    "/report/{identifier}": (f"/report/{FIRM}", None, FIRM, ("publication",)),
+    "/me": ("/me", "resident", RESIDENT, ("subject access (web)",)),
+    "/me/export.json": ("/me/export.json", "resident", RESIDENT, ("access request (art. 15)",)),
+    "/console": ("/console", "city-reviewer", RESIDENT, ("case review",)),
+    # The case, then the record it is about.
+    "/console/cases/{case_id}": (
+        "/console/cases/CASE",
+        "city-reviewer",
+        RESIDENT,
+        ("case review", "case review"),
+    ),
+}
+
+
+def _web_client(api: str, ledger: Ledger, key: str | None) -> httpx.Client:
+    """A browser's session: signed in with the key, if one is named."""
+    client = httpx.Client(base_url=api, timeout=30)
+    if key is not None:
+        form = client.get("/signin").text
+        csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        signed = client.post("/signin", data={"key": ledger.keys[key][0], "csrf": csrf})
+        assert signed.status_code in (200, 303), signed.text
+    return client
+
+
+@pytest.mark.parametrize("route", sorted(WEB_READS))
+def test_every_page_that_reads_logs_the_read_as_the_key_through_the_web(
+    ledger: Ledger, api: str, route: str
+) -> None:
+    path, key, subject, purposes = WEB_READS[route]
+    actor = "web" if key is None else "web:" + ledger.keys[key][1]
+    client = _web_client(api, ledger, key)
+    try:
+        before = ledger.reads(subject)
+        answer = client.get(path.replace("CASE", ledger.case))
+        assert answer.status_code == 200, answer.text
+    finally:
+        client.close()
+    new = ledger.reads(subject)[len(before) :]
+    assert [(by, why) for by, why, _ in new] == [(actor, p) for p in purposes], new

@@ -5,7 +5,7 @@ with every reason."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -50,6 +50,23 @@ class ListedEntry:
     subject_key: str
 
 
+@dataclass(frozen=True, slots=True)
+class PublishedPage:
+    entries: list[ListedEntry]
+    total: int  # entries matching, on every page
+    page: int
+    pages: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PublicReport:
+    subject: SubjectRow
+    at: datetime
+    entries: list[ListEntry]  # on published lists only
+    records: list[Record]  # the records that put it there
+
+
 class Checks:
     def __init__(self, uow: UnitOfWork, subjects: Subjects) -> None:
         self._uow = uow
@@ -63,7 +80,7 @@ class Checks:
 
     def scores(
         self,
-        identifier: str,
+        identifier: str | SubjectRow,
         *,
         scheme: str | None = None,
         at: datetime | None = None,
@@ -174,8 +191,17 @@ class Checks:
         purpose: str = "list enquiry",
     ) -> list[ListedEntry]:
         """Who is on red and black lists (of ``scheme``, of its ``list_id``). Logged."""
-        registry = self._uow.registry
         moment = at or self._clock()
+        found = self._entries(scheme, list_id, moment)
+        self._log_shown(found, moment, actor, purpose)
+        return found
+
+    def _entries(
+        self, scheme: str | None, list_id: str | None, moment: datetime
+    ) -> list[ListedEntry]:
+        """Everyone on the lists asked for at ``moment``; not logged: the caller
+        logs the entries it shows."""
+        registry = self._uow.registry
         histories = [registry.history(scheme)] if scheme else list(registry.schemes.values())
         if list_id is not None and scheme is not None and list_id not in histories[0].current.lists:
             raise UsageError(f"scheme {scheme!r} has no list {list_id!r}")
@@ -187,10 +213,14 @@ class Checks:
                 for entry in evaluation.entries:
                     if list_id is None or entry.list == list_id:
                         found.append(ListedEntry(subject.masked, subject.kind, entry, subject.key))
-        subjects = sorted({e.subject_key for e in found})
+        return found
+
+    def _log_shown(
+        self, shown: Sequence[ListedEntry], moment: datetime, actor: str, purpose: str
+    ) -> None:
+        subjects = sorted({e.subject_key for e in shown})
         what = f"list entries at {moment.isoformat()}"
         self._audit.log_accesses(subjects, self._clock(), actor, purpose, what)
-        return found
 
     def published_list(
         self, scheme: str, list_id: str, *, at: datetime | None = None, actor: str
@@ -199,6 +229,58 @@ class Checks:
         covers it (:class:`Forbidden` otherwise). Logged as a publication."""
         self.check_published(scheme, list_id)
         return self.lists(scheme, list_id, at=at, actor=actor, purpose="publication")
+
+    def published_page(
+        self,
+        scheme: str,
+        list_id: str,
+        *,
+        search: str | None = None,
+        page: int = 1,
+        per_page: int = 50,
+        at: datetime | None = None,
+        actor: str,
+    ) -> PublishedPage:
+        """One page of a published list, or the entries of one identifier
+        (``search``): only the entries shown are logged as read."""
+        self.check_published(scheme, list_id)
+        if page < 1 or not 1 <= per_page <= 500:
+            raise UsageError("page: pages start at 1 and hold 1 to 500 entries")
+        moment = at or self._clock()
+        found = sorted(
+            self._entries(scheme, list_id, moment), key=lambda e: (e.entry.since, e.subject)
+        )
+        if search is not None and search.strip():
+            key = self._subjects.identify(search.strip()).key
+            found = [e for e in found if e.subject_key == key]
+        total = len(found)
+        shown = found[(page - 1) * per_page : page * per_page]
+        self._log_shown(shown, moment, actor, "publication")
+        return PublishedPage(shown, total, page, max(1, -(-total // per_page)), moment)
+
+    def public_report(
+        self, identifier: str, *, at: datetime | None = None, actor: str
+    ) -> PublicReport:
+        """A business's public credit report: only its entries on published
+        lists, with the records behind them and the authorities that run the
+        lists. A person or a public body gets none. Logged as a publication."""
+        subject = self._subjects.held(identifier)
+        if subject.kind != "business":
+            raise Forbidden(
+                f"{subject.masked} is a {subject.kind}: only a business has a public credit report"
+            )
+        registry = self._uow.registry
+        moment = at or self._clock()
+        ledger = self._ledger.subject_ledger(subject, None)
+        entries: list[ListEntry] = []
+        for evaluation in self._evaluate(ledger, moment, None):
+            entries.extend(e for e in evaluation.entries if registry.published(e.scheme, e.list))
+        causes = {r for e in entries for r in e.records}
+        records = [r for r in ledger.records if r.id in causes]
+        self._audit.log_access(
+            subject.key, self._clock(), actor, "publication", "public credit report"
+        )
+        return PublicReport(subject, moment, entries, records)
 
     def check_published(self, scheme: str, list_id: str) -> None:
         """:class:`NotFound` for no such list, :class:`Forbidden` for one no

@@ -13,6 +13,7 @@ from socialcredit.domain.consent import (
     periods,
     standings,
 )
+from socialcredit.domain.ledger.values import SubjectRow
 from socialcredit.domain.rights import notices as build
 from socialcredit.errors import UsageError
 from socialcredit.services.subjects import SUBJECT_ACCESS, Subjects
@@ -32,7 +33,7 @@ class Consents:
 
     def set(
         self,
-        identifier: str,
+        identifier: str | SubjectRow,
         scheme_id: str,
         purpose: str,
         granted: bool,

@@ -66,11 +66,18 @@ class Export:
         self._extensions = extensions
 
     def access_export(
-        self, identifier: str, *, kind: str | None = None, actor: str
+        self,
+        identifier: str | SubjectRow,
+        *,
+        kind: str | None = None,
+        actor: str,
+        purpose: str = ACCESS_REQUEST,
     ) -> AccessExport:
+        """Everything held about the subject; one read, logged for ``purpose``
+        (the access export itself, or a subject's own portal page)."""
         uow = self._uow
         subject, evaluations = self._checks.scores(
-            identifier, kind=kind, actor=actor, purpose=ACCESS_REQUEST
+            identifier, kind=kind, actor=actor, purpose=purpose
         )
         now = uow.clock()
         ledger = uow.ledger.subject_ledger(subject, None)

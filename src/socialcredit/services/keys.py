@@ -102,6 +102,18 @@ class Keys:
             raise AuthenticationFailed(f"the key {key.id} was revoked")
         return Principal(key.id, key.role, key.authority, key.subject)  # type: ignore[arg-type]
 
+    def still_valid(self, key_id: str) -> Principal:
+        """The principal of a key already authenticated (a web session holds
+        its id): refused once the key is revoked, so that revoking a key ends
+        its sessions too."""
+        found = self._uow.keys.key_secret(key_id)
+        if found is None:
+            raise AuthenticationFailed("the session's key is not known")
+        key = found[0]
+        if key.revoked_at is not None:
+            raise AuthenticationFailed(f"the key {key.id} was revoked")
+        return Principal(key.id, key.role, key.authority, key.subject)  # type: ignore[arg-type]
+
 
 def _secret_hash(secret: str) -> str:
     # The secret is 256 random bits, so a plain hash suffices (no key stretching).

@@ -21,16 +21,20 @@ class Subjects:
         self._uow = uow
         self._intake: RecordIntake | None = None  # its bounded cache of parsed identifiers
 
-    def identify(self, identifier: str, kind: str | None = None) -> SubjectRow:
+    def identify(self, identifier: str | SubjectRow, kind: str | None = None) -> SubjectRow:
         """The subject an identifier names (validated, hashed, masked); an
-        IdentifierError says what is wrong with it. Kept for the life of the
-        ledger's services: they are asked about the same people again and again."""
+        IdentifierError says what is wrong with it. A subject already held
+        (a signed-in subject's own row, which knows no identifier) is itself.
+        Kept for the life of the ledger's services: they are asked about the
+        same people again and again."""
+        if isinstance(identifier, SubjectRow):
+            return identifier
         if self._intake is None:
             uow = self._uow
             self._intake = RecordIntake(uow.registry, uow.pseudonymiser, uow.clock())
         return self._intake.subject_row(identifier, kind)
 
-    def held(self, identifier: str, kind: str | None = None) -> SubjectRow:
+    def held(self, identifier: str | SubjectRow, kind: str | None = None) -> SubjectRow:
         """The subject, which must be held: :class:`NotFound` otherwise."""
         subject = self.identify(identifier, kind)
         if self._uow.ledger.subject(subject.key) is None:

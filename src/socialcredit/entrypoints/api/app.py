@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from socialcredit import __version__
 from socialcredit.bootstrap import Services
+from socialcredit.entrypoints import web
 from socialcredit.entrypoints.api import problems
 from socialcredit.entrypoints.api.routers import admin, cases, catalogue, records, subjects
 from socialcredit.hooks import plugin_manager
@@ -50,6 +51,7 @@ def create_app(services: Services) -> FastAPI:
         0, Route("/subjects/{identifier}/check", subjects.check, methods=["GET"])
     )
     plugin_manager().hook.register_routes(app=app)
+    web.install(app, services)
     return app
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from socialcredit.domain.times import iso
@@ -98,14 +98,18 @@ def error_problem(error: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     """Answer every expected error with its problem document."""
 
-    async def _known(_: Request, error: Exception) -> JSONResponse:
-        return error_problem(error)
+    async def _known(request: Request, error: Exception) -> Response:
+        found = error_problem(error)
+        return _as_page(request, error, found.status_code) or found
 
     for kind in (UsageError, Forbidden, Unauthenticated, StoreError):
         app.add_exception_handler(kind, _known)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        page = _as_page(request, UsageError(_validation_text(error)), 422)
+        if page is not None:
+            return page
         errors = [
             {
                 "field": ".".join(str(part) for part in e["loc"] if part != "body") or "body",
@@ -116,8 +120,28 @@ def install(app: FastAPI) -> None:
         return problem(422, "the request is invalid", errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem(error.status_code, str(error.detail))
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        page = _as_page(request, error, error.status_code)
+        return page or problem(error.status_code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> Response:
+        # Never a stack trace: the web shows a page, the API a problem document.
+        return _as_page(request, error, 500) or problem(500, "internal error")
+
+
+def _as_page(request: Request, error: Exception, status: int) -> Response | None:
+    """The web's page for an error on one of its paths (the web installs the
+    renderer); ``None`` leaves the API's problem document."""
+    render = getattr(request.app.state, "html_errors", None)
+    return render(request, error, status) if render is not None else None
+
+
+def _validation_text(error: RequestValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'] if p not in ('body', 'query', 'form'))}: {e['msg']}"
+        for e in error.errors()
+    )
 
 
 __all__ = ["PROBLEM", "error_problem", "install", "problem"]

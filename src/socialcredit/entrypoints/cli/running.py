@@ -3,28 +3,35 @@ demo town."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from socialcredit.config import DEFAULT_DEMO_DB, DEMO_DB_ENV
 from socialcredit.entrypoints.cli.common import DEFAULT_DB, Db, Json, handled, opened, out
 
+if TYPE_CHECKING:
+    from socialcredit.bootstrap import Services
+
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(help="Port to listen on.")]
+
 
 @handled
-def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    db: Db = DEFAULT_DB,
-) -> None:
-    """Serve the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs)."""
+def serve(host: Host = "127.0.0.1", port: Port = 8000, db: Db = DEFAULT_DB) -> None:
+    """Serve the web (the portal at /) and the HTTP API (OpenAPI at
+    /openapi.json, interactive docs at /docs)."""
+    with opened(db) as services:
+        out.print(f"serving {db} on http://{host}:{port} (the web at /, API docs at /docs)")
+        _run(services, host, port)
+
+
+def _run(services: Services, host: str, port: int) -> None:
     import uvicorn
 
     from socialcredit.entrypoints.api import create_app
 
-    with opened(db) as services:
-        out.print(f"serving {db} on http://{host}:{port} (docs at /docs)")
-        uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
 
 
 @handled
@@ -39,12 +46,20 @@ def demo(
     ] = 1_000,
     institutions: Annotated[int, typer.Option(help="Government institutions.")] = 50,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve", help="Then serve the web on the demo town, with keys to sign in with."
+        ),
+    ] = False,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
     as_json: Json = False,
 ) -> None:
     """Build a synthetic Rongcheng-like town with the shipped schemes and show what happens."""
-    from socialcredit.entrypoints.demo import run_demo
+    from socialcredit.entrypoints.demo import demo_keys, run_demo
 
-    run_demo(
+    summary = run_demo(
         db,
         people=people,
         businesses=businesses,
@@ -53,6 +68,27 @@ def demo(
         console=out,
         as_json=as_json,
     )
+    if not as_json:
+        out.print(
+            f"  {_command()} demo --serve   (the web, with keys to sign in with)",
+            highlight=False,
+            markup=False,
+        )
+    if serve:
+        with opened(db) as services:
+            keys = demo_keys(services, summary)
+            url = f"http://{host}:{port}"
+            out.print(f"\nserving the demo town on {url}", highlight=False)
+            out.print(f"  the public portal:  {url}/", highlight=False)
+            for role, (token, where) in keys.items():
+                out.print(f"  {role} key: {token}   then open {url}{where}", highlight=False)
+            _run(services, host, port)
+
+
+def _command() -> str:
+    from socialcredit.entrypoints.demo import command_name
+
+    return command_name()
 
 
 def register(app: typer.Typer) -> None:

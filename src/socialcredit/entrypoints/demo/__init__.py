@@ -156,6 +156,33 @@ def _explore(summary: dict[str, Any], town: Town, db: str, say: Any) -> None:
         say(f"  {hint}", highlight=False, markup=False)
 
 
+def demo_keys(services: Services, summary: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Keys to try the web with: the resident the demo showed denied, a reviewer
+    of the authority whose measure denied them, and an admin. Each is created
+    in the demo ledger, shown once, with the page to open."""
+    denied = next((e for e in summary["examples"] if e["decision"]["effect"] == "deny"), None)
+    keys: dict[str, tuple[str, str]] = {}
+    create = services.keys.create
+    if denied is not None:
+        keys["subject"] = (
+            create("subject", subject=denied["identifier"], actor=DEMO_ACTOR)[1],
+            "/me",
+        )
+        reasons = denied["decision"]["reasons"]
+        authority = next((r["authority"] for r in reasons if r["effect"] == "deny"), None)
+        if authority is not None:
+            keys["reviewer"] = (
+                create("reviewer", authority=authority, actor=DEMO_ACTOR)[1],
+                "/console",
+            )
+    keys["admin"] = (create("admin", actor=DEMO_ACTOR)[1], "/console")
+    return keys
+
+
+def command_name() -> str:
+    return _command_name()
+
+
 def _command_name() -> str:
     """How the user can type the CLI from here: plain ``socialcredit`` when it
     is on the PATH, else its path inside the virtual environment."""
@@ -188,4 +215,4 @@ def _enrol_everyone(services: Services, town: Town, at: datetime) -> None:
             services.subjects.enrol_many(rows, definition.id, at=at, actor=DEMO_ACTOR)
 
 
-__all__ = ["build_town", "generate_records", "run_demo"]
+__all__ = ["build_town", "command_name", "demo_keys", "generate_records", "run_demo"]
