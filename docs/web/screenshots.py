@@ -63,6 +63,8 @@ def main() -> None:
                     shoot = _shooter(page, language, width)
                     _sign_in(page, url, keys["court-reviewer"])
                     shoot("console")
+                    page.goto(f"{url}/console/statistics?scheme=rongcheng-personal")
+                    shoot("statistics")
                     context.close()
             browser.close()
     finally:

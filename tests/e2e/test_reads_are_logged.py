@@ -100,6 +100,14 @@ NOT_READ_ROUTES = {
     "/catalogue/{scheme_id}": "a scheme as the public reads it",
     "/signin": "the sign-in form",
     "/lang/{locale}": "the language switch",
+    "/console/import": "the import form, and the key's own imports",
+    "/console/imports/{job_id}": "an import's counts and refused lines: what the key sent",
+    "/console/imports/{job_id}/status": "an import's progress",
+    "/console/imports/{job_id}/rejects.jsonl": "an import's refused lines: what the key sent",
+    "/console/schemes": "definitions",
+    "/console/schemes/{definition_id}": "definitions",
+    "/console/statistics": "counts per grade and list: no subject's data",
+    "/console/integrity": "the verify form",
 }
 
 

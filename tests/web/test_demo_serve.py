@@ -1,6 +1,6 @@
 """``socialcredit demo --serve``: after the demo, the web on the demo town, with
-a subject key for the resident the demo showed denied, a reviewer key for the
-authority that denied them, and an admin key, each with the page to open."""
+a subject key for the resident the demo showed denied, reviewer and reporter
+keys of the authority that denied them, and an admin key, each with the page to open."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_the_demo_serves_the_web_and_prints_keys_to_sign_in_with(tmp_path: Path)
             printed.append(line)
         text = "".join(printed)
         keys = dict(re.findall(r"^  (\w+) key: (sck_\S+)", text, re.M))
-        assert set(keys) == {"subject", "reviewer", "admin"}, text
+        assert set(keys) == {"subject", "reviewer", "reporter", "admin"}, text
         url = f"http://127.0.0.1:{port}"
         assert f"the public portal:  {url}/" in text
         for _ in range(100):

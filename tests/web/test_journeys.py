@@ -118,11 +118,11 @@ def test_a_wrong_key_and_the_role_limits(site: Site, browser: Any) -> None:
     assert "No open case." in reviewer.content() or "w-drunk" not in reviewer.content()
     response = reviewer.goto(f"{site.url}/me")
     assert response is not None and response.status == 403
-    reporter = browser.new_context().new_page()
-    reporter.goto(f"{site.url}/signin")
-    reporter.get_by_label("Key").fill(site.keys["court-reporter"])
-    reporter.get_by_role("button", name="Sign in").click()
-    assert "subject, reviewer and admin keys" in reporter.get_by_role("alert").inner_text()
+    checker = browser.new_context().new_page()
+    checker.goto(f"{site.url}/signin")
+    checker.get_by_label("Key").fill(site.keys["city-checker"])
+    checker.get_by_role("button", name="Sign in").click()
+    assert "reporter, reviewer and admin keys" in checker.get_by_role("alert").inner_text()
 
 
 def test_the_pages_in_chinese_and_english(site: Site, browser: Any) -> None:

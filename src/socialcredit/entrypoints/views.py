@@ -22,7 +22,7 @@ from socialcredit.domain.times import iso
 from socialcredit.services.casework import ShownCase
 from socialcredit.services.checks import CheckResult, ListedEntry
 from socialcredit.services.export import AccessExport, SchemePart
-from socialcredit.services.imports import ImportReport
+from socialcredit.services.imports import ImportReport, Rejection
 from socialcredit.services.records import RecordState
 from socialcredit.services.retention import RetentionReport
 
@@ -219,6 +219,11 @@ def record_view(state: RecordState) -> dict[str, Any]:
             for e in state.events
         ],
     }
+
+
+def rejection_view(rejection: Rejection) -> dict[str, Any]:
+    """One refused line of an import: its number, its record's id, and why."""
+    return {"line": rejection.line, "id": rejection.record, "reason": rejection.reason}
 
 
 def import_summary(report: ImportReport, rejects_file: str | None) -> dict[str, Any]:
@@ -463,6 +468,7 @@ __all__ = [
     "notice_view",
     "reason_view",
     "record_view",
+    "rejection_view",
     "retention_view",
     "score_view",
     "stored_notice_view",

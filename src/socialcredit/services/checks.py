@@ -67,6 +67,19 @@ class PublicReport:
     records: list[Record]  # the records that put it there
 
 
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """A scheme's population at one instant: subjects per grade (in the
+    scheme's order, best first) and per list."""
+
+    scheme: str
+    at: datetime
+    subjects: int
+    grades: list[tuple[str, int]]
+    ungraded: int  # enrolled or with records, but no grade (no score yet, or no grades)
+    lists: list[tuple[str, int]]
+
+
 class Checks:
     def __init__(self, uow: UnitOfWork, subjects: Subjects) -> None:
         self._uow = uow
@@ -313,6 +326,27 @@ class Checks:
                 evaluate(history, ledger.records, ledger.events, at, enrolled_at, spans),
             )
 
+    def distribution(self, scheme: str, at: datetime | None = None) -> Distribution:
+        """How many subjects of a scheme hold each grade and are on each list
+        at ``at``: counts only, so no subject's data is read out or logged."""
+        moment = at or self._clock()
+        definition = self._uow.registry.history(scheme).current.definition
+        grades = dict.fromkeys((g.name for g in definition.grades), 0)
+        lists = dict.fromkeys((lst.id for lst in definition.lists), 0)
+        subjects = ungraded = 0
+        for _, evaluation in self.evaluate_scheme(scheme, moment):
+            subjects += 1
+            grade = evaluation.explanation.grade
+            if grade is None or grade not in grades:
+                ungraded += 1
+            else:
+                grades[grade] += 1
+            for list_id in {entry.list for entry in evaluation.entries}:
+                lists[list_id] = lists.get(list_id, 0) + 1
+        return Distribution(
+            scheme, moment, subjects, list(grades.items()), ungraded, list(lists.items())
+        )
+
     # -- the engine's inputs -----------------------------------------------------------
 
     def _evaluate(
@@ -393,4 +427,4 @@ class Checks:
         return found
 
 
-__all__ = ["CheckResult", "Checks", "ListedEntry"]
+__all__ = ["CheckResult", "Checks", "Distribution", "ListedEntry"]

@@ -8,6 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from socialcredit.domain.compliance import (
+    PROFILES,
+    THIS_PLATFORM,
+    Finding,
+    Platform,
+    Profile,
+    legal_findings,
+    lint,
+)
 from socialcredit.domain.registry import Registry
 from socialcredit.domain.schemes.loader import LoadedDefinition, StoredDefinition, parse_definition
 from socialcredit.domain.schemes.models import Memorandum, Scheme
@@ -24,6 +33,22 @@ class AddedDefinition:
     type: str
     version: int
     source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """A definition as it would be added, before it is: the problems that
+    keep it out, or the definition and the linter's findings in each profile."""
+
+    source: str
+    text: str
+    definition: Scheme | Memorandum | None
+    problems: list[str]
+    findings: dict[Profile, list[Finding]]
+
+    @property
+    def addable(self) -> bool:
+        return self.definition is not None
 
 
 class Definitions:
@@ -60,6 +85,40 @@ class Definitions:
         except DefinitionError as error:
             raise DefinitionErrors([error]) from None
         return self._add([loaded])
+
+    def preview(
+        self, text: str, source: str = "text", platform: Platform = THIS_PLATFORM
+    ) -> Preview:
+        """Validate and lint one definition (YAML text) in every profile
+        without adding it; a memorandum is linted against the schemes held."""
+        held = self._uow.registry.current_schemes
+        try:
+            loaded = parse_definition(text, source, held)
+        except DefinitionError as error:
+            pairs = [(p.path, p.message) for p in error.problems]
+            found = {profile: legal_findings(pairs) for profile in PROFILES}
+            return Preview(source, text, None, [str(p) for p in error.problems], found)
+        definition = loaded.definition
+        schemes = dict(held)
+        if isinstance(definition, Scheme):
+            schemes[definition.id] = definition
+        found = {profile: lint(definition, profile, schemes, platform) for profile in PROFILES}
+        return Preview(source, text, definition, [], found)
+
+    def findings(
+        self, scheme_id: str, platform: Platform = THIS_PLATFORM
+    ) -> dict[Profile, list[Finding]]:
+        """The linter's findings, in every profile, on a scheme in force and the
+        memoranda that apply to it (what a citizen reading the scheme is shown)."""
+        registry = self._uow.registry
+        scheme = self.scheme(scheme_id)
+        schemes = dict(registry.current_schemes)
+        found = {profile: lint(scheme, profile, schemes, platform) for profile in PROFILES}
+        for memo in registry.memoranda.values():
+            if memo.on.scheme == scheme.id:
+                for profile in PROFILES:
+                    found[profile] += lint(memo, profile, schemes, platform)
+        return found
 
     def _add(self, loaded: Sequence[LoadedDefinition]) -> list[AddedDefinition]:
         added = []
@@ -144,4 +203,4 @@ class Definitions:
         return target, moment
 
 
-__all__ = ["AddedDefinition", "Definitions", "LoadFiles"]
+__all__ = ["AddedDefinition", "Definitions", "LoadFiles", "Preview"]

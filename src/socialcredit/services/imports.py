@@ -10,16 +10,17 @@ scoring is active, both when the conduct occurred and now (GDPR art. 7).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from socialcredit.domain.access import AccessDenied, Principal, may_report
 from socialcredit.domain.consent import SCORING, ConsentChange
 from socialcredit.domain.consent import active_at as consent_active
 from socialcredit.domain.consent import periods as consent_periods
-from socialcredit.domain.intake import Parsed, RecordIntake, validate_lines
+from socialcredit.domain.intake import Line, Parsed, RecordIntake, validate_lines
 from socialcredit.domain.ledger.batching import PlanBase, first_batch
 from socialcredit.domain.ledger.values import NewRecord, Progress
 from socialcredit.domain.times import parse_time
@@ -46,12 +47,14 @@ class ImportReport:
     duplicates: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     duplicate_lines: list[int] = field(default_factory=list)
+    forbidden_lines: list[int] = field(default_factory=list)  # among ``rejected``
 
     def add(self, more: ImportReport) -> None:
         self.accepted += more.accepted
         self.duplicates += more.duplicates
         self.rejected.extend(more.rejected)
         self.duplicate_lines.extend(more.duplicate_lines)
+        self.forbidden_lines.extend(more.forbidden_lines)
 
 
 class Imports:
@@ -76,6 +79,48 @@ class Imports:
         intake = RecordIntake(uow.registry, uow.pseudonymiser, uow.clock())
         parsed = validate_lines(lines, intake)
         return self._import(lambda: self._import_batches(parsed, progress, batch_size))
+
+    def import_reported(
+        self,
+        lines: Iterable[Line],
+        *,
+        reporter: Principal,
+        progress: Progress | None = None,
+        batch_size: int = IMPORT_BATCH,
+    ) -> ImportReport:
+        """Records a reporter key sends (an API batch, a file uploaded to the
+        console): each only to a scheme of the key's authority, which is
+        recorded as its reporter whatever the line says. A line for another
+        authority's scheme is refused (and named in ``forbidden_lines``); the
+        other lines are imported as :meth:`import_records` imports them."""
+        report = ImportReport()
+        allowed = self._reported_by(lines, reporter, report)
+        report.add(self.import_records(allowed, progress, batch_size))
+        report.rejected.sort(key=lambda r: r.line)
+        return report
+
+    def _reported_by(
+        self, lines: Iterable[Line], reporter: Principal, report: ImportReport
+    ) -> Iterator[Line]:
+        # The scheme is judged as the intake will read it (trimmed), so that a
+        # line cannot reach another authority's scheme through white space.
+        schemes = self._uow.registry.schemes
+        for number, fields in lines:
+            if not isinstance(fields, Mapping):
+                yield number, fields
+                continue
+            named = fields.get("scheme")
+            history = schemes.get(named.strip() if isinstance(named, str) else str(named))
+            if history is not None:
+                try:
+                    may_report(reporter, history.current.definition)
+                except AccessDenied as refused:
+                    record = fields.get("id")
+                    reason = f"scheme: {refused}"
+                    report.rejected.append(Rejection(number, _text_or_none(record), reason))
+                    report.forbidden_lines.append(number)
+                    continue
+            yield number, {**fields, "reporter": reporter.authority}
 
     def import_file(
         self,
@@ -223,6 +268,10 @@ class Imports:
                     continue
             kept.append((number, item))
         return kept
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value).strip() if value is not None else None
 
 
 __all__ = ["IMPORT_BATCH", "ImportReport", "Imports", "Rejection"]

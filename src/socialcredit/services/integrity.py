@@ -4,8 +4,21 @@ which a caller keeps elsewhere to catch chains rewritten with fresh hashes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from socialcredit.domain.ledger.values import ChainProblem, Progress
 from socialcredit.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    rows: int  # chained rows walked
+    root: str  # the ledger root now
+    problems: list[str]  # each tampered row, and a root that is not the one kept
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
 
 
 class Integrity:
@@ -14,6 +27,21 @@ class Integrity:
 
     def verify(self, progress: Progress | None = None) -> list[ChainProblem]:
         return self._uow.chains.verify(progress)
+
+    def check(self, kept_root: str | None = None, progress: Progress | None = None) -> Verification:
+        """Every chain walked, and the ledger root compared with one kept
+        elsewhere (``kept_root``), which catches chains rewritten with fresh
+        hashes or cut short."""
+        rows = self.chained_rows()
+        problems = [str(problem) for problem in self.verify(progress)]
+        current = self.ledger_root()
+        kept = (kept_root or "").strip().lower()
+        if kept and kept != current:
+            problems.append(
+                f"the ledger root is {current}, not the {kept} recorded earlier: "
+                "rows were rewritten or removed since (or rows were added, if the root is old)"
+            )
+        return Verification(rows, current, problems)
 
     def ledger_root(self) -> str:
         return self._uow.ledger.ledger_root()
@@ -28,4 +56,4 @@ class Integrity:
         return counts["records"] + counts["record_events"]
 
 
-__all__ = ["Integrity"]
+__all__ = ["Integrity", "Verification"]

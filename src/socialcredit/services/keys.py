@@ -9,6 +9,7 @@ import hmac
 import secrets
 
 from socialcredit.domain.access import AUTHORITY_ROLES, ROLES, Principal
+from socialcredit.domain.compliance import Platform
 from socialcredit.domain.ledger.values import StoredKey
 from socialcredit.errors import NotFound, Unauthenticated, UsageError
 from socialcredit.services.definitions import Definitions
@@ -85,6 +86,11 @@ class Keys:
             for k in stored
             if k.role == "reviewer" and k.revoked_at is None and k.authority is not None
         )
+
+    def platform(self) -> Platform:
+        """What the platform guarantees as it is served over HTTP, with the
+        reviewers the keys name (what the linter checks a scheme against)."""
+        return Platform(reviewers=self.reviewing_authorities())
 
     def authenticate(self, token: str) -> Principal:
         """The principal a bearer token stands for, or :class:`AuthenticationFailed`."""

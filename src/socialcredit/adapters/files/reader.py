@@ -7,7 +7,7 @@ from collections.abc import Generator, Iterator
 from datetime import datetime
 from pathlib import Path
 
-from socialcredit.adapters.files.readers import read_lines
+from socialcredit.adapters.files.readers import count_lines, read_lines
 from socialcredit.adapters.files.records import parse_file
 from socialcredit.adapters.files.worker import (
     parse_file_forked,
@@ -25,6 +25,10 @@ class RecordFiles:
 
     def read(self, path: Path) -> Iterator[Line]:
         return read_lines(path)
+
+    def count(self, path: Path) -> int:
+        """The lines in ``path`` (blank ones too): how far an import has to go."""
+        return count_lines(path)
 
     def worthwhile(self, path: Path) -> bool:
         """Whether a worker process pays for itself on ``path``."""

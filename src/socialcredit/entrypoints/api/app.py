@@ -9,6 +9,7 @@ transactions must not interleave.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import fastapi_offline
@@ -39,7 +40,7 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     problems.install(app)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, larger=web.LARGER_BODIES)
     _offline_docs(app)
     for router in (catalogue.router, records.router, cases.router, subjects.router, admin.router):
         app.include_router(router)
@@ -57,18 +58,22 @@ def create_app(services: Services) -> FastAPI:
 
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, whether or not
-    they announce their length, before any handler reads them."""
+    they announce their length, before any handler reads them. ``larger``
+    names paths allowed more (a record file uploaded to the console)."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, larger: Mapping[str, int] | None = None
+    ) -> None:
+        self.app, self.default, self.larger = app, limit, dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"], self.default)
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await self._too_large(scope, receive, send)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self._too_large(scope, receive, send, limit)
             return
         seen = 0
 
@@ -76,17 +81,17 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
+            if seen > limit:
                 raise _TooLarge
             return message
 
         try:
             await self.app(scope, counted, send)
         except _TooLarge:
-            await self._too_large(scope, receive, send)
+            await self._too_large(scope, receive, send, limit)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await problems.problem(413, f"the body is over {self.limit} bytes")(scope, receive, send)
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        await problems.problem(413, f"the body is over {limit} bytes")(scope, receive, send)
 
 
 class _TooLarge(Exception):

@@ -27,6 +27,7 @@ from socialcredit import bootstrap
 from socialcredit.bootstrap import Services
 from socialcredit.config import DB_ENV, DEFAULT_DB
 from socialcredit.domain.times import parse_time
+from socialcredit.entrypoints.views import rejection_view
 from socialcredit.errors import SocialCreditError
 
 CLI_ACTOR = "cli"  # who the audit log names for whatever the command line does
@@ -132,8 +133,7 @@ def write_rejects(path: Path, rejected: list[Any]) -> None:
         return
     with path.open("w", encoding="utf-8") as handle:
         for rejection in rejected:
-            line = {"line": rejection.line, "id": rejection.record, "reason": rejection.reason}
-            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+            handle.write(json.dumps(rejection_view(rejection), ensure_ascii=False) + "\n")
 
 
 def set_default_db(db: str | None) -> None:

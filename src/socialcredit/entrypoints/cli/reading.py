@@ -207,13 +207,8 @@ def verify(
         total = integrity.chained_rows()
         with progress_bar(not as_json and total > 50_000) as progress:
             task = progress.add_task("verifying", total=total)
-            problems = [str(p) for p in integrity.verify(lambda n: progress.advance(task, n))]
-        current = integrity.ledger_root()
-    if root is not None and root.strip().lower() != current:
-        problems.append(
-            f"the ledger root is {current}, not the {root.strip()} recorded earlier: "
-            "rows were rewritten or removed since (or rows were added, if the root is old)"
-        )
+            found = integrity.check(root, lambda n: progress.advance(task, n))
+    problems, current = found.problems, found.root
     if as_json:
         print_json({"rows": total, "root": current, "problems": problems})
     elif not problems:

@@ -158,7 +158,7 @@ def _explore(summary: dict[str, Any], town: Town, db: str, say: Any) -> None:
 
 def demo_keys(services: Services, summary: dict[str, Any]) -> dict[str, tuple[str, str]]:
     """Keys to try the web with: the resident the demo showed denied, a reviewer
-    of the authority whose measure denied them, and an admin. Each is created
+    and a reporter of the authority whose measure denied them, and an admin. Each is created
     in the demo ledger, shown once, with the page to open."""
     denied = next((e for e in summary["examples"] if e["decision"]["effect"] == "deny"), None)
     keys: dict[str, tuple[str, str]] = {}
@@ -174,6 +174,10 @@ def demo_keys(services: Services, summary: dict[str, Any]) -> dict[str, tuple[st
             keys["reviewer"] = (
                 create("reviewer", authority=authority, actor=DEMO_ACTOR)[1],
                 "/console",
+            )
+            keys["reporter"] = (
+                create("reporter", authority=authority, actor=DEMO_ACTOR)[1],
+                "/console/import",
             )
     keys["admin"] = (create("admin", actor=DEMO_ACTOR)[1], "/console")
     return keys

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from socialcredit.bootstrap import Services
-from socialcredit.entrypoints.web import console, me, public, signin
+from socialcredit.entrypoints.web import console, imports, me, overview, public, schemes, signin
 from socialcredit.entrypoints.web.kit import Web, error_page
 from socialcredit.entrypoints.web.security import SecurityHeaders
 
@@ -29,6 +29,10 @@ WEB_PREFIXES = (
 )
 
 
+# Paths whose bodies may be larger than the API's limit: record files.
+LARGER_BODIES = {"/console/import": imports.MAX_UPLOAD_BYTES}
+
+
 def is_web_path(path: str) -> bool:
     return path == "/" or path.startswith(WEB_PREFIXES)
 
@@ -36,7 +40,9 @@ def is_web_path(path: str) -> bool:
 def install(app: FastAPI, services: Services) -> None:
     app.state.web = Web.for_services(services)
     app.state.html_errors = _html_errors
-    for router in (public.router, signin.router, me.router, console.router):
+    app.state.import_jobs = imports.ImportJobs()
+    routers = (public, signin, me, console, imports, schemes, overview)
+    for router in (module.router for module in routers):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_middleware(SecurityHeaders, is_web_path=is_web_path)
@@ -50,4 +56,4 @@ def _html_errors(request: Request, error: Exception, status: int) -> Response | 
     return None
 
 
-__all__ = ["install", "is_web_path"]
+__all__ = ["LARGER_BODIES", "install", "is_web_path"]

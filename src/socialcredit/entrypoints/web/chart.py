@@ -109,4 +109,37 @@ def _causes(at: datetime, records: Sequence[Record]) -> tuple[str, ...]:
     )
 
 
-__all__ = ["Chart", "score_chart"]
+BAR_WIDTH, BAR_LABEL, BAR_HEIGHT, BAR_GAP, BAR_VALUE = 640, 200, 22, 8, 64
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    label: str
+    value: int
+    y: float
+    length: float
+
+
+@dataclass(frozen=True, slots=True)
+class BarChart:
+    """Horizontal bars, one per label, scaled to the largest value."""
+
+    width: int
+    height: int
+    left: int  # where the bars start, after the labels
+    bar_height: int
+    bars: list[Bar]
+
+
+def bar_chart(rows: Sequence[tuple[str, int]]) -> BarChart:
+    room = BAR_WIDTH - BAR_LABEL - BAR_VALUE
+    largest = max((value for _, value in rows), default=0) or 1
+    bars = [
+        Bar(label, value, index * (BAR_HEIGHT + BAR_GAP), round(room * value / largest, 1))
+        for index, (label, value) in enumerate(rows)
+    ]
+    height = max(1, len(rows)) * (BAR_HEIGHT + BAR_GAP)
+    return BarChart(BAR_WIDTH, height, BAR_LABEL, BAR_HEIGHT, bars)
+
+
+__all__ = ["BarChart", "Chart", "bar_chart", "score_chart"]

@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from socialcredit.domain.compliance import PROFILES, lint
 from socialcredit.domain.rights.repair import MINIMUM_PUBLICATION
 from socialcredit.domain.schemes.models import SEVERITIES, Scheme
 from socialcredit.entrypoints.web.kit import Visit, visit
@@ -39,11 +38,7 @@ async def catalogue(request: Request, scheme_id: str) -> Response:
     scheme = definitions.scheme(scheme_id)
     registry = definitions.registry
     memoranda = [m for m in registry.memoranda.values() if m.on.scheme == scheme.id]
-    schemes = dict(registry.current_schemes)
-    findings = {profile: lint(scheme, profile, schemes) for profile in PROFILES}
-    for memo in memoranda:
-        for profile in PROFILES:
-            findings[profile] += lint(memo, profile, schemes)
+    findings = definitions.findings(scheme.id, seen.services.keys.platform())
     return seen.page(
         "catalogue.html",
         scheme=scheme,

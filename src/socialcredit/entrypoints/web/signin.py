@@ -12,7 +12,12 @@ from socialcredit.entrypoints.web.kit import visit
 from socialcredit.services.keys import AuthenticationFailed
 
 router = APIRouter(include_in_schema=False)
-LANDING = {"subject": "/me", "reviewer": "/console", "admin": "/console"}
+LANDING = {
+    "subject": "/me",
+    "reporter": "/console/import",
+    "reviewer": "/console",
+    "admin": "/console",
+}
 
 
 def safe_next(target: str | None) -> str | None:
@@ -48,7 +53,7 @@ async def signin(
         error = seen.gettext("That key is not valid. Check it and try again.")
         return seen.page("signin.html", status=401, next=safe_next(next) or "", error=error)
     if who.role not in LANDING:
-        error = seen.gettext("The web is for subject, reviewer and admin keys.")
+        error = seen.gettext("The web is for subject, reporter, reviewer and admin keys.")
         return seen.page("signin.html", status=403, next=safe_next(next) or "", error=error)
     seen.session = seen.web.sessions.signed_in(who.key_id)
     return seen.redirect(safe_next(next) or LANDING[who.role])

@@ -12,11 +12,9 @@ from fastapi.responses import JSONResponse
 
 from socialcredit.bootstrap import Services
 from socialcredit.domain.access import (
-    AccessDenied,
     Principal,
     may_act_for,
     may_read_record,
-    may_report,
     may_review,
     require,
 )
@@ -173,33 +171,20 @@ def _report(services: Services, who: Principal, items: list[Any]) -> list[dict[s
     """Per-item results: 201 created, 200 already held, 403, 409 conflict, 422 invalid."""
     results: list[dict[str, Any]] = [{} for _ in items]
     lines = []
-    schemes = services.definitions.registry.schemes
     for number, item in enumerate(items):
         if not isinstance(item, dict):
             problem = {"field": "record", "rule": "must be a JSON object"}
             results[number] = {"status": 422, "errors": [problem]}
             continue
-        # Judge the scheme exactly as the importer will read it (trimmed), and
-        # record the key's authority as the reporter: a body cannot claim either.
-        named = item.get("scheme")
-        history = schemes.get(named.strip() if isinstance(named, str) else str(named))
-        if history is not None:
-            try:
-                may_report(who, history.current.definition)
-            except AccessDenied as error:
-                results[number] = {
-                    "status": 403,
-                    "errors": [{"field": "scheme", "rule": str(error)}],
-                }
-                continue
-        lines.append((number, {**item, "reporter": who.authority}))
-    report = services.imports.import_records(lines)
+        lines.append((number, item))
+    report = services.imports.import_reported(lines, reporter=who)
     refused = {r.line: r for r in report.rejected}
+    forbidden = set(report.forbidden_lines)
     duplicates = set(report.duplicate_lines)
     for number, item in lines:
         if number in refused:
             field, _, rule = refused[number].reason.partition(": ")
-            status = 409 if "(conflict)" in rule else 422
+            status = 403 if number in forbidden else 409 if "(conflict)" in rule else 422
             results[number] = {"status": status, "errors": [{"field": field, "rule": rule}]}
         else:
             # The reporter's own record, echoed back (as the importer read its id).
