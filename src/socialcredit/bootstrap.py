@@ -17,6 +17,7 @@ from types import TracebackType
 
 import pluggy
 
+from socialcredit.adapters.analytics.facade import AnalyticsFiles
 from socialcredit.adapters.db import open_database
 from socialcredit.adapters.db.audit import AuditRows
 from socialcredit.adapters.db.database import Database
@@ -42,6 +43,7 @@ from socialcredit.services.imports import Imports
 from socialcredit.services.integrity import Integrity
 from socialcredit.services.keys import Keys
 from socialcredit.services.notices import Notices
+from socialcredit.services.population import Population
 from socialcredit.services.records import Records
 from socialcredit.services.retention import Retention
 from socialcredit.services.subjects import Subjects
@@ -66,6 +68,7 @@ class Services:
     export: Export
     keys: Keys
     integrity: Integrity
+    population: Population
     extensions: Extensions
     migrated: list[tuple[str, int]]  # (track, version) applied when opened with create=True
 
@@ -164,6 +167,7 @@ def _wire(
         export=Export(uow, checks, extensions),
         keys=Keys(uow, subjects, definitions),
         integrity=Integrity(uow),
+        population=Population(uow, AnalyticsFiles()),
         extensions=extensions,
         migrated=migrated,
     )

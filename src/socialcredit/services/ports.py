@@ -203,3 +203,51 @@ __all__ = [
     "NoticeChannel",
     "RecordFiles",
 ]
+
+
+class SnapshotPart(Protocol):
+    """One new part of a snapshot directory, gathered and then written whole."""
+
+    part: int  # its number, from 1
+
+    def add_ledger(
+        self,
+        ledger: SubjectLedger,
+        consents: Sequence[ConsentChange],
+        scheme: str,
+        known_at: datetime | None,
+    ) -> None: ...
+    def add_definitions(
+        self,
+        stored: Sequence[tuple[str, int, str, datetime, str, str]],
+        rescorings: Sequence[tuple[str, int, datetime]],
+    ) -> None: ...
+    def write(self, root: str, at: datetime | None, now: datetime) -> dict[str, int]: ...
+
+
+class Analytics(Protocol):
+    """The population at once: snapshots written as Parquet, and evaluated by
+    an analytics engine (``adapters/analytics``)."""
+
+    engines: tuple[str, ...]
+
+    def snapshot(self, folder: Path, purpose: str) -> SnapshotPart: ...
+    def definitions(
+        self, folder: Path
+    ) -> tuple[list[StoredDefinition], list[tuple[str, int, datetime]]]: ...
+    def evaluate(
+        self,
+        engine: str,
+        folder: Path,
+        registry: Registry,
+        at: datetime,
+        out: Path,
+        only: set[str] | None = None,
+        memory_limit: str | None = None,
+    ) -> BatchOutcome: ...
+
+
+class BatchOutcome(Protocol):
+    rows: dict[str, int]  # result table -> rows written
+    schemes: list[str]  # evaluated
+    skipped: dict[str, str]  # scheme -> why the plan leaves it out

@@ -13,6 +13,7 @@ from socialcredit.entrypoints.cli import (
     definitions,
     keys,
     ledger,
+    population,
     reading,
     rights,
     running,
@@ -41,7 +42,7 @@ def _global_options(
     set_default_db(db)
 
 
-for group in (definitions, ledger, reading, keys, rights, upkeep, running):
+for group in (definitions, ledger, reading, population, keys, rights, upkeep, running):
     group.register(app)
 plugin_manager().hook.register_commands(app=app)
 

@@ -1,0 +1,336 @@
+"""DESIGN.md §3, as SQL: one plan, generated once, that evaluates every
+(subject, scheme) asked about at once, as the per-subject engine
+(``domain/scoring/engine.py``) evaluates one.
+
+The plan reads the ledger's tables (``rec``, ``st``, ``enr``, ``con``; see
+``snapshot.py``), the definition tables (``tables.py``) and ``asks``: the
+(subject, scheme, t, asked) to evaluate, where ``asked`` is the instant asked
+about and ``t`` the instant the scheme computes as of (the start of the month
+for a scheme recomputed monthly). Record statuses and consent are read at
+``asked``; everything else at ``t``, as in the engine.
+
+It is written in the SQL that DuckDB and Spark share; what they spell
+differently is a :class:`Dialect`'s. Each step is a temporary view, so an
+engine runs the plan as a list of statements, and a second set of asks (the
+instants at which a grade may have changed, for the start of a grade-held
+list entry) runs the same steps under another prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from socialcredit.domain.ledger.records import ERASED, SUSPENDING_STATUSES
+
+_SUSPENDING = ", ".join(f"'{status}'" for status in sorted(SUSPENDING_STATUSES))
+_ERASED = f"'{ERASED}'"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What DuckDB and Spark SQL spell differently."""
+
+    name: str
+    add_months_template: str  # {ts}, {months}
+    add_seconds_template: str  # {ts}, {seconds}
+    sorted_list_template: str  # {value}: the values of a group as a sorted array
+    # How a step is kept: each step is read by several later ones, so it is
+    # computed once and kept (a table), not inlined into each (a view).
+    step: str = "CREATE OR REPLACE TEMPORARY TABLE"
+
+    def add(self, ts: str, months: str, seconds: str) -> str:
+        """``ts`` moved by whole months (the day clamped to the month's end), then by seconds."""
+        moved = self.add_months_template.format(ts=ts, months=months)
+        return self.add_seconds_template.format(ts=moved, seconds=seconds)
+
+    def sorted_list(self, value: str) -> str:
+        return self.sorted_list_template.format(value=value)
+
+
+DUCKDB = Dialect(
+    "duckdb",
+    add_months_template="({ts} + to_months(CAST({months} AS INTEGER)))",
+    add_seconds_template="({ts} + to_seconds(CAST({seconds} AS BIGINT)))",
+    sorted_list_template="list_sort(list({value}))",
+)
+SPARK = Dialect(
+    "spark",
+    add_months_template="({ts} + make_interval(0, CAST({months} AS INT), 0, 0, 0, 0, 0))",
+    add_seconds_template="({ts} + make_interval(0, 0, 0, 0, 0, 0, CAST({seconds} AS DECIMAL(18, 6))))",
+    sorted_list_template="array_sort(collect_list({value}))",
+    step="CACHE TABLE",
+)
+
+_PERIOD = (
+    "CASE {per} WHEN 'day' THEN date_trunc('day', {ts}) WHEN 'week' THEN date_trunc('week', {ts}) "
+    "WHEN 'month' THEN date_trunc('month', {ts}) ELSE date_trunc('year', {ts}) END"
+)
+
+
+def evaluation_steps(dialect: Dialect, asks: str, prefix: str) -> list[tuple[str, str]]:
+    """(view, query) in order: the asks with their consent, enrolment and
+    rescoring; every record of each ask classified; the limits; the totals;
+    the evaluations; and the entries records cause. The views named
+    ``{prefix}evaluation``, ``{prefix}counted``, ``{prefix}excluded`` and
+    ``{prefix}record_entry`` are the results."""
+    p = prefix
+    add_until = dialect.add("c.occurred_at", "tg.months", "tg.seconds")
+    return [
+        (
+            f"{p}consenting",
+            f"""SELECT a.subject, a.scheme, a.asked
+            FROM {asks} a JOIN con c ON c.subject = a.subject AND c.scheme = a.scheme
+            WHERE c.start_at <= a.asked AND (c.end_at IS NULL OR a.asked < c.end_at)
+            GROUP BY a.subject, a.scheme, a.asked""",
+        ),
+        (
+            f"{p}ask",
+            f"""SELECT a.subject, a.scheme, a.t, a.asked,
+              (NOT s.needs_consent OR ok.subject IS NOT NULL) AS consenting,
+              e.enrolled_at, rs.target AS rescore_target
+            FROM {asks} a
+            JOIN d_scheme s ON s.scheme = a.scheme
+            LEFT JOIN {p}consenting ok
+              ON ok.subject = a.subject AND ok.scheme = a.scheme AND ok.asked = a.asked
+            LEFT JOIN enr e ON e.subject = a.subject AND e.scheme = a.scheme
+            LEFT JOIN d_rescore rs ON rs.scheme = a.scheme AND rs.from_at <= a.t
+              AND (rs.to_at IS NULL OR a.t < rs.to_at)""",
+        ),
+        (
+            f"{p}classified",
+            f"""SELECT k.subject, k.scheme, k.t, k.asked, k.consenting, k.rescore_target,
+              r.record, r.category, r.version, r.occurred_at, r.reported_at, r.expires_at,
+              r.points, st.status, COALESCE(v.version, s.current_version) AS rule_version,
+              ru.limit_count, ru.limit_per, ru.cap_rank, ru.cap_grade,
+              CASE
+                WHEN r.category = {_ERASED} THEN 'erased'
+                WHEN r.reported_at > k.t OR r.occurred_at > k.t THEN 'not_yet_reported'
+                WHEN NOT k.consenting THEN 'no_consent'
+                WHEN k.t >= r.expires_at THEN 'expired'
+                WHEN st.status IN ({_SUSPENDING}) THEN st.status
+              END AS first_reason,
+              (r.category <> {_ERASED} AND r.reported_at <= k.t
+                AND (r.occurred_at > k.t OR k.consenting)) AS known
+            FROM {p}ask k
+            JOIN rec r ON r.subject = k.subject AND r.scheme = k.scheme
+            JOIN d_scheme s ON s.scheme = k.scheme
+            LEFT JOIN st ON st.record = r.record AND st.since <= k.asked
+              AND (st.until IS NULL OR k.asked < st.until)
+            LEFT JOIN d_version v ON v.scheme = r.scheme AND v.version = r.version
+            LEFT JOIN d_rule ru ON ru.scheme = r.scheme
+              AND ru.version = COALESCE(v.version, s.current_version) AND ru.category = r.category""",
+        ),
+        (
+            f"{p}limited",
+            f"""SELECT c.*,
+              CASE WHEN c.first_reason IS NULL AND c.limit_count IS NOT NULL THEN
+                row_number() OVER (
+                  PARTITION BY c.subject, c.scheme, c.asked, c.category, c.limit_per,
+                    (c.first_reason IS NULL AND c.limit_count IS NOT NULL),
+                    {_PERIOD.format(per="c.limit_per", ts="c.occurred_at")}
+                  ORDER BY c.occurred_at, c.record)
+              END AS slot_rank
+            FROM {p}classified c""",
+        ),
+        (
+            f"{p}judged",
+            f"""SELECT l.*,
+              CASE WHEN l.first_reason IS NULL AND l.slot_rank > l.limit_count THEN 'limit'
+                   ELSE l.first_reason END AS reason,
+              CASE WHEN l.rescore_target IS NOT NULL AND l.rescore_target > l.version
+                     AND rp.points IS NOT NULL THEN rp.points ELSE l.points END AS counted_points
+            FROM {p}limited l
+            LEFT JOIN d_repoints rp ON rp.scheme = l.scheme AND rp.version = l.rescore_target
+              AND rp.category = l.category""",
+        ),
+        (
+            f"{p}counted",
+            f"""SELECT subject, scheme, asked, record, category, counted_points AS points,
+              occurred_at, expires_at, cap_rank, cap_grade
+            FROM {p}judged WHERE reason IS NULL""",
+        ),
+        (
+            f"{p}excluded",
+            f"""SELECT subject, scheme, asked, record, category, reason
+            FROM {p}judged WHERE reason IS NOT NULL""",
+        ),
+        (
+            f"{p}cap",
+            f"""SELECT subject, scheme, asked, cap_grade, cap_rank, record AS cap_record,
+              category AS cap_category
+            FROM (SELECT c.*, row_number() OVER (
+                PARTITION BY c.subject, c.scheme, c.asked
+                ORDER BY c.cap_rank DESC, c.occurred_at, c.record) AS n
+              FROM {p}counted c WHERE c.cap_rank IS NOT NULL) ranked
+            WHERE n = 1""",
+        ),
+        (
+            f"{p}totals",
+            f"""SELECT subject, scheme, asked, bool_or(known) AS known,
+              SUM(CASE WHEN reason IS NULL THEN counted_points ELSE 0 END) AS points
+            FROM {p}judged GROUP BY subject, scheme, asked""",
+        ),
+        (
+            f"{p}scored",
+            f"""SELECT k.subject, k.scheme, k.t, k.asked, s.current_version AS version,
+              (k.consenting AND (COALESCE(tt.known, FALSE)
+                OR (k.enrolled_at IS NOT NULL AND k.enrolled_at <= k.t))) AS enrolled,
+              s.scored, s.base, s.score_min, s.score_max, COALESCE(tt.points, 0) AS points
+            FROM {p}ask k JOIN d_scheme s ON s.scheme = k.scheme
+            LEFT JOIN {p}totals tt ON tt.subject = k.subject AND tt.scheme = k.scheme
+              AND tt.asked = k.asked""",
+        ),
+        (
+            f"{p}score",
+            f"""SELECT subject, scheme, t, asked, version, enrolled, base,
+              CASE WHEN enrolled AND scored THEN
+                CASE WHEN score_min IS NOT NULL AND base + points < score_min THEN score_min
+                     WHEN score_max IS NOT NULL AND base + points > score_max THEN score_max
+                     ELSE base + points END
+              END AS score
+            FROM {p}scored""",
+        ),
+        (
+            f"{p}band",
+            f"""SELECT sc.subject, sc.scheme, sc.asked, MIN(g.grade_rank) AS band_rank
+            FROM {p}score sc JOIN d_grade g ON g.scheme = sc.scheme
+              AND (g.grade_min IS NULL OR sc.score >= g.grade_min)
+            WHERE sc.score IS NOT NULL
+            GROUP BY sc.subject, sc.scheme, sc.asked""",
+        ),
+        (
+            f"{p}evaluation",
+            f"""SELECT sc.subject, sc.scheme, sc.version, sc.t, sc.asked, sc.enrolled, sc.score,
+              CASE WHEN bg.grade IS NOT NULL AND cp.cap_rank IS NOT NULL
+                     AND cp.cap_rank > b.band_rank THEN cp.cap_grade ELSE bg.grade END AS grade,
+              bg.grade AS band,
+              CASE WHEN sc.score IS NOT NULL THEN cp.cap_grade END AS cap_grade,
+              CASE WHEN sc.score IS NOT NULL THEN cp.cap_record END AS cap_record,
+              CASE WHEN sc.score IS NOT NULL THEN cp.cap_category END AS cap_category,
+              sc.base
+            FROM {p}score sc
+            LEFT JOIN {p}band b ON b.subject = sc.subject AND b.scheme = sc.scheme
+              AND b.asked = sc.asked
+            LEFT JOIN d_grade bg ON bg.scheme = sc.scheme AND bg.grade_rank = b.band_rank
+            LEFT JOIN {p}cap cp ON cp.subject = sc.subject AND cp.scheme = sc.scheme
+              AND cp.asked = sc.asked""",
+        ),
+        (
+            f"{p}standing",
+            f"""SELECT subject, scheme, t, asked, record, category, rule_version, occurred_at,
+              expires_at
+            FROM {p}judged
+            WHERE reason IS NULL OR (reason = 'expired'
+              AND (status IS NULL OR status NOT IN ({_SUSPENDING})))""",
+        ),
+        (
+            f"{p}record_span",
+            f"""SELECT c.subject, c.scheme, c.asked, tg.list_id, c.record, c.occurred_at,
+              CASE WHEN tg.has_duration THEN {add_until} ELSE c.expires_at END AS until, c.t
+            FROM {p}standing c JOIN d_target tg ON tg.scheme = c.scheme
+              AND tg.version = c.rule_version AND tg.category = c.category""",
+        ),
+        (
+            f"{p}record_entry",
+            f"""SELECT sp.subject, sp.scheme, sp.asked, sp.list_id, l.kind,
+              MIN(sp.occurred_at) AS since, MAX(sp.until) AS until,
+              {dialect.sorted_list("sp.record")} AS records
+            FROM {p}record_span sp JOIN d_list l ON l.scheme = sp.scheme AND l.list_id = sp.list_id
+            WHERE sp.t < sp.until
+            GROUP BY sp.subject, sp.scheme, sp.asked, sp.list_id, l.kind""",
+        ),
+    ]
+
+
+def held_asks_steps(dialect: Dialect, evaluated: str, prefix: str) -> list[tuple[str, str]]:
+    """For every evaluation whose grade a grade-held list holds: the instants
+    at or before its ``t`` at which that grade could have changed (a record's
+    occurrence, report or expiry and an enrolment, at the next recomputation
+    for a monthly scheme; an event or a change of consent, at once), as asks.
+    ``{prefix}asks`` is the result; evaluating it gives each instant's grade."""
+    p = prefix
+    next_month = dialect.add("date_trunc('month', x.instant)", "1", "0")
+    return [
+        (
+            f"{p}holders",
+            f"""SELECT DISTINCT e.subject, e.scheme, e.t
+            FROM {evaluated} e JOIN d_grade_list gl ON gl.scheme = e.scheme AND gl.grade = e.grade""",
+        ),
+        (
+            f"{p}scheduled",
+            f"""SELECT h.subject, h.scheme, h.t, r.occurred_at AS instant FROM {p}holders h
+              JOIN rec r ON r.subject = h.subject AND r.scheme = h.scheme
+            UNION ALL SELECT h.subject, h.scheme, h.t, r.reported_at FROM {p}holders h
+              JOIN rec r ON r.subject = h.subject AND r.scheme = h.scheme
+            UNION ALL SELECT h.subject, h.scheme, h.t, r.expires_at FROM {p}holders h
+              JOIN rec r ON r.subject = h.subject AND r.scheme = h.scheme
+            UNION ALL SELECT h.subject, h.scheme, h.t, e.enrolled_at FROM {p}holders h
+              JOIN enr e ON e.subject = h.subject AND e.scheme = h.scheme""",
+        ),
+        (
+            f"{p}instant",
+            f"""SELECT x.subject, x.scheme, x.t,
+              CASE WHEN s.monthly AND x.instant <> date_trunc('month', x.instant) THEN {next_month}
+                   ELSE x.instant END AS instant
+            FROM {p}scheduled x JOIN d_scheme s ON s.scheme = x.scheme
+            UNION ALL SELECT h.subject, h.scheme, h.t, st.since FROM {p}holders h
+              JOIN rec r ON r.subject = h.subject AND r.scheme = h.scheme
+              JOIN st ON st.record = r.record
+            UNION ALL SELECT h.subject, h.scheme, h.t, c.start_at FROM {p}holders h
+              JOIN con c ON c.subject = h.subject AND c.scheme = h.scheme
+            UNION ALL SELECT h.subject, h.scheme, h.t, c.end_at FROM {p}holders h
+              JOIN con c ON c.subject = h.subject AND c.scheme = h.scheme
+              WHERE c.end_at IS NOT NULL""",
+        ),
+        (
+            f"{p}asks",
+            f"""SELECT DISTINCT i.subject, i.scheme,
+              CASE WHEN s.monthly THEN date_trunc('month', i.instant) ELSE i.instant END AS t,
+              i.instant AS asked, i.t AS held_t
+            FROM {p}instant i JOIN d_scheme s ON s.scheme = i.scheme
+            WHERE i.instant <= i.t""",
+        ),
+    ]
+
+
+def held_entries_step(
+    evaluated: str, history_asks: str, history: str, name: str
+) -> tuple[str, str]:
+    """The entries of grade-held lists: from the start of the unbroken run of
+    instants, ending at ``t``, in which the grade was one the list holds, to
+    no set end. ``history`` is the evaluation of ``history_asks``."""
+    return (
+        name,
+        f"""WITH held AS (
+          SELECT e.subject, e.scheme, e.asked, e.t, gl.list_id, l.kind, e.grade
+          FROM {evaluated} e
+          JOIN d_grade_list gl ON gl.scheme = e.scheme AND gl.grade = e.grade
+          JOIN d_list l ON l.scheme = e.scheme AND l.list_id = gl.list_id
+        ), judged AS (
+          SELECT hd.subject, hd.scheme, hd.asked, hd.list_id, q.asked AS instant,
+            (g2.grade IS NOT NULL) AS holds
+          FROM held hd
+          JOIN {history_asks} q ON q.subject = hd.subject AND q.scheme = hd.scheme
+            AND q.held_t = hd.t
+          JOIN {history} hv ON hv.subject = q.subject AND hv.scheme = q.scheme
+            AND hv.asked = q.asked
+          LEFT JOIN d_grade_list g2 ON g2.scheme = hd.scheme AND g2.list_id = hd.list_id
+            AND g2.grade = hv.grade
+        ), broken AS (
+          SELECT subject, scheme, asked, list_id, MAX(instant) AS last_break
+          FROM judged WHERE NOT holds GROUP BY subject, scheme, asked, list_id
+        ), since AS (
+          SELECT j.subject, j.scheme, j.asked, j.list_id, MIN(j.instant) AS since
+          FROM judged j LEFT JOIN broken b ON b.subject = j.subject AND b.scheme = j.scheme
+            AND b.asked = j.asked AND b.list_id = j.list_id
+          WHERE b.last_break IS NULL OR j.instant > b.last_break
+          GROUP BY j.subject, j.scheme, j.asked, j.list_id
+        )
+        SELECT hd.subject, hd.scheme, hd.asked, hd.list_id, hd.kind, COALESCE(s.since, hd.t) AS since,
+          hd.grade
+        FROM held hd LEFT JOIN since s ON s.subject = hd.subject AND s.scheme = hd.scheme
+          AND s.asked = hd.asked AND s.list_id = hd.list_id""",
+    )
+
+
+__all__ = ["DUCKDB", "SPARK", "Dialect", "evaluation_steps", "held_asks_steps", "held_entries_step"]

@@ -1,0 +1,125 @@
+"""The whole population at once: the ledger written as a snapshot (Parquet),
+and every enrolled subject of every scheme evaluated on an analytics engine
+by the plan that follows DESIGN.md §3 as the per-subject engine does.
+
+Nothing here reads one subject's data out to anyone: a snapshot holds
+pseudonymous keys only, and batch results are files for the operator. The
+snapshot is tied to the ledger by its root (``verify --root``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from socialcredit.domain.consent import SCORING, ConsentChange
+from socialcredit.domain.registry import Registry, build_registry
+from socialcredit.errors import UsageError
+from socialcredit.services.ports import Analytics, BatchOutcome
+from socialcredit.services.unit_of_work import UnitOfWork
+
+Tick = Callable[[str, int, int], None]  # (scheme, subjects done, subjects in all)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotReport:
+    folder: Path
+    root: str
+    rows: dict[str, int]  # table -> rows this part added
+    part: int
+
+
+class Population:
+    def __init__(self, uow: UnitOfWork, analytics: Analytics) -> None:
+        self._uow = uow
+        self._analytics = analytics
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        return self._analytics.engines
+
+    def snapshot(
+        self, folder: Path, at: datetime | None = None, progress: Tick | None = None
+    ) -> SnapshotReport:
+        """Write what is new in the ledger (as known at ``at``: records reported,
+        events, enrolments and consents made by then) as a new part of the
+        snapshot in ``folder``."""
+        uow = self._uow
+        part = self._analytics.snapshot(folder, SCORING)
+        registry = uow.registry
+        for scheme in sorted(registry.schemes):
+            consents: dict[str, list[ConsentChange]] = {}
+            if registry.schemes[scheme].current.needs_consent:
+                for change in uow.due_process.consents_of_scheme(scheme):
+                    consents.setdefault(change.subject, []).append(change)
+            done = 0
+            for ledger in uow.ledger.scheme_ledgers(scheme):
+                part.add_ledger(ledger, consents.get(ledger.subject.key, []), scheme, at)
+                done += 1
+                if progress is not None and done % 1000 == 0:
+                    progress(scheme, done, 0)
+            if progress is not None:
+                progress(scheme, done, done)
+        stored = [
+            (row.id, row.version, row.type, row.added_at, row.digest, row.text)
+            for row in uow.definitions.definitions()
+            if at is None or row.added_at <= at
+        ]
+        rescorings = [r for r in uow.definitions.rescorings() if at is None or r[2] <= at]
+        part.add_definitions(stored, rescorings)
+        root = uow.ledger.ledger_root()
+        rows = part.write(root, at, uow.clock())
+        return SnapshotReport(folder, root, rows, part.part)
+
+    def evaluate(
+        self,
+        at: datetime,
+        out: Path,
+        *,
+        engine: str = "duckdb",
+        snapshot: Path | None = None,
+        schemes: set[str] | None = None,
+        memory_limit: str | None = None,
+    ) -> BatchOutcome:
+        """Every enrolled subject of every scheme (of ``schemes``) evaluated at
+        ``at``, written as Parquet under ``out``: ``evaluations`` (a row per
+        subject and scheme: score, grade, band, cap), ``list_entries``,
+        ``category_points``, ``counted`` and ``excluded``. Without a snapshot,
+        one is written to a temporary directory first."""
+        if engine not in self._analytics.engines:
+            raise UsageError(f"--engine: {engine!r} is not one of {', '.join(self.engines)}")
+        if snapshot is not None:
+            return self._evaluate(snapshot, at, out, engine, schemes, memory_limit)
+        folder = Path(tempfile.mkdtemp(prefix="socialcredit-snapshot-"))
+        try:
+            self.snapshot(folder)
+            return self._evaluate(folder, at, out, engine, schemes, memory_limit)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _evaluate(
+        self,
+        folder: Path,
+        at: datetime,
+        out: Path,
+        engine: str,
+        schemes: set[str] | None,
+        memory_limit: str | None,
+    ) -> BatchOutcome:
+        registry = self._registry_of(folder)
+        unknown = sorted((schemes or set()) - set(registry.schemes))
+        if unknown:
+            raise UsageError(f"--scheme: the snapshot holds no scheme {', '.join(unknown)}")
+        return self._analytics.evaluate(engine, folder, registry, at, out, schemes, memory_limit)
+
+    def _registry_of(self, folder: Path) -> Registry:
+        """The definitions the snapshot was taken under."""
+        stored, rescorings = self._analytics.definitions(folder)
+        return build_registry(stored, rescorings)
+
+
+__all__ = ["Population", "SnapshotReport"]
