@@ -46,6 +46,7 @@ class GeneratedLedger:
     enrolments: dict[tuple[str, str], datetime]
     consents: dict[str, list[ConsentChange]]  # by subject
     subjects: list[str] = field(default_factory=list)
+    at: datetime = START  # the instant to ask about, which the ledger's times cluster around
 
     def arrow(self) -> dict[str, pa.Table]:
         """The ledger as the snapshot holds it."""
@@ -61,6 +62,12 @@ class GeneratedLedger:
                 for row in consent_rows(subject, scheme, changes, SCORING, 1):
                     tables["con"].add(row)
         return {name: columns.table() for name, columns in tables.items()}
+
+    def expected(self, schemes: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The per-subject engine's answers at ``self.at`` for ``schemes``, as
+        :func:`batch_evaluations` gathers a batch's."""
+        found = self.per_subject(self.at)
+        return {pair: expected(value) for pair, value in found.items() if pair[1] in schemes}
 
     def per_subject(self, at: datetime) -> dict[tuple[str, str], SchemeEvaluation]:
         """What the per-subject engine answers for each enrolled (subject, scheme)."""
@@ -140,7 +147,7 @@ def parse_scheme(text: str) -> Scheme:
 
 
 CODES = ("a", "b", "c")
-VALIDITIES = ("P10D", "P1M", "P3M", "P1Y", "P2Y")
+VALIDITIES = ("P10D", "P3M", "P1Y", "P2Y", "P3Y")
 
 
 @st.composite
@@ -165,7 +172,7 @@ def categories(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 @st.composite
-def histories(draw: st.DrawFn, id: str) -> SchemeHistory:
+def histories(draw: st.DrawFn, id: str, at: datetime = START) -> SchemeHistory:
     options = {
         "base": 100,
         "bounds": (draw(st.none() | st.just(60)), draw(st.none() | st.just(140))),
@@ -183,7 +190,7 @@ def histories(draw: st.DrawFn, id: str) -> SchemeHistory:
                 new["limit"] = old["limit"]
         versions[2] = compile_scheme(parse_scheme(scheme_text(id, categories=second, **options)), 2)
         if draw(st.booleans()):
-            rescorings.append((draw(moments()), 2))
+            rescorings.append((around(draw, at, 400, 30), 2))
     return SchemeHistory(versions, tuple(rescorings))
 
 
@@ -191,24 +198,51 @@ def moments() -> st.SearchStrategy[datetime]:
     return st.integers(0, SPAN_DAYS * 24).map(lambda hours: START + timedelta(hours=hours))
 
 
+AT = START + timedelta(days=2 * 365)
+
+
+def around(draw: st.DrawFn, at: datetime, before_days: int, after_days: int) -> datetime:
+    """A time near ``at``: mostly before it, sometimes after. A band is chosen
+    first, so that the times spread over the range (Hypothesis draws integers
+    near zero more often than elsewhere)."""
+    bands = [(0, before_days // 8), (before_days // 8, before_days // 2)]
+    bands += [(before_days // 2, before_days), (-after_days, 0)]
+    low, high = draw(st.sampled_from(bands))
+    return at - timedelta(hours=draw(st.integers(low * 24, high * 24)))
+
+
 @st.composite
-def ledgers(draw: st.DrawFn) -> GeneratedLedger:
-    schemes = {sid: draw(histories(sid)) for sid in ("s1", "s2")[: draw(st.integers(1, 2))]}
-    subjects = [f"k{n}" for n in range(draw(st.integers(1, 4)))]
+def ledgers(draw: st.DrawFn, prefix: str = "", at: datetime | None = None) -> GeneratedLedger:
+    """A ledger around an instant to ask about (``at``): records that occurred
+    mostly in the year before it, reported soon after, some of them contested
+    or otherwise changed, under one or two schemes. ``prefix`` names its
+    schemes, subjects and records apart from another's, so that several can
+    be evaluated in one batch (``merged``)."""
+    if at is None:
+        at = AT + timedelta(hours=draw(st.integers(0, 365 * 24)))
+    ids = (f"{prefix}s1", f"{prefix}s2")[: draw(st.integers(1, 2))]
+    schemes = {sid: draw(histories(sid, at)) for sid in ids}
+    subjects = [f"{prefix}k{n}" for n in range(draw(st.integers(1, 4)))]
     records: list[Record] = []
     events: dict[str, list[RecordEvent]] = {}
-    for number in range(draw(st.integers(0, 14))):
-        scheme = draw(st.sampled_from(sorted(schemes)))
+    for number in range(draw(st.integers(0, 16))):
+        # Some records follow the one before closely, in its category: limits bite.
+        follows = bool(records) and draw(st.sampled_from([False, False, True]))
+        if follows:
+            scheme, code = records[-1].scheme, records[-1].category or CODES[0]
+            occurred = records[-1].occurred_at + timedelta(hours=draw(st.integers(0, 72)))
+        else:
+            scheme = draw(st.sampled_from(sorted(schemes)))
+            code = draw(st.sampled_from(CODES))
+            occurred = around(draw, at, 400, 20)
         history = schemes[scheme]
         version = draw(st.sampled_from(sorted(history.versions)))
-        code = draw(st.sampled_from(CODES))
         category = history.versions[version].categories[code]
-        occurred = draw(moments())
-        reported = occurred + timedelta(days=draw(st.integers(0, 90)))
-        erased = draw(st.integers(0, 9)) == 0
+        reported = occurred + timedelta(hours=draw(st.integers(0, 40 * 24)))
+        erased = draw(st.sampled_from([False] * 19 + [True]))
         record = Record(
-            id=f"r{number:02d}",
-            subject=draw(st.sampled_from(subjects)),
+            id=f"{prefix}r{number:02d}",
+            subject=records[-1].subject if follows else draw(st.sampled_from(subjects)),
             scheme=scheme,
             scheme_version=version,
             category=ERASED if erased else code,
@@ -219,13 +253,14 @@ def ledgers(draw: st.DrawFn) -> GeneratedLedger:
             reporter="city",
         )
         records.append(record)
-        kinds = draw(st.lists(st.sampled_from(EVENT_KINDS), max_size=3))
-        if kinds:
+        if draw(st.sampled_from([False, False, False, True])):
+            kinds = draw(st.lists(st.sampled_from(EVENT_KINDS), min_size=1, max_size=3))
             events[record.id] = [
-                RecordEvent(record.id, kind, draw(moments()), "reviewer") for kind in kinds
+                RecordEvent(record.id, kind, around(draw, at, 300, 30), "reviewer")
+                for kind in kinds
             ]
     enrolments = {
-        (subject, scheme): draw(moments())
+        (subject, scheme): around(draw, at, 800, 30)
         for subject in subjects
         for scheme in schemes
         if draw(st.booleans())
@@ -233,14 +268,34 @@ def ledgers(draw: st.DrawFn) -> GeneratedLedger:
     consents: dict[str, list[ConsentChange]] = {}
     for subject in subjects:
         for scheme in schemes:
-            for granted in draw(st.lists(st.booleans(), max_size=3)):
-                change = ConsentChange(
-                    subject, scheme, SCORING, granted, draw(moments()), "subject"
-                )
+            grants = draw(st.lists(st.integers(0, 4).map(bool), max_size=3))
+            for granted in grants:
+                moment = around(draw, at, 800, 30)
+                change = ConsentChange(subject, scheme, SCORING, granted, moment, "subject")
                 consents.setdefault(subject, []).append(change)
     for changes in consents.values():  # changes are made in time order
         changes.sort(key=lambda c: c.at)
-    return GeneratedLedger(schemes, records, events, enrolments, consents, subjects)
+    return GeneratedLedger(schemes, records, events, enrolments, consents, subjects, at)
+
+
+@st.composite
+def several(draw: st.DrawFn, count: int) -> list[GeneratedLedger]:
+    """``count`` ledgers around one instant, named apart."""
+    at = AT + timedelta(hours=draw(st.integers(0, 365 * 24)))
+    return [draw(ledgers(f"l{n}", at)) for n in range(count)]
+
+
+def merged(parts: list[GeneratedLedger]) -> GeneratedLedger:
+    """Ledgers named apart, as one."""
+    whole = GeneratedLedger({}, [], {}, {}, {}, at=parts[0].at if parts else START)
+    for part in parts:
+        whole.histories.update(part.histories)
+        whole.records.extend(part.records)
+        whole.events.update(part.events)
+        whole.enrolments.update(part.enrolments)
+        whole.consents.update(part.consents)
+        whole.subjects.extend(part.subjects)
+    return whole
 
 
 def batch_evaluations(results: dict[str, pa.Table]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -11,9 +11,7 @@ from typing import Any
 from batch_support import (
     GeneratedLedger,
     batch_evaluations,
-    expected,
     ledgers,
-    moments,
     parse_scheme,
     scheme_text,
 )
@@ -35,14 +33,11 @@ def _batch(ledger: GeneratedLedger, tables: DefinitionTables, at: datetime) -> d
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(ledger=ledgers(), at=moments())
-def test_duckdb_equals_the_per_subject_engine(ledger: GeneratedLedger, at: datetime) -> None:
+@given(ledger=ledgers())
+def test_duckdb_equals_the_per_subject_engine(ledger: GeneratedLedger) -> None:
+    at = ledger.at
     tables = definition_tables(ledger.histories)
-    want = {
-        pair: expected(found)
-        for pair, found in ledger.per_subject(at).items()
-        if pair[1] in tables.schemes
-    }
+    want = ledger.expected(tables.schemes)
     got = _batch(ledger, tables, at)
     assert set(got) == set(want)
     for pair in sorted(want):

@@ -89,6 +89,21 @@ def test_the_batch_equals_the_per_subject_engine_on_the_demo(town: Path, tmp_pat
     )
 
 
+def test_spark_gives_the_demo_the_same_answers_as_duckdb(
+    spark: Any, town: Path, tmp_path: Path
+) -> None:
+    at = datetime.now(UTC).replace(microsecond=0)
+    with _open(town) as services:
+        services.population.snapshot(tmp_path / "snapshot")
+        for engine in ("duckdb", "spark"):
+            services.population.evaluate(
+                at, tmp_path / engine, engine=engine, snapshot=tmp_path / "snapshot"
+            )
+    on_duckdb = batch_evaluations(_results(tmp_path / "duckdb"))
+    on_spark = batch_evaluations(_results(tmp_path / "spark"))
+    assert len(on_duckdb) > 500 and on_spark == on_duckdb
+
+
 def test_a_second_snapshot_adds_only_what_is_new(town: Path, tmp_path: Path) -> None:
     folder = tmp_path / "snapshot"
     with _open(town) as services:

@@ -77,6 +77,8 @@ NOT_READS = {
     "notices deliver": "hands notices to a channel; shows a count",
     "retention run": "an operator's sweep; each erasure is a chained event with its actor",
     "verify": "walks the chains; names broken rows, not data",
+    "snapshot": "the ledger as Parquet for the operator's engines: keyed hashes only, shown to no one",
+    "batch evaluate": "every subject evaluated into the operator's files, by keyed hash; shows counts",
     "serve": "starts the HTTP service",
     "demo": "builds its own ledger",
     "scorecard fit": "labelled data in a file, no ledger",

@@ -84,20 +84,22 @@ class Population:
         snapshot: Path | None = None,
         schemes: set[str] | None = None,
         memory_limit: str | None = None,
+        master: str | None = None,
     ) -> BatchOutcome:
         """Every enrolled subject of every scheme (of ``schemes``) evaluated at
         ``at``, written as Parquet under ``out``: ``evaluations`` (a row per
         subject and scheme: score, grade, band, cap), ``list_entries``,
         ``category_points``, ``counted`` and ``excluded``. Without a snapshot,
-        one is written to a temporary directory first."""
+        one is written to a temporary directory first. ``master`` is a Spark
+        cluster's URL (the spark engine only)."""
         if engine not in self._analytics.engines:
             raise UsageError(f"--engine: {engine!r} is not one of {', '.join(self.engines)}")
         if snapshot is not None:
-            return self._evaluate(snapshot, at, out, engine, schemes, memory_limit)
+            return self._evaluate(snapshot, at, out, engine, schemes, memory_limit, master)
         folder = Path(tempfile.mkdtemp(prefix="socialcredit-snapshot-"))
         try:
             self.snapshot(folder)
-            return self._evaluate(folder, at, out, engine, schemes, memory_limit)
+            return self._evaluate(folder, at, out, engine, schemes, memory_limit, master)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -109,12 +111,15 @@ class Population:
         engine: str,
         schemes: set[str] | None,
         memory_limit: str | None,
+        master: str | None,
     ) -> BatchOutcome:
         registry = self._registry_of(folder)
         unknown = sorted((schemes or set()) - set(registry.schemes))
         if unknown:
             raise UsageError(f"--scheme: the snapshot holds no scheme {', '.join(unknown)}")
-        return self._analytics.evaluate(engine, folder, registry, at, out, schemes, memory_limit)
+        return self._analytics.evaluate(
+            engine, folder, registry, at, out, schemes, memory_limit, master
+        )
 
     def _registry_of(self, folder: Path) -> Registry:
         """The definitions the snapshot was taken under."""

@@ -244,6 +244,7 @@ class Analytics(Protocol):
         out: Path,
         only: set[str] | None = None,
         memory_limit: str | None = None,
+        master: str | None = None,
     ) -> BatchOutcome: ...
 
 

@@ -36,7 +36,7 @@ RESULTS = {
         FROM e_counted""",
     "excluded": "SELECT subject, scheme, record, category, reason FROM e_excluded",
     "list_entries": """SELECT subject, scheme, list_id, kind, since, until, records,
-        CAST(NULL AS VARCHAR) AS grade FROM e_record_entry
+        CAST(NULL AS STRING) AS grade FROM e_record_entry
         UNION ALL
         SELECT g.subject, g.scheme, g.list_id, g.kind, g.since, CAST(NULL AS TIMESTAMP) AS until,
           c.records, g.grade
@@ -63,6 +63,10 @@ class SqlEngine(ABC):
 
     @abstractmethod
     def execute(self, sql: str) -> None: ...
+
+    @abstractmethod
+    def keep(self, name: str, query: str) -> None:
+        """Compute a step once, and keep its rows under ``name`` for later steps."""
 
     @abstractmethod
     def register(self, name: str, table: pa.Table) -> None: ...
@@ -126,7 +130,7 @@ class SqlEngine(ABC):
         }
 
     def _view(self, name: str, query: str) -> None:
-        self.execute(f"{self.dialect.step} {name} AS {query}")
+        self.keep(name, query)
 
     def _ledger(self, ledger: Ledger) -> None:
         if ledger.tables is not None:

@@ -81,11 +81,12 @@ class AnalyticsFiles:
         out: Path,
         only: set[str] | None = None,
         memory_limit: str | None = None,
+        master: str | None = None,
     ) -> Outcome:
         tables_module = _needs("analytics", "socialcredit.adapters.analytics.tables")
         engine_module = _needs("analytics", "socialcredit.adapters.analytics.engine")
         definitions = tables_module.definition_tables(registry.schemes, only)
-        running = self._engine(engine, memory_limit)
+        running = self._engine(engine, memory_limit, master)
         try:
             running.evaluate(engine_module.Ledger(folder=folder), definitions, at)
             rows = running.write_results(out)
@@ -93,7 +94,7 @@ class AnalyticsFiles:
             running.close()
         return Outcome(rows, definitions.schemes, definitions.skipped)
 
-    def _engine(self, name: str, memory_limit: str | None) -> SqlEngine:
+    def _engine(self, name: str, memory_limit: str | None, master: str | None) -> SqlEngine:
         if name not in ENGINES:
             raise UsageError(f"--engine: {name!r} is not one of {', '.join(ENGINES)}")
         if name == "duckdb":
@@ -101,7 +102,7 @@ class AnalyticsFiles:
             engine: SqlEngine = module.DuckDBEngine(memory_limit=memory_limit, progress=True)
             return engine
         module = _needs("spark", "socialcredit.adapters.analytics.spark_engine")
-        spark: SqlEngine = module.SparkEngine(memory_limit=memory_limit)
+        spark: SqlEngine = module.SparkEngine(memory_limit=memory_limit, master=master)
         return spark
 
 

@@ -10,8 +10,10 @@ for a scheme recomputed monthly). Record statuses and consent are read at
 ``asked``; everything else at ``t``, as in the engine.
 
 It is written in the SQL that DuckDB and Spark share; what they spell
-differently is a :class:`Dialect`'s. Each step is a temporary view, so an
-engine runs the plan as a list of statements, and a second set of asks (the
+differently is a :class:`Dialect`'s. Each step is a named query that later
+steps read; an engine computes each once and keeps it (a view would be
+inlined into every step that reads it, and the plan would grow with each
+reader). A second set of asks (the
 instants at which a grade may have changed, for the start of a grade-held
 list entry) runs the same steps under another prefix.
 """
@@ -34,9 +36,6 @@ class Dialect:
     add_months_template: str  # {ts}, {months}
     add_seconds_template: str  # {ts}, {seconds}
     sorted_list_template: str  # {value}: the values of a group as a sorted array
-    # How a step is kept: each step is read by several later ones, so it is
-    # computed once and kept (a table), not inlined into each (a view).
-    step: str = "CREATE OR REPLACE TEMPORARY TABLE"
 
     def add(self, ts: str, months: str, seconds: str) -> str:
         """``ts`` moved by whole months (the day clamped to the month's end), then by seconds."""
@@ -58,7 +57,6 @@ SPARK = Dialect(
     add_months_template="({ts} + make_interval(0, CAST({months} AS INT), 0, 0, 0, 0, 0))",
     add_seconds_template="({ts} + make_interval(0, 0, 0, 0, 0, 0, CAST({seconds} AS DECIMAL(18, 6))))",
     sorted_list_template="array_sort(collect_list({value}))",
-    step="CACHE TABLE",
 )
 
 _PERIOD = (

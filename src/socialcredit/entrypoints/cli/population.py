@@ -84,6 +84,14 @@ def evaluate(
         str | None,
         typer.Option(help="The engine's memory limit, e.g. 2GB: beyond it DuckDB spills to disk."),
     ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="A Spark cluster's master URL (spark://host:7077, yarn); default local mode, "
+            "or the master spark-submit set.",
+            envvar="SPARK_MASTER",
+        ),
+    ] = None,
     db: Db = DEFAULT_DB,
     as_json: Json = False,
 ) -> None:
@@ -101,6 +109,7 @@ def evaluate(
             snapshot=snapshot_dir,
             schemes=set(scheme) if scheme else None,
             memory_limit=memory_limit,
+            master=spark_master,
         )
     if as_json:
         print_json(
