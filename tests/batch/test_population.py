@@ -66,7 +66,7 @@ def _results(folder: Path) -> dict[str, Any]:
 def test_the_batch_equals_the_per_subject_engine_on_the_demo(town: Path, tmp_path: Path) -> None:
     at = datetime.now(UTC).replace(microsecond=0)
     with _open(town) as services:
-        outcome = services.population.evaluate(at, tmp_path / "out")
+        outcome = services.population.evaluate(at, tmp_path / "out", explain=True)
         assert outcome.skipped == {
             "sesame-credit": "a scorecard scheme: its factors are not in the batch plan yet"
         }
@@ -97,7 +97,7 @@ def test_spark_gives_the_demo_the_same_answers_as_duckdb(
         services.population.snapshot(tmp_path / "snapshot")
         for engine in ("duckdb", "spark"):
             services.population.evaluate(
-                at, tmp_path / engine, engine=engine, snapshot=tmp_path / "snapshot"
+                at, tmp_path / engine, engine=engine, snapshot=tmp_path / "snapshot", explain=True
             )
     on_duckdb = batch_evaluations(_results(tmp_path / "duckdb"))
     on_spark = batch_evaluations(_results(tmp_path / "spark"))

@@ -11,14 +11,16 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 SMALL = ["--records", "6000", "--subjects", "600", "--samples", "60"]
 
 
-def _run(script: str) -> dict[str, object]:
+def _run(script: str, arguments: list[str] = SMALL) -> dict[str, Any]:
+    """The script's one JSON line."""
     done = subprocess.run(
-        [sys.executable, str(BENCH / script), *SMALL],
+        [sys.executable, str(BENCH / script), *arguments],
         capture_output=True,
         text=True,
         timeout=300,
@@ -26,7 +28,7 @@ def _run(script: str) -> dict[str, object]:
     )
     lines = done.stdout.splitlines()
     assert len(lines) == 1, done.stdout
-    found: dict[str, object] = json.loads(lines[0])
+    found: dict[str, Any] = json.loads(lines[0])
     return found
 
 
@@ -67,15 +69,22 @@ def test_the_stage_benchmark_accounts_for_each_stage_of_a_check() -> None:
 
 
 def test_the_web_benchmark_reports_render_times_and_its_baseline() -> None:
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "web.py"), "--people", "600", "--requests", "20"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    [line] = done.stdout.splitlines()
-    found = json.loads(line)
+    found = _run("web.py", ["--people", "600", "--requests", "20"])
     for page in ("me", "console", "baseline_api_scores"):
         assert 0 < found[page]["p50_ms"] <= found[page]["p99_ms"], found
     assert found["me_to_baseline_p50"] > 0 and found["requests"] == 20
+
+
+def test_the_batch_benchmark_reports_every_figure_the_issue_names() -> None:
+    small = ["--records", "20000", "--subjects", "2000", "--samples", "100", "--no-spark"]
+    found = _run("batch.py", small)
+    keys = {
+        "batch_duckdb_s",
+        "baseline_duckdb_groupby_s",
+        "batch_spark_local_s",
+        "per_subject_engine_subjects_per_s",
+        "peak_rss_mb",
+    }
+    assert keys <= set(found)
+    assert found["records"] == 20000 and 0 < found["evaluations"] <= 2000 * 9
+    assert found["batch_spark_local_s"] is None  # --no-spark

@@ -85,21 +85,25 @@ class Population:
         schemes: set[str] | None = None,
         memory_limit: str | None = None,
         master: str | None = None,
+        explain: bool = False,
     ) -> BatchOutcome:
         """Every enrolled subject of every scheme (of ``schemes``) evaluated at
         ``at``, written as Parquet under ``out``: ``evaluations`` (a row per
-        subject and scheme: score, grade, band, cap), ``list_entries``,
-        ``category_points``, ``counted`` and ``excluded``. Without a snapshot,
+        subject and scheme: score, grade, band, cap), ``list_entries`` and
+        ``category_points``; with ``explain``, also ``counted`` and ``excluded``
+        (a row per record, with its points or its reason). Without a snapshot,
         one is written to a temporary directory first. ``master`` is a Spark
         cluster's URL (the spark engine only)."""
         if engine not in self._analytics.engines:
             raise UsageError(f"--engine: {engine!r} is not one of {', '.join(self.engines)}")
         if snapshot is not None:
-            return self._evaluate(snapshot, at, out, engine, schemes, memory_limit, master)
+            return self._evaluate(
+                snapshot, at, out, engine, schemes, (memory_limit, master, explain)
+            )
         folder = Path(tempfile.mkdtemp(prefix="socialcredit-snapshot-"))
         try:
             self.snapshot(folder)
-            return self._evaluate(folder, at, out, engine, schemes, memory_limit, master)
+            return self._evaluate(folder, at, out, engine, schemes, (memory_limit, master, explain))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -110,15 +114,15 @@ class Population:
         out: Path,
         engine: str,
         schemes: set[str] | None,
-        memory_limit: str | None,
-        master: str | None,
+        options: tuple[str | None, str | None, bool],
     ) -> BatchOutcome:
         registry = self._registry_of(folder)
         unknown = sorted((schemes or set()) - set(registry.schemes))
         if unknown:
             raise UsageError(f"--scheme: the snapshot holds no scheme {', '.join(unknown)}")
+        memory_limit, master, explain = options
         return self._analytics.evaluate(
-            engine, folder, registry, at, out, schemes, memory_limit, master
+            engine, folder, registry, at, out, schemes, memory_limit, master, explain
         )
 
     def _registry_of(self, folder: Path) -> Registry:

@@ -245,6 +245,7 @@ class Analytics(Protocol):
         only: set[str] | None = None,
         memory_limit: str | None = None,
         master: str | None = None,
+        explain: bool = False,
     ) -> BatchOutcome: ...
 
 

@@ -43,6 +43,9 @@ class DuckDBEngine(SqlEngine):
     def keep(self, name: str, query: str) -> None:
         self.connection.execute(f"CREATE OR REPLACE TEMPORARY TABLE {name} AS {query}")
 
+    def view(self, name: str, query: str) -> None:
+        self.connection.execute(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {query}")
+
     def register(self, name: str, table: pa.Table) -> None:
         self._registered[name] = table  # DuckDB reads it in place: keep it alive
         self.connection.register(name, table)

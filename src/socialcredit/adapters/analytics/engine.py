@@ -5,6 +5,7 @@ run a statement, register an Arrow table, read Parquet, fetch, write)."""
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ import pyarrow as pa
 
 from socialcredit.adapters.analytics.plan import (
     Dialect,
+    Step,
     evaluation_steps,
     held_asks_steps,
     held_entries_step,
@@ -40,11 +42,15 @@ RESULTS = {
         UNION ALL
         SELECT g.subject, g.scheme, g.list_id, g.kind, g.since, CAST(NULL AS TIMESTAMP) AS until,
           c.records, g.grade
-        FROM e_grade_entry g LEFT JOIN e_counted_records c
+        FROM e_grade_entry g LEFT JOIN e_grade_records c
           ON c.subject = g.subject AND c.scheme = g.scheme""",
     "category_points": """SELECT subject, scheme, category, COUNT(*) AS records,
         SUM(points) AS points FROM e_counted GROUP BY subject, scheme, category""",
 }
+
+
+# The results with a row per record: the whole ledger again, so written only when asked.
+EXPLAINING = frozenset({"counted", "excluded"})
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class Ledger:
 
 class SqlEngine(ABC):
     dialect: Dialect
+    timings: dict[str, float]
 
     # -- what each engine does its own way -------------------------------------------
 
@@ -67,6 +74,10 @@ class SqlEngine(ABC):
     @abstractmethod
     def keep(self, name: str, query: str) -> None:
         """Compute a step once, and keep its rows under ``name`` for later steps."""
+
+    @abstractmethod
+    def view(self, name: str, query: str) -> None:
+        """Name a step's query, to be inlined where later steps read it."""
 
     @abstractmethod
     def register(self, name: str, table: pa.Table) -> None: ...
@@ -90,6 +101,7 @@ class SqlEngine(ABC):
     def evaluate(self, ledger: Ledger, definitions: DefinitionTables, at: datetime) -> None:
         """Set up every view of the plan for every enrolled subject of each
         scheme in ``definitions`` at ``at``; then read ``RESULTS``."""
+        self.timings = {}
         self._ledger(ledger)
         for name, rows in definitions.tables.items():
             columns = DEFINITION_COLUMNS[name]
@@ -98,7 +110,7 @@ class SqlEngine(ABC):
         moment = naive(at)
         assert moment is not None
         stamp = f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
-        self._view(
+        self._keep(
             "asks",
             f"""SELECT p.subject, p.scheme,
               CASE WHEN s.monthly THEN date_trunc('month', {stamp}) ELSE {stamp} END AS t,
@@ -106,31 +118,50 @@ class SqlEngine(ABC):
             FROM (SELECT subject, scheme FROM rec UNION SELECT subject, scheme FROM enr) p
             JOIN d_scheme s ON s.scheme = p.scheme""",
         )
-        steps = evaluation_steps(self.dialect, "asks", "e_")
+        g = definitions.tables["d_grade"]
+        grades = list(zip(g["scheme"], g["grade_rank"], g["grade_min"], strict=True))
+        steps = evaluation_steps(self.dialect, "asks", "e_", grades)
         steps += held_asks_steps(self.dialect, "e_evaluation", "h_")
-        steps += evaluation_steps(self.dialect, "h_asks", "g_")
+        steps += evaluation_steps(self.dialect, "h_asks", "g_", grades)
         steps.append(held_entries_step("e_evaluation", "h_asks", "g_evaluation", "e_grade_entry"))
         steps.append(
-            (
-                "e_counted_records",
-                f"""SELECT subject, scheme, {self.dialect.sorted_list("record")} AS records
-                FROM e_counted GROUP BY subject, scheme""",
+            Step(
+                # The records behind a grade-held entry: every counted record.
+                "e_grade_records",
+                f"""SELECT c.subject, c.scheme, {self.dialect.sorted_list("c.record")} AS records
+                FROM e_counted c JOIN (SELECT DISTINCT subject, scheme FROM e_grade_entry) g
+                  ON g.subject = c.subject AND g.scheme = c.scheme
+                GROUP BY c.subject, c.scheme""",
+                False,
             )
         )
-        for name, query in steps:
-            self._view(name, query)
+        for step in steps:
+            if step.kept:
+                self._keep(step.name, step.query)
+            else:
+                self.view(step.name, step.query)
 
     def results(self) -> dict[str, pa.Table]:
         return {name: self.fetch(query) for name, query in RESULTS.items()}
 
-    def write_results(self, folder: Path) -> dict[str, int]:
+    def write_results(self, folder: Path, *, explain: bool = True) -> dict[str, int]:
+        """Write the results as Parquet; ``counted`` and ``excluded`` (a row per
+        record) only if ``explain``."""
         folder.mkdir(parents=True, exist_ok=True)
-        return {
-            name: self.write(query, folder / f"{name}.parquet") for name, query in RESULTS.items()
-        }
+        written = {}
+        for name, query in RESULTS.items():
+            if name in EXPLAINING and not explain:
+                continue
+            began = time.perf_counter()
+            written[name] = self.write(query, folder / f"{name}.parquet")
+            self.timings[f"write {name}"] = time.perf_counter() - began
+        return written
 
-    def _view(self, name: str, query: str) -> None:
+    def _keep(self, name: str, query: str) -> None:
+        began = time.perf_counter()
         self.keep(name, query)
+        # How long each step took, for the benchmark and docs/performance.md.
+        self.timings[name] = time.perf_counter() - began
 
     def _ledger(self, ledger: Ledger) -> None:
         if ledger.tables is not None:
@@ -142,16 +173,16 @@ class SqlEngine(ABC):
             name: self.parquet(part_paths(ledger.folder, name))
             for name in ("rec", "st", "enr", "con")
         }
-        self._view("rec", f"SELECT * FROM {source['rec']}")
-        self._view("enr", f"SELECT * FROM {source['enr']}")
+        self.view("rec", f"SELECT * FROM {source['rec']}")
+        self.view("enr", f"SELECT * FROM {source['enr']}")
         # A record's events, and a subject's consents to a scheme, as the newest part has them.
-        self._view(
+        self._keep(
             "st",
             f"""SELECT record, status, since, until FROM (
               SELECT *, MAX(part) OVER (PARTITION BY record) AS newest FROM {source["st"]}) x
             WHERE part = newest""",
         )
-        self._view(
+        self._keep(
             "con",
             f"""SELECT subject, scheme, start_at, end_at FROM (
               SELECT *, MAX(part) OVER (PARTITION BY subject, scheme) AS newest
@@ -160,4 +191,4 @@ class SqlEngine(ABC):
         )
 
 
-__all__ = ["RESULTS", "Ledger", "SqlEngine"]
+__all__ = ["EXPLAINING", "RESULTS", "Ledger", "SqlEngine"]

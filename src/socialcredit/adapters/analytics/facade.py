@@ -82,6 +82,7 @@ class AnalyticsFiles:
         only: set[str] | None = None,
         memory_limit: str | None = None,
         master: str | None = None,
+        explain: bool = False,
     ) -> Outcome:
         tables_module = _needs("analytics", "socialcredit.adapters.analytics.tables")
         engine_module = _needs("analytics", "socialcredit.adapters.analytics.engine")
@@ -89,7 +90,7 @@ class AnalyticsFiles:
         running = self._engine(engine, memory_limit, master)
         try:
             running.evaluate(engine_module.Ledger(folder=folder), definitions, at)
-            rows = running.write_results(out)
+            rows = running.write_results(out, explain=explain)
         finally:
             running.close()
         return Outcome(rows, definitions.schemes, definitions.skipped)

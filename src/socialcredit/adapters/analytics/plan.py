@@ -20,7 +20,9 @@ list entry) runs the same steps under another prefix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from socialcredit.domain.ledger.records import ERASED, SUSPENDING_STATUSES
 
@@ -59,13 +61,61 @@ SPARK = Dialect(
     sorted_list_template="array_sort(collect_list({value}))",
 )
 
+
+class Step(NamedTuple):
+    """A named query of the plan. A step that later steps read more than once
+    is ``kept``: computed once and held (a table, or a checkpoint on Spark);
+    the others are views, inlined where they are read."""
+
+    name: str
+    query: str
+    kept: bool
+
+
+# The steps read more than once, or costly enough to compute once.
+_KEPT = frozenset(
+    {"ask", "classified", "judged", "counted", "score", "evaluation", "holders", "asks"}
+)
+
+
+def _steps(prefix: str, steps: list[tuple[str, str]]) -> list[Step]:
+    return [Step(name, query, name[len(prefix) :] in _KEPT) for name, query in steps]
+
+
 _PERIOD = (
     "CASE {per} WHEN 'day' THEN date_trunc('day', {ts}) WHEN 'week' THEN date_trunc('week', {ts}) "
     "WHEN 'month' THEN date_trunc('month', {ts}) ELSE date_trunc('year', {ts}) END"
 )
 
 
-def evaluation_steps(dialect: Dialect, asks: str, prefix: str) -> list[tuple[str, str]]:
+def band_rank(grades: Sequence[tuple[str, int, int | None]], score: str) -> str:
+    """The rank of the band ``score`` falls in, as one expression written out
+    from the schemes' grades (scheme, rank, min), top-down: the first band
+    whose min the score reaches. Null for no score, or a scheme with no grades."""
+    by_scheme: dict[str, list[tuple[int, int | None]]] = {}
+    for scheme, rank, minimum in grades:
+        by_scheme.setdefault(scheme, []).append((rank, minimum))
+    if not by_scheme:
+        return "CAST(NULL AS BIGINT)"
+    arms = []
+    for scheme, bands in sorted(by_scheme.items()):
+        steps = " ".join(
+            f"WHEN {score} >= {minimum} THEN {rank}"
+            if minimum is not None
+            else f"WHEN TRUE THEN {rank}"
+            for rank, minimum in sorted(bands)
+        )
+        arms.append(f"WHEN {_text(scheme)} THEN CASE WHEN {score} IS NULL THEN NULL {steps} END")
+    return f"CASE scheme {' '.join(arms)} END"
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def evaluation_steps(
+    dialect: Dialect, asks: str, prefix: str, grades: Sequence[tuple[str, int, int | None]]
+) -> list[Step]:
     """(view, query) in order: the asks with their consent, enrolment and
     rescoring; every record of each ask classified; the limits; the totals;
     the evaluations; and the entries records cause. The views named
@@ -73,17 +123,20 @@ def evaluation_steps(dialect: Dialect, asks: str, prefix: str) -> list[tuple[str
     ``{prefix}record_entry`` are the results."""
     p = prefix
     add_until = dialect.add("c.occurred_at", "tg.months", "tg.seconds")
-    return [
-        (
-            f"{p}consenting",
-            f"""SELECT a.subject, a.scheme, a.asked
+    band = band_rank(grades, "score")
+    return _steps(
+        p,
+        [
+            (
+                f"{p}consenting",
+                f"""SELECT a.subject, a.scheme, a.asked
             FROM {asks} a JOIN con c ON c.subject = a.subject AND c.scheme = a.scheme
             WHERE c.start_at <= a.asked AND (c.end_at IS NULL OR a.asked < c.end_at)
             GROUP BY a.subject, a.scheme, a.asked""",
-        ),
-        (
-            f"{p}ask",
-            f"""SELECT a.subject, a.scheme, a.t, a.asked,
+            ),
+            (
+                f"{p}ask",
+                f"""SELECT a.subject, a.scheme, a.t, a.asked,
               (NOT s.needs_consent OR ok.subject IS NOT NULL) AS consenting,
               e.enrolled_at, rs.target AS rescore_target
             FROM {asks} a
@@ -93,10 +146,10 @@ def evaluation_steps(dialect: Dialect, asks: str, prefix: str) -> list[tuple[str
             LEFT JOIN enr e ON e.subject = a.subject AND e.scheme = a.scheme
             LEFT JOIN d_rescore rs ON rs.scheme = a.scheme AND rs.from_at <= a.t
               AND (rs.to_at IS NULL OR a.t < rs.to_at)""",
-        ),
-        (
-            f"{p}classified",
-            f"""SELECT k.subject, k.scheme, k.t, k.asked, k.consenting, k.rescore_target,
+            ),
+            (
+                f"{p}classified",
+                f"""SELECT k.subject, k.scheme, k.t, k.asked, k.consenting, k.rescore_target,
               r.record, r.category, r.version, r.occurred_at, r.reported_at, r.expires_at,
               r.points, st.status, COALESCE(v.version, s.current_version) AS rule_version,
               ru.limit_count, ru.limit_per, ru.cap_rank, ru.cap_grade,
@@ -117,22 +170,24 @@ def evaluation_steps(dialect: Dialect, asks: str, prefix: str) -> list[tuple[str
             LEFT JOIN d_version v ON v.scheme = r.scheme AND v.version = r.version
             LEFT JOIN d_rule ru ON ru.scheme = r.scheme
               AND ru.version = COALESCE(v.version, s.current_version) AND ru.category = r.category""",
-        ),
-        (
-            f"{p}limited",
-            f"""SELECT c.*,
-              CASE WHEN c.first_reason IS NULL AND c.limit_count IS NOT NULL THEN
-                row_number() OVER (
-                  PARTITION BY c.subject, c.scheme, c.asked, c.category, c.limit_per,
-                    (c.first_reason IS NULL AND c.limit_count IS NOT NULL),
-                    {_PERIOD.format(per="c.limit_per", ts="c.occurred_at")}
-                  ORDER BY c.occurred_at, c.record)
-              END AS slot_rank
-            FROM {p}classified c""",
-        ),
-        (
-            f"{p}judged",
-            f"""SELECT l.*,
+            ),
+            (
+                # The limits: only a category's counting records that a limit holds
+                # are ranked in their period; the rest pass by unranked.
+                f"{p}limited",
+                f"""SELECT c.*, CAST(NULL AS BIGINT) AS slot_rank FROM {p}classified c
+            WHERE NOT (c.first_reason IS NULL AND c.limit_count IS NOT NULL)
+            UNION ALL
+            SELECT c.*, row_number() OVER (
+                PARTITION BY c.subject, c.scheme, c.asked, c.category, c.limit_per,
+                  {_PERIOD.format(per="c.limit_per", ts="c.occurred_at")}
+                ORDER BY c.occurred_at, c.record) AS slot_rank
+            FROM {p}classified c
+            WHERE c.first_reason IS NULL AND c.limit_count IS NOT NULL""",
+            ),
+            (
+                f"{p}judged",
+                f"""SELECT l.*,
               CASE WHEN l.first_reason IS NULL AND l.slot_rank > l.limit_count THEN 'limit'
                    ELSE l.first_reason END AS reason,
               CASE WHEN l.rescore_target IS NOT NULL AND l.rescore_target > l.version
@@ -140,107 +195,99 @@ def evaluation_steps(dialect: Dialect, asks: str, prefix: str) -> list[tuple[str
             FROM {p}limited l
             LEFT JOIN d_repoints rp ON rp.scheme = l.scheme AND rp.version = l.rescore_target
               AND rp.category = l.category""",
-        ),
-        (
-            f"{p}counted",
-            f"""SELECT subject, scheme, asked, record, category, counted_points AS points,
+            ),
+            (
+                f"{p}counted",
+                f"""SELECT subject, scheme, asked, record, category, counted_points AS points,
               occurred_at, expires_at, cap_rank, cap_grade
             FROM {p}judged WHERE reason IS NULL""",
-        ),
-        (
-            f"{p}excluded",
-            f"""SELECT subject, scheme, asked, record, category, reason
+            ),
+            (
+                f"{p}excluded",
+                f"""SELECT subject, scheme, asked, record, category, reason
             FROM {p}judged WHERE reason IS NOT NULL""",
-        ),
-        (
-            f"{p}cap",
-            f"""SELECT subject, scheme, asked, cap_grade, cap_rank, record AS cap_record,
+            ),
+            (
+                f"{p}cap",
+                f"""SELECT subject, scheme, asked, cap_grade, cap_rank, record AS cap_record,
               category AS cap_category
             FROM (SELECT c.*, row_number() OVER (
                 PARTITION BY c.subject, c.scheme, c.asked
                 ORDER BY c.cap_rank DESC, c.occurred_at, c.record) AS n
               FROM {p}counted c WHERE c.cap_rank IS NOT NULL) ranked
             WHERE n = 1""",
-        ),
-        (
-            f"{p}totals",
-            f"""SELECT subject, scheme, asked, bool_or(known) AS known,
+            ),
+            (
+                f"{p}totals",
+                f"""SELECT subject, scheme, asked, bool_or(known) AS known,
               SUM(CASE WHEN reason IS NULL THEN counted_points ELSE 0 END) AS points
             FROM {p}judged GROUP BY subject, scheme, asked""",
-        ),
-        (
-            f"{p}scored",
-            f"""SELECT k.subject, k.scheme, k.t, k.asked, s.current_version AS version,
+            ),
+            (
+                f"{p}scored",
+                f"""SELECT k.subject, k.scheme, k.t, k.asked, s.current_version AS version,
               (k.consenting AND (COALESCE(tt.known, FALSE)
                 OR (k.enrolled_at IS NOT NULL AND k.enrolled_at <= k.t))) AS enrolled,
               s.scored, s.base, s.score_min, s.score_max, COALESCE(tt.points, 0) AS points
             FROM {p}ask k JOIN d_scheme s ON s.scheme = k.scheme
             LEFT JOIN {p}totals tt ON tt.subject = k.subject AND tt.scheme = k.scheme
               AND tt.asked = k.asked""",
-        ),
-        (
-            f"{p}score",
-            f"""SELECT subject, scheme, t, asked, version, enrolled, base,
-              CASE WHEN enrolled AND scored THEN
-                CASE WHEN score_min IS NOT NULL AND base + points < score_min THEN score_min
-                     WHEN score_max IS NOT NULL AND base + points > score_max THEN score_max
-                     ELSE base + points END
-              END AS score
-            FROM {p}scored""",
-        ),
-        (
-            f"{p}band",
-            f"""SELECT sc.subject, sc.scheme, sc.asked, MIN(g.grade_rank) AS band_rank
-            FROM {p}score sc JOIN d_grade g ON g.scheme = sc.scheme
-              AND (g.grade_min IS NULL OR sc.score >= g.grade_min)
-            WHERE sc.score IS NOT NULL
-            GROUP BY sc.subject, sc.scheme, sc.asked""",
-        ),
-        (
-            f"{p}evaluation",
-            f"""SELECT sc.subject, sc.scheme, sc.version, sc.t, sc.asked, sc.enrolled, sc.score,
+            ),
+            (
+                f"{p}score",
+                f"""SELECT x.*, {band} AS band_rank FROM (
+              SELECT subject, scheme, t, asked, version, enrolled, base,
+                CASE WHEN enrolled AND scored THEN
+                  CASE WHEN score_min IS NOT NULL AND base + points < score_min THEN score_min
+                       WHEN score_max IS NOT NULL AND base + points > score_max THEN score_max
+                       ELSE base + points END
+                END AS score
+              FROM {p}scored) x""",
+            ),
+            (
+                f"{p}evaluation",
+                f"""SELECT sc.subject, sc.scheme, sc.version, sc.t, sc.asked, sc.enrolled, sc.score,
               CASE WHEN bg.grade IS NOT NULL AND cp.cap_rank IS NOT NULL
-                     AND cp.cap_rank > b.band_rank THEN cp.cap_grade ELSE bg.grade END AS grade,
+                     AND cp.cap_rank > sc.band_rank THEN cp.cap_grade ELSE bg.grade END AS grade,
               bg.grade AS band,
               CASE WHEN sc.score IS NOT NULL THEN cp.cap_grade END AS cap_grade,
               CASE WHEN sc.score IS NOT NULL THEN cp.cap_record END AS cap_record,
               CASE WHEN sc.score IS NOT NULL THEN cp.cap_category END AS cap_category,
               sc.base
             FROM {p}score sc
-            LEFT JOIN {p}band b ON b.subject = sc.subject AND b.scheme = sc.scheme
-              AND b.asked = sc.asked
-            LEFT JOIN d_grade bg ON bg.scheme = sc.scheme AND bg.grade_rank = b.band_rank
+            LEFT JOIN d_grade bg ON bg.scheme = sc.scheme AND bg.grade_rank = sc.band_rank
             LEFT JOIN {p}cap cp ON cp.subject = sc.subject AND cp.scheme = sc.scheme
               AND cp.asked = sc.asked""",
-        ),
-        (
-            f"{p}standing",
-            f"""SELECT subject, scheme, t, asked, record, category, rule_version, occurred_at,
+            ),
+            (
+                f"{p}standing",
+                f"""SELECT subject, scheme, t, asked, record, category, rule_version, occurred_at,
               expires_at
             FROM {p}judged
             WHERE reason IS NULL OR (reason = 'expired'
               AND (status IS NULL OR status NOT IN ({_SUSPENDING})))""",
-        ),
-        (
-            f"{p}record_span",
-            f"""SELECT c.subject, c.scheme, c.asked, tg.list_id, c.record, c.occurred_at,
+            ),
+            (
+                f"{p}record_span",
+                f"""SELECT c.subject, c.scheme, c.asked, tg.list_id, c.record, c.occurred_at,
               CASE WHEN tg.has_duration THEN {add_until} ELSE c.expires_at END AS until, c.t
             FROM {p}standing c JOIN d_target tg ON tg.scheme = c.scheme
               AND tg.version = c.rule_version AND tg.category = c.category""",
-        ),
-        (
-            f"{p}record_entry",
-            f"""SELECT sp.subject, sp.scheme, sp.asked, sp.list_id, l.kind,
+            ),
+            (
+                f"{p}record_entry",
+                f"""SELECT sp.subject, sp.scheme, sp.asked, sp.list_id, l.kind,
               MIN(sp.occurred_at) AS since, MAX(sp.until) AS until,
               {dialect.sorted_list("sp.record")} AS records
             FROM {p}record_span sp JOIN d_list l ON l.scheme = sp.scheme AND l.list_id = sp.list_id
             WHERE sp.t < sp.until
             GROUP BY sp.subject, sp.scheme, sp.asked, sp.list_id, l.kind""",
-        ),
-    ]
+            ),
+        ],
+    )
 
 
-def held_asks_steps(dialect: Dialect, evaluated: str, prefix: str) -> list[tuple[str, str]]:
+def held_asks_steps(dialect: Dialect, evaluated: str, prefix: str) -> list[Step]:
     """For every evaluation whose grade a grade-held list holds: the instants
     at or before its ``t`` at which that grade could have changed (a record's
     occurrence, report or expiry and an enrolment, at the next recomputation
@@ -248,15 +295,17 @@ def held_asks_steps(dialect: Dialect, evaluated: str, prefix: str) -> list[tuple
     ``{prefix}asks`` is the result; evaluating it gives each instant's grade."""
     p = prefix
     next_month = dialect.add("date_trunc('month', x.instant)", "1", "0")
-    return [
-        (
-            f"{p}holders",
-            f"""SELECT DISTINCT e.subject, e.scheme, e.t
+    return _steps(
+        p,
+        [
+            (
+                f"{p}holders",
+                f"""SELECT DISTINCT e.subject, e.scheme, e.t
             FROM {evaluated} e JOIN d_grade_list gl ON gl.scheme = e.scheme AND gl.grade = e.grade""",
-        ),
-        (
-            f"{p}scheduled",
-            f"""SELECT h.subject, h.scheme, h.t, r.occurred_at AS instant FROM {p}holders h
+            ),
+            (
+                f"{p}scheduled",
+                f"""SELECT h.subject, h.scheme, h.t, r.occurred_at AS instant FROM {p}holders h
               JOIN rec r ON r.subject = h.subject AND r.scheme = h.scheme
             UNION ALL SELECT h.subject, h.scheme, h.t, r.reported_at FROM {p}holders h
               JOIN rec r ON r.subject = h.subject AND r.scheme = h.scheme
@@ -264,10 +313,10 @@ def held_asks_steps(dialect: Dialect, evaluated: str, prefix: str) -> list[tuple
               JOIN rec r ON r.subject = h.subject AND r.scheme = h.scheme
             UNION ALL SELECT h.subject, h.scheme, h.t, e.enrolled_at FROM {p}holders h
               JOIN enr e ON e.subject = h.subject AND e.scheme = h.scheme""",
-        ),
-        (
-            f"{p}instant",
-            f"""SELECT x.subject, x.scheme, x.t,
+            ),
+            (
+                f"{p}instant",
+                f"""SELECT x.subject, x.scheme, x.t,
               CASE WHEN s.monthly AND x.instant <> date_trunc('month', x.instant) THEN {next_month}
                    ELSE x.instant END AS instant
             FROM {p}scheduled x JOIN d_scheme s ON s.scheme = x.scheme
@@ -279,25 +328,24 @@ def held_asks_steps(dialect: Dialect, evaluated: str, prefix: str) -> list[tuple
             UNION ALL SELECT h.subject, h.scheme, h.t, c.end_at FROM {p}holders h
               JOIN con c ON c.subject = h.subject AND c.scheme = h.scheme
               WHERE c.end_at IS NOT NULL""",
-        ),
-        (
-            f"{p}asks",
-            f"""SELECT DISTINCT i.subject, i.scheme,
+            ),
+            (
+                f"{p}asks",
+                f"""SELECT DISTINCT i.subject, i.scheme,
               CASE WHEN s.monthly THEN date_trunc('month', i.instant) ELSE i.instant END AS t,
               i.instant AS asked, i.t AS held_t
             FROM {p}instant i JOIN d_scheme s ON s.scheme = i.scheme
             WHERE i.instant <= i.t""",
-        ),
-    ]
+            ),
+        ],
+    )
 
 
-def held_entries_step(
-    evaluated: str, history_asks: str, history: str, name: str
-) -> tuple[str, str]:
+def held_entries_step(evaluated: str, history_asks: str, history: str, name: str) -> Step:
     """The entries of grade-held lists: from the start of the unbroken run of
     instants, ending at ``t``, in which the grade was one the list holds, to
     no set end. ``history`` is the evaluation of ``history_asks``."""
-    return (
+    return Step(
         name,
         f"""WITH held AS (
           SELECT e.subject, e.scheme, e.asked, e.t, gl.list_id, l.kind, e.grade
@@ -328,7 +376,16 @@ def held_entries_step(
           hd.grade
         FROM held hd LEFT JOIN since s ON s.subject = hd.subject AND s.scheme = hd.scheme
           AND s.asked = hd.asked AND s.list_id = hd.list_id""",
+        True,
     )
 
 
-__all__ = ["DUCKDB", "SPARK", "Dialect", "evaluation_steps", "held_asks_steps", "held_entries_step"]
+__all__ = [
+    "DUCKDB",
+    "SPARK",
+    "Dialect",
+    "Step",
+    "evaluation_steps",
+    "held_asks_steps",
+    "held_entries_step",
+]

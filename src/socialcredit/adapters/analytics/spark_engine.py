@@ -51,6 +51,9 @@ class SparkEngine(SqlEngine):
         frame = self.session.sql(query).localCheckpoint(eager=True)
         frame.createOrReplaceTempView(name)
 
+    def view(self, name: str, query: str) -> None:
+        self.session.sql(query).createOrReplaceTempView(name)
+
     def register(self, name: str, table: pa.Table) -> None:
         frame = self.session.createDataFrame(_rows(table), schema=_spark_schema(table.schema))
         frame.createOrReplaceTempView(name)

@@ -92,13 +92,19 @@ def evaluate(
             envvar="SPARK_MASTER",
         ),
     ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="Also write every counted record and every exclusion with its reason."
+        ),
+    ] = False,
     db: Db = DEFAULT_DB,
     as_json: Json = False,
 ) -> None:
     """Score, grade, list entries and points per category of every enrolled
     subject in every scheme at --at, as the per-subject engine gives them,
-    written as Parquet under --out (evaluations, list_entries, category_points,
-    counted, excluded)."""
+    written as Parquet under --out (evaluations, list_entries, category_points;
+    with --explain, counted and excluded too)."""
     when = moment(at)
     assert when is not None
     with opened(db) as services:
@@ -110,6 +116,7 @@ def evaluate(
             schemes=set(scheme) if scheme else None,
             memory_limit=memory_limit,
             master=spark_master,
+            explain=explain,
         )
     if as_json:
         print_json(
