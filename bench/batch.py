@@ -12,7 +12,8 @@ evaluates, reported over three years, one in a hundred contested. Then:
   leaves it out);
 - ``per_subject_engine_subjects_per_s``: the per-subject engine on a sample of
   ``--samples`` subjects, in this process;
-- ``peak_rss_mb``: this process's peak resident memory, and Spark's JVM's.
+- ``peak_rss_mb``: this process's peak resident memory, and Spark's JVM's;
+- ``snapshot_bytes_per_record``: the snapshot's size on disk over its records.
 
 A month's validity is taken as 30.44 days when generating, which changes no
 timing. Prints one JSON line.
@@ -168,6 +169,8 @@ def _measure(folder: Path, registry: Any, args: argparse.Namespace) -> dict[str,
     snap = folder / "snap"
     plan = definition_tables(registry.schemes)
     figures: dict[str, Any] = {"records": args.records, "subjects": args.subjects}
+    stored = sum(path.stat().st_size for path in (snap / "parts" / "00001").glob("*.parquet"))
+    figures["snapshot_bytes_per_record"] = round(stored / max(args.records, 1), 1)
     engine = DuckDBEngine(memory_limit=args.memory_limit, temp_directory=folder / "spill")
     began = time.perf_counter()
     engine.evaluate(Ledger(folder=snap), plan, AT)
@@ -188,11 +191,10 @@ def _measure(folder: Path, registry: Any, args: argparse.Namespace) -> dict[str,
         figures["batch_duckdb_s"] / max(figures["baseline_duckdb_groupby_s"], 1e-9), 2
     )
     figures["per_subject_engine_subjects_per_s"] = _per_subject(snap, registry, args.samples)
-    figures["batch_spark_local_s"] = None if args.no_spark else _spark(snap, plan, folder)
-    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    figures["peak_rss_mb"] = round(usage / 1024)
-    figures["peak_rss_spark_jvm_mb"] = None if args.no_spark else round(children / 1024)
+    spark_s, jvm_mb = (None, None) if args.no_spark else _spark(snap, plan, folder)
+    figures["batch_spark_local_s"] = spark_s
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    figures["peak_rss_spark_jvm_mb"] = jvm_mb
     return figures
 
 
@@ -235,7 +237,8 @@ def _record(row: dict[str, Any]) -> Record:
     )
 
 
-def _spark(snap: Path, plan: Any, folder: Path) -> float:
+def _spark(snap: Path, plan: Any, folder: Path) -> tuple[float, int | None]:
+    """Seconds on Spark in local mode, and the JVM's peak resident memory."""
     from socialcredit.adapters.analytics.spark_engine import SparkEngine
 
     engine = SparkEngine(cores=2, memory_limit="6g")
@@ -243,9 +246,22 @@ def _spark(snap: Path, plan: Any, folder: Path) -> float:
         began = time.perf_counter()
         engine.evaluate(Ledger(folder=snap), plan, AT)
         engine.write_results(folder / "spark", explain=False)
-        return round(time.perf_counter() - began, 2)
+        took = round(time.perf_counter() - began, 2)
+        return took, _jvm_peak_mb(engine)
     finally:
         engine.close()
+
+
+def _jvm_peak_mb(engine: Any) -> int | None:
+    """The JVM's high-water mark of resident memory, from /proc (Linux)."""
+    process = getattr(engine.session.sparkContext._gateway, "proc", None)
+    status = Path(f"/proc/{process.pid}/status") if process is not None else None
+    if status is None or not status.exists():
+        return None
+    for line in status.read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return None
 
 
 if __name__ == "__main__":
