@@ -19,7 +19,7 @@ from pathlib import Path
 from socialcredit.domain.consent import SCORING, ConsentChange
 from socialcredit.domain.registry import Registry, build_registry
 from socialcredit.errors import UsageError
-from socialcredit.services.ports import Analytics, BatchOutcome
+from socialcredit.services.ports import Analytics, BatchCheck, BatchOutcome
 from socialcredit.services.unit_of_work import UnitOfWork
 
 Tick = Callable[[str, int, int], None]  # (scheme, subjects done, subjects in all)
@@ -71,6 +71,8 @@ class Population:
         ]
         rescorings = [r for r in uow.definitions.rescorings() if at is None or r[2] <= at]
         part.add_definitions(stored, rescorings)
+        part.add_links(uow.ledger.links(), at)
+        part.add_overrides(uow.due_process.all_overrides(), at)
         root = uow.ledger.ledger_root()
         rows = part.write(root, at, uow.clock())
         return SnapshotReport(folder, root, rows, part.part)
@@ -106,6 +108,46 @@ class Population:
             return self._evaluate(folder, at, out, engine, schemes, (memory_limit, master, explain))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def check(
+        self,
+        action: str,
+        at: datetime,
+        *,
+        engine: str = "duckdb",
+        snapshot: Path | None = None,
+        memory_limit: str | None = None,
+        master: str | None = None,
+    ) -> BatchCheck:
+        """The decision on ``action`` for the whole population at ``at``: how
+        many subjects get each effect, and under which measures (a scheme's
+        grade or list, a memorandum, a business's entry reaching the people
+        linked to it), with reviewers' overrides applied as a check applies them."""
+        if engine not in self._analytics.engines:
+            raise UsageError(f"--engine: {engine!r} is not one of {', '.join(self.engines)}")
+        if snapshot is not None:
+            registry = self._registry_of(snapshot)
+            self._known_action(registry, action)
+            return self._analytics.check(
+                engine, snapshot, registry, action, at, memory_limit, master
+            )
+        self._known_action(self._uow.registry, action)
+        folder = Path(tempfile.mkdtemp(prefix="socialcredit-snapshot-"))
+        try:
+            self.snapshot(folder)
+            registry = self._registry_of(folder)
+            return self._analytics.check(engine, folder, registry, action, at, memory_limit, master)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @staticmethod
+    def _known_action(registry: Registry, action: str) -> None:
+        if not registry.index.sources(action):
+            known = ", ".join(registry.index.actions[:8])
+            raise UsageError(
+                f"ACTION: no scheme or memorandum has a measure on {action!r} "
+                f"(some that do: {known}, …)"
+            )
 
     def _evaluate(
         self,

@@ -14,14 +14,17 @@ from pathlib import Path
 import pyarrow as pa
 
 from socialcredit.adapters.analytics.plan import (
+    CHECK_RESULTS,
     Dialect,
     Step,
+    check_steps,
     evaluation_steps,
     held_asks_steps,
     held_entries_step,
 )
-from socialcredit.adapters.analytics.snapshot import naive, part_paths
+from socialcredit.adapters.analytics.snapshot import SCHEMAS, naive, part_paths
 from socialcredit.adapters.analytics.tables import DEFINITION_COLUMNS, DefinitionTables
+from socialcredit.domain.schemes.models import EFFECTS_STRONGEST_FIRST
 
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
@@ -141,6 +144,23 @@ class SqlEngine(ABC):
             else:
                 self.view(step.name, step.query)
 
+    def check(
+        self, action: str, sources: pa.Table, reach: pa.Table, at: datetime
+    ) -> dict[str, pa.Table]:
+        """After :meth:`evaluate` at ``at``: the decision on ``action`` for every
+        subject, counted by effect, and by the measure behind it (``sources``:
+        the action's measures; ``reach``: the link roles a list's measures reach)."""
+        self.register("d_source", sources)
+        self.register("d_reach", reach)
+        strengths = {"effect": list(EFFECTS_STRONGEST_FIRST), "strength": list(range(5))}
+        self.register("d_strength", pa.table(strengths))
+        moment = naive(at)
+        assert moment is not None
+        stamp = f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
+        for step in check_steps(self.dialect, stamp, action):
+            (self._keep if step.kept else self.view)(step.name, step.query)
+        return {name: self.fetch(query) for name, query in CHECK_RESULTS.items()}
+
     def results(self) -> dict[str, pa.Table]:
         return {name: self.fetch(query) for name, query in RESULTS.items()}
 
@@ -167,8 +187,17 @@ class SqlEngine(ABC):
         if ledger.tables is not None:
             for name, table in ledger.tables.items():
                 self.register(name, table)
+            for name in ("links", "ovr"):
+                if name not in ledger.tables:
+                    self.register(name, SCHEMAS[name].empty_table())
             return
         assert ledger.folder is not None
+        for name in ("links", "ovr"):  # tables a snapshot's older parts may lack
+            paths = [p for p in part_paths(ledger.folder, name) if Path(p).exists()]
+            if paths:
+                self.view(name, f"SELECT * FROM {self.parquet(paths)}")
+            else:
+                self.register(name, SCHEMAS[name].empty_table())
         source = {
             name: self.parquet(part_paths(ledger.folder, name))
             for name in ("rec", "st", "enr", "con")

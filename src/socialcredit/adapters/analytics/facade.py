@@ -4,12 +4,14 @@ a ledger without the ``analytics`` extra works as before."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from socialcredit.domain.registry import Registry
+from socialcredit.domain.schemes.compiled import MeasureSource
 from socialcredit.domain.schemes.loader import StoredDefinition
 from socialcredit.errors import UsageError
 
@@ -95,6 +97,66 @@ class AnalyticsFiles:
             running.close()
         return Outcome(rows, definitions.schemes, definitions.skipped)
 
+    def check(
+        self,
+        engine: str,
+        folder: Path,
+        registry: Registry,
+        action: str,
+        at: datetime,
+        memory_limit: str | None = None,
+        master: str | None = None,
+    ) -> CheckOutcome:
+        """The decision on ``action`` for the whole population at ``at``."""
+        import pyarrow as pa
+
+        tables_module = _needs("analytics", "socialcredit.adapters.analytics.tables")
+        engine_module = _needs("analytics", "socialcredit.adapters.analytics.engine")
+        sources = registry.index.sources(action)
+        relevant = {source.scheme for source in sources}
+        definitions = tables_module.definition_tables(registry.schemes, relevant)
+        left_out = {s: why for s, why in definitions.skipped.items() if s in relevant}
+        if left_out:
+            scheme, why = sorted(left_out.items())[0]
+            raise UsageError(
+                f"{action}: it depends on {scheme}, which the batch plan leaves out ({why}); "
+                "use `socialcredit check` subject by subject"
+            )
+        source_rows, reach_rows = _source_rows(sources, registry)
+        running = self._engine(engine, memory_limit, master)
+        try:
+            running.evaluate(engine_module.Ledger(folder=folder), definitions, at)
+            found = running.check(
+                action,
+                pa.Table.from_pylist(source_rows, schema=_source_schema(pa)),
+                pa.Table.from_pylist(reach_rows, schema=_reach_schema(pa)),
+                at,
+            )
+            everyone = (
+                running.fetch(
+                    "SELECT COUNT(*) AS n FROM (SELECT subject FROM rec UNION SELECT subject FROM enr "
+                    "UNION SELECT person AS subject FROM links) x"
+                )
+                .column("n")[0]
+                .as_py()
+            )
+        finally:
+            running.close()
+        effects = {row["effect"]: row["subjects"] for row in found["effects"].to_pylist()}
+        effects["allow"] = effects.get("allow", 0) + everyone - sum(effects.values())
+        overridden = sum(1 for row in found["decisions"].to_pylist() if row["overridden"])
+        reasons = [
+            {
+                **_describe(sources[row["n"]]),
+                "reached": row["reached"],
+                "decided": row["decided"],
+                "subjects": row["subjects"],
+            }
+            for row in found["reasons"].to_pylist()
+        ]
+        reasons.sort(key=lambda r: (-r["subjects"], r["scheme"], str(r["memorandum"])))
+        return CheckOutcome(action, at, everyone, effects, reasons, overridden, found["decisions"])
+
     def _engine(self, name: str, memory_limit: str | None, master: str | None) -> SqlEngine:
         if name not in ENGINES:
             raise UsageError(f"--engine: {name!r} is not one of {', '.join(ENGINES)}")
@@ -105,6 +167,70 @@ class AnalyticsFiles:
         module = _needs("spark", "socialcredit.adapters.analytics.spark_engine")
         spark: SqlEngine = module.SparkEngine(memory_limit=memory_limit, master=master)
         return spark
+
+
+@dataclass
+class CheckOutcome:
+    action: str
+    at: datetime
+    subjects: int
+    effects: dict[str, int]  # effect -> subjects, "allow" included
+    reasons: list[dict[str, Any]]  # each measure: who it applied to, and what was decided
+    overridden: int  # adverse answers a reviewer's override replaced
+    decisions: (
+        Any  # an Arrow table: subject, effect, factor, overridden (the subjects with a measure)
+    )
+
+
+def _source_schema(pa: Any) -> Any:
+    return pa.schema(
+        [
+            ("n", pa.int64()),
+            ("kind", pa.string()),
+            ("scheme", pa.string()),
+            ("grade", pa.string()),
+            ("list_id", pa.string()),
+            ("effect", pa.string()),
+            ("factor", pa.float64()),
+        ]
+    )
+
+
+def _reach_schema(pa: Any) -> Any:
+    return pa.schema([("scheme", pa.string()), ("list_id", pa.string()), ("role", pa.string())])
+
+
+def _source_rows(
+    sources: Sequence[MeasureSource], registry: Registry
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    rows: list[dict[str, Any]] = []
+    for n, source in enumerate(sources):
+        base = {"n": n, "scheme": source.scheme, "effect": source.effect, "factor": source.factor}
+        if source.grades is not None:
+            rows += [
+                {**base, "kind": "grade", "grade": g, "list_id": None}
+                for g in sorted(source.grades)
+            ]
+        else:
+            rows.append({**base, "kind": "list", "grade": None, "list_id": source.list})
+    reach = [
+        {"scheme": scheme, "list_id": list_id, "role": role}
+        for (scheme, list_id), roles in sorted(registry.list_reach.items())
+        for role in sorted(roles)
+    ]
+    return rows, reach
+
+
+def _describe(source: MeasureSource) -> dict[str, Any]:
+    return {
+        "scheme": source.scheme,
+        "memorandum": source.memorandum,
+        "list": source.list,
+        "grades": sorted(source.grades) if source.grades is not None else None,
+        "authority": source.authority,
+        "effect": source.effect,
+        "factor": source.factor,
+    }
 
 
 def _needs(extra: str, module: str) -> Any:
@@ -119,4 +245,4 @@ def _needs(extra: str, module: str) -> Any:
         ) from None
 
 
-__all__ = ["ENGINES", "AnalyticsFiles", "Outcome"]
+__all__ = ["ENGINES", "AnalyticsFiles", "CheckOutcome", "Outcome"]

@@ -38,6 +38,9 @@ class Dialect:
     add_months_template: str  # {ts}, {months}
     add_seconds_template: str  # {ts}, {seconds}
     sorted_list_template: str  # {value}: the values of a group as a sorted array
+    # {value}: the product of a group's non-null values, multiplied in ascending
+    # order as the per-subject engine multiplies them (floats: order matters).
+    product_template: str
 
     def add(self, ts: str, months: str, seconds: str) -> str:
         """``ts`` moved by whole months (the day clamped to the month's end), then by seconds."""
@@ -47,18 +50,25 @@ class Dialect:
     def sorted_list(self, value: str) -> str:
         return self.sorted_list_template.format(value=value)
 
+    def product(self, value: str) -> str:
+        return self.product_template.format(value=value)
+
 
 DUCKDB = Dialect(
     "duckdb",
     add_months_template="({ts} + to_months(CAST({months} AS INTEGER)))",
     add_seconds_template="({ts} + to_seconds(CAST({seconds} AS BIGINT)))",
     sorted_list_template="list_sort(list({value}))",
+    product_template="list_product(list_sort(list({value}) FILTER (WHERE {value} IS NOT NULL)))",
 )
 SPARK = Dialect(
     "spark",
     add_months_template="({ts} + make_interval(0, CAST({months} AS INT), 0, 0, 0, 0, 0))",
     add_seconds_template="({ts} + make_interval(0, 0, 0, 0, 0, 0, CAST({seconds} AS DECIMAL(18, 6))))",
     sorted_list_template="array_sort(collect_list({value}))",
+    product_template=(
+        "aggregate(array_sort(collect_list({value})), CAST(1.0 AS DOUBLE), (acc, v) -> acc * v)"
+    ),
 )
 
 
@@ -380,11 +390,93 @@ def held_entries_step(evaluated: str, history_asks: str, history: str, name: str
     )
 
 
+def check_steps(dialect: Dialect, stamp: str, action: str) -> list[Step]:
+    """The decision on ``action`` at ``stamp`` for every subject, after the
+    evaluation (``e_`` steps): each measure that applies (a grade, an entry on
+    a list, a memorandum on it, or a business's entry reaching a person
+    linked to it), the strongest effect, the product of the adjust factors,
+    and a reviewer's override of an adverse decision."""
+    entries = """SELECT subject, scheme, list_id FROM e_record_entry
+        UNION ALL SELECT subject, scheme, list_id FROM e_grade_entry"""
+    return [
+        Step("c_entry", entries, True),
+        Step(
+            "c_reason",
+            f"""SELECT e.subject, s.n, s.effect, s.factor, CAST(NULL AS STRING) AS via
+            FROM e_evaluation e JOIN d_source s ON s.kind = 'grade' AND s.scheme = e.scheme
+              AND s.grade = e.grade
+            UNION ALL
+            SELECT le.subject, s.n, s.effect, s.factor, CAST(NULL AS STRING) AS via
+            FROM c_entry le JOIN d_source s ON s.kind = 'list' AND s.scheme = le.scheme
+              AND s.list_id = le.list_id
+            UNION ALL
+            SELECT l.person, s.n, s.effect, s.factor, l.role AS via
+            FROM links l
+            JOIN c_entry le ON le.subject = l.business
+            JOIN d_source s ON s.kind = 'list' AND s.scheme = le.scheme AND s.list_id = le.list_id
+            JOIN d_reach r ON r.scheme = s.scheme AND r.list_id = s.list_id AND r.role = l.role
+            WHERE (l.reported_at IS NULL OR l.reported_at <= {stamp}) AND l.since <= {stamp}
+              AND (l.until IS NULL OR {stamp} < l.until)""",
+            True,
+        ),
+        Step(
+            "c_combined",
+            f"""SELECT r.subject, MIN(d.strength) AS strength,
+              {dialect.product("CASE WHEN r.effect = 'adjust' THEN r.factor END")} AS factor
+            FROM c_reason r JOIN d_strength d ON d.effect = r.effect
+            GROUP BY r.subject""",
+            False,
+        ),
+        Step(
+            "c_schemes_say",
+            """SELECT c.subject, d.effect,
+              CASE WHEN d.effect = 'adjust' THEN COALESCE(c.factor, 1.0) END AS factor
+            FROM c_combined c JOIN d_strength d ON d.strength = c.strength""",
+            False,
+        ),
+        Step(
+            # The latest override made, of those in force: over an adverse answer only.
+            "c_override",
+            f"""SELECT subject, effect, factor FROM (
+              SELECT o.*, row_number() OVER (
+                PARTITION BY o.subject ORDER BY o.made_at DESC, o.case_id DESC) AS n
+              FROM ovr o WHERE o.action = {_text(action)} AND o.made_at <= {stamp}
+                AND o.since <= {stamp} AND {stamp} < o.until) x
+            WHERE n = 1""",
+            False,
+        ),
+        Step(
+            "c_decision",
+            """SELECT c.subject,
+              CASE WHEN adverse AND o.subject IS NOT NULL THEN o.effect ELSE c.effect END AS effect,
+              CASE WHEN adverse AND o.subject IS NOT NULL THEN o.factor ELSE c.factor END AS factor,
+              (adverse AND o.subject IS NOT NULL) AS overridden
+            FROM (SELECT s.*, (s.effect = 'deny' OR (s.effect = 'adjust' AND s.factor > 1))
+                AS adverse FROM c_schemes_say s) c
+            LEFT JOIN c_override o ON o.subject = c.subject""",
+            True,
+        ),
+    ]
+
+
+# The answers to ``batch check``: subjects by effect, and by the measure behind it.
+CHECK_RESULTS = {
+    "decisions": """SELECT subject, effect, factor, overridden FROM c_decision""",
+    "effects": """SELECT effect, COUNT(*) AS subjects FROM c_decision GROUP BY effect""",
+    "reasons": """SELECT r.n, r.via IS NOT NULL AS reached, d.effect AS decided,
+        COUNT(DISTINCT r.subject) AS subjects
+      FROM c_reason r JOIN c_decision d ON d.subject = r.subject
+      GROUP BY r.n, r.via IS NOT NULL, d.effect""",
+}
+
+
 __all__ = [
+    "CHECK_RESULTS",
     "DUCKDB",
     "SPARK",
     "Dialect",
     "Step",
+    "check_steps",
     "evaluation_steps",
     "held_asks_steps",
     "held_entries_step",

@@ -29,7 +29,8 @@ import pyarrow.parquet as pq
 from socialcredit.domain.consent import ConsentChange
 from socialcredit.domain.consent import periods as consent_periods
 from socialcredit.domain.ledger.records import Record, RecordEvent
-from socialcredit.domain.ledger.values import SubjectLedger
+from socialcredit.domain.ledger.values import Link, SubjectLedger
+from socialcredit.domain.rights.overrides import Override
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -85,6 +86,30 @@ SCHEMAS: dict[str, pa.Schema] = {
         ]
     ),
     "rescorings": pa.schema([("scheme", pa.string()), ("version", pa.int64()), ("at", TIME)]),
+    # Businesses' links to the people their list entries reach.
+    "links": pa.schema(
+        [
+            ("business", pa.string()),
+            ("person", pa.string()),
+            ("role", pa.string()),
+            ("since", TIME),
+            ("until", TIME),
+            ("reported_at", TIME),
+        ]
+    ),
+    # Reviewers' overrides of adverse decisions (without the written reason).
+    "ovr": pa.schema(
+        [
+            ("subject", pa.string()),
+            ("action", pa.string()),
+            ("effect", pa.string()),
+            ("factor", pa.float64()),
+            ("since", TIME),
+            ("until", TIME),
+            ("case_id", pa.string()),
+            ("made_at", TIME),
+        ]
+    ),
 }
 LEDGER_TABLES = ("rec", "st", "enr", "con")
 
@@ -164,6 +189,8 @@ class Held:
     enrolments: set[tuple[str, str]] = field(default_factory=set)
     definitions: set[tuple[str, int]] = field(default_factory=set)
     rescorings: set[tuple[str, int, datetime]] = field(default_factory=set)
+    links: set[tuple[Any, ...]] = field(default_factory=set)
+    overrides: set[tuple[str, datetime]] = field(default_factory=set)  # (case, made_at)
 
 
 class SnapshotWriter:
@@ -220,6 +247,34 @@ class SnapshotWriter:
             if (scheme, version, naive(at)) not in self.held.rescorings:
                 self.tables["rescorings"].add((scheme, version, naive(at)))
 
+    def add_links(self, links: Sequence[Link], known_at: datetime | None) -> None:
+        for link in links:
+            if (
+                known_at is not None
+                and link.reported_at is not None
+                and link.reported_at > known_at
+            ):
+                continue
+            row = (
+                link.business,
+                link.person,
+                link.role,
+                naive(link.since),
+                naive(link.until),
+                naive(link.reported_at),
+            )
+            if row not in self.held.links:
+                self.tables["links"].add(row)
+
+    def add_overrides(self, overrides: Sequence[Override], known_at: datetime | None) -> None:
+        for found in overrides:
+            if known_at is not None and found.made_at > known_at:
+                continue
+            if (found.case, naive(found.made_at)) not in self.held.overrides:
+                since, until, made = naive(found.since), naive(found.until), naive(found.made_at)
+                row = (found.subject, found.action, found.effect, found.factor, since, until)
+                self.tables["ovr"].add((*row, found.case, made))
+
     def write(self, root: str, at: datetime | None, now: datetime) -> dict[str, Any]:
         """The new part and the manifest that names it; the counts written."""
         where = self.folder / "parts" / f"{self.part:05d}"
@@ -271,11 +326,17 @@ def _held(folder: Path, manifest: Mapping[str, Any]) -> Held:
         held.rescorings.update(
             zip(*_column(where, "rescorings", ["scheme", "version", "at"]), strict=True)
         )
+        names = SCHEMAS["links"].names
+        held.links.update(zip(*_column(where, "links", list(names)), strict=True))
+        held.overrides.update(zip(*_column(where, "ovr", ["case_id", "made_at"]), strict=True))
     return held
 
 
 def _column(where: Path, table: str, names: list[str]) -> list[list[Any]]:
-    found = pq.read_table(where / f"{table}.parquet", columns=names)
+    path = where / f"{table}.parquet"
+    if not path.exists():  # a part written before this table was snapshotted
+        return [[] for _ in names]
+    found = pq.read_table(path, columns=names)
     return [found.column(name).to_pylist() for name in names]
 
 

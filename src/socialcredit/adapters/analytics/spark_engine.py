@@ -124,6 +124,7 @@ def _spark_schema(schema: pa.Schema) -> Any:
         pa.string(): t.StringType(),
         pa.int64(): t.LongType(),
         pa.bool_(): t.BooleanType(),
+        pa.float64(): t.DoubleType(),
         pa.timestamp("us"): t.TimestampNTZType(),
     }
     return t.StructType([t.StructField(f.name, kinds[f.type], True) for f in schema])
@@ -139,6 +140,8 @@ def _arrow_schema(schema: Any) -> pa.Schema:
             return pa.int64()
         if isinstance(kind, t.BooleanType):
             return pa.bool_()
+        if isinstance(kind, t.DoubleType):
+            return pa.float64()
         if isinstance(kind, t.TimestampNTZType | t.TimestampType):
             return pa.timestamp("us")
         if isinstance(kind, t.ArrayType):

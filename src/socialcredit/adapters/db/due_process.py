@@ -144,6 +144,14 @@ class DueProcessRows:
         )
         return [_override_of(row) for row in rows]
 
+    def all_overrides(self) -> list[Override]:
+        """Every override, for a snapshot of the whole ledger."""
+        rows = self._db.execute(
+            "SELECT subject, action, effect, factor, since, until, case_id, scheme, reviewer, "
+            "reason, made_at FROM overrides ORDER BY subject, made_at"
+        )
+        return [_override_of(row) for row in rows]
+
     # -- consent ---------------------------------------------------------------
 
     def add_consent(self, change: ConsentChange) -> None:

@@ -357,10 +357,15 @@ class LedgerRows:
             )
 
     def links_to(self, person: str, role: str) -> list[Link]:
+        return self._links("WHERE person = ? AND role = ?", (person, role))
+
+    def links(self) -> list[Link]:
+        """Every link, for a snapshot of the whole ledger."""
+        return self._links("ORDER BY business, person, role, since", ())
+
+    def _links(self, where: str, params: tuple[str, ...]) -> list[Link]:
         rows = self._db.execute(
-            "SELECT business, person, role, since, until, reported_at FROM links "
-            "WHERE person = ? AND role = ?",
-            (person, role),
+            f"SELECT business, person, role, since, until, reported_at FROM links {where}", params
         )
         return [
             Link(b, p, r, parse(s), parse(u) if u else None, parse(at))

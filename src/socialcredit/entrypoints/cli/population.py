@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from socialcredit.entrypoints.cli.common import (
     DEFAULT_DB,
@@ -24,6 +25,15 @@ batch_app = typer.Typer(
     help="The whole population at once, on an analytics engine.", no_args_is_help=True
 )
 OutDir = Annotated[Path, typer.Option("--out", help="Directory to write to.")]
+Engine = Annotated[str, typer.Option(help="duckdb (embedded) or spark.")]
+SnapshotDir = Annotated[
+    Path | None,
+    typer.Option("--snapshot", help="A snapshot to read; default a fresh one of --db."),
+]
+MemoryLimit = Annotated[
+    str | None,
+    typer.Option(help="The engine's memory limit, e.g. 2GB: beyond it DuckDB spills to disk."),
+]
 
 
 @handled
@@ -72,18 +82,12 @@ def snapshot(
 def evaluate(
     out_dir: OutDir,
     at: Annotated[str, typer.Option("--at", help="Evaluate at this UTC time (ISO-8601).")],
-    engine: Annotated[str, typer.Option(help="duckdb (embedded) or spark.")] = "duckdb",
-    snapshot_dir: Annotated[
-        Path | None,
-        typer.Option("--snapshot", help="A snapshot to evaluate; default a fresh one of --db."),
-    ] = None,
+    engine: Engine = "duckdb",
+    snapshot_dir: SnapshotDir = None,
     scheme: Annotated[
         list[str] | None, typer.Option("--scheme", help="Only these schemes (repeatable).")
     ] = None,
-    memory_limit: Annotated[
-        str | None,
-        typer.Option(help="The engine's memory limit, e.g. 2GB: beyond it DuckDB spills to disk."),
-    ] = None,
+    memory_limit: MemoryLimit = None,
     spark_master: Annotated[
         str | None,
         typer.Option(
@@ -135,6 +139,57 @@ def evaluate(
     )
     for skipped, why in outcome.skipped.items():
         out.print(f"left out {skipped}: {why} (use `socialcredit score`)", highlight=False)
+
+
+@batch_app.command("check")
+@handled
+def check(
+    action: Annotated[str, typer.Argument(help="The action, e.g. travel.rail.g-train.")],
+    at: Annotated[str, typer.Option("--at", help="Decide at this UTC time (ISO-8601).")],
+    engine: Engine = "duckdb",
+    snapshot_dir: SnapshotDir = None,
+    memory_limit: MemoryLimit = None,
+    db: Db = DEFAULT_DB,
+    as_json: Json = False,
+) -> None:
+    """How many subjects get each effect on ACTION at --at, and under which
+    measures: the whole population's check, as `socialcredit check` decides
+    one subject (overrides included). Nothing is logged as a decision."""
+    when = moment(at)
+    assert when is not None
+    with opened(db) as services:
+        found = services.population.check(
+            action, when, engine=engine, snapshot=snapshot_dir, memory_limit=memory_limit
+        )
+    if as_json:
+        print_json(
+            {
+                "action": found.action,
+                "at": found.at.isoformat(),
+                "subjects": found.subjects,
+                "effects": found.effects,
+                "overridden": found.overridden,
+                "reasons": found.reasons,
+            }
+        )
+        return
+    out.print(
+        f"{found.action} at {found.at.isoformat()}: {found.subjects} subjects", highlight=False
+    )
+    for effect, count in sorted(found.effects.items(), key=lambda item: -item[1]):
+        out.print(f"  {effect}: {count}", highlight=False)
+    if found.overridden:
+        out.print(f"  ({found.overridden} adverse answers replaced by a reviewer's override)")
+    table = Table("subjects", "measure", "source", "decided")
+    for reason in found.reasons:
+        where = reason["memorandum"] or reason["scheme"]
+        held = (
+            f"list {reason['list']}" if reason["list"] else f"grades {', '.join(reason['grades'])}"
+        )
+        via = " (reaching linked people)" if reason["reached"] else ""
+        measure = f"{reason['effect']}" + (f" ×{reason['factor']}" if reason["factor"] else "")
+        table.add_row(str(reason["subjects"]), measure, f"{where}: {held}{via}", reason["decided"])
+    out.print(table)
 
 
 def register(app: typer.Typer) -> None:
