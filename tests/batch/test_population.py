@@ -191,6 +191,7 @@ def test_batch_check_decides_as_a_check_decides_each_subject(town: Path, tmp_pat
     shutil.copy(town, db)  # each check below logs a decision: on a copy
     at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
     with _open(db) as services:
+        _link_a_listed_business(services, at)
         registry = services.definitions.registry
         graded = sorted(
             action
@@ -216,9 +217,28 @@ def test_batch_check_decides_as_a_check_decides_each_subject(town: Path, tmp_pat
             assert batch == per_subject, action
             if action == "travel.air.ticket":
                 assert found.overridden == 1  # the demo's reviewed refusal
+            if action == "travel.rail.highspeed":  # the SPC list reaches legal representatives
+                assert any(reason["reached"] for reason in found.reasons)
             assert sum(found.effects.values()) == found.subjects >= len(keys)
             assert found.effects.get("allow", 0) >= found.subjects - len(batch)
     assert found.subjects > 500
+
+
+def _link_a_listed_business(services: bootstrap.Services, at: datetime) -> None:
+    """Make a person the legal representative of a business on the SPC list."""
+    listed = {
+        ledger.subject.key
+        for ledger in services.uow.ledger.scheme_ledgers("spc-defaulters")
+        if ledger.subject.kind == "business" and ledger.records
+    }
+    people = [
+        ledger.subject
+        for ledger in services.uow.ledger.scheme_ledgers("rongcheng-personal")
+        if ledger.subject.kind == "person"
+    ]
+    business = services.uow.ledger.subject(sorted(listed)[0])
+    since = at - timedelta(days=400)
+    services.subjects.link(business, people[0], since=since, reporter="test")
 
 
 def _rounded(factor: float | None) -> float | None:
