@@ -251,3 +251,36 @@ def _all_ledgers(services: bootstrap.Services) -> list[Any]:
         for scheme in services.definitions.registry.schemes
         for ledger in services.uow.ledger.scheme_ledgers(scheme)
     ]
+
+
+def test_a_snapshot_in_parts_answers_as_the_ledger_and_forgets_an_erasure(
+    town: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "town.db"
+    shutil.copy(town, db)
+    folder = tmp_path / "snapshot"
+    with _open(db) as services:
+        services.population.snapshot(folder)
+        ledgers = [ledger for ledger in services.uow.ledger.scheme_ledgers("rongcheng-personal")]
+        counted = [r for ledger in ledgers for r in ledger.records if r.points < 0]
+        erased, contested = counted[0], counted[1]
+        now = services.clock()
+        services.uow.due_process.erase_record(erased, RecordEvent(erased.id, "erased", now, "test"))
+        event = RecordEvent(contested.id, "contested", now, "test")
+        services.uow.ledger.append_event(contested.subject, event)
+        second = services.population.snapshot(folder)
+        assert second.part == 2 and second.rows["rec"] == 0
+        at = now + timedelta(seconds=1)
+        services.population.evaluate(
+            at, tmp_path / "out", snapshot=folder, schemes={"rongcheng-personal"}, explain=True
+        )
+        want = {
+            (subject.key, "rongcheng-personal"): expected(evaluation)
+            for subject, evaluation in services.checks.evaluate_scheme("rongcheng-personal", at)
+        }
+    got = batch_evaluations(_results(tmp_path / "out"))
+    assert got == want
+    # The erased record's contents are gone from the part that first held them.
+    first = pq.read_table(folder / "parts" / "00001" / "rec.parquet").to_pylist()
+    [row] = [row for row in first if row["record"] == erased.id]
+    assert (row["category"], row["points"]) == ("", 0)

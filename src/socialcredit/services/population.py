@@ -52,10 +52,11 @@ class Population:
         part = self._analytics.snapshot(folder, SCORING)
         registry = uow.registry
         for scheme in sorted(registry.schemes):
+            # Every scheme's consents: the version in force at a snapshot's --at may
+            # rest on consent where today's does not.
             consents: dict[str, list[ConsentChange]] = {}
-            if registry.schemes[scheme].current.needs_consent:
-                for change in uow.due_process.consents_of_scheme(scheme):
-                    consents.setdefault(change.subject, []).append(change)
+            for change in uow.due_process.consents_of_scheme(scheme):
+                consents.setdefault(change.subject, []).append(change)
             done = 0
             for ledger in uow.ledger.scheme_ledgers(scheme):
                 part.add_ledger(ledger, consents.get(ledger.subject.key, []), scheme, at)

@@ -48,7 +48,7 @@ RESULTS = {
         FROM e_grade_entry g LEFT JOIN e_grade_records c
           ON c.subject = g.subject AND c.scheme = g.scheme""",
     "category_points": """SELECT subject, scheme, category, COUNT(*) AS records,
-        SUM(points) AS points FROM e_counted GROUP BY subject, scheme, category""",
+        CAST(SUM(points) AS BIGINT) AS points FROM e_counted GROUP BY subject, scheme, category""",
 }
 
 
@@ -102,8 +102,9 @@ class SqlEngine(ABC):
     # -- the same for every engine --------------------------------------------------
 
     def evaluate(self, ledger: Ledger, definitions: DefinitionTables, at: datetime) -> None:
-        """Set up every view of the plan for every enrolled subject of each
-        scheme in ``definitions`` at ``at``; then read ``RESULTS``."""
+        """Set up every step of the plan for every subject with a record or an
+        enrolment in each scheme in ``definitions``, at ``at``; then read
+        ``RESULTS`` (a subject not enrolled at ``at`` has a row, unscored)."""
         self.timings = {}
         self._ledger(ledger)
         for name, rows in definitions.tables.items():

@@ -4,6 +4,7 @@ a ledger without the ``analytics`` extra works as before."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -162,7 +163,9 @@ class AnalyticsFiles:
             raise UsageError(f"--engine: {name!r} is not one of {', '.join(ENGINES)}")
         if name == "duckdb":
             module = _needs("analytics", "socialcredit.adapters.analytics.duckdb_engine")
-            engine: SqlEngine = module.DuckDBEngine(memory_limit=memory_limit, progress=True)
+            # DuckDB's progress bar writes to standard output: only for a terminal.
+            progress = sys.stdout.isatty()
+            engine: SqlEngine = module.DuckDBEngine(memory_limit=memory_limit, progress=progress)
             return engine
         module = _needs("spark", "socialcredit.adapters.analytics.spark_engine")
         spark: SqlEngine = module.SparkEngine(memory_limit=memory_limit, master=master)

@@ -11,9 +11,8 @@ for a scheme recomputed monthly). Record statuses and consent are read at
 
 It is written in the SQL that DuckDB and Spark share; what they spell
 differently is a :class:`Dialect`'s. Each step is a named query that later
-steps read; an engine computes each once and keeps it (a view would be
-inlined into every step that reads it, and the plan would grow with each
-reader). A second set of asks (the
+steps read: a step read more than once is computed once and kept (a table, or
+a checkpoint on Spark); the others are views, inlined where they are read. A second set of asks (the
 instants at which a grade may have changed, for the start of a grade-held
 list entry) runs the same steps under another prefix.
 """
@@ -230,7 +229,7 @@ def evaluation_steps(
             (
                 f"{p}totals",
                 f"""SELECT subject, scheme, asked, bool_or(known) AS known,
-              SUM(CASE WHEN reason IS NULL THEN counted_points ELSE 0 END) AS points
+              CAST(SUM(CASE WHEN reason IS NULL THEN counted_points ELSE 0 END) AS BIGINT) AS points
             FROM {p}judged GROUP BY subject, scheme, asked""",
             ),
             (
@@ -247,11 +246,11 @@ def evaluation_steps(
                 f"{p}score",
                 f"""SELECT x.*, {band} AS band_rank FROM (
               SELECT subject, scheme, t, asked, version, enrolled, base,
-                CASE WHEN enrolled AND scored THEN
+                CAST(CASE WHEN enrolled AND scored THEN
                   CASE WHEN score_min IS NOT NULL AND base + points < score_min THEN score_min
                        WHEN score_max IS NOT NULL AND base + points > score_max THEN score_max
                        ELSE base + points END
-                END AS score
+                END AS BIGINT) AS score
               FROM {p}scored) x""",
             ),
             (

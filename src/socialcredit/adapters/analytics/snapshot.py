@@ -7,7 +7,8 @@ same directory writes a new part with only what is new: records not held,
 records whose events changed (all their events again), subjects whose consents
 changed, enrolments, links, definitions and rescorings not held. Readers take,
 for each record's events and each subject's consents, the newest part that has
-them (``view_sql``).
+them (``engine.SqlEngine``). A record erased since an earlier part is rewritten
+in that part without its contents.
 
 Subjects appear only as their pseudonymous keys. An erased record carries no
 content (its category is empty, as in the ledger), and no record carries its
@@ -28,7 +29,7 @@ import pyarrow.parquet as pq
 
 from socialcredit.domain.consent import ConsentChange
 from socialcredit.domain.consent import periods as consent_periods
-from socialcredit.domain.ledger.records import Record, RecordEvent
+from socialcredit.domain.ledger.records import ERASED, Record, RecordEvent
 from socialcredit.domain.ledger.values import Link, SubjectLedger
 from socialcredit.domain.rights.overrides import Override
 
@@ -183,7 +184,7 @@ def consent_rows(
 class Held:
     """What the parts already written hold, to write only what is new."""
 
-    records: set[str] = field(default_factory=set)
+    records: dict[str, tuple[int, str]] = field(default_factory=dict)  # id -> (part, category)
     events: dict[str, int] = field(default_factory=dict)  # record -> events folded
     consents: dict[tuple[str, str], int] = field(default_factory=dict)
     enrolments: set[tuple[str, str]] = field(default_factory=set)
@@ -203,6 +204,7 @@ class SnapshotWriter:
         self.part = len(self.manifest["parts"]) + 1
         self.held = _held(folder, self.manifest)
         self.tables = {name: Columns(schema) for name, schema in SCHEMAS.items()}
+        self.erased: dict[int, dict[str, tuple[Any, ...]]] = {}  # part -> id -> its erased row
 
     def add_ledger(
         self,
@@ -217,8 +219,13 @@ class SnapshotWriter:
         for record in ledger.records:
             if known_at is not None and record.reported_at > known_at:
                 continue
-            if record.id not in held.records:
+            earlier = held.records.get(record.id)
+            if earlier is None:
                 self.tables["rec"].add(record_row(record))
+            elif record.category == ERASED and earlier[1] != ERASED:
+                # Erased since it was written: its contents go from the part that
+                # holds them (GDPR art. 17), not only from what comes after.
+                self.erased.setdefault(earlier[0], {})[record.id] = record_row(record)
             events = [
                 e for e in ledger.events.get(record.id, ()) if known_at is None or e.at <= known_at
             ]
@@ -277,6 +284,7 @@ class SnapshotWriter:
 
     def write(self, root: str, at: datetime | None, now: datetime) -> dict[str, Any]:
         """The new part and the manifest that names it; the counts written."""
+        self._purge_erased()
         where = self.folder / "parts" / f"{self.part:05d}"
         where.mkdir(parents=True, exist_ok=True)
         counts = {}
@@ -299,6 +307,19 @@ class SnapshotWriter:
         temporary.replace(manifest)  # the part is visible only once it is whole
         return counts
 
+    def _purge_erased(self) -> None:
+        """Rewrite each earlier part's records with those erased since as the
+        ledger now holds them (no category, no points), each file replaced whole."""
+        for part, rows in sorted(self.erased.items()):
+            path = self.folder / "parts" / f"{part:05d}" / "rec.parquet"
+            table = pq.read_table(path)
+            found = Columns(SCHEMAS["rec"])
+            for row in table.to_pylist():
+                found.add(rows.get(row["record"]) or tuple(row.values()))
+            temporary = path.with_suffix(".tmp")
+            pq.write_table(found.table(), temporary)
+            temporary.replace(path)
+
 
 def read_manifest(folder: Path) -> dict[str, Any]:
     manifest = folder / MANIFEST
@@ -316,7 +337,8 @@ def _held(folder: Path, manifest: Mapping[str, Any]) -> Held:
     held = Held()
     for part in manifest["parts"]:
         where = folder / "parts" / f"{part['part']:05d}"
-        held.records.update(_column(where, "rec", ["record"])[0])
+        ids, categories = _column(where, "rec", ["record", "category"])
+        held.records.update((i, (part["part"], c)) for i, c in zip(ids, categories, strict=True))
         for record, events in zip(*_column(where, "st", ["record", "events"]), strict=True):
             held.events[record] = events
         subjects, schemes, changes = _column(where, "con", ["subject", "scheme", "changes"])

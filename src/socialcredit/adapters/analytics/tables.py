@@ -110,16 +110,17 @@ def unsupported(history: SchemeHistory) -> str | None:
     """Why the plan cannot evaluate ``history`` exactly, if it cannot."""
     if history.current.scorecard is not None:
         return "a scorecard scheme: its factors are not in the batch plan yet"
-    limits: dict[tuple[str, str], set[int]] = {}
+    limits: dict[str, set[tuple[int, str] | None]] = {}
     for rules in history.rules.values():
         for code, rule in rules.items():
-            if rule.limit is not None:
-                limits.setdefault((code, rule.limit.per), set()).add(rule.limit.count)
-    for (code, per), counts in sorted(limits.items()):
-        if len(counts) > 1:
+            limit = (rule.limit.count, rule.limit.per) if rule.limit is not None else None
+            limits.setdefault(code, set()).add(limit)
+    for code, found in sorted(limits.items()):
+        if len(found - {None}) > 1:
             # The per-subject engine then counts record by record, each against
-            # its own version's limit; a window over the period cannot.
-            return f"its versions give category {code!r} different limits per {per}"
+            # its own version's limit, in slots a day and a week can share; a
+            # window over one period cannot.
+            return f"its versions give category {code!r} different limits"
     return None
 
 
@@ -173,7 +174,7 @@ def _add_grades_and_lists(found: DefinitionTables, history: SchemeHistory) -> No
         found.add("d_grade", scheme=current.id, grade=grade, grade_rank=rank, grade_min=minimum)
     for list_id, definition in sorted(current.lists.items()):
         found.add("d_list", scheme=current.id, list_id=list_id, kind=definition.kind)
-        for grade in definition.grades or ():
+        for grade in sorted(set(definition.grades or ())):  # a grade named twice holds once
             found.add("d_grade_list", scheme=current.id, list_id=list_id, grade=grade)
 
 
