@@ -25,6 +25,7 @@ from rich.console import Console
 from socialcredit import bootstrap
 from socialcredit.domain.ledger.records import RecordEvent
 from socialcredit.entrypoints.demo import run_demo
+from socialcredit.errors import UsageError
 
 KEY = "ab" * 32
 BIN = Path(sys.executable).parent / "socialcredit"
@@ -284,3 +285,13 @@ def test_a_snapshot_in_parts_answers_as_the_ledger_and_forgets_an_erasure(
     first = pq.read_table(folder / "parts" / "00001" / "rec.parquet").to_pylist()
     [row] = [row for row in first if row["record"] == erased.id]
     assert (row["category"], row["points"]) == ("", 0)
+
+
+def test_a_snapshot_does_not_go_back_in_time(town: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "snapshot"
+    with _open(town) as services:
+        now = services.clock()
+        services.population.snapshot(folder, at=now - timedelta(days=30))
+        with pytest.raises(UsageError, match="would take it back"):
+            services.population.snapshot(folder, at=now - timedelta(days=60))
+        assert services.population.snapshot(folder, at=now).part == 2

@@ -49,7 +49,7 @@ class Population:
         events, enrolments and consents made by then) as a new part of the
         snapshot in ``folder``."""
         uow = self._uow
-        part = self._analytics.snapshot(folder, SCORING)
+        part = self._analytics.snapshot(folder, SCORING, at)
         registry = uow.registry
         for scheme in sorted(registry.schemes):
             # Every scheme's consents: the version in force at a snapshot's --at may

@@ -235,7 +235,9 @@ class Analytics(Protocol):
 
     engines: tuple[str, ...]
 
-    def snapshot(self, folder: Path, purpose: str) -> SnapshotPart: ...
+    def snapshot(
+        self, folder: Path, purpose: str, known_at: datetime | None = None
+    ) -> SnapshotPart: ...
     def definitions(
         self, folder: Path
     ) -> tuple[list[StoredDefinition], list[tuple[str, int, datetime]]]: ...

@@ -34,10 +34,12 @@ class Outcome:
 class AnalyticsFiles:
     engines: tuple[str, ...] = ENGINES
 
-    def snapshot(self, folder: Path, purpose: str) -> SnapshotWriter:
+    def snapshot(
+        self, folder: Path, purpose: str, known_at: datetime | None = None
+    ) -> SnapshotWriter:
         snapshot = _needs("analytics", "socialcredit.adapters.analytics.snapshot")
         try:
-            writer: SnapshotWriter = snapshot.SnapshotWriter(folder, purpose)
+            writer: SnapshotWriter = snapshot.SnapshotWriter(folder, purpose, known_at)
         except ValueError as refused:
             raise UsageError(f"--out: {refused}") from None
         return writer

@@ -197,10 +197,11 @@ class Held:
 class SnapshotWriter:
     """Gathers one new part of a snapshot; ``write`` adds it to the directory."""
 
-    def __init__(self, folder: Path, purpose: str) -> None:
+    def __init__(self, folder: Path, purpose: str, known_at: datetime | None = None) -> None:
         self.folder = folder
         self.purpose = purpose
         self.manifest = read_manifest(folder)
+        _refuse_going_back(self.manifest, known_at)
         self.part = len(self.manifest["parts"]) + 1
         self.held = _held(folder, self.manifest)
         self.tables = {name: Columns(schema) for name, schema in SCHEMAS.items()}
@@ -319,6 +320,22 @@ class SnapshotWriter:
             temporary = path.with_suffix(".tmp")
             pq.write_table(found.table(), temporary)
             temporary.replace(path)
+
+
+def _refuse_going_back(manifest: Mapping[str, Any], known_at: datetime | None) -> None:
+    """A part holds a record's events and a subject's consents whole, and readers
+    take the newest: a part known at an earlier time than the one before it
+    would take back what that one knew."""
+    if not manifest["parts"]:
+        return
+    last = manifest["parts"][-1].get("known_at")
+    before = datetime.fromisoformat(last) if last else None
+    if known_at is not None and (before is None or known_at < before):
+        held = before.isoformat() if before else "everything up to when it was written"
+        raise ValueError(
+            f"the snapshot already holds {held}; a part known at {known_at.isoformat()} would "
+            "take it back (write it into another directory)"
+        )
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
