@@ -24,6 +24,10 @@ from rich.console import Console
 
 from socialcredit import bootstrap
 from socialcredit.domain.ledger.records import RecordEvent
+from socialcredit.domain.registry import with_proposal
+from socialcredit.domain.schemes.loader import parse_definition
+from socialcredit.domain.schemes.models import Scheme
+from socialcredit.domain.scoring.engine import evaluate
 from socialcredit.entrypoints.demo import run_demo
 from socialcredit.errors import UsageError
 
@@ -295,3 +299,50 @@ def test_a_snapshot_does_not_go_back_in_time(town: Path, tmp_path: Path) -> None
         with pytest.raises(UsageError, match="would take it back"):
             services.population.snapshot(folder, at=now - timedelta(days=60))
         assert services.population.snapshot(folder, at=now).part == 2
+
+
+def test_a_simulation_is_the_per_subject_engine_under_the_proposal(
+    town: Path, tmp_path: Path
+) -> None:
+    shipped = Path(__file__).resolve().parents[2] / "schemes" / "rongcheng-personal.yaml"
+    text = shipped.read_text(encoding="utf-8").replace("points: -50", "points: -150")
+    assert text != shipped.read_text(encoding="utf-8")
+    at = datetime.now(UTC).replace(microsecond=0)
+    scheme = "rongcheng-personal"
+    with _open(town) as services:
+        found = services.population.simulate(text, "proposal.yaml", at)
+        registry = services.definitions.registry
+        proposal = parse_definition(text, "proposal.yaml", registry.current_schemes).definition
+        assert isinstance(proposal, Scheme)
+        after = with_proposal(registry, proposal)
+        want: Counter[tuple[str, str]] = Counter()
+        for ledger in services.uow.ledger.scheme_ledgers(scheme):
+            grades = [
+                evaluate(
+                    r.history(scheme),
+                    ledger.records,
+                    ledger.events,
+                    at,
+                    ledger.enrolments.get(scheme),
+                ).explanation.grade
+                or "-"
+                for r in (registry, after)
+            ]
+            want[(grades[0], grades[1])] += 1
+    assert Counter({(b, a): n for b, a, n in found.transitions}) == want
+    assert any(b != a for (b, a) in want)  # the proposal moves some grades
+    assert found.categories[0][1] > 0 and found.grades[:2] == ["AAA", "AA"]
+    # The command line: a table, and a report that needs nothing but a browser.
+    proposal_file = tmp_path / "proposal.yaml"
+    proposal_file.write_text(text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
+    env["SOCIALCREDIT_KEY"] = KEY
+    command = [str(BIN), "--db", str(town), "simulate", "--proposal", str(proposal_file)]
+    command += ["--at", at.isoformat(), "--html", str(tmp_path / "report.html"), "--json"]
+    done = json.loads(
+        subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    )
+    assert sum(t["subjects"] for t in done["transitions"]) == sum(want.values())
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in report and "<script" not in report  # charts drawn on the server
+    assert 'src="http' not in report and 'href="http' not in report  # nothing fetched

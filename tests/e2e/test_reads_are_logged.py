@@ -80,6 +80,7 @@ NOT_READS = {
     "snapshot": "the ledger as Parquet for the operator's engines: keyed hashes only, shown to no one",
     "batch evaluate": "every subject evaluated into the operator's files, by keyed hash; shows counts",
     "batch check": "counts of decisions over the whole population; no subject shown or decided",
+    "simulate": "counts of grades, list entries and effects under two versions; no subject shown",
     "serve": "starts the HTTP service",
     "demo": "builds its own ledger",
     "scorecard fit": "labelled data in a file, no ledger",

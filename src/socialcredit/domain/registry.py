@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from socialcredit.domain.schemes.compiled import (
     MeasureIndex,
@@ -102,6 +102,23 @@ _NO_INPUTS: tuple[frozenset[str], bool] = (frozenset(), False)
 
 class UnknownName(NotFound):
     """A scheme, list, record or action that does not exist."""
+
+
+PROPOSAL_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def with_proposal(registry: Registry, proposal: Scheme) -> Registry:
+    """The registry as it would be if ``proposal`` had always been the scheme's
+    rule: every version of the scheme read as the proposal (so its records take
+    its limits, caps and lists) and every record rescored to it from the start
+    (so they take its points). What a policy simulation compares with today."""
+    history = registry.history(proposal.id)
+    compiled = {n: compile_scheme(proposal, n) for n in history.versions}
+    after = max(history.versions) + 1
+    compiled[after] = compile_scheme(proposal, after)
+    schemes = dict(registry.schemes)
+    schemes[proposal.id] = SchemeHistory(compiled, ((PROPOSAL_EPOCH, after),))
+    return Registry(schemes, registry.memoranda)
 
 
 def build_registry(

@@ -17,9 +17,11 @@ from datetime import datetime
 from pathlib import Path
 
 from socialcredit.domain.consent import SCORING, ConsentChange
-from socialcredit.domain.registry import Registry, build_registry
-from socialcredit.errors import UsageError
-from socialcredit.services.ports import Analytics, BatchCheck, BatchOutcome
+from socialcredit.domain.registry import Registry, build_registry, with_proposal
+from socialcredit.domain.schemes.loader import parse_definition
+from socialcredit.domain.schemes.models import Scheme
+from socialcredit.errors import DefinitionError, DefinitionErrors, UsageError
+from socialcredit.services.ports import Analytics, BatchCheck, BatchOutcome, Simulated
 from socialcredit.services.unit_of_work import UnitOfWork
 
 Tick = Callable[[str, int, int], None]  # (scheme, subjects done, subjects in all)
@@ -141,6 +143,37 @@ class Population:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
+    def simulate(
+        self,
+        proposal: str,
+        source: str,
+        at: datetime,
+        *,
+        engine: str = "duckdb",
+        snapshot: Path | None = None,
+        memory_limit: str | None = None,
+    ) -> Simulated:
+        """The population of a scheme at ``at`` under the version in force and
+        under ``proposal`` (a definition's YAML text, not added), as if the
+        proposal had always been its rule: grade transitions, list entries gained
+        and lost, the categories that drive the change, and the consequences per
+        action. Nothing is written to the ledger."""
+        if engine not in self._analytics.engines:
+            raise UsageError(f"--engine: {engine!r} is not one of {', '.join(self.engines)}")
+        folder = snapshot or Path(tempfile.mkdtemp(prefix="socialcredit-snapshot-"))
+        try:
+            if snapshot is None:
+                self.snapshot(folder)
+            before = self._registry_of(folder)
+            scheme = _proposed_scheme(proposal, source, before)
+            after = with_proposal(before, scheme)
+            return self._analytics.simulate(
+                engine, folder, before, after, scheme.id, at, memory_limit
+            )
+        finally:
+            if snapshot is None:
+                shutil.rmtree(folder, ignore_errors=True)
+
     @staticmethod
     def _known_action(registry: Registry, action: str) -> None:
         if not registry.index.sources(action):
@@ -172,6 +205,23 @@ class Population:
         """The definitions the snapshot was taken under."""
         stored, rescorings = self._analytics.definitions(folder)
         return build_registry(stored, rescorings)
+
+
+def _proposed_scheme(text: str, source: str, registry: Registry) -> Scheme:
+    """The proposal, validated: a new version of a scheme the ledger holds."""
+    try:
+        loaded = parse_definition(text, source, registry.current_schemes)
+    except DefinitionError as error:
+        raise DefinitionErrors([error]) from None
+    proposal = loaded.definition
+    if not isinstance(proposal, Scheme):
+        raise UsageError(
+            f"--proposal: {source} is a memorandum; a proposal is a scheme's new version"
+        )
+    if proposal.id not in registry.schemes:
+        held = ", ".join(sorted(registry.schemes))
+        raise UsageError(f"--proposal: no scheme {proposal.id!r} to compare with (held: {held})")
+    return proposal
 
 
 __all__ = ["Population", "SnapshotReport"]

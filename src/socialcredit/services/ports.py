@@ -253,6 +253,16 @@ class Analytics(Protocol):
         master: str | None = None,
         explain: bool = False,
     ) -> BatchOutcome: ...
+    def simulate(
+        self,
+        engine: str,
+        folder: Path,
+        before: Registry,
+        after: Registry,
+        scheme: str,
+        at: datetime,
+        memory_limit: str | None = None,
+    ) -> Simulated: ...
     def check(
         self,
         engine: str,
@@ -263,6 +273,16 @@ class Analytics(Protocol):
         memory_limit: str | None = None,
         master: str | None = None,
     ) -> BatchCheck: ...
+
+
+class Simulated(Protocol):
+    scheme: str
+    at: datetime
+    transitions: list[tuple[str, str, int]]
+    lists: list[tuple[str, int, int]]
+    categories: list[tuple[str, int, int]]
+    consequences: dict[str, dict[str, dict[str, int]]]
+    grades: list[str]
 
 
 class BatchCheck(Protocol):

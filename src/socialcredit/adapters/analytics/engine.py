@@ -162,6 +162,55 @@ class SqlEngine(ABC):
             (self._keep if step.kept else self.view)(step.name, step.query)
         return {name: self.fetch(query) for name, query in CHECK_RESULTS.items()}
 
+    def keep_as(self, prefix: str) -> None:
+        """Keep what a comparison reads of the evaluation just made, under ``prefix``."""
+        self._keep(f"{prefix}evaluation", "SELECT subject, scheme, grade, score FROM e_evaluation")
+        self._keep(
+            f"{prefix}entry",
+            "SELECT DISTINCT subject, scheme, list_id FROM e_record_entry "
+            "UNION SELECT subject, scheme, list_id FROM e_grade_entry",
+        )
+        self._keep(
+            f"{prefix}points",
+            "SELECT subject, scheme, category, SUM(points) AS points FROM e_counted "
+            "GROUP BY subject, scheme, category",
+        )
+
+    def compare(self, scheme: str) -> dict[str, pa.Table]:
+        """The differences in ``scheme`` between the evaluations kept as ``a_``
+        (in force) and ``b_`` (proposed): grade transitions, list entries gained
+        and lost, and the categories whose counted points changed."""
+        name = "'" + scheme.replace("'", "''") + "'"
+        return {
+            "transitions": self.fetch(
+                f"""SELECT COALESCE(a.grade, '-') AS grade_before, COALESCE(b.grade, '-') AS grade_after,
+                  COUNT(*) AS subjects
+                FROM (SELECT * FROM a_evaluation WHERE scheme = {name}) a
+                FULL OUTER JOIN (SELECT * FROM b_evaluation WHERE scheme = {name}) b
+                  ON a.subject = b.subject
+                GROUP BY COALESCE(a.grade, '-'), COALESCE(b.grade, '-')"""
+            ),
+            "lists": self.fetch(
+                f"""SELECT COALESCE(a.list_id, b.list_id) AS list_id,
+                  COUNT(CASE WHEN a.subject IS NULL THEN 1 END) AS gained,
+                  COUNT(CASE WHEN b.subject IS NULL THEN 1 END) AS lost
+                FROM (SELECT * FROM a_entry WHERE scheme = {name}) a
+                FULL OUTER JOIN (SELECT * FROM b_entry WHERE scheme = {name}) b
+                  ON a.subject = b.subject AND a.list_id = b.list_id
+                GROUP BY COALESCE(a.list_id, b.list_id)"""
+            ),
+            "categories": self.fetch(
+                f"""SELECT COALESCE(a.category, b.category) AS category,
+                  COUNT(CASE WHEN COALESCE(a.points, 0) <> COALESCE(b.points, 0) THEN 1 END)
+                    AS subjects_changed,
+                  CAST(SUM(COALESCE(b.points, 0) - COALESCE(a.points, 0)) AS BIGINT) AS points_change
+                FROM (SELECT * FROM a_points WHERE scheme = {name}) a
+                FULL OUTER JOIN (SELECT * FROM b_points WHERE scheme = {name}) b
+                  ON a.subject = b.subject AND a.category = b.category
+                GROUP BY COALESCE(a.category, b.category)"""
+            ),
+        }
+
     def results(self) -> dict[str, pa.Table]:
         return {name: self.fetch(query) for name, query in RESULTS.items()}
 

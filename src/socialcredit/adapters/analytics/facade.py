@@ -160,6 +160,67 @@ class AnalyticsFiles:
         reasons.sort(key=lambda r: (-r["subjects"], r["scheme"], str(r["memorandum"])))
         return CheckOutcome(action, at, everyone, effects, reasons, overridden, found["decisions"])
 
+    def simulate(
+        self,
+        engine: str,
+        folder: Path,
+        before: Registry,
+        after: Registry,
+        scheme: str,
+        at: datetime,
+        memory_limit: str | None = None,
+    ) -> Simulation:
+        """The population of ``scheme`` at ``at`` under ``before`` and ``after``."""
+        tables_module = _needs("analytics", "socialcredit.adapters.analytics.tables")
+        engine_module = _needs("analytics", "socialcredit.adapters.analytics.engine")
+        plans = [tables_module.definition_tables(r.schemes, {scheme}) for r in (before, after)]
+        for plan in plans:
+            if scheme in plan.skipped:
+                raise UsageError(
+                    f"--proposal: the batch plan leaves {scheme} out ({plan.skipped[scheme]})"
+                )
+        actions = sorted(
+            action
+            for action in after.index.actions + before.index.actions
+            if any(
+                s.scheme == scheme
+                for s in (*before.index.sources(action), *after.index.sources(action))
+            )
+        )
+        actions = sorted(set(actions))
+        running = self._engine(engine, memory_limit, None)
+        consequences: dict[str, dict[str, dict[str, int]]] = {}
+        try:
+            for prefix, registry, plan in (("a_", before, plans[0]), ("b_", after, plans[1])):
+                running.evaluate(engine_module.Ledger(folder=folder), plan, at)
+                running.keep_as(prefix)
+                for action in actions:
+                    effects = _effects(running, action, registry, scheme, at)
+                    consequences.setdefault(action, {})["before" if prefix == "a_" else "after"] = (
+                        effects
+                    )
+            found = running.compare(scheme)
+        finally:
+            running.close()
+        return Simulation(
+            scheme,
+            at,
+            sorted(
+                (r["grade_before"], r["grade_after"], r["subjects"])
+                for r in found["transitions"].to_pylist()
+            ),
+            sorted((r["list_id"], r["gained"], r["lost"]) for r in found["lists"].to_pylist()),
+            sorted(
+                (
+                    (r["category"], r["subjects_changed"], r["points_change"])
+                    for r in found["categories"].to_pylist()
+                ),
+                key=lambda row: (-row[1], row[0]),
+            ),
+            consequences,
+            _grades(before, after, scheme),
+        )
+
     def _engine(self, name: str, memory_limit: str | None, master: str | None) -> SqlEngine:
         if name not in ENGINES:
             raise UsageError(f"--engine: {name!r} is not one of {', '.join(ENGINES)}")
@@ -185,6 +246,47 @@ class CheckOutcome:
     decisions: (
         Any  # an Arrow table: subject, effect, factor, overridden (the subjects with a measure)
     )
+
+
+@dataclass
+class Simulation:
+    """A scheme's population under the version in force and a proposal."""
+
+    scheme: str
+    at: datetime
+    # (grade in force, grade proposed, subjects); "-" for no grade
+    transitions: list[tuple[str, str, int]]
+    # (list, entries gained, entries lost)
+    lists: list[tuple[str, int, int]]
+    # (category, subjects whose points in it changed, change in points over all subjects)
+    categories: list[tuple[str, int, int]]
+    # action -> "before"/"after" -> effect -> subjects a measure applies to
+    consequences: dict[str, dict[str, dict[str, int]]]
+    # the grades in force, then any the proposal adds, best first
+    grades: list[str]
+
+
+def _grades(before: Registry, after: Registry, scheme: str) -> list[str]:
+    found = [name for name, _ in before.history(scheme).current.bands]
+    return found + [name for name, _ in after.history(scheme).current.bands if name not in found]
+
+
+def _effects(
+    running: Any, action: str, registry: Registry, scheme: str, at: datetime
+) -> dict[str, int]:
+    """Subjects by effect on ``action`` from ``scheme``'s grades and lists and the
+    memoranda on them (only the subjects such a measure applies to)."""
+    import pyarrow as pa
+
+    sources = tuple(s for s in registry.index.sources(action) if s.scheme == scheme)
+    source_rows, reach_rows = _source_rows(sources, registry)
+    found = running.check(
+        action,
+        pa.Table.from_pylist(source_rows, schema=_source_schema(pa)),
+        pa.Table.from_pylist(reach_rows, schema=_reach_schema(pa)),
+        at,
+    )
+    return {row["effect"]: row["subjects"] for row in found["effects"].to_pylist()}
 
 
 def _source_schema(pa: Any) -> Any:
@@ -250,4 +352,4 @@ def _needs(extra: str, module: str) -> Any:
         ) from None
 
 
-__all__ = ["ENGINES", "AnalyticsFiles", "CheckOutcome", "Outcome"]
+__all__ = ["ENGINES", "AnalyticsFiles", "CheckOutcome", "Outcome", "Simulation"]

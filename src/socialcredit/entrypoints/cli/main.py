@@ -17,6 +17,7 @@ from socialcredit.entrypoints.cli import (
     reading,
     rights,
     running,
+    simulation,
     upkeep,
 )
 from socialcredit.entrypoints.cli.common import set_default_db
@@ -42,7 +43,8 @@ def _global_options(
     set_default_db(db)
 
 
-for group in (definitions, ledger, reading, population, keys, rights, upkeep, running):
+modules = (definitions, ledger, reading, population, simulation, keys, rights, upkeep, running)
+for group in modules:
     group.register(app)
 plugin_manager().hook.register_commands(app=app)
 
