@@ -28,7 +28,7 @@ REPORT = """<!doctype html>
 <style>
 body { font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1b1f24; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; } th, td { border: 1px solid #d0d5dd; padding: 4px 8px; text-align: right; }
-th { background: #f4f6f8; } td.same { background: #eef3f8; } .bar { fill: #1d4f91; } .label { font-size: 12px; }
+th { background: #f4f6f8; } td.text { text-align: left; } td.same { background: #eef3f8; } .bar { fill: #1d4f91; } .label { font-size: 12px; }
 </style></head><body>
 <h1>Simulation: {{ s.scheme }}</h1>
 <p>At {{ s.at.isoformat() }}, the population under the version in force and under the proposal
@@ -51,16 +51,17 @@ th { background: #f4f6f8; } td.same { background: #eef3f8; } .bar { fill: #1d4f9
 </svg>
 <h2>List entries</h2>
 <table><tr><th>list</th><th>gained</th><th>lost</th></tr>
-{% for list_id, gained, lost in s.lists %}<tr><td>{{ list_id }}</td><td>{{ gained }}</td><td>{{ lost }}</td></tr>{% else %}<tr><td colspan="3">no list</td></tr>{% endfor %}
+{% for list_id, gained, lost in s.lists %}<tr><td class="text">{{ list_id }}</td><td>{{ gained }}</td><td>{{ lost }}</td></tr>{% else %}<tr><td colspan="3">no list</td></tr>{% endfor %}
 </table>
 <h2>What drives the change</h2>
 <table><tr><th>category</th><th>subjects whose points changed</th><th>change in points, all subjects</th></tr>
-{% for category, changed, points in s.categories %}<tr><td>{{ category }}</td><td>{{ changed }}</td><td>{{ points }}</td></tr>{% endfor %}
+{% for category, changed, points in s.categories if changed %}<tr><td class="text">{{ category }}</td><td>{{ changed }}</td><td>{{ points }}</td></tr>{% else %}<tr><td colspan="3">no category changes anyone's points</td></tr>{% endfor %}
 </table>
+<p>Categories in which no subject's points change are not shown.</p>
 <h2>Consequences</h2>
 <table><tr><th>action</th><th>effect</th><th>in force</th><th>proposed</th></tr>
 {% for action, sides in s.consequences.items() %}{% for effect in effects(sides) %}
-<tr><td>{{ action }}</td><td>{{ effect }}</td><td>{{ sides.get("before", {}).get(effect, 0) }}</td><td>{{ sides.get("after", {}).get(effect, 0) }}</td></tr>
+<tr><td class="text">{{ action }}</td><td class="text">{{ effect }}</td><td>{{ sides.get("before", {}).get(effect, 0) }}</td><td>{{ sides.get("after", {}).get(effect, 0) }}</td></tr>
 {% endfor %}{% endfor %}
 </table>
 </body></html>
