@@ -44,7 +44,7 @@ RESULTS = {
         CAST(NULL AS STRING) AS grade FROM e_record_entry
         UNION ALL
         SELECT g.subject, g.scheme, g.list_id, g.kind, g.since, CAST(NULL AS TIMESTAMP) AS until,
-          c.records, g.grade
+          COALESCE(c.records, {empty}) AS records, g.grade
         FROM e_grade_entry g LEFT JOIN e_grade_records c
           ON c.subject = g.subject AND c.scheme = g.scheme""",
     "category_points": """SELECT subject, scheme, category, COUNT(*) AS records,
@@ -212,7 +212,11 @@ class SqlEngine(ABC):
         }
 
     def results(self) -> dict[str, pa.Table]:
-        return {name: self.fetch(query) for name, query in RESULTS.items()}
+        return {name: self.fetch(self._result(query)) for name, query in RESULTS.items()}
+
+    def _result(self, query: str) -> str:
+        # A grade-held entry with no counted record lists none, as the engine's () does.
+        return query.replace("{empty}", self.dialect.empty_list)
 
     def write_results(self, folder: Path, *, explain: bool = True) -> dict[str, int]:
         """Write the results as Parquet; ``counted`` and ``excluded`` (a row per
@@ -223,7 +227,7 @@ class SqlEngine(ABC):
             if name in EXPLAINING and not explain:
                 continue
             began = time.perf_counter()
-            written[name] = self.write(query, folder / f"{name}.parquet")
+            written[name] = self.write(self._result(query), folder / f"{name}.parquet")
             self.timings[f"write {name}"] = time.perf_counter() - began
         return written
 

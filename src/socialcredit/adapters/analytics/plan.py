@@ -40,6 +40,7 @@ class Dialect:
     # {value}: the product of a group's non-null values, multiplied in ascending
     # order as the per-subject engine multiplies them (floats: order matters).
     product_template: str
+    empty_list: str  # an empty array of text
 
     def add(self, ts: str, months: str, seconds: str) -> str:
         """``ts`` moved by whole months (the day clamped to the month's end), then by seconds."""
@@ -59,6 +60,7 @@ DUCKDB = Dialect(
     add_seconds_template="({ts} + to_seconds(CAST({seconds} AS BIGINT)))",
     sorted_list_template="list_sort(list({value}))",
     product_template="list_product(list_sort(list({value}) FILTER (WHERE {value} IS NOT NULL)))",
+    empty_list="CAST([] AS VARCHAR[])",
 )
 SPARK = Dialect(
     "spark",
@@ -68,6 +70,7 @@ SPARK = Dialect(
     product_template=(
         "aggregate(array_sort(collect_list({value})), CAST(1.0 AS DOUBLE), (acc, v) -> acc * v)"
     ),
+    empty_list="CAST(array() AS ARRAY<STRING>)",
 )
 
 

@@ -202,7 +202,7 @@ class SnapshotWriter:
         self.purpose = purpose
         self.manifest = read_manifest(folder)
         _refuse_going_back(self.manifest, known_at)
-        self.part = len(self.manifest["parts"]) + 1
+        self.part = max((p["part"] for p in self.manifest["parts"]), default=0) + 1
         self.held = _held(folder, self.manifest)
         self.tables = {name: Columns(schema) for name, schema in SCHEMAS.items()}
         self.erased: dict[int, dict[str, tuple[Any, ...]]] = {}  # part -> id -> its erased row
