@@ -331,6 +331,17 @@ def test_a_simulation_is_the_per_subject_engine_under_the_proposal(
             want[(grades[0], grades[1])] += 1
     assert Counter({(b, a): n for b, a, n in found.transitions}) == want
     assert any(b != a for (b, a) in want)  # the proposal moves some grades
+    # Over time: the grades in force at each instant, as the per-subject engine gives them.
+    instants = [at - timedelta(days=180), at - timedelta(days=90), at]
+    with _open(town) as services:
+        _, now, proposed = services.population.grades_over_time(text, "proposal.yaml", instants)
+        for instant, counted in zip(instants, now, strict=True):
+            grades = Counter(
+                e.explanation.grade or "-"
+                for _, e in services.checks.evaluate_scheme(scheme, instant)
+            )
+            assert counted == dict(grades)
+    assert proposed[-1] == dict(Counter(after_grade for (_, after_grade) in want.elements()))
     assert found.categories[0][1] > 0 and found.grades[:2] == ["AAA", "AA"]
     # The command line: a table, and a report that needs nothing but a browser.
     proposal_file = tmp_path / "proposal.yaml"

@@ -174,6 +174,36 @@ class Population:
             if snapshot is None:
                 shutil.rmtree(folder, ignore_errors=True)
 
+    def grades_over_time(
+        self,
+        proposal: str,
+        source: str,
+        instants: list[datetime],
+        *,
+        engine: str = "duckdb",
+        snapshot: Path | None = None,
+    ) -> tuple[str, list[dict[str, int]], list[dict[str, int]]]:
+        """A scheme's subjects per grade at each of ``instants``, under the version
+        in force and under ``proposal``: (scheme, in force, proposed)."""
+        if engine not in self._analytics.engines:
+            raise UsageError(f"--engine: {engine!r} is not one of {', '.join(self.engines)}")
+        if not instants:
+            raise UsageError("--from/--to: the period holds no instant")
+        folder = snapshot or Path(tempfile.mkdtemp(prefix="socialcredit-snapshot-"))
+        try:
+            if snapshot is None:
+                self.snapshot(folder)
+            before = self._registry_of(folder)
+            scheme = _proposed_scheme(proposal, source, before)
+            after = with_proposal(before, scheme)
+            now, proposed = self._analytics.grades_over_time(
+                engine, folder, [before, after], scheme.id, instants
+            )
+            return scheme.id, now, proposed
+        finally:
+            if snapshot is None:
+                shutil.rmtree(folder, ignore_errors=True)
+
     @staticmethod
     def _known_action(registry: Registry, action: str) -> None:
         if not registry.index.sources(action):

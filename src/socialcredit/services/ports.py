@@ -263,6 +263,15 @@ class Analytics(Protocol):
         at: datetime,
         memory_limit: str | None = None,
     ) -> Simulated: ...
+    def grades_over_time(
+        self,
+        engine: str,
+        folder: Path,
+        registries: Sequence[Registry],
+        scheme: str,
+        instants: Sequence[datetime],
+        memory_limit: str | None = None,
+    ) -> list[list[dict[str, int]]]: ...
     def check(
         self,
         engine: str,

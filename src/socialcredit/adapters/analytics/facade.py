@@ -221,6 +221,37 @@ class AnalyticsFiles:
             _grades(before, after, scheme),
         )
 
+    def grades_over_time(
+        self,
+        engine: str,
+        folder: Path,
+        registries: Sequence[Registry],
+        scheme: str,
+        instants: Sequence[datetime],
+        memory_limit: str | None = None,
+    ) -> list[list[dict[str, int]]]:
+        """Subjects per grade of ``scheme`` at each instant, under each registry
+        (one list of counts per registry, one count per instant)."""
+        tables_module = _needs("analytics", "socialcredit.adapters.analytics.tables")
+        engine_module = _needs("analytics", "socialcredit.adapters.analytics.engine")
+        plans = [tables_module.definition_tables(r.schemes, {scheme}) for r in registries]
+        running = self._engine(engine, memory_limit, None)
+        series: list[list[dict[str, int]]] = []
+        try:
+            for plan in plans:
+                counts = []
+                for instant in instants:
+                    running.evaluate(engine_module.Ledger(folder=folder), plan, instant)
+                    found = running.fetch(
+                        "SELECT COALESCE(grade, '-') AS grade, COUNT(*) AS subjects "
+                        "FROM e_evaluation GROUP BY COALESCE(grade, '-')"
+                    )
+                    counts.append({r["grade"]: r["subjects"] for r in found.to_pylist()})
+                series.append(counts)
+        finally:
+            running.close()
+        return series
+
     def _engine(self, name: str, memory_limit: str | None, master: str | None) -> SqlEngine:
         if name not in ENGINES:
             raise UsageError(f"--engine: {name!r} is not one of {', '.join(ENGINES)}")

@@ -4,6 +4,7 @@ report with its charts drawn on the server (SVG, no script, no network)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,8 @@ import typer
 from jinja2 import Environment, select_autoescape
 from rich.table import Table
 
+from socialcredit.domain.schemes.durations import Duration, DurationError
+from socialcredit.domain.times import parse_time
 from socialcredit.entrypoints.cli.common import (
     DEFAULT_DB,
     Db,
@@ -22,6 +25,8 @@ from socialcredit.entrypoints.cli.common import (
     print_json,
 )
 from socialcredit.errors import UsageError
+
+MAX_INSTANTS = 240  # twenty years of months
 
 REPORT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Simulation: {{ s.scheme }}</title>
@@ -73,7 +78,15 @@ def simulate(
     proposal: Annotated[
         Path, typer.Option("--proposal", help="A scheme's proposed version (YAML).")
     ],
-    at: Annotated[str, typer.Option("--at", help="Compare at this UTC time (ISO-8601).")],
+    at: Annotated[
+        str | None, typer.Option("--at", help="Compare at this UTC time (ISO-8601).")
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="With --to and --step: the grade distribution over time."),
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="The last instant (ISO-8601).")] = None,
+    step: Annotated[str | None, typer.Option("--step", help="e.g. P1M, P7D.")] = None,
     engine: Annotated[str, typer.Option(help="duckdb (embedded) or spark.")] = "duckdb",
     snapshot_dir: Annotated[
         Path | None, typer.Option("--snapshot", help="A snapshot; default a fresh one of --db.")
@@ -87,12 +100,21 @@ def simulate(
     """What would change if a scheme's proposed version had always been in force:
     grade transitions, list entries gained and lost, the categories that drive
     the change, and the consequences per action. The proposal is not added."""
-    when = moment(at)
-    assert when is not None
     try:
         text = proposal.read_text(encoding="utf-8")
     except OSError as error:
         raise UsageError(f"--proposal: cannot read {proposal} ({error.strerror})") from None
+    if start is not None or end is not None or step is not None:
+        instants = _instants(start, end, step)
+        with opened(db) as services:
+            scheme, now, proposed = services.population.grades_over_time(
+                text, str(proposal), instants, engine=engine, snapshot=snapshot_dir
+            )
+        _print_over_time(scheme, instants, now, proposed, as_json)
+        return
+    when = moment(at)
+    if when is None:
+        raise UsageError("--at: give the instant to compare at (or --from, --to and --step)")
     with opened(db) as services:
         found = services.population.simulate(
             text, str(proposal), when, engine=engine, snapshot=snapshot_dir
@@ -105,6 +127,56 @@ def simulate(
     _print(found)
     if html is not None:
         out.print(f"report: {html}", highlight=False)
+
+
+def _instants(start: str | None, end: str | None, step: str | None) -> list[datetime]:
+    """--from, then every --step after it, up to --to."""
+    if start is None or end is None or step is None:
+        raise UsageError("--from, --to, --step: give all three, e.g. --step P1M")
+    first, last = parse_time(start, "--from"), parse_time(end, "--to")
+    try:
+        every = Duration.parse(step)
+    except DurationError as error:
+        raise UsageError(f"--step: {error}") from None
+    if every.after(first) <= first:
+        raise UsageError(f"--step: {step!r} must be longer than nothing")
+    if last < first:
+        raise UsageError("--to: must not be before --from")
+    found: list[datetime] = []
+    n = 0
+    while (instant := _nth(first, every, n)) <= last:
+        if len(found) >= MAX_INSTANTS:
+            raise UsageError(f"--step: more than {MAX_INSTANTS} instants from --from to --to")
+        found.append(instant)
+        n += 1
+    return found
+
+
+def _nth(first: datetime, every: Duration, n: int) -> datetime:
+    # Counted from --from each time, so that month ends do not drift (Jan 31, Feb 28, Mar 31).
+    return Duration(every.months * n, every.span * n, every.text).after(first)
+
+
+def _print_over_time(
+    scheme: str,
+    instants: list[datetime],
+    now: list[dict[str, int]],
+    proposed: list[dict[str, int]],
+    as_json: bool,
+) -> None:
+    rows: list[dict[str, Any]] = [
+        {"at": instant.isoformat(), "in_force": a, "proposed": b}
+        for instant, a, b in zip(instants, now, proposed, strict=True)
+    ]
+    if as_json:
+        print_json({"scheme": scheme, "over_time": rows})
+        return
+    grades = sorted({g for row in rows for side in ("in_force", "proposed") for g in row[side]})
+    table = Table("at", *grades, title=f"{scheme}: subjects per grade, in force → proposed")
+    for row in rows:
+        cells = [f"{row['in_force'].get(g, 0)} → {row['proposed'].get(g, 0)}" for g in grades]
+        table.add_row(row["at"], *cells)
+    out.print(table)
 
 
 def _view(found: Any) -> dict[str, Any]:
