@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -99,18 +100,8 @@ class Population:
         (a row per record, with its points or its reason). Without a snapshot,
         one is written to a temporary directory first. ``master`` is a Spark
         cluster's URL (the spark engine only)."""
-        if engine not in self._analytics.engines:
-            raise UsageError(f"--engine: {engine!r} is not one of {', '.join(self.engines)}")
-        if snapshot is not None:
-            return self._evaluate(
-                snapshot, at, out, engine, schemes, (memory_limit, master, explain)
-            )
-        folder = Path(tempfile.mkdtemp(prefix="socialcredit-snapshot-"))
-        try:
-            self.snapshot(folder)
+        with self._snapshot_of(snapshot, engine) as folder:
             return self._evaluate(folder, at, out, engine, schemes, (memory_limit, master, explain))
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
 
     def check(
         self,
@@ -126,22 +117,12 @@ class Population:
         many subjects get each effect, and under which measures (a scheme's
         grade or list, a memorandum, a business's entry reaching the people
         linked to it), with reviewers' overrides applied as a check applies them."""
-        if engine not in self._analytics.engines:
-            raise UsageError(f"--engine: {engine!r} is not one of {', '.join(self.engines)}")
-        if snapshot is not None:
-            registry = self._registry_of(snapshot)
-            self._known_action(registry, action)
-            return self._analytics.check(
-                engine, snapshot, registry, action, at, memory_limit, master
-            )
-        self._known_action(self._uow.registry, action)
-        folder = Path(tempfile.mkdtemp(prefix="socialcredit-snapshot-"))
-        try:
-            self.snapshot(folder)
+        if snapshot is None:  # refused before a snapshot is written for nothing
+            self._known_action(self._uow.registry, action)
+        with self._snapshot_of(snapshot, engine) as folder:
             registry = self._registry_of(folder)
+            self._known_action(registry, action)
             return self._analytics.check(engine, folder, registry, action, at, memory_limit, master)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
 
     def simulate(
         self,
@@ -158,21 +139,9 @@ class Population:
         proposal had always been its rule: grade transitions, list entries gained
         and lost, the categories that drive the change, and the consequences per
         action. Nothing is written to the ledger."""
-        if engine not in self._analytics.engines:
-            raise UsageError(f"--engine: {engine!r} is not one of {', '.join(self.engines)}")
-        folder = snapshot or Path(tempfile.mkdtemp(prefix="socialcredit-snapshot-"))
-        try:
-            if snapshot is None:
-                self.snapshot(folder)
-            before = self._registry_of(folder)
-            scheme = _proposed_scheme(proposal, source, before)
-            after = with_proposal(before, scheme)
-            return self._analytics.simulate(
-                engine, folder, before, after, scheme.id, at, memory_limit
-            )
-        finally:
-            if snapshot is None:
-                shutil.rmtree(folder, ignore_errors=True)
+        with self._snapshot_of(snapshot, engine) as folder:
+            before, after, scheme = self._proposed(folder, proposal, source)
+            return self._analytics.simulate(engine, folder, before, after, scheme, at, memory_limit)
 
     def grades_over_time(
         self,
@@ -185,24 +154,36 @@ class Population:
     ) -> tuple[str, list[dict[str, int]], list[dict[str, int]]]:
         """A scheme's subjects per grade at each of ``instants``, under the version
         in force and under ``proposal``: (scheme, in force, proposed)."""
-        if engine not in self._analytics.engines:
-            raise UsageError(f"--engine: {engine!r} is not one of {', '.join(self.engines)}")
         if not instants:
             raise UsageError("--from/--to: the period holds no instant")
-        folder = snapshot or Path(tempfile.mkdtemp(prefix="socialcredit-snapshot-"))
-        try:
-            if snapshot is None:
-                self.snapshot(folder)
-            before = self._registry_of(folder)
-            scheme = _proposed_scheme(proposal, source, before)
-            after = with_proposal(before, scheme)
+        with self._snapshot_of(snapshot, engine) as folder:
+            before, after, scheme = self._proposed(folder, proposal, source)
             now, proposed = self._analytics.grades_over_time(
-                engine, folder, [before, after], scheme.id, instants
+                engine, folder, [before, after], scheme, instants
             )
-            return scheme.id, now, proposed
+            return scheme, now, proposed
+
+    @contextmanager
+    def _snapshot_of(self, snapshot: Path | None, engine: str) -> Iterator[Path]:
+        """The snapshot given, or a fresh one of the ledger in a temporary
+        directory, removed afterwards; the engine's name checked first."""
+        if engine not in self._analytics.engines:
+            raise UsageError(f"--engine: {engine!r} is not one of {', '.join(self.engines)}")
+        if snapshot is not None:
+            yield snapshot
+            return
+        folder = Path(tempfile.mkdtemp(prefix="socialcredit-snapshot-"))
+        try:
+            self.snapshot(folder)
+            yield folder
         finally:
-            if snapshot is None:
-                shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _proposed(self, folder: Path, proposal: str, source: str) -> tuple[Registry, Registry, str]:
+        """The snapshot's registry, the same with the proposal, and the scheme's id."""
+        before = self._registry_of(folder)
+        scheme = _proposed_scheme(proposal, source, before)
+        return before, with_proposal(before, scheme), scheme.id
 
     @staticmethod
     def _known_action(registry: Registry, action: str) -> None:
