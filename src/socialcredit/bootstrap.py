@@ -23,6 +23,7 @@ from socialcredit.adapters.db.audit import AuditRows
 from socialcredit.adapters.db.database import Database
 from socialcredit.adapters.db.definitions import DefinitionRows
 from socialcredit.adapters.db.due_process import DueProcessRows
+from socialcredit.adapters.db.fairness import FairnessRows
 from socialcredit.adapters.db.integrity import ChainRows
 from socialcredit.adapters.db.keys import KeyRows
 from socialcredit.adapters.db.ledger import LedgerRows
@@ -144,6 +145,7 @@ def _wire(
         keys=KeyRows(database),
         due_process=DueProcessRows(database, ledger),
         chains=ChainRows(database, audit),
+        fairness=FairnessRows(database),
         pseudonymiser=pseudonymiser,
         clock=clock,
     )

@@ -22,6 +22,7 @@ from socialcredit.domain.identity import (
     Pseudonymiser,
     parse_identifier,
 )
+from socialcredit.domain.fairness.attributes import AuditAttributes, audit_attributes
 from socialcredit.domain.ledger.chain import canonical
 from socialcredit.domain.ledger.values import NewRecord, SubjectRow
 from socialcredit.domain.registry import Registry
@@ -53,8 +54,17 @@ RecordError = InvalidInput
 class RecordIntake:
     """Validates record lines against the registry, hashing each subject once."""
 
-    def __init__(self, registry: Registry, pseudonymiser: Pseudonymiser, now: datetime) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        pseudonymiser: Pseudonymiser,
+        now: datetime,
+        attributes: dict[str, AuditAttributes] | None = None,
+    ) -> None:
         self.registry = registry
+        # Where the fairness audit's attributes of each new person go, while the
+        # audit is on (None: not derived at all).
+        self.attributes = attributes
         self.pseudonymiser = pseudonymiser
         self.now = now
         self._latest = now + CLOCK_SKEW
@@ -70,6 +80,10 @@ class RecordIntake:
             row = SubjectRow(
                 self.pseudonymiser.subject_key(identifier), identifier.kind, identifier.masked()
             )
+            if self.attributes is not None:
+                derived = audit_attributes(identifier, row.key)
+                if derived is not None:
+                    self.attributes[row.key] = derived
             if len(self._subjects) > 200_000:
                 self._subjects.clear()
             self._subjects[cache_key] = row

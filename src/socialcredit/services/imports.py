@@ -20,6 +20,7 @@ from socialcredit.domain.access import AccessDenied, Principal, may_report
 from socialcredit.domain.consent import SCORING, ConsentChange
 from socialcredit.domain.consent import active_at as consent_active
 from socialcredit.domain.consent import periods as consent_periods
+from socialcredit.domain.fairness import AuditAttributes
 from socialcredit.domain.intake import Line, Parsed, RecordIntake, validate_lines
 from socialcredit.domain.ledger.batching import PlanBase, first_batch
 from socialcredit.domain.ledger.values import NewRecord, Progress
@@ -76,9 +77,15 @@ class Imports:
         """Validate and append records. ``lines`` yields (line number, fields)
         or (line number, a reason the line could not be read)."""
         uow = self._uow
-        intake = RecordIntake(uow.registry, uow.pseudonymiser, uow.clock())
+        derived = self._derived()
+        intake = RecordIntake(uow.registry, uow.pseudonymiser, uow.clock(), derived)
         parsed = validate_lines(lines, intake)
-        return self._import(lambda: self._import_batches(parsed, progress, batch_size))
+        return self._import(lambda: self._import_batches(parsed, progress, batch_size, derived))
+
+    def _derived(self) -> dict[str, AuditAttributes] | None:
+        """Where the intake puts the fairness audit's attributes of new people:
+        only while the operator has the audit on."""
+        return {} if self._uow.fairness.audit_on() else None
 
     def import_reported(
         self,
@@ -132,8 +139,12 @@ class Imports:
     ) -> ImportReport:
         """Import a CSV or JSON Lines file. A large file is validated in a forked
         worker while this process writes (``worker`` forces the choice); the
-        ledger comes out the same either way."""
+        ledger comes out the same either way. While the fairness audit is on,
+        the file is read in this process: the audit's attributes are derived
+        where each identifier is read, and a worker's would be lost."""
         file, uow, files = Path(path), self._uow, self._files
+        if uow.fairness.audit_on():
+            return self.import_records(files.read(file), progress, batch_size)
         use_worker = files.worthwhile(file) if worker is None else worker
         now = uow.clock()
         if not use_worker:
@@ -168,7 +179,11 @@ class Imports:
         return report
 
     def _import_batches(
-        self, parsed: Iterable[Parsed], progress: Progress | None, batch_size: int
+        self,
+        parsed: Iterable[Parsed],
+        progress: Progress | None,
+        batch_size: int,
+        derived: dict[str, AuditAttributes] | None = None,
     ) -> ImportReport:
         report = ImportReport()
         batch: list[tuple[int, NewRecord]] = []
@@ -182,10 +197,10 @@ class Imports:
                 continue
             batch.append(item)
             if len(batch) >= limit:
-                self._append(batch, report)
+                self._append(batch, report, derived)
                 batch, limit = [], batch_size
         if batch:
-            self._append(batch, report)
+            self._append(batch, report, derived)
         if progress is not None:
             progress(seen % PROGRESS_STEP)
         report.rejected.sort(key=lambda r: r.line)
@@ -229,9 +244,19 @@ class Imports:
         report.rejected.sort(key=lambda r: r.line)
         return report
 
-    def _append(self, batch: list[tuple[int, NewRecord]], report: ImportReport) -> None:
+    def _append(
+        self,
+        batch: list[tuple[int, NewRecord]],
+        report: ImportReport,
+        derived: dict[str, AuditAttributes] | None = None,
+    ) -> None:
         batch = self._refuse_without_consent(batch, report)
         outcome = self._uow.ledger.append_records([item for _, item in batch])
+        if derived:
+            # Only the people the ledger now holds; a person seen only on refused
+            # lines stays in ``derived`` until a line of theirs is taken, if ever.
+            held = {batch[p][1].subject.key for p in (*outcome.accepted, *outcome.duplicates)}
+            self._uow.fairness.keep([derived.pop(key) for key in held if key in derived])
         report.accepted += len(outcome.accepted)
         report.duplicates += len(outcome.duplicates)
         report.duplicate_lines.extend(batch[position][0] for position in outcome.duplicates)

@@ -7,13 +7,14 @@ inside ``UnitOfWork.transaction()`` land together, or none does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from socialcredit.domain.consent import ConsentChange
+from socialcredit.domain.fairness import AuditAttributes
 from socialcredit.domain.identity import Pseudonymiser
 from socialcredit.domain.intake import Line, Parsed
 from socialcredit.domain.ledger.batching import BatchPlan, PlanBase, PlannedBatch
@@ -142,6 +143,17 @@ class DueProcessStore(Protocol):
     def open_list_notices(self) -> list[Notice]: ...
     def erase_record(self, record: Record, event: RecordEvent) -> RecordEvent: ...
     def records_of_scheme(self, scheme: str) -> list[Record]: ...
+
+
+class FairnessStore(Protocol):
+    """The fairness audit's switch and the coarse attributes it groups people by."""
+
+    def audit_on(self) -> str | None: ...
+    def turn_on(self, since: str) -> None: ...
+    def turn_off(self) -> int: ...
+    def keep(self, rows: Iterable[AuditAttributes]) -> None: ...
+    def attributes(self) -> Iterator[AuditAttributes]: ...
+    def of_subject(self, key: str) -> AuditAttributes | None: ...
 
 
 class RecordFiles(Protocol):

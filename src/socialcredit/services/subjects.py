@@ -14,6 +14,7 @@ from socialcredit.errors import NotFound, UsageError
 from socialcredit.services.unit_of_work import UnitOfWork
 
 SUBJECT_ACCESS = "subject access"
+_NOTED_AT_MOST = 10_000
 
 
 class Subjects:
@@ -31,8 +32,23 @@ class Subjects:
             return identifier
         if self._intake is None:
             uow = self._uow
-            self._intake = RecordIntake(uow.registry, uow.pseudonymiser, uow.clock())
+            # The fairness audit's attributes of each person identified are noted
+            # here, and kept only for those the ledger comes to hold (_keep_attributes).
+            self._intake = RecordIntake(uow.registry, uow.pseudonymiser, uow.clock(), {})
+        noted = self._intake.attributes
+        if noted is not None and len(noted) > _NOTED_AT_MOST:
+            noted.clear()  # people looked up and never held: a server must not grow
         return self._intake.subject_row(identifier, kind)
+
+    def _keep_attributes(self, subjects: Sequence[SubjectRow]) -> None:
+        """Keep the audit's attributes of subjects now held, while the audit is on."""
+        noted = self._intake.attributes if self._intake is not None else None
+        if not noted:
+            return
+        if self._uow.fairness.audit_on():
+            self._uow.fairness.keep([noted[s.key] for s in subjects if s.key in noted])
+        for subject in subjects:
+            noted.pop(subject.key, None)
 
     def held(self, identifier: str | SubjectRow, kind: str | None = None) -> SubjectRow:
         """The subject, which must be held: :class:`NotFound` otherwise."""
@@ -84,6 +100,7 @@ class Subjects:
             )
         self._known_kind(subject)
         created = self._uow.ledger.enrol(subject, scheme_id, at or self._uow.clock(), actor)
+        self._keep_attributes([subject])
         return subject, created
 
     def enrol_many(
@@ -92,6 +109,7 @@ class Subjects:
         """Enrol subjects already identified, in one transaction (a registry's import)."""
         self._uow.registry.history(scheme_id)
         self._uow.ledger.enrol_many(subjects, scheme_id, at, actor)
+        self._keep_attributes(subjects)
 
     def _known_kind(self, subject: SubjectRow) -> None:
         stored = self._uow.ledger.subject(subject.key)
@@ -125,6 +143,7 @@ class Subjects:
             self._known_kind(row)
             ledger.ensure_subject(row)
         ledger.add_link(Link(biz.key, who.key, role, since, until), reporter, self._uow.clock())
+        self._keep_attributes([who])
 
     def add_links(self, links: Sequence[tuple[str, str, datetime]], *, reporter: str) -> int:
         """Bulk legal-representative links: (business, person, since) triples."""
@@ -139,6 +158,7 @@ class Subjects:
         for row in subjects.values():
             ledger.ensure_subject(row)
         ledger.add_links(rows, reporter, self._uow.clock())
+        self._keep_attributes(list(subjects.values()))
         return len(rows)
 
     # -- a subject's own audit trail ---------------------------------------------------

@@ -14,6 +14,7 @@ from socialcredit.domain.registry import Registry, build_registry
 from socialcredit.services.ports import (
     AuditStore,
     ChainStore,
+    FairnessStore,
     DatabasePort,
     DefinitionStore,
     DueProcessStore,
@@ -61,6 +62,7 @@ class UnitOfWork:
         keys: KeyStore,
         due_process: DueProcessStore,
         chains: ChainStore,
+        fairness: FairnessStore,
         pseudonymiser: Pseudonymiser,
         clock: Clock,
     ) -> None:
@@ -71,6 +73,7 @@ class UnitOfWork:
         self.keys = keys
         self.due_process = due_process
         self.chains = chains
+        self.fairness = fairness
         self.pseudonymiser = pseudonymiser
         self.clock = clock
         self._registry: Registry | None = None

@@ -322,6 +322,20 @@ def _filed_decisions(dialect: str) -> list[str]:
     return [*_FILED_DECISIONS, *guard("decisions", dialect)]
 
 
+# -- migration 5: the fairness audit's attributes ------------------------------------
+# Coarse attributes of people (decade of birth, sex, prefecture of registration),
+# kept only while the operator has the audit on, and deleted when it is turned
+# off: not append-only, and read by the audit alone.
+
+_FAIRNESS_TABLES = (
+    Table(
+        "audit_attributes",
+        "subject text key, birth_decade int, sex text, prefecture text",
+        rowid=False,
+    ),
+)
+
+
 # Version 3 added the bike-sharing tables, which the mobility plugin now
 # migrates on its own track (its version 1, ``had_with_core=3``).
 CORE_TRACK = Track(
@@ -336,6 +350,7 @@ CORE_TRACK = Track(
             "decisions filed under the number their id carries, linked per subject",
             _filed_decisions,
         ),
+        Migration(5, "the fairness audit's attributes", statements_of(*_FAIRNESS_TABLES)),
     ),
 )
 

@@ -18,6 +18,7 @@ from socialcredit.domain.identity.checksums import (
     ric_check_char,
     uscc_check_char,
 )
+from socialcredit.domain.identity.regions import region_table
 from socialcredit.errors import InvalidInput
 
 __all__ = [
@@ -159,6 +160,13 @@ def _parse_ric(value: str, kind: SubjectKind | None) -> Identifier:
     if check != expected:
         raise _fail(
             RIC, value, f"check character is {check!r} but GB 11643-1999 gives {expected!r}"
+        )
+    if not region_table().known(value[:6]):
+        raise _fail(
+            RIC,
+            value,
+            f"region code {value[:6]} is not a GB/T 2260 administrative division "
+            "in any year of the table",
         )
     if kind is not None and kind != "person":
         raise _fail(RIC, value, f"a resident ID identifies a person, not a {kind}")

@@ -1,0 +1,148 @@
+"""The figures of a fairness audit, from counts per group.
+
+The engine counts (a GROUP BY over the whole population); only those counts
+reach this module, so a group too small to show never leaves the engine as
+anything but a number, and is suppressed here before anything is reported.
+
+- Shares carry a Wilson score interval, which stays inside [0, 1] and is
+  sound for the small shares (a few percent on a black list) met here.
+- The mean score carries the normal interval of a mean.
+- The disparate-impact ratio is a group's rate of the favourable outcome (in no
+  bottom grade and on no black list) over that of the most favoured group
+  shown, flagged below 0.8: the four-fifths rule of the US EEOC's Uniform
+  Guidelines (29 CFR 1607.4(D)). Its interval is Katz's log interval for a
+  ratio of two proportions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "FOUR_FIFTHS",
+    "MIN_GROUP",
+    "GroupCounts",
+    "GroupFinding",
+    "Interval",
+    "findings",
+    "wilson",
+]
+
+MIN_GROUP = 20  # k: a smaller group is suppressed
+FOUR_FIFTHS = 0.8
+_Z = 1.959963984540054  # the 97.5th percentile of the standard normal: 95 % intervals
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    """What the engine counts for one group of one dimension."""
+
+    group: str
+    subjects: int  # enrolled in the scheme at the instant asked
+    grades: Mapping[str, int] = field(default_factory=dict)  # grade -> subjects
+    lists: Mapping[str, int] = field(default_factory=dict)  # black list -> subjects on it
+    bottom: int = 0  # subjects in a bottom grade
+    adverse: int = 0  # subjects in a bottom grade or on a black list (or both)
+    scored: int = 0
+    score_sum: float = 0.0
+    score_squares: float = 0.0
+
+
+@dataclass(frozen=True)
+class GroupFinding:
+    group: str
+    subjects: int
+    suppressed: bool
+    grades: dict[str, int] = field(default_factory=dict)
+    bottom_share: float | None = None
+    bottom_interval: Interval | None = None
+    list_shares: dict[str, tuple[float, Interval]] = field(default_factory=dict)
+    mean_score: float | None = None
+    mean_interval: Interval | None = None
+    favourable_rate: float | None = None
+    impact_ratio: float | None = None  # against the most favoured group
+    impact_interval: Interval | None = None
+    flagged: bool = False  # impact ratio below four fifths
+    most_favoured: bool = False
+
+
+def wilson(successes: int, trials: int) -> Interval:
+    """The 95 % Wilson score interval of a proportion."""
+    if trials <= 0:
+        return Interval(0.0, 1.0)
+    p = successes / trials
+    denominator = 1 + _Z**2 / trials
+    centre = (p + _Z**2 / (2 * trials)) / denominator
+    spread = _Z * math.sqrt(p * (1 - p) / trials + _Z**2 / (4 * trials**2)) / denominator
+    return Interval(max(0.0, centre - spread), min(1.0, centre + spread))
+
+
+def _mean(counts: GroupCounts) -> tuple[float | None, Interval | None]:
+    n = counts.scored
+    if n == 0:
+        return None, None
+    mean = counts.score_sum / n
+    if n == 1:
+        return mean, None
+    variance = max(0.0, (counts.score_squares - n * mean * mean) / (n - 1))
+    spread = _Z * math.sqrt(variance / n)
+    return mean, Interval(mean - spread, mean + spread)
+
+
+def _ratio_interval(a: int, n1: int, b: int, n2: int) -> Interval | None:
+    """Katz's 95 % interval of (a/n1) / (b/n2); None where a share is 0."""
+    if a == 0 or b == 0:
+        return None
+    log_ratio = math.log((a / n1) / (b / n2))
+    spread = _Z * math.sqrt(1 / a - 1 / n1 + 1 / b - 1 / n2)
+    return Interval(math.exp(log_ratio - spread), math.exp(log_ratio + spread))
+
+
+def findings(groups: Sequence[GroupCounts], k: int = MIN_GROUP) -> list[GroupFinding]:
+    """Every group's figures; groups under ``k`` subjects suppressed (their size too,
+    beyond saying that it is under k). The most favoured group is the one
+    with the highest favourable rate among those shown."""
+    shown = [g for g in groups if g.subjects >= k]
+    favoured = max(shown, key=lambda g: (1 - g.adverse / g.subjects, g.subjects), default=None)
+    found = [_finding(g, favoured) if g.subjects >= k else _suppressed(g) for g in groups]
+    return sorted(found, key=lambda f: (f.suppressed, f.group))
+
+
+def _suppressed(counts: GroupCounts) -> GroupFinding:
+    return GroupFinding(counts.group, 0, True)
+
+
+def _finding(counts: GroupCounts, favoured: GroupCounts | None) -> GroupFinding:
+    n = counts.subjects
+    favourable = n - counts.adverse
+    mean, mean_interval = _mean(counts)
+    ratio = interval = None
+    if favoured is not None:
+        best = favoured.subjects - favoured.adverse
+        if best > 0:
+            ratio = (favourable / n) / (best / favoured.subjects)
+            interval = _ratio_interval(favourable, n, best, favoured.subjects)
+    return GroupFinding(
+        counts.group,
+        n,
+        False,
+        dict(counts.grades),
+        counts.bottom / n,
+        wilson(counts.bottom, n),
+        {name: (on / n, wilson(on, n)) for name, on in sorted(counts.lists.items())},
+        mean,
+        mean_interval,
+        favourable / n,
+        ratio,
+        interval,
+        ratio is not None and ratio < FOUR_FIFTHS,
+        favoured is counts,
+    )
