@@ -40,6 +40,7 @@ from socialcredit.services.consent import Consents
 from socialcredit.services.definitions import Definitions
 from socialcredit.services.export import Export
 from socialcredit.services.extensions import Extensions
+from socialcredit.services.fairness import FairnessAudit
 from socialcredit.services.imports import Imports
 from socialcredit.services.integrity import Integrity
 from socialcredit.services.keys import Keys
@@ -70,6 +71,7 @@ class Services:
     keys: Keys
     integrity: Integrity
     population: Population
+    fairness: FairnessAudit
     extensions: Extensions
     migrated: list[tuple[str, int]]  # (track, version) applied when opened with create=True
 
@@ -155,6 +157,7 @@ def _wire(
     imports = Imports(uow, RecordFiles())
     records = Records(uow, extensions)
     checks = Checks(uow, subjects)
+    population = Population(uow, AnalyticsFiles())
     services = Services(
         uow=uow,
         definitions=definitions,
@@ -169,7 +172,8 @@ def _wire(
         export=Export(uow, checks, extensions),
         keys=Keys(uow, subjects, definitions),
         integrity=Integrity(uow),
-        population=Population(uow, AnalyticsFiles()),
+        population=population,
+        fairness=FairnessAudit(uow, population),
         extensions=extensions,
         migrated=migrated,
     )

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from socialcredit.domain.fairness.attributes import AuditAttributes, audit_attributes
 from socialcredit.domain.identity import (
     SUBJECT_KINDS,
     Identifier,
@@ -22,7 +23,6 @@ from socialcredit.domain.identity import (
     Pseudonymiser,
     parse_identifier,
 )
-from socialcredit.domain.fairness.attributes import AuditAttributes, audit_attributes
 from socialcredit.domain.ledger.chain import canonical
 from socialcredit.domain.ledger.values import NewRecord, SubjectRow
 from socialcredit.domain.registry import Registry

@@ -21,7 +21,7 @@ from socialcredit.domain.scoring.engine import SchemeEvaluation, score_history
 from socialcredit.domain.scoring.words import explain_in_words
 from socialcredit.services.casework import ShownCase
 from socialcredit.services.checks import Checks
-from socialcredit.services.extensions import ExportSection, Extensions
+from socialcredit.services.extensions import ExportSection, ExportTable, Extensions
 from socialcredit.services.unit_of_work import UnitOfWork
 
 ACCESS_REQUEST = "access request (art. 15)"
@@ -56,7 +56,7 @@ class AccessExport:
     cases: list[ShownCase]
     consents: list[ConsentStanding]
     overrides: list[Override]
-    sections: list[ExportSection]  # what plugins hold about the subject
+    sections: list[ExportSection]  # what plugins (and the fairness audit) hold about the subject
 
 
 class Export:
@@ -100,8 +100,26 @@ class Export:
             cases=[ShownCase(case, subject.masked, uow.clock()) for case in cases],
             consents=standings(changes, uow.clock()),
             overrides=store.overrides(subject.key),
-            sections=self._extensions.export(subject),
+            sections=[*self._extensions.export(subject), *self._audit_attributes(subject)],
         )
+
+    def _audit_attributes(self, subject: SubjectRow) -> list[ExportSection]:
+        """The fairness audit's attributes of the subject, if it holds any: the
+        subject is told of them, though no score or decision reads them."""
+        held = self._uow.fairness.of_subject(subject.key)
+        if held is None:
+            return []
+        data = {"birth_decade": held.birth_decade, "sex": held.sex, "prefecture": held.prefecture}
+        purpose = (
+            "fairness audit only: counted in groups of 20 or more, never used for a score "
+            "or decision, deleted when the audit is turned off"
+        )
+        table = ExportTable(
+            "Fairness audit attributes (from your resident ID)",
+            [{**data, "purpose": purpose}],
+            [*data, "purpose"],
+        )
+        return [ExportSection("fairness_audit", {**data, "purpose": purpose}, [table])]
 
     def _scheme_part(self, evaluation: SchemeEvaluation, ledger: SubjectLedger) -> SchemePart:
         registry = self._uow.registry

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from socialcredit.domain.consent import SCORING, ConsentChange
+from socialcredit.domain.fairness import GroupCounts
 from socialcredit.domain.registry import Registry, build_registry, with_proposal
 from socialcredit.domain.schemes.loader import parse_definition
 from socialcredit.domain.schemes.models import Scheme
@@ -162,6 +163,27 @@ class Population:
                 engine, folder, [before, after], scheme, instants
             )
             return scheme, now, proposed
+
+    def group_counts(
+        self,
+        scheme: str,
+        at: datetime,
+        groups: Sequence[tuple[str, str, str]],
+        bottom: Sequence[str],
+        *,
+        engine: str = "duckdb",
+        snapshot: Path | None = None,
+    ) -> tuple[int, dict[str, list[GroupCounts]]]:
+        """For the fairness audit: the subjects enrolled in ``scheme`` at ``at``,
+        and the counts per group of ``groups`` ((dimension, group, subject)
+        rows, held in memory and never written with the snapshot)."""
+        with self._snapshot_of(snapshot, engine) as folder:
+            registry = self._registry_of(folder)
+            if scheme not in registry.schemes:
+                raise UsageError(f"--snapshot: the snapshot holds no scheme {scheme}")
+            return self._analytics.group_counts(
+                engine, folder, registry, scheme, at, groups, bottom
+            )
 
     @contextmanager
     def _snapshot_of(self, snapshot: Path | None, engine: str) -> Iterator[Path]:

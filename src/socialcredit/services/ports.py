@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from socialcredit.domain.consent import ConsentChange
-from socialcredit.domain.fairness import AuditAttributes
+from socialcredit.domain.fairness import AuditAttributes, GroupCounts
 from socialcredit.domain.identity import Pseudonymiser
 from socialcredit.domain.intake import Line, Parsed
 from socialcredit.domain.ledger.batching import BatchPlan, PlanBase, PlannedBatch
@@ -294,6 +294,17 @@ class Analytics(Protocol):
         memory_limit: str | None = None,
         master: str | None = None,
     ) -> BatchCheck: ...
+    def group_counts(
+        self,
+        engine: str,
+        folder: Path,
+        registry: Registry,
+        scheme: str,
+        at: datetime,
+        groups: Sequence[tuple[str, str, str]],
+        bottom: Sequence[str],
+        memory_limit: str | None = None,
+    ) -> tuple[int, dict[str, list[GroupCounts]]]: ...
 
 
 class Simulated(Protocol):

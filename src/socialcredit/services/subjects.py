@@ -14,7 +14,7 @@ from socialcredit.errors import NotFound, UsageError
 from socialcredit.services.unit_of_work import UnitOfWork
 
 SUBJECT_ACCESS = "subject access"
-_NOTED_AT_MOST = 10_000
+_NOTED_AT_MOST = 200_000  # as many as the intake keeps parsed
 
 
 class Subjects:

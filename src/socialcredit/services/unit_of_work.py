@@ -14,10 +14,10 @@ from socialcredit.domain.registry import Registry, build_registry
 from socialcredit.services.ports import (
     AuditStore,
     ChainStore,
-    FairnessStore,
     DatabasePort,
     DefinitionStore,
     DueProcessStore,
+    FairnessStore,
     KeyStore,
     LedgerStore,
 )

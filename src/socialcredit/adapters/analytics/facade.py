@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from socialcredit.domain.fairness import GroupCounts
 from socialcredit.domain.registry import Registry
 from socialcredit.domain.schemes.compiled import MeasureSource
 from socialcredit.domain.schemes.loader import StoredDefinition
@@ -252,6 +253,45 @@ class AnalyticsFiles:
             running.close()
         return series
 
+    def group_counts(
+        self,
+        engine: str,
+        folder: Path,
+        registry: Registry,
+        scheme: str,
+        at: datetime,
+        groups: Sequence[tuple[str, str, str]],
+        bottom: Sequence[str],
+        memory_limit: str | None = None,
+    ) -> tuple[int, dict[str, list[GroupCounts]]]:
+        """The subjects enrolled in ``scheme`` at ``at`` (how many), and for each
+        dimension, the counts of each group: ``groups`` is (dimension, group,
+        subject) rows. Only counts leave the engine."""
+        import pyarrow as pa
+
+        tables_module = _needs("analytics", "socialcredit.adapters.analytics.tables")
+        engine_module = _needs("analytics", "socialcredit.adapters.analytics.engine")
+        plan = tables_module.definition_tables(registry.schemes, {scheme})
+        if scheme in plan.skipped:
+            raise UsageError(f"{scheme}: the batch plan leaves it out ({plan.skipped[scheme]})")
+        names = ("dimension", "grp", "subject")
+        table = pa.table(
+            {name: [row[i] for row in groups] for i, name in enumerate(names)},
+            schema=pa.schema([(name, pa.string()) for name in names]),
+        )
+        running = self._engine(engine, memory_limit, None)
+        try:
+            running.evaluate(engine_module.Ledger(folder=folder), plan, at)
+            running.register("audit_groups", table)
+            running.keep("audit_flags", _flags_query(scheme, bottom))
+            population = running.fetch("SELECT COUNT(*) AS n FROM audit_flags").column("n")[0]
+            totals = running.fetch(_GROUP_TOTALS).to_pylist()
+            grades = running.fetch(_GROUP_GRADES).to_pylist()
+            lists = running.fetch(_GROUP_LISTS.format(scheme=_quoted(scheme))).to_pylist()
+        finally:
+            running.close()
+        return int(population.as_py()), _group_counts(totals, grades, lists)
+
     def _engine(self, name: str, memory_limit: str | None, master: str | None) -> SqlEngine:
         if name not in ENGINES:
             raise UsageError(f"--engine: {name!r} is not one of {', '.join(ENGINES)}")
@@ -295,6 +335,74 @@ class Simulation:
     consequences: dict[str, dict[str, dict[str, int]]]
     # the grades in force, then any the proposal adds, best first
     grades: list[str]
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _flags_query(scheme: str, bottom: Sequence[str]) -> str:
+    """A row per subject enrolled in ``scheme``: score, grade, whether in a
+    bottom grade, and whether on any black list of the scheme."""
+    in_bottom = (
+        f"COALESCE(p.grade IN ({', '.join(_quoted(g) for g in bottom)}), FALSE)"
+        if bottom
+        else "FALSE"
+    )
+    return f"""WITH black AS (
+          SELECT subject FROM e_record_entry WHERE scheme = {_quoted(scheme)} AND kind = 'black'
+          UNION SELECT subject FROM e_grade_entry WHERE scheme = {_quoted(scheme)} AND kind = 'black'
+        )
+        SELECT p.subject, p.score, p.grade, {in_bottom} AS bottom,
+          ({in_bottom} OR b.subject IS NOT NULL) AS adverse
+        FROM e_evaluation p LEFT JOIN black b ON b.subject = p.subject
+        WHERE p.scheme = {_quoted(scheme)} AND p.enrolled"""
+
+
+_GROUP_TOTALS = """SELECT g.dimension, g.grp, COUNT(*) AS subjects,
+      SUM(CASE WHEN f.bottom THEN 1 ELSE 0 END) AS bottom,
+      SUM(CASE WHEN f.adverse THEN 1 ELSE 0 END) AS adverse,
+      COUNT(f.score) AS scored, CAST(SUM(f.score) AS DOUBLE) AS score_sum,
+      SUM(CAST(f.score AS DOUBLE) * CAST(f.score AS DOUBLE)) AS score_squares
+    FROM audit_flags f JOIN audit_groups g ON g.subject = f.subject
+    GROUP BY g.dimension, g.grp"""
+_GROUP_GRADES = """SELECT g.dimension, g.grp, f.grade, COUNT(*) AS subjects
+    FROM audit_flags f JOIN audit_groups g ON g.subject = f.subject
+    WHERE f.grade IS NOT NULL GROUP BY g.dimension, g.grp, f.grade"""
+_GROUP_LISTS = """SELECT g.dimension, g.grp, b.list_id, COUNT(DISTINCT b.subject) AS subjects
+    FROM (SELECT subject, scheme, list_id, kind FROM e_record_entry
+          UNION ALL SELECT subject, scheme, list_id, kind FROM e_grade_entry) b
+    JOIN audit_flags f ON f.subject = b.subject
+    JOIN audit_groups g ON g.subject = b.subject
+    WHERE b.kind = 'black' AND b.scheme = {scheme} GROUP BY g.dimension, g.grp, b.list_id"""
+
+
+def _group_counts(
+    totals: list[dict[str, Any]], grades: list[dict[str, Any]], lists: list[dict[str, Any]]
+) -> dict[str, list[GroupCounts]]:
+    by_grade: dict[tuple[str, str], dict[str, int]] = {}
+    for row in grades:
+        by_grade.setdefault((row["dimension"], row["grp"]), {})[row["grade"]] = row["subjects"]
+    by_list: dict[tuple[str, str], dict[str, int]] = {}
+    for row in lists:
+        by_list.setdefault((row["dimension"], row["grp"]), {})[row["list_id"]] = row["subjects"]
+    found: dict[str, list[GroupCounts]] = {}
+    for row in totals:
+        key = (row["dimension"], row["grp"])
+        found.setdefault(row["dimension"], []).append(
+            GroupCounts(
+                row["grp"],
+                int(row["subjects"]),
+                by_grade.get(key, {}),
+                by_list.get(key, {}),
+                int(row["bottom"] or 0),
+                int(row["adverse"] or 0),
+                int(row["scored"] or 0),
+                float(row["score_sum"] or 0.0),
+                float(row["score_squares"] or 0.0),
+            )
+        )
+    return found
 
 
 def _grades(before: Registry, after: Registry, scheme: str) -> list[str]:

@@ -50,8 +50,7 @@ class FairnessRows:
 
     def of_subject(self, key: str) -> AuditAttributes | None:
         row = self._database.connection.execute(
-            "SELECT subject, birth_decade, sex, prefecture FROM audit_attributes "
-            "WHERE subject = ?",
+            "SELECT subject, birth_decade, sex, prefecture FROM audit_attributes WHERE subject = ?",
             (key,),
         ).fetchone()
         return AuditAttributes(row[0], int(row[1]), row[2], row[3]) if row else None

@@ -11,6 +11,7 @@ import typer
 
 from socialcredit.entrypoints.cli import (
     definitions,
+    fairness,
     keys,
     ledger,
     population,
@@ -43,7 +44,18 @@ def _global_options(
     set_default_db(db)
 
 
-modules = (definitions, ledger, reading, population, simulation, keys, rights, upkeep, running)
+modules = (
+    definitions,
+    ledger,
+    reading,
+    population,
+    simulation,
+    fairness,
+    keys,
+    rights,
+    upkeep,
+    running,
+)
 for group in modules:
     group.register(app)
 plugin_manager().hook.register_commands(app=app)

@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from socialcredit import bootstrap
 from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.bootstrap import Services
+from socialcredit.entrypoints.demo.audit import fairness_showcase
 from socialcredit.entrypoints.demo.showcase import (
     NOTICES_SUFFIX,
     rights_showcase,
@@ -71,6 +72,9 @@ def run_demo(
         say(f"[bold]socialcredit demo[/]: a synthetic Rongcheng-like town in {db}")
         added = services.definitions.add_files(shipped_scheme_files())
         say(f"loaded {len(added)} shipped definitions: {', '.join(a.id for a in added)}")
+        # The operator turns the fairness audit on before anyone is enrolled, so
+        # that every resident's coarse attributes are derived as their ID is read.
+        services.fairness.turn_on(actor=DEMO_ACTOR)
         town = build_town(rng, people, businesses, institutions)
         _enrol_everyone(services, town, now - YEAR)
         links = [(b, p, now - YEAR * 3) for b, p in town.representative.items()]
@@ -98,6 +102,7 @@ def run_demo(
         t0 = time.perf_counter()
         summary["pilots"] = pilots
         summary["due_process"] = rights_showcase(services, reported, summary, db, console, quiet)
+        summary["fairness"] = fairness_showcase(services, services.clock(), say)
         stats.timings["due_process_s"] = time.perf_counter() - t0
         stats.timings["total_s"] = time.perf_counter() - started
         summary.update(

@@ -28,6 +28,26 @@ PERSONAS: dict[str, tuple[float, tuple[int, int], tuple[float, float, float, flo
 }
 LIST_ONLY_SHARE = {"person": 0.02, "business": 0.05, "institution": 0.04}
 
+# Where residents were first registered (the GB/T 2260 code their resident ID
+# opens with), as shares of the town. AN ASSUMPTION, with no source: most
+# registered in Rongcheng, some elsewhere in Weihai, in Shandong and further
+# away; Lhasa is there to show a group too small to report. No other draw
+# depends on it, nor on the birth date or the sex (docs/population.md).
+REGISTRATION: dict[str, float] = {
+    "371082": 0.745,  # Rongcheng
+    "371002": 0.04,  # Weihai, Huancui district
+    "371003": 0.03,  # Weihai, Wendeng district
+    "371083": 0.03,  # Rushan
+    "370602": 0.03,  # Yantai, Zhifu district
+    "370202": 0.02,  # Qingdao, Shinan district
+    "370102": 0.02,  # Jinan, Lixia district
+    "230102": 0.02,  # Harbin, Daoli district
+    "410102": 0.02,  # Zhengzhou, Zhongyuan district
+    "220102": 0.02,  # Changchun, Nanguan district
+    "110105": 0.02,  # Beijing, Chaoyang district
+    "540102": 0.005,  # Lhasa, Chengguan district
+}
+
 
 @dataclass
 class Town:
@@ -45,7 +65,10 @@ class Town:
 
 
 def build_town(rng: random.Random, people: int, businesses: int, institutions: int) -> Town:
-    residents = _unique(lambda: "cn-ric:" + generate_ric(rng), people)
+    regions, shares = list(REGISTRATION), list(REGISTRATION.values())
+    residents = _unique(
+        lambda: "cn-ric:" + generate_ric(rng, region=rng.choices(regions, shares)[0]), people
+    )
     firms = _unique(lambda: "cn-uscc:" + generate_uscc(rng, first="9"), businesses)
     bodies = _unique(lambda: "cn-uscc:" + generate_uscc(rng, first="1"), institutions)
     representative = {firm: rng.choice(residents) for firm in firms} if residents else {}
@@ -127,4 +150,4 @@ def _draw(
     return drawn
 
 
-__all__ = ["YEAR", "Town", "build_town", "generate_records"]
+__all__ = ["REGISTRATION", "YEAR", "Town", "build_town", "generate_records"]
