@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from socialcredit.domain.consent import ConsentStanding
+from socialcredit.domain.fairness import FOUR_FIFTHS, GroupFinding, Interval
 from socialcredit.domain.ledger.values import DecisionRow, StoredKey
 from socialcredit.domain.rights.notices import Notice, StoredNotice
 from socialcredit.domain.sanctions.check import Decision, Reason
@@ -22,6 +23,7 @@ from socialcredit.domain.times import iso
 from socialcredit.services.casework import ShownCase
 from socialcredit.services.checks import CheckResult, ListedEntry
 from socialcredit.services.export import AccessExport, SchemePart
+from socialcredit.services.fairness import FairnessReport
 from socialcredit.services.imports import ImportReport, Rejection
 from socialcredit.services.records import RecordState
 from socialcredit.services.retention import RetentionReport
@@ -449,8 +451,57 @@ def _table(rows: list[dict[str, Any]], columns: str | list[str]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+# -- the fairness audit -----------------------------------------------------------------
+
+
+def _interval(found: Interval | None) -> list[float] | None:
+    return [round(found.low, 4), round(found.high, 4)] if found else None
+
+
+def _group_json(group: GroupFinding) -> dict[str, Any]:
+    if group.suppressed:
+        return {"group": group.group, "suppressed": True}
+    return {
+        "group": group.group,
+        "suppressed": False,
+        "subjects": group.subjects,
+        "grades": group.grades,
+        "bottom_share": round(group.bottom_share or 0.0, 4),
+        "bottom_interval": _interval(group.bottom_interval),
+        "lists": {
+            name: {"share": round(share, 4), "interval": _interval(interval)}
+            for name, (share, interval) in group.list_shares.items()
+        },
+        "mean_score": round(group.mean_score, 2) if group.mean_score is not None else None,
+        "mean_interval": _interval(group.mean_interval),
+        "favourable_rate": round(group.favourable_rate or 0.0, 4),
+        "impact_ratio": round(group.impact_ratio, 4) if group.impact_ratio is not None else None,
+        "impact_interval": _interval(group.impact_interval),
+        "flagged": group.flagged,
+        "most_favoured": group.most_favoured,
+    }
+
+
+def fairness_view(report: FairnessReport) -> dict[str, Any]:
+    return {
+        "scheme": report.scheme,
+        "at": report.at.isoformat(),
+        "subjects": report.subjects,
+        "with_attributes": report.with_attributes,
+        "bottom_grades": report.bottom_grades,
+        "black_lists": report.black_lists,
+        "home": report.home,
+        "k": report.k,
+        "four_fifths": FOUR_FIFTHS,
+        "dimensions": {
+            found.dimension: [_group_json(g) for g in found.groups] for found in report.dimensions
+        },
+    }
+
+
 __all__ = [
     "access_view",
+    "fairness_view",
     "case_view",
     "check_view",
     "consent_view",

@@ -129,7 +129,8 @@ def _finding(counts: GroupCounts, favoured: GroupCounts | None) -> GroupFinding:
         best = favoured.subjects - favoured.adverse
         if best > 0:
             ratio = (favourable / n) / (best / favoured.subjects)
-            interval = _ratio_interval(favourable, n, best, favoured.subjects)
+            if favoured is not counts:  # against itself the ratio is 1, exactly
+                interval = _ratio_interval(favourable, n, best, favoured.subjects)
     return GroupFinding(
         counts.group,
         n,

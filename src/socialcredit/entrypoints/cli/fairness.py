@@ -3,12 +3,12 @@ scheme's bottom grades and black lists fall on."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from socialcredit.domain.fairness import FOUR_FIFTHS, GroupFinding, Interval
+from socialcredit.domain.fairness import Interval
 from socialcredit.entrypoints.cli.common import (
     CLI_ACTOR,
     DEFAULT_DB,
@@ -21,6 +21,7 @@ from socialcredit.entrypoints.cli.common import (
     print_json,
 )
 from socialcredit.entrypoints.cli.population import Engine, SnapshotDir
+from socialcredit.entrypoints.views import fairness_view
 from socialcredit.services.fairness import FairnessReport
 
 audit_app = typer.Typer(
@@ -107,54 +108,9 @@ def fairness(
             scheme, when, by, home=home, bottom=grades, k=k, engine=engine, snapshot=snapshot_dir
         )
     if as_json:
-        print_json(report_json(report))
+        print_json(fairness_view(report))
         return
     _print(report)
-
-
-def _interval(found: Interval | None) -> list[float] | None:
-    return [round(found.low, 4), round(found.high, 4)] if found else None
-
-
-def _group_json(group: GroupFinding) -> dict[str, Any]:
-    if group.suppressed:
-        return {"group": group.group, "suppressed": True}
-    return {
-        "group": group.group,
-        "suppressed": False,
-        "subjects": group.subjects,
-        "grades": group.grades,
-        "bottom_share": round(group.bottom_share or 0.0, 4),
-        "bottom_interval": _interval(group.bottom_interval),
-        "lists": {
-            name: {"share": round(share, 4), "interval": _interval(interval)}
-            for name, (share, interval) in group.list_shares.items()
-        },
-        "mean_score": round(group.mean_score, 2) if group.mean_score is not None else None,
-        "mean_interval": _interval(group.mean_interval),
-        "favourable_rate": round(group.favourable_rate or 0.0, 4),
-        "impact_ratio": round(group.impact_ratio, 4) if group.impact_ratio is not None else None,
-        "impact_interval": _interval(group.impact_interval),
-        "flagged": group.flagged,
-        "most_favoured": group.most_favoured,
-    }
-
-
-def report_json(report: FairnessReport) -> dict[str, Any]:
-    return {
-        "scheme": report.scheme,
-        "at": report.at.isoformat(),
-        "subjects": report.subjects,
-        "with_attributes": report.with_attributes,
-        "bottom_grades": report.bottom_grades,
-        "black_lists": report.black_lists,
-        "home": report.home,
-        "k": report.k,
-        "four_fifths": FOUR_FIFTHS,
-        "dimensions": {
-            found.dimension: [_group_json(g) for g in found.groups] for found in report.dimensions
-        },
-    }
 
 
 def _share(value: float | None, interval: Interval | None) -> str:
@@ -213,4 +169,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
 
 
-__all__ = ["register", "report_json"]
+__all__ = ["register"]

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from socialcredit.bootstrap import Services
-from socialcredit.entrypoints.cli.fairness import report_json
+from socialcredit.entrypoints.views import fairness_view
 from socialcredit.errors import UsageError
 
 AUDITED = "rongcheng-personal"
@@ -22,7 +22,7 @@ def fairness_showcase(services: Services, at: datetime, say: Any) -> dict[str, A
     except UsageError as missing:  # the analytics extra is not installed
         say(f"\nfairness audit skipped: {missing}", highlight=False)
         return {"skipped": str(missing)}
-    found = report_json(report)
+    found = fairness_view(report)
     say(
         f"\n[bold]fairness audit[/] of {AUDITED} ({report.subjects:,} residents; bottom grades "
         f"{', '.join(report.bottom_grades)}; groups under {report.k} suppressed):"
