@@ -501,7 +501,6 @@ def fairness_view(report: FairnessReport) -> dict[str, Any]:
 
 __all__ = [
     "access_view",
-    "fairness_view",
     "case_view",
     "check_view",
     "consent_view",
@@ -513,6 +512,7 @@ __all__ = [
     "entry_view",
     "export_html",
     "export_view",
+    "fairness_view",
     "import_summary",
     "key_view",
     "listed_view",
