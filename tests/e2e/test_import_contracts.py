@@ -61,6 +61,11 @@ def _lint(tmp_path: Path, module: str, line: str) -> subprocess.CompletedProcess
             "import socialcredit.domain.scoring.engine",
             ["No import cycles, at any depth BROKEN"],
         ),
+        (
+            "domain/scoring/engine.py",
+            "from socialcredit.domain.fairness import AuditAttributes",
+            ["Nothing that scores or decides reads the fairness audit's attributes BROKEN"],
+        ),
     ],
 )
 def test_a_forbidden_import_breaks_its_contract(
@@ -76,7 +81,7 @@ def test_a_forbidden_import_breaks_its_contract(
 def test_the_package_as_it_is_keeps_every_contract(tmp_path: Path) -> None:
     done = _lint(tmp_path, "domain/__init__.py", "# nothing planted")
     assert done.returncode == 0, done.stdout
-    assert "Contracts: 5 kept, 0 broken." in done.stdout
+    assert "Contracts: 6 kept, 0 broken." in done.stdout
 
 
 # What a plugin may take from the unit of work: its own tables' database, the

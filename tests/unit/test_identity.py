@@ -421,3 +421,42 @@ def test_short_keys_are_refused_and_the_key_is_not_shown() -> None:
     with pytest.raises(ValueError, match="at least 16 bytes"):
         Pseudonymiser(b"x" * 15)
     assert KEY_A.hex() not in repr(Pseudonymiser(KEY_A))
+
+
+# --- GB/T 2260 region codes ---------------------------------------------------------
+
+
+def _ric(region: str, birth: str = "19800101", order: str = "123") -> str:
+    body = region + birth + order
+    return f"cn-ric:{body}{ric_check_char(body)}"
+
+
+@pytest.mark.parametrize("region", ["999999", "000000", "371099", "120000"[:2] + "9999"])
+def test_a_region_code_no_vintage_of_gb_t_2260_holds_is_refused(region: str) -> None:
+    with pytest.raises(IdentifierError, match=f"region code {region} is not a GB/T 2260"):
+        parse_identifier(_ric(region))
+
+
+def test_a_retired_or_younger_region_code_is_accepted() -> None:
+    # 110103 (Chongwen district) was merged away in 2010; 110112 (Tongzhou district)
+    # dates from 1997. The code is that of registration when the ID was issued,
+    # so someone born in 1950 may well hold either.
+    for region in ("110103", "110112"):
+        assert parse_identifier(_ric(region, "19500301")).kind == "person"
+
+
+def test_the_region_table_agrees_with_stdnums_own_reading_of_its_data() -> None:
+    from stdnum import numdb
+
+    from socialcredit.domain.identity.regions import region_table
+
+    stdnum_table = numdb.get("cn/loc")
+    ours = region_table()
+    rng = random.Random(7)
+    codes = sorted(ours.codes)
+    asked = [rng.choice(codes) for _ in range(2_000)]
+    asked += [f"{rng.randint(0, 999_999):06d}" for _ in range(3_000)]
+    for code in asked:
+        info = stdnum_table.info(code)
+        known = any("county" in props for part, props in info if len(part) == 4)
+        assert ours.known(code) == known, code

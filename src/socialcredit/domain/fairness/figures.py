@@ -82,7 +82,10 @@ def wilson(successes: int, trials: int) -> Interval:
     denominator = 1 + _Z**2 / trials
     centre = (p + _Z**2 / (2 * trials)) / denominator
     spread = _Z * math.sqrt(p * (1 - p) / trials + _Z**2 / (4 * trials**2)) / denominator
-    return Interval(max(0.0, centre - spread), min(1.0, centre + spread))
+    # At 0 and at 1 the bound is exact; rounding must not put the share outside.
+    low = 0.0 if successes == 0 else max(0.0, centre - spread)
+    high = 1.0 if successes == trials else min(1.0, centre + spread)
+    return Interval(low, high)
 
 
 def _mean(counts: GroupCounts) -> tuple[float | None, Interval | None]:
