@@ -114,17 +114,17 @@ class SqlEngine(ABC):
         moment = naive(at)
         assert moment is not None
         stamp = f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
+        # Every subject of a scheme is asked at the scheme's one instant.
         self._keep(
-            "asks",
-            f"""SELECT p.subject, p.scheme,
-              CASE WHEN s.monthly THEN date_trunc('month', {stamp}) ELSE {stamp} END AS t,
+            "instants",
+            f"""SELECT scheme,
+              CASE WHEN monthly THEN date_trunc('month', {stamp}) ELSE {stamp} END AS t,
               {stamp} AS asked
-            FROM (SELECT subject, scheme FROM rec UNION SELECT subject, scheme FROM enr) p
-            JOIN d_scheme s ON s.scheme = p.scheme""",
+            FROM d_scheme""",
         )
         g = definitions.tables["d_grade"]
         grades = list(zip(g["scheme"], g["grade_rank"], g["grade_min"], strict=True))
-        steps = evaluation_steps(self.dialect, "asks", "e_", grades)
+        steps = evaluation_steps(self.dialect, None, "e_", grades, instants="instants")
         steps += held_asks_steps(self.dialect, "e_evaluation", "h_")
         steps += evaluation_steps(self.dialect, "h_asks", "g_", grades)
         steps.append(held_entries_step("e_evaluation", "h_asks", "g_evaluation", "e_grade_entry"))

@@ -86,7 +86,8 @@ class Step(NamedTuple):
 
 # The steps read more than once, or costly enough to compute once.
 _KEPT = frozenset(
-    {"ask", "classified", "judged", "counted", "score", "evaluation", "holders", "asks"}
+    {"ask", "scheme_ask", "classified", "judged", "counted", "totals", "score", "evaluation"}
+    | {"holders", "asks"}
 )
 
 
@@ -126,63 +127,31 @@ def _text(value: str) -> str:
 
 
 def evaluation_steps(
-    dialect: Dialect, asks: str, prefix: str, grades: Sequence[tuple[str, int, int | None]]
+    dialect: Dialect,
+    asks: str | None,
+    prefix: str,
+    grades: Sequence[tuple[str, int, int | None]],
+    instants: str | None = None,
 ) -> list[Step]:
     """(view, query) in order: the asks with their consent, enrolment and
     rescoring; every record of each ask classified; the limits; the totals;
     the evaluations; and the entries records cause. The views named
     ``{prefix}evaluation``, ``{prefix}counted``, ``{prefix}excluded`` and
-    ``{prefix}record_entry`` are the results."""
+    ``{prefix}record_entry`` are the results.
+
+    The asks are either a table (``asks``: subject, scheme, t, asked), or
+    every subject with a record or an enrolment in a scheme, at the scheme's
+    one instant (``instants``: scheme, t, asked). The second reads the records
+    once, joined to small tables only, and takes its asks from the totals."""
     p = prefix
+    before, after = _ask_steps(p, asks, instants)
     add_until = dialect.add("c.occurred_at", "tg.months", "tg.seconds")
     band = band_rank(grades, "score")
     return _steps(
         p,
         [
-            (
-                f"{p}consenting",
-                f"""SELECT a.subject, a.scheme, a.asked
-            FROM {asks} a JOIN con c ON c.subject = a.subject AND c.scheme = a.scheme
-            WHERE c.start_at <= a.asked AND (c.end_at IS NULL OR a.asked < c.end_at)
-            GROUP BY a.subject, a.scheme, a.asked""",
-            ),
-            (
-                f"{p}ask",
-                f"""SELECT a.subject, a.scheme, a.t, a.asked,
-              (NOT s.needs_consent OR ok.subject IS NOT NULL) AS consenting,
-              e.enrolled_at, rs.target AS rescore_target
-            FROM {asks} a
-            JOIN d_scheme s ON s.scheme = a.scheme
-            LEFT JOIN {p}consenting ok
-              ON ok.subject = a.subject AND ok.scheme = a.scheme AND ok.asked = a.asked
-            LEFT JOIN enr e ON e.subject = a.subject AND e.scheme = a.scheme
-            LEFT JOIN d_rescore rs ON rs.scheme = a.scheme AND rs.from_at <= a.t
-              AND (rs.to_at IS NULL OR a.t < rs.to_at)""",
-            ),
-            (
-                f"{p}classified",
-                f"""SELECT k.subject, k.scheme, k.t, k.asked, k.consenting, k.rescore_target,
-              r.record, r.category, r.version, r.occurred_at, r.reported_at, r.expires_at,
-              r.points, st.status, COALESCE(v.version, s.current_version) AS rule_version,
-              ru.limit_count, ru.limit_per, ru.cap_rank, ru.cap_grade,
-              CASE
-                WHEN r.category = {_ERASED} THEN 'erased'
-                WHEN r.reported_at > k.t OR r.occurred_at > k.t THEN 'not_yet_reported'
-                WHEN NOT k.consenting THEN 'no_consent'
-                WHEN k.t >= r.expires_at THEN 'expired'
-                WHEN st.status IN ({_SUSPENDING}) THEN st.status
-              END AS first_reason,
-              (r.category <> {_ERASED} AND r.reported_at <= k.t
-                AND (r.occurred_at > k.t OR k.consenting)) AS known
-            FROM {p}ask k
-            JOIN rec r ON r.subject = k.subject AND r.scheme = k.scheme
-            JOIN d_scheme s ON s.scheme = k.scheme
-            LEFT JOIN st ON st.record = r.record AND st.since <= k.asked
-              AND (st.until IS NULL OR k.asked < st.until)
-            LEFT JOIN d_version v ON v.scheme = r.scheme AND v.version = r.version
-            LEFT JOIN d_rule ru ON ru.scheme = r.scheme
-              AND ru.version = COALESCE(v.version, s.current_version) AND ru.category = r.category""",
-            ),
+            *before,
+            (f"{p}classified", _classified(p, instants)),
             (
                 # The limits: only a category's counting records that a limit holds
                 # are ranked in their period; the rest pass by unranked.
@@ -235,6 +204,7 @@ def evaluation_steps(
               CAST(SUM(CASE WHEN reason IS NULL THEN counted_points ELSE 0 END) AS BIGINT) AS points
             FROM {p}judged GROUP BY subject, scheme, asked""",
             ),
+            *after,
             (
                 f"{p}scored",
                 f"""SELECT k.subject, k.scheme, k.t, k.asked, s.current_version AS version,
@@ -297,6 +267,86 @@ def evaluation_steps(
             ),
         ],
     )
+
+
+def _ask_steps(
+    p: str, asks: str | None, instants: str | None
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The steps that make ``{p}ask`` (each ask with its consent, enrolment and
+    rescoring): those before the records are classified, and those after the
+    totals (where the asks come from the totals)."""
+    if instants is None:
+        consenting = f"""SELECT a.subject, a.scheme, a.asked
+            FROM {asks} a JOIN con c ON c.subject = a.subject AND c.scheme = a.scheme
+            WHERE c.start_at <= a.asked AND (c.end_at IS NULL OR a.asked < c.end_at)
+            GROUP BY a.subject, a.scheme, a.asked"""
+        ask = f"""SELECT a.subject, a.scheme, a.t, a.asked,
+              (NOT s.needs_consent OR ok.subject IS NOT NULL) AS consenting,
+              e.enrolled_at, rs.target AS rescore_target
+            FROM {asks} a
+            JOIN d_scheme s ON s.scheme = a.scheme
+            LEFT JOIN {p}consenting ok
+              ON ok.subject = a.subject AND ok.scheme = a.scheme AND ok.asked = a.asked
+            LEFT JOIN enr e ON e.subject = a.subject AND e.scheme = a.scheme
+            LEFT JOIN d_rescore rs ON rs.scheme = a.scheme AND rs.from_at <= a.t
+              AND (rs.to_at IS NULL OR a.t < rs.to_at)"""
+        return [(f"{p}consenting", consenting), (f"{p}ask", ask)], []
+    scheme_ask = f"""SELECT i.scheme, i.t, i.asked, s.needs_consent, rs.target AS rescore_target
+            FROM {instants} i JOIN d_scheme s ON s.scheme = i.scheme
+            LEFT JOIN d_rescore rs ON rs.scheme = i.scheme AND rs.from_at <= i.t
+              AND (rs.to_at IS NULL OR i.t < rs.to_at)"""
+    consenting = f"""SELECT c.subject, c.scheme, i.asked
+            FROM con c JOIN {instants} i ON i.scheme = c.scheme
+            WHERE c.start_at <= i.asked AND (c.end_at IS NULL OR i.asked < c.end_at)
+            GROUP BY c.subject, c.scheme, i.asked"""
+    ask = f"""SELECT a.subject, a.scheme, k.t, k.asked,
+              (NOT k.needs_consent OR ok.subject IS NOT NULL) AS consenting,
+              e.enrolled_at, k.rescore_target
+            FROM (SELECT subject, scheme FROM {p}totals
+              UNION SELECT subject, scheme FROM enr) a
+            JOIN {p}scheme_ask k ON k.scheme = a.scheme
+            LEFT JOIN {p}consenting ok
+              ON ok.subject = a.subject AND ok.scheme = a.scheme AND ok.asked = k.asked
+            LEFT JOIN enr e ON e.subject = a.subject AND e.scheme = a.scheme"""
+    return [(f"{p}scheme_ask", scheme_ask), (f"{p}consenting", consenting)], [(f"{p}ask", ask)]
+
+
+def _classified(p: str, instants: str | None) -> str:
+    """Every record of each ask, with what decides whether it counts. Where
+    every ask of a scheme is at one instant (``instants``: scheme, t, asked),
+    the records are read against their scheme's instant, not joined to a row
+    per subject: the one pass over the records then joins only small tables."""
+    if instants is None:
+        source = f"""FROM {p}ask k
+            JOIN rec r ON r.subject = k.subject AND r.scheme = k.scheme"""
+        consenting = "k.consenting"
+    else:
+        source = f"""FROM rec r
+            JOIN {p}scheme_ask k ON k.scheme = r.scheme
+            LEFT JOIN {p}consenting ok
+              ON ok.subject = r.subject AND ok.scheme = r.scheme AND ok.asked = k.asked"""
+        consenting = "(NOT k.needs_consent OR ok.subject IS NOT NULL)"
+    return f"""SELECT r.subject, r.scheme, k.t, k.asked, {consenting} AS consenting,
+              k.rescore_target,
+              r.record, r.category, r.version, r.occurred_at, r.reported_at, r.expires_at,
+              r.points, st.status, COALESCE(v.version, s.current_version) AS rule_version,
+              ru.limit_count, ru.limit_per, ru.cap_rank, ru.cap_grade,
+              CASE
+                WHEN r.category = {_ERASED} THEN 'erased'
+                WHEN r.reported_at > k.t OR r.occurred_at > k.t THEN 'not_yet_reported'
+                WHEN NOT {consenting} THEN 'no_consent'
+                WHEN k.t >= r.expires_at THEN 'expired'
+                WHEN st.status IN ({_SUSPENDING}) THEN st.status
+              END AS first_reason,
+              (r.category <> {_ERASED} AND r.reported_at <= k.t
+                AND (r.occurred_at > k.t OR {consenting})) AS known
+            {source}
+            JOIN d_scheme s ON s.scheme = k.scheme
+            LEFT JOIN st ON st.record = r.record AND st.since <= k.asked
+              AND (st.until IS NULL OR k.asked < st.until)
+            LEFT JOIN d_version v ON v.scheme = r.scheme AND v.version = r.version
+            LEFT JOIN d_rule ru ON ru.scheme = r.scheme
+              AND ru.version = COALESCE(v.version, s.current_version) AND ru.category = r.category"""
 
 
 def held_asks_steps(dialect: Dialect, evaluated: str, prefix: str) -> list[Step]:
