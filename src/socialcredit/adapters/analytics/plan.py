@@ -86,13 +86,12 @@ class Step(NamedTuple):
 
 # The steps read more than once, or costly enough to compute once.
 _KEPT = frozenset(
-    {"ask", "scheme_ask", "classified", "judged", "counted", "totals", "score", "evaluation"}
-    | {"holders", "asks"}
+    {"ask", "scheme_ask", "judged", "totals", "score", "evaluation"} | {"holders", "asks"}
 )
 
 
-def _steps(prefix: str, steps: list[tuple[str, str]]) -> list[Step]:
-    return [Step(name, query, name[len(prefix) :] in _KEPT) for name, query in steps]
+def _steps(prefix: str, steps: list[tuple[str, str]], kept: frozenset[str] = _KEPT) -> list[Step]:
+    return [Step(name, query, name[len(prefix) :] in kept) for name, query in steps]
 
 
 _PERIOD = (
@@ -145,6 +144,10 @@ def evaluation_steps(
     once, joined to small tables only, and takes its asks from the totals."""
     p = prefix
     before, after = _ask_steps(p, asks, instants)
+    # Asked at one instant a scheme, the records are classified as they are read,
+    # twice (the limits' two halves), which costs less than keeping them; joined
+    # to a table of asks, they are kept.
+    kept = _KEPT if instants is not None else _KEPT | {"classified"}
     add_until = dialect.add("c.occurred_at", "tg.months", "tg.seconds")
     band = band_rank(grades, "score")
     return _steps(
@@ -168,7 +171,9 @@ def evaluation_steps(
             ),
             (
                 f"{p}judged",
-                f"""SELECT l.*,
+                # Only what later steps read: it is kept, a row per record.
+                f"""SELECT l.subject, l.scheme, l.t, l.asked, l.record, l.category, l.occurred_at,
+              l.expires_at, l.status, l.rule_version, l.cap_rank, l.cap_grade, l.known,
               CASE WHEN l.first_reason IS NULL AND l.slot_rank > l.limit_count THEN 'limit'
                    ELSE l.first_reason END AS reason,
               CASE WHEN l.rescore_target IS NOT NULL AND l.rescore_target > l.version
@@ -266,6 +271,7 @@ def evaluation_steps(
             GROUP BY sp.subject, sp.scheme, sp.asked, sp.list_id, l.kind""",
             ),
         ],
+        kept,
     )
 
 
