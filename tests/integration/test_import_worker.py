@@ -321,6 +321,12 @@ def test_the_one_pass_planner_sends_the_batches_the_python_planner_sends(
                 )
                 + "\n"
             )
+        # k1 was refused for its kind, so it holds no id: its next line is a first
+        # line (accepted), and the one after that a duplicate of it.
+        for _ in range(2):
+            again = {"id": "k1", "scheme": "rongcheng-personal", "category": "volunteering-8h"}
+            again |= {"subject": "ext:city:77", "subject_kind": "person", "reporter": "police"}
+            out.write(json.dumps({**again, "occurred_at": "2025-01-02T00:00:00+00:00"}) + "\n")
         out.write("\n   \n[1]\n")
     system = shipped_system(tmp_path / "ledger.db")
     sent = {}
@@ -352,3 +358,8 @@ def test_the_one_pass_planner_sends_the_batches_the_python_planner_sends(
             sorted(by_python[2]),
             *by_python[3:],
         )
+    # And written: k1's first line was refused, its next one is the record.
+    report = system.imports.import_file(source, batch_size=batch_size, worker=True)
+    held = system.uow.ledger.record("k1")
+    assert held is not None and held.category == "volunteering-8h"
+    assert [r.line for r in report.rejected if r.record == "k1"] == [2003]  # its kind only

@@ -167,6 +167,45 @@ def test_a_line_identical_to_the_stored_record_is_a_duplicate_after_a_conflict(
     assert report.duplicates == 1
 
 
+def test_a_line_refused_for_a_kind_change_holds_no_id_for_a_later_repeat(
+    tmp_path: Path,
+) -> None:
+    """Issue 15's known bug: in one batch, a line refused because its subject
+    would change kind stores nothing, so a later line with the same id is a
+    record in its own right, not a conflicting repeat of the refused one (nor
+    a harmless repeat of it)."""
+    system = shipped_system(tmp_path / "ledger.db")
+    as_person = line("e1", "ext:city:resident-42", "traffic-violation", at(2025, 5, 1))
+    assert system.imports.import_records(numbered([as_person])).accepted == 1
+    refused = {
+        **line(
+            "e2",
+            "ext:city:resident-42",
+            "able-but-refusing",
+            at(2025, 5, 1),
+            scheme="spc-defaulters",
+        ),
+        "subject_kind": "business",
+    }
+    meant = {**refused, "subject": "ext:city:firm-7"}
+    again = {**refused, "subject": "ext:city:firm-8"}
+    for batch_size in (3, 1000):
+        store = shipped_system(tmp_path / f"ledger-{batch_size}.db")
+        assert store.imports.import_records(numbered([as_person])).accepted == 1
+        report = store.imports.import_records(
+            numbered([refused, meant, again, meant]), batch_size=batch_size
+        )
+        assert report.accepted == 1, report.rejected
+        assert report.duplicates == 1
+        reasons = sorted((r.line, r.reason.split(":")[0]) for r in report.rejected)
+        assert reasons == [(1, "subject"), (3, "id")], report.rejected
+        held = store.uow.ledger.record("e2")
+        assert held is not None
+        assert held.subject == store.subjects.identify("ext:city:firm-7", "business").key
+        store.close()
+    system.close()
+
+
 def test_a_subject_held_as_another_kind_is_refused_naming_the_subject(tmp_path: Path) -> None:
     """An ``ext:`` identifier's kind is given by the reporter; a record that
     would change the kind of a held subject is refused, and the reason names

@@ -855,6 +855,8 @@ static int plan_record(PyObject *batch, PyObject *number, PyObject *item, PyObje
         int failed = reason == NULL ||
                      append_new(PyList_GET_ITEM(batch, B_REFUSED), PyTuple_Pack(3, number, id, reason));
         Py_XDECREF(reason);
+        /* A refused line stores nothing: the id's next line in the batch is its first. */
+        if (!failed && PyDict_DelItem(firsts, id) < 0) failed = 1;
         return failed ? -1 : 0;
     }
     if (chain_one(item, PyTuple_GET_ITEM(context, C_KNOWN), PyList_GET_ITEM(batch, B_HEADS),
