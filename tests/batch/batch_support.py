@@ -97,6 +97,7 @@ def scheme_text(
     consent: bool,
     list_duration: str | None,
     categories: list[dict[str, Any]],
+    scorecard: dict[str, Any] | None = None,
 ) -> str:
     low, high = bounds
     score = f"score: {{base: {base}" + (f", min: {low}" if low is not None else "")
@@ -121,6 +122,8 @@ def scheme_text(
         "  - {id: model, kind: red, grades: [good]}",
         "categories:",
     ]
+    if scorecard is not None:  # scored by factors; no list held by grade (tables.py)
+        lines.remove("  - {id: model, kind: red, grades: [good]}")
     if monthly:
         lines.insert(8, "recompute: monthly")
     for category in categories:
@@ -137,7 +140,32 @@ def scheme_text(
             f"points: {category['points']}, severity: general, validity: {category['validity']}, "
             f"data_categories: [user.behavior], legal_basis: Civic Order s. 2{extra}}}"
         )
+    if scorecard is not None:
+        lines += _scorecard_lines(scorecard)
     return "\n".join(lines) + "\n"
+
+
+def _scorecard_lines(card: dict[str, Any]) -> list[str]:
+    """One dimension of five factors, one of each measure, over the codes a, b, c."""
+    window = f", window: {card['window']}" if card["window"] else ""
+    factors = [
+        f"count: [a]{window}, bins: [{{below: 1, points: 0}}, {{below: 3, points: 10}}, {{points: 25}}]",
+        "ratio: {numerator: [a], denominator: [a, b]}, "
+        f"bins: [{{below: 0.5, points: -10}}, {{points: 15}}], missing: {card['missing']}",
+        "age: [c], bins: [{below: 30, points: 0}, {below: 365, points: 8}, {points: 20}]",
+        f"recency: [b]{window}, bins: [{{below: 7, points: -5}}, {{points: 5}}], missing: 3",
+        "sum: [a, b, c], bins: [{below: 0, points: -20}, {below: 50, points: 0}, {points: 12}]",
+    ]
+    lines = [
+        "scorecard:",
+        "  dimensions:",
+        "    - id: conduct",
+        "      title: Conduct",
+        "      factors:",
+    ]
+    for n, factor in enumerate(factors):
+        lines.append(f"        - {{id: f{n}, title: Factor {n}, {factor}}}")
+    return lines
 
 
 def parse_scheme(text: str) -> Scheme:
@@ -179,7 +207,18 @@ def histories(draw: st.DrawFn, id: str, at: datetime = START) -> SchemeHistory:
         "monthly": draw(st.booleans()),
         "consent": draw(st.booleans()),
         "list_duration": draw(st.none() | st.sampled_from(["P2M", "P1Y", "P30D"])),
+        "scorecard": draw(
+            st.none()
+            | st.fixed_dictionaries(
+                {
+                    "window": st.sampled_from([None, "P10D", "P30D", "P3M"]),
+                    "missing": st.integers(-5, 5),
+                }
+            )
+        ),
     }
+    if options["scorecard"] is not None:  # a scorecard scales into a range it must name
+        options["bounds"] = (60, 140)
     first = draw(categories())
     versions = {1: compile_scheme(parse_scheme(scheme_text(id, categories=first, **options)), 1)}
     rescorings: list[tuple[datetime, int]] = []

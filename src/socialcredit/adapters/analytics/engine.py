@@ -30,6 +30,7 @@ _ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "BIGINT": pa.int64(),
     "BOOLEAN": pa.bool_(),
+    "DOUBLE": pa.float64(),
     "TIMESTAMP": pa.timestamp("us"),
 }
 

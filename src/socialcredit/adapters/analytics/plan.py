@@ -41,6 +41,9 @@ class Dialect:
     # order as the per-subject engine multiplies them (floats: order matters).
     product_template: str
     empty_list: str  # an empty array of text
+    # {later}, {earlier}: the whole days between two timestamps, rounded down
+    # (never negative here), as Python's ``(later - earlier) // timedelta(days=1)``.
+    days_template: str
 
     def add(self, ts: str, months: str, seconds: str) -> str:
         """``ts`` moved by whole months (the day clamped to the month's end), then by seconds."""
@@ -53,6 +56,9 @@ class Dialect:
     def product(self, value: str) -> str:
         return self.product_template.format(value=value)
 
+    def days(self, later: str, earlier: str) -> str:
+        return self.days_template.format(later=later, earlier=earlier)
+
 
 DUCKDB = Dialect(
     "duckdb",
@@ -61,6 +67,7 @@ DUCKDB = Dialect(
     sorted_list_template="list_sort(list({value}))",
     product_template="list_product(list_sort(list({value}) FILTER (WHERE {value} IS NOT NULL)))",
     empty_list="CAST([] AS VARCHAR[])",
+    days_template="((epoch_us({later}) - epoch_us({earlier})) // 86400000000)",
 )
 SPARK = Dialect(
     "spark",
@@ -71,6 +78,10 @@ SPARK = Dialect(
         "aggregate(array_sort(collect_list({value})), CAST(1.0 AS DOUBLE), (acc, v) -> acc * v)"
     ),
     empty_list="CAST(array() AS ARRAY<STRING>)",
+    days_template=(
+        "((unix_micros(CAST({later} AS TIMESTAMP)) - unix_micros(CAST({earlier} AS TIMESTAMP)))"
+        " div 86400000000)"
+    ),
 )
 
 
@@ -86,7 +97,8 @@ class Step(NamedTuple):
 
 # The steps read more than once, or costly enough to compute once.
 _KEPT = frozenset(
-    {"ask", "scheme_ask", "judged", "totals", "score", "evaluation"} | {"holders", "asks"}
+    {"ask", "scheme_ask", "judged", "totals", "score", "evaluation", "factor_value"}
+    | {"holders", "asks"}
 )
 
 
@@ -184,7 +196,7 @@ def evaluation_steps(
             ),
             (
                 f"{p}counted",
-                f"""SELECT subject, scheme, asked, record, category, counted_points AS points,
+                f"""SELECT subject, scheme, t, asked, record, category, counted_points AS points,
               occurred_at, expires_at, cap_rank, cap_grade
             FROM {p}judged WHERE reason IS NULL""",
             ),
@@ -210,15 +222,20 @@ def evaluation_steps(
             FROM {p}judged GROUP BY subject, scheme, asked""",
             ),
             *after,
+            *_scorecard_steps(dialect, p),
             (
                 f"{p}scored",
                 f"""SELECT k.subject, k.scheme, k.t, k.asked, s.current_version AS version,
               (k.consenting AND (COALESCE(tt.known, FALSE)
                 OR (k.enrolled_at IS NOT NULL AND k.enrolled_at <= k.t))) AS enrolled,
-              s.scored, s.base, s.score_min, s.score_max, COALESCE(tt.points, 0) AS points
+              s.scored, s.base, s.score_min, s.score_max,
+              CASE WHEN s.scorecard THEN COALESCE(cp.points, 0)
+                   ELSE COALESCE(tt.points, 0) END AS points
             FROM {p}ask k JOIN d_scheme s ON s.scheme = k.scheme
             LEFT JOIN {p}totals tt ON tt.subject = k.subject AND tt.scheme = k.scheme
-              AND tt.asked = k.asked""",
+              AND tt.asked = k.asked
+            LEFT JOIN {p}card_points cp ON cp.subject = k.subject AND cp.scheme = k.scheme
+              AND cp.asked = k.asked""",
             ),
             (
                 f"{p}score",
@@ -273,6 +290,55 @@ def evaluation_steps(
         ],
         kept,
     )
+
+
+def _scorecard_steps(dialect: Dialect, p: str) -> list[tuple[str, str]]:
+    """A scorecard scheme's points: each factor measured over the counted records
+    of its categories (inside its window), binned (the first bin whose
+    ``below`` is above the value; ``missing`` for no value), and summed, as
+    ``domain/schemes/scorecard.py`` does. Only scorecard schemes' asks have rows."""
+    window_end = dialect.add("c.occurred_at", "f.window_months", "f.window_seconds")
+    value = f"""CASE f.measure
+                WHEN 'count' THEN CAST(COALESCE(a.n, 0) AS DOUBLE)
+                WHEN 'sum' THEN CAST(COALESCE(a.total, 0) AS DOUBLE)
+                WHEN 'ratio' THEN CASE WHEN COALESCE(a.below, 0) = 0 THEN NULL
+                  ELSE CAST(a.above AS DOUBLE) / CAST(a.below AS DOUBLE) END
+                WHEN 'age' THEN CAST({dialect.days("k.t", "a.first_at")} AS DOUBLE)
+                ELSE CAST({dialect.days("k.t", "a.last_at")} AS DOUBLE) END"""
+    factor_read = f"""SELECT c.subject, c.scheme, c.asked, f.factor_n, COUNT(*) AS n,
+              SUM(c.points) AS total,
+              SUM(CASE WHEN fc.numerator THEN 1 ELSE 0 END) AS above,
+              SUM(CASE WHEN fc.denominator THEN 1 ELSE 0 END) AS below,
+              MIN(c.occurred_at) AS first_at, MAX(c.occurred_at) AS last_at
+            FROM {p}counted c
+            JOIN d_factor_code fc ON fc.scheme = c.scheme AND fc.category = c.category
+            JOIN d_factor f ON f.scheme = fc.scheme AND f.factor_n = fc.factor_n
+            WHERE NOT f.has_window OR c.t < {window_end}
+            GROUP BY c.subject, c.scheme, c.asked, f.factor_n"""
+    factor_value = f"""SELECT k.subject, k.scheme, k.asked, f.factor_n, f.missing, {value} AS value
+            FROM {p}ask k JOIN d_factor f ON f.scheme = k.scheme
+            LEFT JOIN {p}factor_read a ON a.subject = k.subject AND a.scheme = k.scheme
+              AND a.asked = k.asked AND a.factor_n = f.factor_n"""
+    factor_bin = f"""SELECT v.subject, v.scheme, v.asked, v.factor_n, MIN(b.bin_n) AS bin_n
+            FROM {p}factor_value v JOIN d_bin b ON b.scheme = v.scheme
+              AND b.factor_n = v.factor_n AND (b.below IS NULL OR v.value < b.below)
+            WHERE v.value IS NOT NULL
+            GROUP BY v.subject, v.scheme, v.asked, v.factor_n"""
+    card_points = f"""SELECT v.subject, v.scheme, v.asked,
+              CAST(SUM(CASE WHEN v.value IS NULL THEN v.missing ELSE b.points END) AS BIGINT)
+                AS points
+            FROM {p}factor_value v
+            LEFT JOIN {p}factor_bin fb ON fb.subject = v.subject AND fb.scheme = v.scheme
+              AND fb.asked = v.asked AND fb.factor_n = v.factor_n
+            LEFT JOIN d_bin b ON b.scheme = fb.scheme AND b.factor_n = fb.factor_n
+              AND b.bin_n = fb.bin_n
+            GROUP BY v.subject, v.scheme, v.asked"""
+    return [
+        (f"{p}factor_read", factor_read),
+        (f"{p}factor_value", factor_value),
+        (f"{p}factor_bin", factor_bin),
+        (f"{p}card_points", card_points),
+    ]
 
 
 def _ask_steps(

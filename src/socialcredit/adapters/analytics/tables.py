@@ -29,6 +29,7 @@ DEFINITION_COLUMNS: dict[str, dict[str, str]] = {
         "score_max": "BIGINT",
         "monthly": "BOOLEAN",
         "needs_consent": "BOOLEAN",
+        "scorecard": "BOOLEAN",
     },
     "d_version": {"scheme": "VARCHAR", "version": "BIGINT"},
     "d_rule": {
@@ -62,6 +63,31 @@ DEFINITION_COLUMNS: dict[str, dict[str, str]] = {
         "target": "BIGINT",
         "from_at": "TIMESTAMP",
         "to_at": "TIMESTAMP",
+    },
+    # A scorecard's factors (its current version's), each with the categories it
+    # reads and its bins in order.
+    "d_factor": {
+        "scheme": "VARCHAR",
+        "factor_n": "BIGINT",
+        "measure": "VARCHAR",
+        "has_window": "BOOLEAN",
+        "window_months": "BIGINT",
+        "window_seconds": "BIGINT",
+        "missing": "BIGINT",
+    },
+    "d_factor_code": {
+        "scheme": "VARCHAR",
+        "factor_n": "BIGINT",
+        "category": "VARCHAR",
+        "numerator": "BOOLEAN",
+        "denominator": "BOOLEAN",
+    },
+    "d_bin": {
+        "scheme": "VARCHAR",
+        "factor_n": "BIGINT",
+        "bin_n": "BIGINT",
+        "below": "DOUBLE",
+        "points": "BIGINT",
     },
     "d_repoints": {
         "scheme": "VARCHAR",
@@ -108,8 +134,13 @@ def definition_tables(
 
 def unsupported(history: SchemeHistory) -> str | None:
     """Why the plan cannot evaluate ``history`` exactly, if it cannot."""
-    if history.current.scorecard is not None:
-        return "a scorecard scheme: its factors are not in the batch plan yet"
+    current = history.current
+    if current.scorecard is not None and any(
+        definition.grades for definition in current.lists.values()
+    ):
+        # Such a list's start needs the instants a factor can change at (a record
+        # leaving a window, an age crossing a bin's edge), which the plan does not list.
+        return "a scorecard scheme with a list held by grade: not in the batch plan yet"
     limits: dict[str, set[tuple[int, str] | None]] = {}
     for rules in history.rules.values():
         for code, rule in rules.items():
@@ -137,6 +168,7 @@ def _add_scheme(found: DefinitionTables, history: SchemeHistory) -> None:
         score_max=score.max if score else None,
         monthly=current.monthly,
         needs_consent=current.needs_consent,
+        scorecard=current.scorecard is not None,
     )
     for version, rules in sorted(history.rules.items()):
         found.add("d_version", scheme=scheme_id, version=version)
@@ -166,6 +198,41 @@ def _add_scheme(found: DefinitionTables, history: SchemeHistory) -> None:
                 )
     _add_grades_and_lists(found, history)
     _add_rescorings(found, history)
+    _add_scorecard(found, history)
+
+
+def _add_scorecard(found: DefinitionTables, history: SchemeHistory) -> None:
+    card = history.current.scorecard
+    for n, item in enumerate(card.factors if card is not None else ()):
+        factor, window = item.factor, item.factor.window
+        found.add(
+            "d_factor",
+            scheme=history.id,
+            factor_n=n,
+            measure=factor.measure,
+            has_window=window is not None,
+            window_months=window.months if window else 0,
+            window_seconds=int(window.span.total_seconds()) if window else 0,
+            missing=factor.missing,
+        )
+        for code in sorted(item.codes):
+            found.add(
+                "d_factor_code",
+                scheme=history.id,
+                factor_n=n,
+                category=code,
+                numerator=code in item.numerator,
+                denominator=code in item.denominator,
+            )
+        for bin_n, found_bin in enumerate(factor.bins):
+            found.add(
+                "d_bin",
+                scheme=history.id,
+                factor_n=n,
+                bin_n=bin_n,
+                below=found_bin.below,
+                points=found_bin.points,
+            )
 
 
 def _add_grades_and_lists(found: DefinitionTables, history: SchemeHistory) -> None:
