@@ -15,6 +15,7 @@ import sys
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -272,3 +273,17 @@ def test_small_groups_are_suppressed_and_the_command_line_reports(town: Path) ->
     assert "by sex" in table and "by age_band" in table and "suppressed" in table
     wrong = subprocess.run([*command, "--by", "income"], env=env, capture_output=True, text=True)
     assert wrong.returncode != 0 and "--by: 'income' is not one of" in wrong.stderr
+
+
+def test_spark_gives_the_audit_duckdb_gives(spark: Any, town: Path, tmp_path: Path) -> None:
+    at = datetime.now(UTC).replace(microsecond=0)
+    with _open(town) as services:
+        services.population.snapshot(tmp_path / "snapshot")
+        reports = {
+            engine: services.fairness.audit(
+                SCHEME, at, "sex,age_band", k=5, engine=engine, snapshot=tmp_path / "snapshot"
+            )
+            for engine in ("duckdb", "spark")
+        }
+    assert reports["duckdb"].subjects == 600
+    assert reports["spark"] == reports["duckdb"]
