@@ -9,13 +9,17 @@ writes them (``snapshot.record_row``, ``status_rows``, ``consent_rows``).
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pytest
 from hypothesis import strategies as st
+from rich.console import Console
 
 from socialcredit.adapters.analytics.snapshot import (
     SCHEMAS,
@@ -33,6 +37,7 @@ from socialcredit.domain.schemes.compiled import SchemeHistory, compile_scheme
 from socialcredit.domain.schemes.loader import parse_definition
 from socialcredit.domain.schemes.models import Scheme
 from socialcredit.domain.scoring.engine import SchemeEvaluation, evaluate
+from socialcredit.entrypoints.demo import run_demo
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 SPAN_DAYS = 3 * 365
@@ -410,3 +415,22 @@ def expected(evaluation: SchemeEvaluation) -> dict[str, Any]:
             for e in evaluation.entries
         ),
     }
+
+
+def demo_town(
+    db: Path, key: str, *, people: int, businesses: int, institutions: int, seed: int
+) -> Path:
+    """The demo's town in ``db``, built quietly under the identifier key ``key``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOCIALCREDIT_KEY", key)
+        patch.setattr("sys.stdout", io.StringIO())
+        run_demo(
+            str(db),
+            people=people,
+            businesses=businesses,
+            institutions=institutions,
+            seed=seed,
+            console=Console(file=io.StringIO()),
+            as_json=True,
+        )
+    return db

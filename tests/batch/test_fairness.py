@@ -5,7 +5,6 @@ leave in a snapshot, and never change a score or a decision."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -19,12 +18,11 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from rich.console import Console
+from batch_support import demo_town
 
 from socialcredit import bootstrap
 from socialcredit.domain.fairness import audit_attributes, group_label, parse_dimensions
 from socialcredit.domain.identity import generate_ric, parse_identifier
-from socialcredit.entrypoints.demo import run_demo
 from socialcredit.errors import UsageError
 
 KEY = "cd" * 32
@@ -39,19 +37,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def town(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("fair") / "demo.db"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOCIALCREDIT_KEY", KEY)
-        patch.setattr("sys.stdout", io.StringIO())
-        run_demo(
-            str(db),
-            people=600,
-            businesses=30,
-            institutions=4,
-            seed=5,
-            console=Console(file=io.StringIO()),
-            as_json=True,
-        )
-    return db
+    return demo_town(db, KEY, people=600, businesses=30, institutions=4, seed=5)
 
 
 def _open(db: Path) -> bootstrap.Services:

@@ -5,7 +5,6 @@ routes; a second snapshot adds only what is new; the CLI writes Parquet."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -19,8 +18,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from batch_support import batch_evaluations, expected
-from rich.console import Console
+from batch_support import batch_evaluations, demo_town, expected
 
 from socialcredit import bootstrap
 from socialcredit.domain.ledger.records import RecordEvent
@@ -28,7 +26,6 @@ from socialcredit.domain.registry import with_proposal
 from socialcredit.domain.schemes.loader import parse_definition
 from socialcredit.domain.schemes.models import Scheme
 from socialcredit.domain.scoring.engine import evaluate
-from socialcredit.entrypoints.demo import run_demo
 from socialcredit.errors import UsageError
 
 KEY = "ab" * 32
@@ -43,19 +40,8 @@ pytestmark = pytest.mark.skipif(
 def town(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("town")
     db = folder / "demo.db"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOCIALCREDIT_KEY", KEY)
-        patch.setattr("sys.stdout", io.StringIO())
-        run_demo(
-            str(db),
-            people=500,
-            businesses=40,
-            institutions=6,
-            seed=12,  # a town with businesses on the SPC list (the reach test needs one)
-            console=Console(file=io.StringIO()),
-            as_json=True,
-        )
-    return db
+    # Seed 12: a town with businesses on the SPC list, which the reach test needs.
+    return demo_town(db, KEY, people=500, businesses=40, institutions=6, seed=12)
 
 
 def _open(db: Path) -> bootstrap.Services:
