@@ -97,8 +97,7 @@ class Step(NamedTuple):
 
 # The steps read more than once, or costly enough to compute once.
 _KEPT = frozenset(
-    {"ask", "scheme_ask", "judged", "totals", "score", "evaluation", "factor_value"}
-    | {"holders", "asks"}
+    {"ask", "scheme_ask", "judged", "score", "evaluation", "factor_value"} | {"holders", "asks"}
 )
 
 
@@ -156,6 +155,9 @@ def evaluation_steps(
     once, joined to small tables only, and takes its asks from the totals."""
     p = prefix
     before, after = _ask_steps(p, asks, instants)
+    # Asked at one instant a scheme, each ask carries its totals (it is made from
+    # them); joined to a table of asks, the totals are joined to it here.
+    tt, totals = ("k", "") if instants is not None else ("tt", _TOTALS_JOIN.format(p=p))
     # Asked at one instant a scheme, the records are classified as they are read,
     # twice (the limits' two halves), which costs less than keeping them; joined
     # to a table of asks, they are kept.
@@ -226,14 +228,12 @@ def evaluation_steps(
             (
                 f"{p}scored",
                 f"""SELECT k.subject, k.scheme, k.t, k.asked, s.current_version AS version,
-              (k.consenting AND (COALESCE(tt.known, FALSE)
+              (k.consenting AND (COALESCE({tt}.known, FALSE)
                 OR (k.enrolled_at IS NOT NULL AND k.enrolled_at <= k.t))) AS enrolled,
               s.scored, s.base, s.score_min, s.score_max,
               CASE WHEN s.scorecard THEN COALESCE(cp.points, 0)
-                   ELSE COALESCE(tt.points, 0) END AS points
-            FROM {p}ask k JOIN d_scheme s ON s.scheme = k.scheme
-            LEFT JOIN {p}totals tt ON tt.subject = k.subject AND tt.scheme = k.scheme
-              AND tt.asked = k.asked
+                   ELSE COALESCE({tt}.points, 0) END AS points
+            FROM {p}ask k JOIN d_scheme s ON s.scheme = k.scheme{totals}
             LEFT JOIN {p}card_points cp ON cp.subject = k.subject AND cp.scheme = k.scheme
               AND cp.asked = k.asked""",
             ),
@@ -341,6 +341,11 @@ def _scorecard_steps(dialect: Dialect, p: str) -> list[tuple[str, str]]:
     ]
 
 
+_TOTALS_JOIN = """
+            LEFT JOIN {p}totals tt ON tt.subject = k.subject AND tt.scheme = k.scheme
+              AND tt.asked = k.asked"""
+
+
 def _ask_steps(
     p: str, asks: str | None, instants: str | None
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -371,15 +376,17 @@ def _ask_steps(
             FROM con c JOIN {instants} i ON i.scheme = c.scheme
             WHERE c.start_at <= i.asked AND (c.end_at IS NULL OR i.asked < c.end_at)
             GROUP BY c.subject, c.scheme, i.asked"""
+    # Every subject with a record (its totals) or an enrolment, in one pass.
     ask = f"""SELECT a.subject, a.scheme, k.t, k.asked,
               (NOT k.needs_consent OR ok.subject IS NOT NULL) AS consenting,
-              e.enrolled_at, k.rescore_target
-            FROM (SELECT subject, scheme FROM {p}totals
-              UNION SELECT subject, scheme FROM enr) a
+              a.enrolled_at, k.rescore_target, a.known, a.points
+            FROM (SELECT COALESCE(tt.subject, e.subject) AS subject,
+                COALESCE(tt.scheme, e.scheme) AS scheme, e.enrolled_at, tt.known, tt.points
+              FROM {p}totals tt FULL OUTER JOIN enr e
+                ON e.subject = tt.subject AND e.scheme = tt.scheme) a
             JOIN {p}scheme_ask k ON k.scheme = a.scheme
             LEFT JOIN {p}consenting ok
-              ON ok.subject = a.subject AND ok.scheme = a.scheme AND ok.asked = k.asked
-            LEFT JOIN enr e ON e.subject = a.subject AND e.scheme = a.scheme"""
+              ON ok.subject = a.subject AND ok.scheme = a.scheme AND ok.asked = k.asked"""
     return [(f"{p}scheme_ask", scheme_ask), (f"{p}consenting", consenting)], [(f"{p}ask", ask)]
 
 
