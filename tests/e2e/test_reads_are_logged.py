@@ -63,6 +63,7 @@ NOT_READS = {
     "keys create": "a write; shows the key's own masked subject",
     "keys list": "keys and the masked subject each belongs to, no data about them",
     "keys revoke": "a write",
+    "keys rotate": "a write; shows the new key's own masked subject",
     "contest": "a write, answered with the case it opened (chained, with its actor)",
     "review": "a write, answered with the case it decided",
     "repair": "a write, answered with the case it opened",

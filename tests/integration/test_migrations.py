@@ -33,7 +33,7 @@ def test_pending_migrations_follow_the_recorded_version() -> None:
     versions = [m.version for m in CORE_TRACK.migrations]
     assert [m.version for m in CORE_TRACK.pending(None)] == versions
     assert CORE_TRACK.pending(CORE_TRACK.latest) == []
-    assert [m.version for m in CORE_TRACK.pending(2)] == [4, 5]
+    assert [m.version for m in CORE_TRACK.pending(2)] == [4, 5, 6]
 
 
 @pytest.mark.parametrize(("version", "advice"), [(99, "newer than this socialcredit")])
@@ -94,10 +94,10 @@ def test_a_database_from_before_bike_sharing_gets_its_tables_from_the_plugin(
         "NOT NULL, hash TEXT NOT NULL)",
     )
     sql(path, "ALTER TABLE audit_heads DROP COLUMN decision")
-    with pytest.raises(StoreError, match="run 'socialcredit init' to migrate it to 5"):
+    with pytest.raises(StoreError, match="run 'socialcredit init' to migrate it to 6"):
         bootstrap.open(str(path), env=KEY_ENV)
     system = bootstrap.open(str(path), create=True, env=KEY_ENV)
-    assert system.migrated == [("core", 4), ("core", 5), ("mobility", 1)]
+    assert system.migrated == [("core", 4), ("core", 5), ("core", 6), ("mobility", 1)]
     tables = {name for (name,) in sql(path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"mobility_trips", "mobility_positions", "decisions"} <= tables
     system.close()

@@ -195,6 +195,7 @@ def key_view(key: StoredKey) -> dict[str, Any]:
         "subject": key.subject_masked,
         "created_at": iso(key.created_at),
         "revoked_at": iso(key.revoked_at),
+        "expires_at": iso(key.expires_at),
     }
 
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from socialcredit.domain.access import AUTHORITY_ROLES, ROLES, Principal
 from socialcredit.domain.compliance import Platform
 from socialcredit.domain.ledger.values import StoredKey
+from socialcredit.domain.times import iso
 from socialcredit.errors import NotFound, Unauthenticated, UsageError
 from socialcredit.services.definitions import Definitions
 from socialcredit.services.subjects import Subjects
@@ -36,9 +39,13 @@ class Keys:
         authority: str | None = None,
         subject: str | None = None,
         kind: str | None = None,
+        expires_in: timedelta | None = None,
         actor: str,
     ) -> tuple[StoredKey, str]:
-        """A new API key; the token is returned once and only its hash is kept."""
+        """A new API key; the token is returned once and only its hash is kept.
+        With ``expires_in``, it stops working that long after it is made."""
+        if expires_in is not None and expires_in <= timedelta(0):
+            raise UsageError("expires: a key must live for some time (a positive duration)")
         if role not in ROLES:
             raise UsageError(f"role: {role!r} is not one of {', '.join(ROLES)}")
         if role in AUTHORITY_ROLES and authority is None:
@@ -52,9 +59,8 @@ class Keys:
             known = ", ".join(sorted(authorities)) or "none yet: add schemes first"
             raise UsageError(f"authority: unknown authority {authority!r} (known: {known})")
         row = self._subjects.identify(subject, kind) if subject is not None else None
-        key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-        stored = StoredKey(
-            key_id,
+        made = StoredKey(
+            "",
             role,
             authority,
             row.key if row else None,
@@ -62,8 +68,51 @@ class Keys:
             self._uow.clock(),
             actor,
         )
-        self._uow.keys.add_key(stored, _secret_hash(secret))
+        return self._add(made, expires_in, made.created_at)
+
+    def _add(
+        self, like: StoredKey, expires_in: timedelta | None, now: datetime
+    ) -> tuple[StoredKey, str]:
+        key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+        expires_at = now + expires_in if expires_in is not None else None
+        stored = replace(like, id=key_id, created_at=now, revoked_at=None, expires_at=expires_at)
+        keys = self._uow.keys
+        with self._uow.transaction():
+            keys.add_key(stored, _secret_hash(secret))
+            if expires_at is not None:
+                keys.add_term(
+                    key_id, expires_at, "expiry set when it was made", now, like.created_by
+                )
         return stored, f"{TOKEN_PREFIX}{key_id}_{secret}"
+
+    def rotate(
+        self, key_id: str, *, grace: timedelta, expires_in: timedelta | None = None, actor: str
+    ) -> tuple[StoredKey, str]:
+        """A new key for the same role, authority or subject; the old one keeps
+        working for ``grace`` (so that its holder can switch), then stops."""
+        if grace < timedelta(0):
+            raise UsageError("grace: the grace period cannot be negative")
+        old = self._usable(key_id)
+        now = self._uow.clock()
+        ends = now + grace
+        with self._uow.transaction():
+            made = self._add(replace(old, created_by=actor), expires_in, now)
+            if old.expires_at is None or ends < old.expires_at:
+                self._uow.keys.add_term(
+                    key_id, ends, f"rotated: replaced by {made[0].id}", now, actor
+                )
+        return made
+
+    def _usable(self, key_id: str) -> StoredKey:
+        found = self._uow.keys.key_secret(key_id)
+        if found is None:
+            raise NotFound(f"no key with id {key_id!r}")
+        key = found[0]
+        if key.revoked_at is not None:
+            raise UsageError(f"key {key_id!r} was revoked: make a new one")
+        if key.expires_at is not None and key.expires_at <= self._uow.clock():
+            raise UsageError(f"key {key_id!r} has expired: make a new one")
+        return key
 
     def revoke(self, key_id: str, *, actor: str) -> None:
         """Revoke a key: it stops working at once."""
@@ -103,9 +152,13 @@ class Keys:
         expected = found[1] if found else _secret_hash("")
         if not hmac.compare_digest(_secret_hash(secret), expected) or found is None:
             raise AuthenticationFailed("the key is not valid")
-        key = found[0]
+        return self._principal(found[0])
+
+    def _principal(self, key: StoredKey) -> Principal:
         if key.revoked_at is not None:
             raise AuthenticationFailed(f"the key {key.id} was revoked")
+        if key.expires_at is not None and key.expires_at <= self._uow.clock():
+            raise AuthenticationFailed(f"the key {key.id} expired at {iso(key.expires_at)}")
         return Principal(key.id, key.role, key.authority, key.subject)  # type: ignore[arg-type]
 
     def still_valid(self, key_id: str) -> Principal:
@@ -115,10 +168,7 @@ class Keys:
         found = self._uow.keys.key_secret(key_id)
         if found is None:
             raise AuthenticationFailed("the session's key is not known")
-        key = found[0]
-        if key.revoked_at is not None:
-            raise AuthenticationFailed(f"the key {key.id} was revoked")
-        return Principal(key.id, key.role, key.authority, key.subject)  # type: ignore[arg-type]
+        return self._principal(found[0])
 
 
 def _secret_hash(secret: str) -> str:

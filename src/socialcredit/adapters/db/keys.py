@@ -10,6 +10,15 @@ from socialcredit.adapters.db.rows import stored_key_of
 from socialcredit.domain.ledger.values import StoredKey
 from socialcredit.domain.times import ledger_time
 
+# Ledger times are UTC ISO-8601 text, whose order is time's: the earliest end is the least.
+_KEY_SELECT = (
+    "SELECT k.id, k.role, k.authority, k.subject, k.subject_masked, k.created_at, "
+    "k.created_by, r.revoked_at, t.expires_at FROM api_keys k "
+    "LEFT JOIN api_key_revocations r ON r.id = k.id "
+    "LEFT JOIN (SELECT id, MIN(expires_at) AS expires_at FROM api_key_terms GROUP BY id) t "
+    "ON t.id = k.id"
+)
+
 
 class KeyRows:
     def __init__(self, database: Database) -> None:
@@ -42,21 +51,27 @@ class KeyRows:
             )
         return cursor.rowcount == 1
 
+    def add_term(
+        self, key_id: str, expires_at: datetime, reason: str, at: datetime, by: str
+    ) -> None:
+        """Set an end to a key (an expiry, or a rotation's grace period): the
+        earliest end set stands."""
+        with self._database.transaction():
+            self._db.execute(
+                "INSERT INTO api_key_terms VALUES (?, ?, ?, ?, ?)",
+                (key_id, ledger_time(expires_at), reason, ledger_time(at), by),
+            )
+
     def keys(self) -> list[StoredKey]:
-        rows = self._db.execute(
-            "SELECT k.id, k.role, k.authority, k.subject, k.subject_masked, k.created_at, "
-            "k.created_by, r.revoked_at FROM api_keys k "
-            "LEFT JOIN api_key_revocations r ON r.id = k.id ORDER BY k.created_at, k.id"
-        )
+        rows = self._db.execute(f"{_KEY_SELECT} ORDER BY k.created_at, k.id")
         return [stored_key_of(row) for row in rows]
 
     def key_secret(self, key_id: str) -> tuple[StoredKey, str] | None:
         row = self._db.execute(
-            "SELECT k.id, k.role, k.authority, k.subject, k.subject_masked, k.created_at, "
-            "k.created_by, r.revoked_at, k.secret_hash FROM api_keys k "
-            "LEFT JOIN api_key_revocations r ON r.id = k.id WHERE k.id = ?",
+            _KEY_SELECT.replace(" FROM api_keys k", ", k.secret_hash FROM api_keys k", 1)
+            + " WHERE k.id = ?",
             (key_id,),
         ).fetchone()
-        return (stored_key_of(row[:8]), row[8]) if row else None
+        return (stored_key_of(row[:9]), row[9]) if row else None
 
     # -- subjects and enrolments ---------------------------------------------

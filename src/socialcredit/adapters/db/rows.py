@@ -129,7 +129,7 @@ def subject_records_in_python(rows: Iterable[Sequence[Any]], key: str) -> list[R
 
 
 def stored_key_of(row: Sequence[Any]) -> StoredKey:
-    key_id, role, authority, subject, masked, created, by, revoked = row
+    key_id, role, authority, subject, masked, created, by, revoked, expires = row
     return StoredKey(
         key_id,
         role,
@@ -139,6 +139,7 @@ def stored_key_of(row: Sequence[Any]) -> StoredKey:
         parse(created),
         by,
         parse(revoked) if revoked else None,
+        parse(expires) if expires else None,
     )
 
 

@@ -336,6 +336,17 @@ _FAIRNESS_TABLES = (
 )
 
 
+# -- migration 6: API keys' ends ----------------------------------------------------------
+# An expiry set when a key is made, or the end of a rotated key's grace period:
+# append-only, the earliest end standing, each row saying why, when and by whom.
+
+_KEY_TERMS = Table("api_key_terms", "id text, expires_at text, reason text, at text, by text")
+
+
+def _key_terms(dialect: str) -> list[str]:
+    return [_KEY_TERMS.create(dialect), *guard("api_key_terms", dialect)]
+
+
 # Version 3 added the bike-sharing tables, which the mobility plugin now
 # migrates on its own track (its version 1, ``had_with_core=3``).
 CORE_TRACK = Track(
@@ -351,6 +362,7 @@ CORE_TRACK = Track(
             _filed_decisions,
         ),
         Migration(5, "the fairness audit's attributes", statements_of(*_FAIRNESS_TABLES)),
+        Migration(6, "API keys' expiry and rotation", _key_terms),
     ),
 )
 

@@ -96,6 +96,7 @@ class StoredKey:
     created_at: datetime
     created_by: str
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None  # the earliest end set for it (expiry, rotation)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ transactions must not interleave.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,13 +25,16 @@ from socialcredit import __version__
 from socialcredit.bootstrap import Services
 from socialcredit.entrypoints import web
 from socialcredit.entrypoints.api import problems
+from socialcredit.entrypoints.api.limits import KeyLimiter, RateLimit
 from socialcredit.entrypoints.api.routers import admin, cases, catalogue, records, subjects
 from socialcredit.hooks import plugin_manager
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a batch of 10,000 records is about 3 MiB
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services, rate_limit: RateLimit | str | None = "env") -> FastAPI:
+    """The HTTP API and the web over ``services``. ``rate_limit``: requests a
+    second a key may make (``SOCIALCREDIT_RATE_LIMIT`` by default; None: no limit)."""
     app = FastAPI(
         docs_url=None,  # served below from bundled assets, so /docs works without internet
         title="socialcredit",
@@ -39,6 +43,8 @@ def create_app(services: Services) -> FastAPI:
         "contestable, every decision logged.",
     )
     app.state.services = services
+    limit = RateLimit.from_env(os.environ) if rate_limit == "env" else rate_limit
+    app.state.limiter = KeyLimiter(limit) if isinstance(limit, RateLimit) else None
     problems.install(app)
     app.add_middleware(BodyLimit, larger=web.LARGER_BODIES)
     _offline_docs(app)

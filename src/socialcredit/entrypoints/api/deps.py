@@ -29,6 +29,7 @@ from socialcredit.domain.text import (
     statement_problem,
 )
 from socialcredit.domain.times import parse_time
+from socialcredit.entrypoints.api.limits import KeyLimiter
 from socialcredit.services.keys import AuthenticationFailed
 
 
@@ -44,14 +45,28 @@ async def _services(request: Request) -> Services:
 Svc = Annotated[Services, Depends(_services)]
 
 
-async def principal(services: Services, authorization: str | None) -> Principal:
-    """The key an ``Authorization: Bearer`` header carries, or 401 saying what is wrong."""
+async def principal(
+    services: Services, authorization: str | None, limiter: KeyLimiter | None = None
+) -> Principal:
+    """The key an ``Authorization: Bearer`` header carries, or 401 saying what is
+    wrong; with a ``limiter``, 429 for a key over its limit."""
     if not authorization:
         raise AuthenticationFailed("send an API key as 'Authorization: Bearer <key>'")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("the Authorization header must be 'Bearer <key>'")
-    return services.keys.authenticate(token.strip())
+    return _limited(services.keys.authenticate(token.strip()), limiter)
+
+
+def limiter_of(request: Request) -> KeyLimiter | None:
+    found: KeyLimiter | None = getattr(request.app.state, "limiter", None)
+    return found
+
+
+def _limited(who: Principal, limiter: KeyLimiter | None) -> Principal:
+    if limiter is not None:
+        limiter.take(who.key_id)
+    return who
 
 
 # Declared as HTTP bearer security, so the docs page offers an Authorize button.
@@ -63,10 +78,11 @@ async def _caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
-    services = services_of(request)
+    services, limiter = services_of(request), limiter_of(request)
     if credentials is None:
-        return await principal(services, authorization)  # names what is wrong with the header
-    return services.keys.authenticate(credentials.credentials.strip())
+        # names what is wrong with the header
+        return await principal(services, authorization, limiter)
+    return _limited(services.keys.authenticate(credentials.credentials.strip()), limiter)
 
 
 Caller = Annotated[Principal, Depends(_caller)]
@@ -124,6 +140,7 @@ __all__ = [
     "Svc",
     "actor",
     "at",
+    "limiter_of",
     "principal",
     "services_of",
 ]

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from socialcredit.domain.times import iso
+from socialcredit.entrypoints.api.limits import RateLimited
 from socialcredit.errors import (
     Conflict,
     DefinitionErrors,
@@ -33,6 +34,7 @@ _TITLES = {
     409: "Conflict",
     413: "Request body too large",
     422: "Invalid input",
+    429: "Too many requests",
     500: "Internal error",
 }
 
@@ -67,6 +69,10 @@ def _field_and_rule(message: str) -> list[dict[str, str]] | None:
 def error_problem(error: Exception) -> JSONResponse:
     """The problem document for one of the package's errors: the one mapping
     from error class to status. The most specific class decides."""
+    if isinstance(error, RateLimited):
+        found = problem(429, str(error), extra={"retry_after": error.retry_after})
+        found.headers["Retry-After"] = str(error.retry_after)
+        return found
     if isinstance(error, RepairRefused):
         # Too early under the PRC credit-repair rules: say from when it is possible.
         extra = {"available_from": iso(error.opens_at)}
@@ -102,7 +108,7 @@ def install(app: FastAPI) -> None:
         found = error_problem(error)
         return _as_page(request, error, found.status_code) or found
 
-    for kind in (UsageError, Forbidden, Unauthenticated, StoreError):
+    for kind in (UsageError, Forbidden, Unauthenticated, StoreError, RateLimited):
         app.add_exception_handler(kind, _known)
 
     @app.exception_handler(RequestValidationError)

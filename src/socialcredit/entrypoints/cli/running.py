@@ -12,26 +12,45 @@ from socialcredit.entrypoints.cli.common import DEFAULT_DB, Db, Json, handled, o
 
 if TYPE_CHECKING:
     from socialcredit.bootstrap import Services
+    from socialcredit.entrypoints.api.limits import RateLimit
 
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Port = Annotated[int, typer.Option(help="Port to listen on.")]
 
 
+RateLimitOption = Annotated[
+    str,
+    typer.Option(
+        envvar="SOCIALCREDIT_RATE_LIMIT",
+        help="Requests a second each API key may make: RATE/s or RATE/s,BURST, or off.",
+    ),
+]
+
+
 @handled
-def serve(host: Host = "127.0.0.1", port: Port = 8000, db: Db = DEFAULT_DB) -> None:
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    rate_limit: RateLimitOption = "1000/s,2000",
+    db: Db = DEFAULT_DB,
+) -> None:
     """Serve the web (the portal at /) and the HTTP API (OpenAPI at
     /openapi.json, interactive docs at /docs)."""
+    from socialcredit.entrypoints.api.limits import RateLimit
+
+    limit = RateLimit.parse(rate_limit)  # refused before the database is opened
     with opened(db) as services:
         out.print(f"serving {db} on http://{host}:{port} (the web at /, API docs at /docs)")
-        _run(services, host, port)
+        _run(services, host, port, limit)
 
 
-def _run(services: Services, host: str, port: int) -> None:
+def _run(services: Services, host: str, port: int, limit: RateLimit | str | None = "env") -> None:
     import uvicorn
 
     from socialcredit.entrypoints.api import create_app
 
-    uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
+    app = create_app(services, rate_limit=limit)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @handled

@@ -20,7 +20,15 @@ from socialcredit.domain.access import (
 )
 from socialcredit.domain.intake import RecordError
 from socialcredit.domain.text import MAX_NAME_LENGTH
-from socialcredit.entrypoints.api.deps import Caller, Svc, actor, at, principal, services_of
+from socialcredit.entrypoints.api.deps import (
+    Caller,
+    Svc,
+    actor,
+    at,
+    limiter_of,
+    principal,
+    services_of,
+)
 from socialcredit.entrypoints.api.models import CheckView, ConsentGrant, Enrolment
 from socialcredit.entrypoints.views import (
     access_view,
@@ -87,7 +95,7 @@ async def check(request: Request) -> Response:
     # with orjson: FastAPI's per-parameter machinery cost more than the check.
     services = services_of(request)
     identifier = request.path_params["identifier"]
-    who = await principal(services, request.headers.get("authorization"))
+    who = await principal(services, request.headers.get("authorization"), limiter_of(request))
     action = request.query_params.get("action")
     if not action or len(action) > MAX_NAME_LENGTH:
         raise RecordError("action", f"is required, 1 to {MAX_NAME_LENGTH} characters")
