@@ -1,8 +1,9 @@
 """HTTP benchmark: check throughput and latency, and reporting throughput, over
 loopback, against a bare endpoint of the same framework measured in the same run.
 
-The server runs in its own process (uvicorn, one worker), the load comes from
-wrk (Debian package `wrk`) on the same machine. The PostgreSQL numbers come
+The server runs in its own process (uvicorn, one worker; and on PostgreSQL
+also 1, 2 and 4 workers, each against the bare endpoint with as many), the load
+comes from wrk (Debian package `wrk`) on the same machine. The PostgreSQL numbers come
 from a throwaway server started for the run (needs the postgresql package).
 
 Prints one JSON line. Usage: python bench/http.py [--subjects N] [--seconds S]
@@ -36,20 +37,34 @@ from socialcredit.domain.identity import generate_ric
 from socialcredit.testing import create_database, free_port, throwaway_postgres
 
 KEY = "ab" * 32
-SERVER = """
-import sys, uvicorn
+# The app each server process builds: the bare endpoint, or the service over a
+# ledger. A module of its own, so that uvicorn's workers can import it.
+APP_MODULE = """
+import os
 from fastapi import FastAPI
-from socialcredit.entrypoints.api import create_app
-from socialcredit import bootstrap
-if sys.argv[1] == "bare":
-    app = FastAPI()
-    @app.get("/constant")
-    async def constant():
-        return {"status": "ok"}
-else:
-    app = create_app(bootstrap.open(sys.argv[1]), rate_limit=None)  # the load is one key
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="error", access_log=False)
+
+def app():
+    target = os.environ["BENCH_TARGET"]
+    if target == "bare":
+        bare = FastAPI()
+
+        @bare.get("/constant")
+        async def constant():
+            return {"status": "ok"}
+
+        return bare
+    from socialcredit import bootstrap
+    from socialcredit.entrypoints.api import create_app
+
+    return create_app(bootstrap.open(target), rate_limit=None)  # the load is one key
 """
+SERVER = """
+import os, sys, uvicorn
+os.environ["BENCH_TARGET"] = sys.argv[1]
+uvicorn.run("benchapp:app", factory=True, host="127.0.0.1", port=int(sys.argv[2]),
+            workers=int(sys.argv[3]), log_level="error", access_log=False)
+"""
+WORKERS = (1, 2, 4)
 
 
 def main() -> None:
@@ -65,8 +80,11 @@ def main() -> None:
 
 
 def run(tmp: Path, n_subjects: int, seconds: int) -> dict[str, object]:
-    def bare() -> float:
-        return _serve(tmp, "bare", lambda url: _wrk(url, ["/constant"], None, seconds))["rps"]
+    (tmp / "benchapp.py").write_text(APP_MODULE)
+
+    def bare(workers: int = 1) -> float:
+        work = lambda url: _wrk(url, ["/constant"], None, seconds)  # noqa: E731
+        return _serve(tmp, "bare", work, workers)["rps"]
 
     before = bare()  # the baseline is measured before and after, and averaged, so that
     result: dict[str, object] = {}  # drift on a shared machine does not favour either side
@@ -83,6 +101,8 @@ def run(tmp: Path, n_subjects: int, seconds: int) -> dict[str, object]:
                 f"check_p99_ms_{name}": check["p99_ms"],
                 f"report_records_per_s_{name}": rate,
             }
+            if name == "postgres":
+                result |= _workers(tmp, location, paths, checker, seconds, bare)
     baseline = (before + bare()) / 2
     result |= {
         "baseline_rps": round(baseline),
@@ -90,6 +110,21 @@ def run(tmp: Path, n_subjects: int, seconds: int) -> dict[str, object]:
         "load_tool": "wrk -t2 -c16",
     }
     return result
+
+
+def _workers(tmp, location, paths, checker, seconds, bare):  # type: ignore[no-untyped-def]
+    """Checks a second on PostgreSQL with 1, 2 and 4 worker processes, each
+    against the bare endpoint served by as many workers, measured next to it."""
+    found: dict[str, object] = {}
+    for workers in WORKERS:
+        check = _serve(tmp, location, lambda url: _wrk(url, paths, checker, seconds), workers)[
+            "rps"
+        ]
+        baseline = bare(workers)
+        found[f"check_rps_postgres_workers_{workers}"] = check
+        found[f"baseline_rps_workers_{workers}"] = baseline
+        found[f"check_to_baseline_postgres_workers_{workers}"] = round(check / baseline, 3)
+    return found
 
 
 def _prepare(location: str, n_subjects: int) -> tuple[list[str], str, str]:
@@ -126,11 +161,11 @@ def _prepare(location: str, n_subjects: int) -> tuple[list[str], str, str]:
     return subjects, checker, reporter
 
 
-def _serve(tmp: Path, target: str, work):  # type: ignore[no-untyped-def]
+def _serve(tmp: Path, target: str, work, workers: int = 1):  # type: ignore[no-untyped-def]
     port = free_port()
-    environment = {**os.environ, "SOCIALCREDIT_KEY": KEY}
+    environment = {**os.environ, "SOCIALCREDIT_KEY": KEY, "PYTHONPATH": str(tmp)}
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, target, str(port)], cwd=tmp, env=environment
+        [sys.executable, "-c", SERVER, target, str(port), str(workers)], cwd=tmp, env=environment
     )
     url = f"http://127.0.0.1:{port}"
     try:

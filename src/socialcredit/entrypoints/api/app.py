@@ -62,6 +62,16 @@ def create_app(services: Services, rate_limit: RateLimit | str | None = "env") -
     return app
 
 
+def from_environment() -> FastAPI:
+    """The app over the ledger ``SOCIALCREDIT_DB`` names: what each worker process
+    of ``socialcredit serve --workers N`` builds for itself (uvicorn's factory),
+    with a database connection of its own."""
+    from socialcredit import bootstrap
+    from socialcredit.config import DB_ENV, DEFAULT_DB
+
+    return create_app(bootstrap.open(os.environ.get(DB_ENV, DEFAULT_DB)))
+
+
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, whether or not
     they announce their length, before any handler reads them. ``larger``

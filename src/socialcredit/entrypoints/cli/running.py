@@ -27,11 +27,22 @@ RateLimitOption = Annotated[
 ]
 
 
+Workers = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="Processes serving requests, each with its own database connection and its own "
+        "rate-limit buckets.",
+    ),
+]
+
+
 @handled
 def serve(
     host: Host = "127.0.0.1",
     port: Port = 8000,
     rate_limit: RateLimitOption = "1000/s,2000",
+    workers: Workers = 1,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Serve the web (the portal at /) and the HTTP API (OpenAPI at
@@ -39,9 +50,39 @@ def serve(
     from socialcredit.entrypoints.api.limits import RateLimit
 
     limit = RateLimit.parse(rate_limit)  # refused before the database is opened
-    with opened(db) as services:
-        out.print(f"serving {db} on http://{host}:{port} (the web at /, API docs at /docs)")
-        _run(services, host, port, limit)
+    with opened(db) as services:  # opened here too: a missing or old database is said at once
+        out.print(
+            f"serving {db} on http://{host}:{port} with {workers} "
+            f"worker{'s' if workers > 1 else ''} (the web at /, API docs at /docs)"
+        )
+        if workers == 1:
+            _run(services, host, port, limit)
+            return
+    _run_workers(db, host, port, rate_limit, workers)
+
+
+def _run_workers(db: str, host: str, port: int, rate_limit: str, workers: int) -> None:
+    """Several processes, each opening the ledger for itself (the app factory).
+    Web sessions must outlive a worker: each process must sign them alike."""
+    import os
+    import secrets
+
+    import uvicorn
+
+    from socialcredit.config import DB_ENV, WEB_SECRET_ENV
+    from socialcredit.entrypoints.api.limits import RATE_LIMIT_ENV
+
+    os.environ[DB_ENV] = db
+    os.environ[RATE_LIMIT_ENV] = rate_limit
+    os.environ.setdefault(WEB_SECRET_ENV, secrets.token_hex(32))
+    uvicorn.run(
+        "socialcredit.entrypoints.api.app:from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 def _run(services: Services, host: str, port: int, limit: RateLimit | str | None = "env") -> None:
