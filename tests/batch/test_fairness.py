@@ -225,6 +225,32 @@ def test_an_import_keeps_the_attributes_of_the_people_it_takes(tmp_path: Path) -
         assert section and section[0].data["prefecture"] == "4101"
 
 
+def test_someone_read_before_the_audit_was_on_gets_attributes_when_enrolled(
+    tmp_path: Path,
+) -> None:
+    """A long-running process (a server) read a person while the audit was off;
+    once it is on, enrolling them keeps their attributes all the same."""
+    import random
+
+    from socialcredit.adapters.shipped import shipped_scheme_files
+
+    person = "cn-ric:" + generate_ric(random.Random(4), region="230102")
+    with bootstrap.open(
+        str(tmp_path / "served.db"), create=True, env={"SOCIALCREDIT_KEY": KEY}
+    ) as services:
+        services.definitions.add_files(shipped_scheme_files())
+        services.subjects.enrol(person, "spc-defaulters", kind="person", actor="t")  # audit off
+        assert list(services.uow.fairness.attributes()) == []
+        services.fairness.turn_on(actor="t")
+        services.subjects.enrol(person, SCHEME, actor="t")
+        kept = list(services.uow.fairness.attributes())
+        assert [(a.prefecture, a.subject) for a in kept] == [
+            ("2301", services.subjects.identify(person).key)
+        ]
+        with pytest.raises(UsageError, match="--home: '37108' is not a GB/T 2260"):
+            services.fairness.audit(SCHEME, datetime.now(UTC), "registered", home="37108")
+
+
 def test_small_groups_are_suppressed_and_the_command_line_reports(town: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
     env["SOCIALCREDIT_KEY"] = KEY

@@ -363,3 +363,38 @@ def test_the_one_pass_planner_sends_the_batches_the_python_planner_sends(
     held = system.uow.ledger.record("k1")
     assert held is not None and held.category == "volunteering-8h"
     assert [r.line for r in report.rejected if r.record == "k1"] == [2003]  # its kind only
+
+
+def test_both_paths_judge_a_refused_ids_next_line_in_line_order(tmp_path: Path) -> None:
+    """A reviewer's case: line 1 is refused (its subject is held as a person),
+    line 2 repeats its id for a new subject as a business (so it is that id's
+    first line, and the new subject a business), and line 3 names that new
+    subject as a person (so it is refused). In process and in the worker alike."""
+    held = line("e1", "ext:city:J", "traffic-violation", at(2025, 5, 1))
+    refused = {
+        **line("B", "ext:city:J", "able-but-refusing", at(2025, 5, 1), scheme="spc-defaulters"),
+        "subject_kind": "business",
+    }
+    again = {**refused, "subject": "ext:city:K"}
+    person = {
+        **line("C", "ext:city:K", "traffic-violation", at(2025, 5, 1)),
+        "subject_kind": "person",
+    }
+    source = tmp_path / "batch.jsonl"
+    source.write_text("".join(json.dumps(item) + "\n" for item in (refused, again, person)))
+    found = {}
+    for path in ("in-process", "worker"):
+        system = shipped_system(tmp_path / f"{path}.db")
+        assert system.imports.import_records(numbered([held])).accepted == 1
+        if path == "in-process":
+            report = system.imports.import_records(numbered([refused, again, person]))
+        else:
+            report = system.imports.import_file(source, worker=True)
+        found[path] = (
+            report.accepted,
+            sorted((r.line, r.record) for r in report.rejected),
+            system.uow.ledger.record("B") is not None,
+            system.uow.ledger.record("C") is not None,
+        )
+        system.close()
+    assert found["in-process"] == found["worker"] == (1, [(1, "B"), (3, "C")], True, False)

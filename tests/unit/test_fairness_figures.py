@@ -16,6 +16,7 @@ from socialcredit.domain.fairness import (
     findings,
     group_label,
     parse_dimensions,
+    suppressed,
     wilson,
 )
 
@@ -61,12 +62,39 @@ def test_the_impact_ratio_is_against_the_most_favoured_group_and_flags_below_fou
 
 
 def test_groups_under_k_are_suppressed_and_never_the_most_favoured() -> None:
-    found = findings([_group("tiny", 19, 0), _group("big", 400, 40)], k=20)
+    # Both small groups are hidden, though "mid" is the most favoured of all.
+    found = findings([_group("tiny", 9, 0), _group("mid", 12, 0), _group("big", 400, 40)], k=20)
     tiny = next(f for f in found if f.group == "tiny")
     assert tiny.suppressed and tiny.subjects == 0 and tiny.bottom_share is None
     assert tiny.impact_ratio is None and not tiny.most_favoured
+    assert next(f for f in found if f.group == "mid").suppressed
     big = next(f for f in found if f.group == "big")
     assert big.most_favoured and big.subjects == 400
+
+
+def test_a_suppressed_group_cannot_be_worked_out_by_subtraction() -> None:
+    # 23 women and 2 men: the report's count (25) less the women shown would give
+    # the men, so the women are suppressed too.
+    assert suppressed({"female": 23, "male": 2}, 20) == {"female", "male"}
+    # Hidden groups that come to k together may stay the only ones hidden.
+    assert suppressed({"a": 100, "b": 12, "c": 9}, 20) == {"b", "c"}
+    # Crossed: a row's or a column's total is another report's count, so each
+    # hidden cell takes another of its row and of its column with it.
+    cells = {"f · x": 50, "f · y": 3, "m · x": 60, "m · y": 40}
+    hidden = suppressed(cells, 20)
+    assert "f · y" in hidden and "f · x" in hidden  # the row f: 50 + 3 = f's count
+    assert "m · y" in hidden  # the column y: 3 + 40 = y's count
+    for line in (["f · x", "f · y"], ["m · x", "m · y"], ["f · x", "m · x"], ["f · y", "m · y"]):
+        held = [c for c in line if c in hidden]
+        assert not held or sum(cells[c] for c in held) >= 20 or len(held) == len(line)
+    found = findings([_group(g, n, 0) for g, n in cells.items()], k=20)
+    assert {f.group for f in found if f.suppressed} == hidden
+
+
+def test_a_ratio_of_shares_at_one_has_no_interval() -> None:
+    (a, b) = sorted(findings([_group("a", 30, 0), _group("b", 40, 0)]), key=lambda f: f.group)
+    assert a.impact_ratio == b.impact_ratio == 1.0
+    assert a.impact_interval is None and b.impact_interval is None
 
 
 def test_the_mean_score_and_its_interval() -> None:

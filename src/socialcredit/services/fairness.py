@@ -108,7 +108,7 @@ class FairnessAudit:
             )
         bottom = self._bottom(registry, scheme, bottom)
         attributes = list(uow.fairness.attributes())
-        where = home or _most_common_prefecture(attributes)
+        where = _home(home) if home is not None else _most_common_prefecture(attributes)
         rows = _group_rows(attributes, dimensions, at, where)
         subjects, counts = self._population.group_counts(
             scheme, at, rows, bottom, engine=engine, snapshot=snapshot
@@ -150,6 +150,18 @@ class FairnessAudit:
             for grade in source.grades
         }
         return [g for g in grades if g in acted_on]
+
+
+def _home(home: str) -> str:
+    """The prefix "registered here" matches: a province (2 digits) or a
+    prefecture (4); a county's 6 digits are cut to its prefecture, the finest
+    place the audit keeps."""
+    if not (home.isascii() and home.isdigit() and len(home) in (2, 4, 6)):
+        raise UsageError(
+            f"--home: {home!r} is not a GB/T 2260 province (2 digits), prefecture (4) "
+            "or county (6) code"
+        )
+    return home[:4]
 
 
 def _most_common_prefecture(attributes: list[AuditAttributes]) -> str:

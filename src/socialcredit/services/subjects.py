@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from socialcredit.domain.fairness import audit_attributes
+from socialcredit.domain.identity import parse_identifier
 from socialcredit.domain.intake import RecordIntake
 from socialcredit.domain.ledger.values import DecisionRow, Link, SubjectRow
 from socialcredit.domain.schemes.models import Scheme
@@ -40,12 +42,21 @@ class Subjects:
             noted.clear()  # people looked up and never held: a server must not grow
         return self._intake.subject_row(identifier, kind)
 
-    def _keep_attributes(self, subjects: Sequence[SubjectRow]) -> None:
-        """Keep the audit's attributes of subjects now held, while the audit is on."""
+    def _keep_attributes(
+        self, subjects: Sequence[SubjectRow], texts: Sequence[str | None] = ()
+    ) -> None:
+        """Keep the audit's attributes of subjects now held, while the audit is on.
+        Those noted at intake, or else, for a subject this process had already
+        read (noted and dropped while the audit was off), from its ``texts``."""
         noted = self._intake.attributes if self._intake is not None else None
-        if not noted:
+        if noted is None:
             return
         if self._uow.fairness.audit_on():
+            for subject, text in zip(subjects, texts, strict=False):
+                if subject.key not in noted and text is not None:
+                    derived = audit_attributes(parse_identifier(text, subject.kind), subject.key)  # type: ignore[arg-type]
+                    if derived is not None:
+                        noted[subject.key] = derived
             self._uow.fairness.keep([noted[s.key] for s in subjects if s.key in noted])
         for subject in subjects:
             noted.pop(subject.key, None)
@@ -100,7 +111,7 @@ class Subjects:
             )
         self._known_kind(subject)
         created = self._uow.ledger.enrol(subject, scheme_id, at or self._uow.clock(), actor)
-        self._keep_attributes([subject])
+        self._keep_attributes([subject], [identifier if isinstance(identifier, str) else None])
         return subject, created
 
     def enrol_many(
@@ -143,7 +154,7 @@ class Subjects:
             self._known_kind(row)
             ledger.ensure_subject(row)
         ledger.add_link(Link(biz.key, who.key, role, since, until), reporter, self._uow.clock())
-        self._keep_attributes([who])
+        self._keep_attributes([who], [person if isinstance(person, str) else None])
 
     def add_links(self, links: Sequence[tuple[str, str, datetime]], *, reporter: str) -> int:
         """Bulk legal-representative links: (business, person, since) triples."""

@@ -15,6 +15,7 @@ from socialcredit.domain.fairness.figures import (
     GroupFinding,
     Interval,
     findings,
+    suppressed,
     wilson,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "findings",
     "group_label",
     "parse_dimensions",
+    "suppressed",
     "wilson",
 ]

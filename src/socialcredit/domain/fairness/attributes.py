@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from socialcredit.domain.fairness.figures import SEPARATOR
 from socialcredit.domain.identity.identifiers import RIC, Identifier
 from socialcredit.domain.identity.regions import region_table
 
@@ -65,7 +66,7 @@ def group_label(
     attributes: AuditAttributes, dimension: tuple[str, ...], at: datetime, home: str
 ) -> str:
     """The group one person falls in, for one dimension, at ``at``."""
-    return " · ".join(_one(attributes, name, at, home) for name in dimension)
+    return SEPARATOR.join(_one(attributes, name, at, home) for name in dimension)
 
 
 def _one(attributes: AuditAttributes, name: str, at: datetime, home: str) -> str:

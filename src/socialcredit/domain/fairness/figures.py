@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 __all__ = [
     "FOUR_FIFTHS",
     "MIN_GROUP",
+    "SEPARATOR",
     "GroupCounts",
     "GroupFinding",
     "Interval",
     "findings",
+    "suppressed",
     "wilson",
 ]
 
@@ -101,8 +103,9 @@ def _mean(counts: GroupCounts) -> tuple[float | None, Interval | None]:
 
 
 def _ratio_interval(a: int, n1: int, b: int, n2: int) -> Interval | None:
-    """Katz's 95 % interval of (a/n1) / (b/n2); None where a share is 0."""
-    if a == 0 or b == 0:
+    """Katz's 95 % interval of (a/n1) / (b/n2); None where a share is 0 or 1,
+    where the log method has no spread to give."""
+    if a in (0, n1) or b in (0, n2):
         return None
     log_ratio = math.log((a / n1) / (b / n2))
     spread = _Z * math.sqrt(1 / a - 1 / n1 + 1 / b - 1 / n2)
@@ -110,13 +113,48 @@ def _ratio_interval(a: int, n1: int, b: int, n2: int) -> Interval | None:
 
 
 def findings(groups: Sequence[GroupCounts], k: int = MIN_GROUP) -> list[GroupFinding]:
-    """Every group's figures; groups under ``k`` subjects suppressed (their size too,
-    beyond saying that it is under k). The most favoured group is the one
-    with the highest favourable rate among those shown."""
-    shown = [g for g in groups if g.subjects >= k]
+    """Every group's figures; groups under ``k`` subjects suppressed, with as
+    many others as keep them from being worked out by subtraction
+    (:func:`suppressed`). The most favoured group is the one with the highest
+    favourable rate among those shown."""
+    hidden = suppressed({g.group: g.subjects for g in groups}, k)
+    shown = [g for g in groups if g.group not in hidden]
     favoured = max(shown, key=lambda g: (1 - g.adverse / g.subjects, g.subjects), default=None)
-    found = [_finding(g, favoured) if g.subjects >= k else _suppressed(g) for g in groups]
+    found = [_suppressed(g) if g.group in hidden else _finding(g, favoured) for g in groups]
     return sorted(found, key=lambda f: (f.suppressed, f.group))
+
+
+SEPARATOR = " · "  # between the parts of a crossed dimension's group
+
+
+def suppressed(sizes: Mapping[str, int], k: int) -> set[str]:
+    """The groups not to show: those under ``k`` (primary suppression), and then,
+    wherever the hidden groups of a total that can be worked out from what is
+    shown come to fewer than ``k`` together, the smallest shown group of that
+    total too (complementary suppression), until none does. The totals: all
+    the groups (their sum is the report's count), and, for crossed groups
+    ("a · b"), each row and column (the counts of ``a`` and of ``b`` alone)."""
+    hidden = {group for group, size in sizes.items() if size < k}
+    lines = [list(sizes)]
+    parts = {group: group.split(SEPARATOR) for group in sizes}
+    width = max((len(p) for p in parts.values()), default=1)
+    for position in range(width if width > 1 else 0):
+        keyed: dict[tuple[str, ...], list[str]] = {}
+        for group, names in parts.items():
+            rest = tuple(n for i, n in enumerate(names) if i != position)
+            keyed.setdefault(rest, []).append(group)
+        lines += keyed.values()
+    changed = bool(hidden)
+    while changed:
+        changed = False
+        for line in lines:
+            held = [g for g in line if g in hidden]
+            if held and sum(sizes[g] for g in held) < k:
+                shown = sorted((sizes[g], g) for g in line if g not in hidden)
+                if shown:
+                    hidden.add(shown[0][1])
+                    changed = True
+    return hidden
 
 
 def _suppressed(counts: GroupCounts) -> GroupFinding:

@@ -88,8 +88,19 @@ def parse_table(text: str) -> RegionTable:
     return RegionTable(frozenset(codes), names)
 
 
+# Residence permits for residents of Hong Kong, Macao and Taiwan (issued since
+# 2018 under the State Council's 港澳台居民居住证申领发放办法) carry an 18-digit
+# number that opens with 810000, 820000 or 830000. stdnum's table has the first
+# two as the regions' own codes, not the third.
+PERMIT_CODES = {"810000": "香港特别行政区", "820000": "澳门特别行政区", "830000": "台湾省"}
+
+
 @functools.cache
 def region_table() -> RegionTable:
-    """The table, read once from the installed python-stdnum."""
+    """The table, read once from the installed python-stdnum, with the
+    residence permits' codes."""
     data = resources.files("stdnum").joinpath("cn/loc.dat").read_text(encoding="utf-8")
-    return parse_table(data)
+    table = parse_table(data)
+    names = {**table.names, **{code: name for code, name in PERMIT_CODES.items()}}
+    names.setdefault("83", PERMIT_CODES["830000"])
+    return RegionTable(table.codes | PERMIT_CODES.keys(), names)

@@ -73,7 +73,11 @@ def plan_batch(
     firsts, repeats = _split_repeats(batch)
     fresh = _refuse_kind_changes(firsts, kinds, plan)
     if repeats and len(fresh) < len(firsts):
-        firsts, fresh, repeats = _promote_repeats(firsts, fresh, repeats, kinds, plan)
+        refused = {item.id for _, item in firsts} - {item.id for _, item in fresh}
+        if any(item.id in refused for _, item in repeats):
+            # A refused line's id comes again: judge the batch line by line instead.
+            plan = BatchPlan([], {}, {})
+            firsts, fresh, repeats = _in_line_order(batch, kinds, plan)
     fresh = _drop_stored(fresh, stored, plan.outcome)
     _chain(fresh, heads, plan)
     # A new subject is written only with a record of its own.
@@ -84,33 +88,24 @@ def plan_batch(
     return plan
 
 
-def _promote_repeats(
-    firsts: list[tuple[int, NewRecord]],
-    fresh: list[tuple[int, NewRecord]],
-    repeats: list[tuple[int, NewRecord]],
-    kinds: Mapping[str, str],
-    plan: BatchPlan,
+def _in_line_order(
+    batch: Sequence[NewRecord], kinds: Mapping[str, str], plan: BatchPlan
 ) -> tuple[list[tuple[int, NewRecord]], list[tuple[int, NewRecord]], list[tuple[int, NewRecord]]]:
-    """A line refused for a kind change stores nothing, so the next line with
-    its id is that id's first line, judged as one (and so on, should it be
-    refused too): (firsts, fresh, repeats) with those lines moved over."""
-    refused = {item.id for _, item in firsts} - {item.id for _, item in fresh}
-    while refused and repeats:
-        promoted, rest, taken = [], [], set()
-        for pair in repeats:
-            record_id = pair[1].id
-            if record_id in refused and record_id not in taken:
-                taken.add(record_id)
-                promoted.append(pair)
-            else:
-                rest.append(pair)
-        if not promoted:
-            break
-        kept = _refuse_kind_changes(promoted, kinds, plan)
-        repeats = rest
-        firsts = sorted([*firsts, *promoted], key=_position)
-        fresh = sorted([*fresh, *kept], key=_position)
-        refused = taken - {item.id for _, item in kept}
+    """(firsts, fresh, repeats) with every line judged in turn, as the C planner
+    judges them: a line refused for a kind change stores nothing, so the next
+    line of its id is that id's first line, and a subject's kind is set by the
+    first line that keeps it. Only for a batch that needs it (rare): a line per
+    call."""
+    firsts, fresh, repeats = [], [], []
+    taken: set[str] = set()
+    for pair in enumerate(batch):
+        if pair[1].id in taken:
+            repeats.append(pair)
+            continue
+        firsts.append(pair)
+        if _refuse_kind_changes([pair], kinds, plan):
+            fresh.append(pair)
+            taken.add(pair[1].id)
     return firsts, fresh, repeats
 
 
@@ -121,8 +116,8 @@ def _judge_repeats(
     outcome: AppendOutcome,
 ) -> None:
     """A repeated id is judged against the stored record if there is one, else
-    against the batch's first line with that id that was not refused (the
-    latest of ``firsts``, which are in batch order)."""
+    against the batch's first line with that id that was kept (the latest of
+    ``firsts``, which are in batch order)."""
     reference = {item.id: item.fingerprint for _, item in firsts} | dict(stored)
     for position, item in repeats:
         if reference[item.id] == item.fingerprint:
