@@ -93,12 +93,34 @@ def import_trial(location: str, folder: Path, trial: int, rng: random.Random, ta
         time.sleep(rng.uniform(0.0, 0.3))
     running.send_signal(signal.SIGKILL)
     running.wait(timeout=60)
+    _settled(location)
     tally.trials += 1
     held, problem = _check_and_finish(location, source, trial, lines)
     moment = "before" if held == 0 else "after" if held == lines else "during"
     tally.moments[moment] += 1
     if problem:
         tally.failures.append(f"trial {trial} ({time.monotonic() - started:.1f} s): {problem}")
+
+
+def _settled(location: str) -> None:
+    """Wait for the server to finish what the killed client left it: a COMMIT
+    sent just before the kill still lands, a moment later. (SQLite has no
+    server: what the process did not finish, nobody does.)"""
+    if not location.startswith("postgres"):
+        return
+    import psycopg
+
+    with psycopg.connect(location, autocommit=True) as connection:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            (others,) = connection.execute(
+                "SELECT COUNT(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
+            if others == 0:
+                return
+            time.sleep(0.02)
+        raise RuntimeError("the killed client's backend is still at work after a minute")
 
 
 def _first_records(location: str, trial: int, running: subprocess.Popen[bytes]) -> None:
