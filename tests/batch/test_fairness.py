@@ -299,3 +299,6 @@ def test_spark_gives_the_audit_duckdb_gives(spark: Any, town: Path, tmp_path: Pa
         }
     assert reports["duckdb"].subjects == 600
     assert reports["spark"] == reports["duckdb"]
+    # The session outlives the run (the fixture's, as spark-submit's would): nothing
+    # of it is left there, neither the groups with their attributes nor the plan's views.
+    assert [table.name for table in spark.catalog.listTables() if table.isTemporary] == []

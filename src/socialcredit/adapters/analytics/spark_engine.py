@@ -40,6 +40,9 @@ class SparkEngine(SqlEngine):
         self.session.conf.set("spark.sql.session.timeZone", "UTC")
         self.session.conf.set("spark.sql.timestampType", "TIMESTAMP_NTZ")
         self._cached: list[str] = []
+        # Every view this engine names: in a session it did not start, they would
+        # outlive the run, with the subjects' keys (and an audit's attributes) in them.
+        self._views: set[str] = set()
 
     def execute(self, sql: str) -> None:
         self.session.sql(sql)
@@ -50,13 +53,16 @@ class SparkEngine(SqlEngine):
         # out of memory long before the data does.
         frame = self.session.sql(query).localCheckpoint(eager=True)
         frame.createOrReplaceTempView(name)
+        self._views.add(name)
 
     def view(self, name: str, query: str) -> None:
         self.session.sql(query).createOrReplaceTempView(name)
+        self._views.add(name)
 
     def register(self, name: str, table: pa.Table) -> None:
         frame = self.session.createDataFrame(_rows(table), schema=_spark_schema(table.schema))
         frame.createOrReplaceTempView(name)
+        self._views.add(name)
 
     def parquet(self, paths: list[str]) -> str:
         # Spark reads Parquet through a view rather than in a FROM clause's call.
@@ -79,7 +85,7 @@ class SparkEngine(SqlEngine):
         return int(table.num_rows)
 
     def close(self) -> None:
-        for name in self._cached:
+        for name in [*self._cached, *sorted(self._views)]:
             self.session.catalog.dropTempView(name)
         if self._own:
             self.session.stop()
