@@ -62,7 +62,7 @@ class FairnessAudit:
         """When and by whom the audit was turned on (None: off), and how many
         people's attributes are kept."""
         since = self._uow.fairness.audit_on()
-        return since, sum(1 for _ in self._uow.fairness.attributes()) if since else 0
+        return since, self._uow.fairness.held() if since else 0
 
     def turn_on(self, *, actor: str) -> bool:
         """Derive attributes from now on; False if the audit was on already."""

@@ -22,14 +22,18 @@ class FairnessRows:
     def turn_on(self, since: str) -> None:
         self._database.set_meta(_SWITCH, since)
 
+    def held(self) -> int:
+        """How many people's attributes are kept."""
+        found = self._database.connection.execute("SELECT COUNT(*) FROM audit_attributes")
+        return int(found.fetchone()[0])
+
     def turn_off(self) -> int:
         """Turn the audit off and delete every attribute kept: how many."""
         with self._database.transaction():
-            db = self._database.connection
-            held = db.execute("SELECT COUNT(*) FROM audit_attributes").fetchone()[0]
-            db.execute("DELETE FROM audit_attributes")
+            held = self.held()
+            self._database.connection.execute("DELETE FROM audit_attributes")
             self._database.set_meta(_SWITCH, "")
-        return int(held)
+        return held
 
     def keep(self, rows: Iterable[AuditAttributes]) -> None:
         """Keep each person's attributes once (the first derivation stands: the
