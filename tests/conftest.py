@@ -5,7 +5,9 @@ their own on it (see socialcredit.testing.location)."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,8 @@ from socialcredit.config import TEST_SERVER_ENV, test_store
 from socialcredit.testing import throwaway_postgres
 
 STORE = test_store()
+# Helpers every layer's tests share (rfc9162.py, the RFC's algorithms as written).
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -27,12 +27,13 @@ from socialcredit.adapters.db.fairness import FairnessRows
 from socialcredit.adapters.db.integrity import ChainRows
 from socialcredit.adapters.db.keys import KeyRows
 from socialcredit.adapters.db.ledger import LedgerRows
+from socialcredit.adapters.db.log import LogRows
 from socialcredit.adapters.files.definitions import validate_files
 from socialcredit.adapters.files.reader import RecordFiles
 from socialcredit.adapters.keyfile import load_or_create_key
-from socialcredit.config import DEFAULT_DB, key_hex
+from socialcredit.config import DEFAULT_DB, LOG_KEY_ENV, key_hex, log_key_hex
 from socialcredit.domain.identity import Pseudonymiser
-from socialcredit.errors import StoreError
+from socialcredit.errors import KeyMissing, KeyProblem, StoreError
 from socialcredit.hooks import migration_tracks, plugin_manager
 from socialcredit.services.casework import Casework
 from socialcredit.services.checks import Checks
@@ -49,6 +50,7 @@ from socialcredit.services.population import Population
 from socialcredit.services.records import Records
 from socialcredit.services.retention import Retention
 from socialcredit.services.subjects import Subjects
+from socialcredit.services.transparency import TransparencyLog
 from socialcredit.services.unit_of_work import Clock, UnitOfWork
 
 
@@ -70,6 +72,7 @@ class Services:
     export: Export
     keys: Keys
     integrity: Integrity
+    log: TransparencyLog
     population: Population
     fairness: FairnessAudit
     extensions: Extensions
@@ -124,15 +127,35 @@ def open(
         key = load_or_create_key(location, key_hex(env), create=create)
         pseudonymiser = Pseudonymiser(key)
         _check_key(database, pseudonymiser)
+        log_key = _log_key(location, env, create)
     except BaseException:
         database.close()
         raise
-    return _wire(database, pseudonymiser, Clock(clock) if clock else Clock(), manager, migrated)
+    return _wire(
+        database, pseudonymiser, log_key, Clock(clock) if clock else Clock(), manager, migrated
+    )
+
+
+def _log_key(location: str, env: Mapping[str, str] | None, create: bool) -> bytes | str:
+    """The log's signing key, or what to say when a head is asked for without one
+    (a ledger opened, not initialised, that has none yet)."""
+    try:
+        key = load_or_create_key(
+            location, log_key_hex(env), create=create, suffix=".log-key", env_name=LOG_KEY_ENV
+        )
+    except KeyMissing as missing:
+        return str(missing)
+    if len(key) != 32:
+        raise KeyProblem(
+            f"the log signing key must be 32 bytes (64 hex characters), not {len(key)}"
+        )
+    return key
 
 
 def _wire(
     database: Database,
     pseudonymiser: Pseudonymiser,
+    log_key: bytes | str,
     clock: Clock,
     manager: pluggy.PluginManager,
     migrated: list[tuple[str, int]],
@@ -148,6 +171,7 @@ def _wire(
         due_process=DueProcessRows(database, ledger),
         chains=ChainRows(database, audit),
         fairness=FairnessRows(database),
+        log=LogRows(database),
         pseudonymiser=pseudonymiser,
         clock=clock,
     )
@@ -158,6 +182,11 @@ def _wire(
     records = Records(uow, extensions)
     checks = Checks(uow, subjects)
     population = Population(uow, AnalyticsFiles())
+    log = TransparencyLog(
+        uow,
+        log_key if isinstance(log_key, bytes) else None,
+        log_key if isinstance(log_key, str) else "",
+    )
     services = Services(
         uow=uow,
         definitions=definitions,
@@ -169,9 +198,10 @@ def _wire(
         consents=Consents(uow, subjects),
         notices=Notices(uow, subjects, checks),
         retention=Retention(uow, subjects, records, extensions),
-        export=Export(uow, checks, extensions),
+        export=Export(uow, checks, extensions, log),
         keys=Keys(uow, subjects, definitions),
         integrity=Integrity(uow),
+        log=log,
         population=population,
         fairness=FairnessAudit(uow, population),
         extensions=extensions,

@@ -11,6 +11,9 @@ from collections.abc import Mapping
 
 DB_ENV = "SOCIALCREDIT_DB"  # the database: a SQLite file or a postgresql:// URL
 KEY_ENV = "SOCIALCREDIT_KEY"  # the identifier key, in hex (else the key file beside the database)
+# The transparency log's Ed25519 signing key (its 32-byte seed), in hex (else
+# the .log-key file beside the database).
+LOG_KEY_ENV = "SOCIALCREDIT_LOG_KEY"
 DEMO_DB_ENV = "SOCIALCREDIT_DEMO_DB"  # where `socialcredit demo` builds its town
 SCHEMES_ENV = "SOCIALCREDIT_SCHEMES"  # a folder of shipped scheme definitions
 PURE_ENV = "SOCIALCREDIT_PURE"  # 1: leave the C accelerator unused
@@ -30,6 +33,11 @@ DEFAULT_DEMO_DB = "socialcredit-demo.db"
 def key_hex(env: Mapping[str, str] | None = None) -> str | None:
     """The identifier key given in the environment, if any."""
     return _env(env).get(KEY_ENV)
+
+
+def log_key_hex(env: Mapping[str, str] | None = None) -> str | None:
+    """The log's signing key given in the environment, if any."""
+    return _env(env).get(LOG_KEY_ENV)
 
 
 def pure_python(env: Mapping[str, str] | None = None) -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from socialcredit import bootstrap
+from socialcredit.adapters.db.schema import ERASE_ONLY_CONDITION, SQLITE, erase_only_trigger
 from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.bootstrap import Services
 from socialcredit.config import TEST_SERVER_ENV
@@ -141,6 +142,17 @@ def sql(path: Path | str, statement: str, params: Sequence[Any] = ()) -> list[tu
         return db.execute(statement, params).fetchall()
     finally:
         db.close()
+
+
+def before_the_log(path: Path) -> None:
+    """Undo migration 7 on a SQLite ledger: no log tables, no leaf column, and
+    the erase-only trigger as migration 2 made it."""
+    sql(path, "DROP TRIGGER records_erase_only")
+    for table in ("log_leaves", "log_nodes", "log_heads"):
+        sql(path, f"DROP TABLE {table}")
+    sql(path, "ALTER TABLE records DROP COLUMN leaf")
+    for statement in erase_only_trigger(SQLITE, ERASE_ONLY_CONDITION):
+        sql(path, statement)
 
 
 def _text(value: datetime | str) -> str:

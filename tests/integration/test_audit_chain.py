@@ -257,7 +257,12 @@ def test_migration_4_files_the_decisions_of_an_older_ledger(tmp_path: Path) -> N
         "INSERT INTO audit_heads VALUES (?, ?, ?)", [(s, q, h) for s, (q, h) in heads.items()]
     )
 
-    assert store.database.initialise([MOBILITY_TRACK]) == [("core", 4), ("core", 5), ("core", 6)]
+    assert store.database.initialise([MOBILITY_TRACK]) == [
+        ("core", 4),
+        ("core", 5),
+        ("core", 6),
+        ("core", 7),
+    ]
 
     filed = dict(store._db.execute("SELECT id, n FROM decisions WHERE subject = ?", (subject,)))
     assert filed[first] == decision_number(first) and filed[ids[3]] == decision_number(ids[3])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ledger_support import KEY_ENV, location, sql
+from ledger_support import KEY_ENV, before_the_log, location, sql
 
 from socialcredit import bootstrap
 from socialcredit.adapters.db.schema import CORE_TRACK
@@ -33,7 +33,7 @@ def test_pending_migrations_follow_the_recorded_version() -> None:
     versions = [m.version for m in CORE_TRACK.migrations]
     assert [m.version for m in CORE_TRACK.pending(None)] == versions
     assert CORE_TRACK.pending(CORE_TRACK.latest) == []
-    assert [m.version for m in CORE_TRACK.pending(2)] == [4, 5, 6]
+    assert [m.version for m in CORE_TRACK.pending(2)] == [4, 5, 6, 7]
 
 
 @pytest.mark.parametrize(("version", "advice"), [(99, "newer than this socialcredit")])
@@ -65,6 +65,8 @@ def _core_only(path: Path, core_version: int, *, mobility_tables: bool) -> None:
     if not mobility_tables:
         for table in ("mobility_zones", "mobility_trips", "mobility_positions", "mobility_reports"):
             sql(path, f"DROP TABLE {table}")
+    if core_version < 7:
+        before_the_log(path)
     sql(path, "DELETE FROM meta WHERE key = 'schema_version:mobility'")
     sql(path, "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(core_version),))
 
@@ -94,10 +96,11 @@ def test_a_database_from_before_bike_sharing_gets_its_tables_from_the_plugin(
         "NOT NULL, hash TEXT NOT NULL)",
     )
     sql(path, "ALTER TABLE audit_heads DROP COLUMN decision")
-    with pytest.raises(StoreError, match="run 'socialcredit init' to migrate it to 6"):
+    with pytest.raises(StoreError, match="run 'socialcredit init' to migrate it to 7"):
         bootstrap.open(str(path), env=KEY_ENV)
     system = bootstrap.open(str(path), create=True, env=KEY_ENV)
-    assert system.migrated == [("core", 4), ("core", 5), ("core", 6), ("mobility", 1)]
+    assert system.migrated == [("core", 4), ("core", 5), ("core", 6), ("core", 7), ("mobility", 1)]
+    assert system.integrity.check().problems == []
     tables = {name for (name,) in sql(path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"mobility_trips", "mobility_positions", "decisions"} <= tables
     system.close()

@@ -1,114 +1,26 @@
-"""The transparency log's Merkle tree against a second implementation of RFC
-9162, §2.1, written here from the RFC's text and kept deliberately plain: MTH
-by its recursive definition, PATH and SUBPROOF likewise, and the two
-verification algorithms of §2.1.3.2 and §2.1.4.2 step by step."""
+"""The transparency log's Merkle tree (in memory, stored, and read once)
+against a second implementation of RFC 9162, §2.1, written from the RFC's
+text in ``tests/rfc9162.py``."""
 
 from __future__ import annotations
-
-import hashlib
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rfc9162 import mth, path, rfc_verify_consistency, rfc_verify_inclusion, sha, subproof
 from socialcredit.domain.ledger.merkle import (
     EMPTY_ROOT,
+    STRIDE,
+    Frontier,
     MerkleTree,
     ProofError,
+    TiledTree,
+    fold,
     leaf_hash,
     verify_consistency,
     verify_inclusion,
 )
-
-# -- RFC 9162 §2.1, as written ---------------------------------------------------------
-
-
-def sha(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()
-
-
-def largest_power_below(n: int) -> int:
-    k = 1
-    while k * 2 < n:
-        k *= 2
-    return k
-
-
-def mth(entries: list[bytes]) -> bytes:
-    """MTH(D[n]) of §2.1.1, over the entries themselves."""
-    if not entries:
-        return sha(b"")
-    if len(entries) == 1:
-        return sha(b"\x00" + entries[0])
-    k = largest_power_below(len(entries))
-    return sha(b"\x01" + mth(entries[:k]) + mth(entries[k:]))
-
-
-def path(m: int, entries: list[bytes]) -> list[bytes]:
-    """PATH(m, D[n]) of §2.1.3.1."""
-    if len(entries) == 1:
-        return []
-    k = largest_power_below(len(entries))
-    if m < k:
-        return [*path(m, entries[:k]), mth(entries[k:])]
-    return [*path(m - k, entries[k:]), mth(entries[:k])]
-
-
-def subproof(m: int, entries: list[bytes], whole: bool) -> list[bytes]:
-    """SUBPROOF(m, D[n], b) of §2.1.4.1."""
-    n = len(entries)
-    if m == n:
-        return [] if whole else [mth(entries)]
-    k = largest_power_below(n)
-    if m <= k:
-        return [*subproof(m, entries[:k], whole), mth(entries[k:])]
-    return [*subproof(m - k, entries[k:], False), mth(entries[:k])]
-
-
-def rfc_verify_inclusion(
-    leaf_index: int, tree_size: int, leaf: bytes, inclusion_path: list[bytes], root: bytes
-) -> bool:
-    """§2.1.3.2, step by step."""
-    if leaf_index >= tree_size:
-        return False
-    fn, sn, r = leaf_index, tree_size - 1, leaf
-    for p in inclusion_path:
-        if sn == 0:
-            return False
-        if fn % 2 == 1 or fn == sn:
-            r = sha(b"\x01" + p + r)
-            if fn % 2 == 0:
-                while not (fn % 2 == 1 or fn == 0):
-                    fn, sn = fn // 2, sn // 2
-        else:
-            r = sha(b"\x01" + r + p)
-        fn, sn = fn // 2, sn // 2
-    return sn == 0 and r == root
-
-
-def rfc_verify_consistency(
-    first: int, second: int, first_hash: bytes, second_hash: bytes, consistency: list[bytes]
-) -> bool:
-    """§2.1.4.2, step by step (for 0 < first < second)."""
-    if first & (first - 1) == 0:
-        consistency = [first_hash, *consistency]
-    fn, sn = first - 1, second - 1
-    while fn % 2 == 1:
-        fn, sn = fn // 2, sn // 2
-    fr = sr = consistency[0]
-    for c in consistency[1:]:
-        if sn == 0:
-            return False
-        if fn % 2 == 1 or fn == sn:
-            fr, sr = sha(b"\x01" + c + fr), sha(b"\x01" + c + sr)
-            if fn % 2 == 0:
-                while not (fn % 2 == 1 or fn == 0):
-                    fn, sn = fn // 2, sn // 2
-        else:
-            sr = sha(b"\x01" + sr + c)
-        fn, sn = fn // 2, sn // 2
-    return fr == first_hash and sr == second_hash and sn == 0
-
 
 # -- the tests ---------------------------------------------------------------------------
 
@@ -195,3 +107,78 @@ def test_sizes_a_proof_cannot_have_are_named() -> None:
         tree.root(4)
     with pytest.raises(ProofError, match="no consistency proof from 3 leaves to 2"):
         tree.consistency_proof(3, 2)
+
+
+# -- a stored tree (kept subtrees at every 8th level) and a tree read once -------------------
+
+
+class _Stored:
+    """A NodeSource over a list of leaf hashes that keeps the STRIDE-level
+    subtrees it was told to (some or none, as a log part way through making them)."""
+
+    def __init__(self, leaves: list[bytes], keep_up_to: int) -> None:
+        self.leaves = leaves
+        self.kept: dict[tuple[int, int], bytes] = {}
+        self.reads = 0
+        reference = MerkleTree(leaves)
+        level = STRIDE
+        while (len(leaves) >> level) > 0:
+            for index in range(min(len(leaves), keep_up_to) >> level):
+                self.kept[(level, index)] = reference._perfect(level, index)
+            level += STRIDE
+
+    def leaf_hashes(self, start: int, stop: int) -> list[bytes]:
+        self.reads += stop - start
+        return self.leaves[start:stop]
+
+    def nodes(self, level: int, start: int, stop: int) -> list[bytes | None]:
+        return [self.kept.get((level, i)) for i in range(start, stop)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 70_000), st.data())
+def test_a_stored_tree_gives_the_roots_and_proofs_of_the_whole_tree(
+    size: int, data: st.DataObject
+) -> None:
+    entries = [i.to_bytes(4, "big") for i in range(size)]
+    leaves = [leaf_hash(e) for e in entries]
+    kept_up_to = data.draw(st.sampled_from([0, size // 2, size]))
+    stored = _Stored(leaves, kept_up_to)
+    reference = MerkleTree(leaves)
+    tree = TiledTree(stored, size)
+    asked = data.draw(st.integers(1, size))
+    assert tree.root(asked) == reference.root(asked)
+    index = data.draw(st.integers(0, asked - 1))
+    assert tree.inclusion_proof(index, asked) == reference.inclusion_proof(index, asked)
+    old = data.draw(st.integers(0, asked))
+    assert tree.consistency_proof(old, asked) == reference.consistency_proof(old, asked)
+
+
+def test_kept_subtrees_spare_reading_the_leaves() -> None:
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(70_000)]
+    whole, none = _Stored(leaves, len(leaves)), _Stored(leaves, 0)
+    TiledTree(whole, len(leaves)).inclusion_proof(12_345)
+    TiledTree(none, len(leaves)).inclusion_proof(12_345)
+    assert whole.reads < 2_000 < 60_000 < none.reads
+
+
+@settings(max_examples=60)
+@given(entries_lists)
+def test_a_tree_read_once_gives_every_root_and_each_kept_subtree(entries: list[bytes]) -> None:
+    made: list[tuple[int, int, bytes]] = []
+    frontier = Frontier(lambda level, index, digest: made.append((level, index, digest)))
+    for size, entry in enumerate(entries):
+        assert frontier.root() == mth(entries[:size])
+        frontier.append(leaf_hash(entry))
+    assert frontier.root() == mth(entries)
+
+
+def test_a_tree_read_once_reports_the_subtrees_a_log_keeps() -> None:
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(66_000)]
+    made: dict[tuple[int, int], bytes] = {}
+    frontier = Frontier(lambda level, index, digest: made.__setitem__((level, index), digest))
+    for leaf in leaves:
+        frontier.append(leaf)
+    assert made == _Stored(leaves, len(leaves)).kept
+    assert len(made) == 66_000 // 256 + 1  # 257 at level 8, one at level 16
+    assert fold(leaves[:256]) == made[(8, 0)]

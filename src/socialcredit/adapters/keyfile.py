@@ -20,7 +20,14 @@ NEW_KEY_BYTES = 32
 DEFAULT_KEY_FILE = "socialcredit.key"
 
 
-def load_or_create_key(db_location: str, key_hex: str | None, *, create: bool = True) -> bytes:
+def load_or_create_key(
+    db_location: str,
+    key_hex: str | None,
+    *,
+    create: bool = True,
+    suffix: str = ".key",
+    env_name: str = KEY_ENV,
+) -> bytes:
     """Return the pseudonymisation key for the database at ``db_location``.
 
     ``key_hex`` (the value of ``SOCIALCREDIT_KEY``) wins; otherwise the hex key file beside the database
@@ -28,27 +35,42 @@ def load_or_create_key(db_location: str, key_hex: str | None, *, create: bool = 
     is read, or, when ``create`` is true, created with a fresh random key.
     """
     if key_hex is not None:
-        return _decode_hex_key(key_hex, f"environment variable {KEY_ENV}")
-    path = key_path_for(db_location)
+        return _decode_hex_key(key_hex, f"environment variable {env_name}")
+    path = key_path_for(db_location, suffix)
     if not path.exists():
         if not create:
+            what = "identifier key" if suffix == ".key" else "log signing key"
             raise KeyMissing(
-                f"no identifier key for {db_location}: set {KEY_ENV} or restore {path}"
+                f"no {what} for {db_location}: set {env_name} or restore {path} "
+                "(`socialcredit init` makes one for a ledger that has none)"
             )
         _create_key_file(path)
     return _decode_hex_key(path.read_text(encoding="ascii"), f"key file {path}")
 
 
-def key_path_for(db_location: str) -> Path:
-    """Where the key file of ``db_location`` lives."""
+def witness_key(path: Path) -> tuple[bytes, bool]:
+    """A witness's Ed25519 signing key (its 32-byte seed) from the hex file at
+    ``path``, made there first if there is none; whether it was made."""
+    made = not path.exists()
+    if made:
+        _create_key_file(path)
+    key = _decode_hex_key(path.read_text(encoding="ascii"), f"key file {path}")
+    if len(key) != NEW_KEY_BYTES:
+        raise KeyProblem(f"key file {path} must hold {NEW_KEY_BYTES} bytes in hex, not {len(key)}")
+    return key, made
+
+
+def key_path_for(db_location: str, suffix: str = ".key") -> Path:
+    """Where the key file of ``db_location`` lives (``suffix``: ``.key`` for the
+    identifier key, ``.log-key`` for the transparency log's signing key)."""
     if db_location.startswith("sqlite:///"):
         db_location = db_location.removeprefix("sqlite:///")
     elif db_location.startswith("file:"):
         # SQLite URI filenames may carry ?mode=... options that are not part of the path.
         db_location = db_location.removeprefix("file:").partition("?")[0]
     if not db_location or db_location == ":memory:" or "://" in db_location:
-        return Path(DEFAULT_KEY_FILE)
-    return Path(db_location + ".key")
+        return Path(DEFAULT_KEY_FILE).with_suffix(suffix)
+    return Path(db_location + suffix)
 
 
 def _decode_hex_key(text: str, source: str) -> bytes:

@@ -100,6 +100,14 @@ def may_read_record(principal: Principal, record_subject: str, scheme: Scheme) -
     )
 
 
+def may_prove_record(principal: Principal, record_subject: str, scheme: Scheme) -> None:
+    """A record's inclusion proof: for whoever may read the record, and for
+    admins auditing the log (a proof holds hashes, not the record)."""
+    if principal.role == "admin":
+        return
+    may_read_record(principal, record_subject, scheme)
+
+
 def may_read_case(principal: Principal, subject: str, authorities: Sequence[str]) -> None:
     """A case is read by its subject, reviewers of the authorities that answer it, and admins."""
     if principal.role == "admin" or (principal.role == "subject" and principal.subject == subject):

@@ -335,9 +335,12 @@ def export_view(export: AccessExport) -> dict[str, Any]:
                     {"kind": e.kind, "at": iso(e.at), "actor": e.actor, "reason": e.reason}
                     for e in held.events
                 ],
+                "log_proof": held.proof.to_json() if held.proof else None,
             }
             for held in export.records
         ],
+        # What each record's log_proof leads to: check one with `socialcredit log check`.
+        "log_head": export.log_head.to_json() if export.log_head else None,
         "decisions": [decision_view(d) for d in export.decisions],
         "access_log": [access_view(entry) for entry in export.access_log],
         "notices": [stored_notice_view(s) for s in export.notices],

@@ -12,6 +12,7 @@ from socialcredit.domain.compliance.paperwork import recipients
 from socialcredit.domain.consent import SCORING, ConsentStanding, standings
 from socialcredit.domain.consent import periods as consent_periods
 from socialcredit.domain.ledger.records import ERASED, Record, RecordEvent, status_at
+from socialcredit.domain.ledger.transparency import InclusionProof, TreeHead
 from socialcredit.domain.ledger.values import DecisionRow, SubjectLedger, SubjectRow
 from socialcredit.domain.rights.cases import fold_all
 from socialcredit.domain.rights.notices import StoredNotice
@@ -22,6 +23,7 @@ from socialcredit.domain.scoring.words import explain_in_words
 from socialcredit.services.casework import ShownCase
 from socialcredit.services.checks import Checks
 from socialcredit.services.extensions import ExportSection, ExportTable, Extensions
+from socialcredit.services.transparency import TransparencyLog
 from socialcredit.services.unit_of_work import UnitOfWork
 
 ACCESS_REQUEST = "access request (art. 15)"
@@ -42,6 +44,7 @@ class HeldRecord:
     record: Record
     events: list[RecordEvent]
     status: str
+    proof: InclusionProof | None = None  # that it is in the log, against the export's head
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +60,17 @@ class AccessExport:
     consents: list[ConsentStanding]
     overrides: list[Override]
     sections: list[ExportSection]  # what plugins (and the fairness audit) hold about the subject
+    log_head: TreeHead | None = None  # the transparency log's head the records' proofs lead to
 
 
 class Export:
-    def __init__(self, uow: UnitOfWork, checks: Checks, extensions: Extensions) -> None:
+    def __init__(
+        self, uow: UnitOfWork, checks: Checks, extensions: Extensions, log: TransparencyLog
+    ) -> None:
         self._uow = uow
         self._checks = checks
         self._extensions = extensions
+        self._log = log
 
     def access_export(
         self,
@@ -81,10 +88,13 @@ class Export:
         )
         now = uow.clock()
         ledger = uow.ledger.subject_ledger(subject, None)
+        held = sorted(ledger.records, key=lambda r: (r.occurred_at, r.id))
+        head, proofs = self._proofs([record.id for record in held])
         records = []
-        for record in sorted(ledger.records, key=lambda r: (r.occurred_at, r.id)):
+        for record, proof in zip(held, proofs, strict=True):
             events = ledger.events.get(record.id, [])
-            records.append(HeldRecord(record, events, status_at(events, now) or "standing"))
+            status = status_at(events, now) or "standing"
+            records.append(HeldRecord(record, events, status, proof))
         store = uow.due_process
         changes = store.consents(subject.key)
         cases = fold_all(store.all_case_events(subject.key))
@@ -101,7 +111,16 @@ class Export:
             consents=standings(changes, uow.clock()),
             overrides=store.overrides(subject.key),
             sections=[*self._extensions.export(subject), *self._audit_attributes(subject)],
+            log_head=head,
         )
+
+    def _proofs(self, record_ids: list[str]) -> tuple[TreeHead | None, list[InclusionProof | None]]:
+        """A head made now and each record's inclusion proof against it; none
+        where the ledger has no signing key yet (the export goes without)."""
+        if not self._log.signed():
+            return None, [None] * len(record_ids)
+        head = self._log.head()
+        return head, list(self._log.inclusions(record_ids, head))
 
     def _audit_attributes(self, subject: SubjectRow) -> list[ExportSection]:
         """The fairness audit's attributes of the subject, if it holds any: the

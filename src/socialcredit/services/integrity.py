@@ -34,6 +34,7 @@ class Integrity:
         hashes or cut short."""
         rows = self.chained_rows()
         problems = [str(problem) for problem in self.verify(progress)]
+        problems += [f"transparency log: {problem}" for problem in self._uow.log.problems()]
         current = self.ledger_root()
         kept = (kept_root or "").strip().lower()
         if kept and kept != current:

@@ -20,6 +20,7 @@ from socialcredit.services.ports import (
     FairnessStore,
     KeyStore,
     LedgerStore,
+    LogStore,
 )
 
 
@@ -63,6 +64,7 @@ class UnitOfWork:
         due_process: DueProcessStore,
         chains: ChainStore,
         fairness: FairnessStore,
+        log: LogStore,
         pseudonymiser: Pseudonymiser,
         clock: Clock,
     ) -> None:
@@ -74,6 +76,7 @@ class UnitOfWork:
         self.due_process = due_process
         self.chains = chains
         self.fairness = fairness
+        self.log = log
         self.pseudonymiser = pseudonymiser
         self.clock = clock
         self._registry: Registry | None = None

@@ -179,6 +179,7 @@ class AuditRows:
                 ).fetchone()
                 db.execute(_INSERT_DECISION, (filed, *values))
             db.execute(_AUDIT_HEAD_AFTER_DECISION, (subject, seq, digest, filed))
+            self._database.append_leaves("decision", [digest])
 
         self._database.audit_transaction(append)
 

@@ -63,6 +63,9 @@ class ConnectionState:
         self.depth = 0  # nesting of write transactions (the outermost commits)
         self.snapshot = False  # a check's read transaction is open (Database.snapshot)
         self.epoch = 0  # counts resets: a plan made against an older epoch is stale
+        # The number the next transparency-log leaf takes, read once per write
+        # transaction under the write lock (None between transactions).
+        self.next_leaf: int | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -111,6 +114,7 @@ class Database:
         if state.depth:
             append()
             return
+        state.next_leaf = None
         if state.snapshot:
             state.snapshot = False
             try:
@@ -129,6 +133,30 @@ class Database:
             rollback_quietly(db)
             raise
         db.execute("COMMIT")
+
+    # -- the transparency log's leaves -------------------------------------------------
+
+    def next_leaf(self) -> int:
+        """The number the next leaf written in this write transaction takes."""
+        state = self.state
+        if state.next_leaf is None:
+            (state.next_leaf,) = self.connection.execute(
+                "SELECT COALESCE(MAX(n) + 1, 0) FROM log_leaves"
+            ).fetchone()
+        return state.next_leaf
+
+    def append_leaves(self, kind: str, digests: Sequence[str]) -> int:
+        """Append an entry of ``kind`` to the transparency log for each digest,
+        inside the write transaction that writes the entries (under the write
+        lock, so the numbers run on without a gap); the first one's number."""
+        first = self.next_leaf()
+        if digests:
+            self.connection.executemany(
+                "INSERT INTO log_leaves VALUES (?, ?, ?)",
+                [(first + i, kind, digest) for i, digest in enumerate(digests)],
+            )
+            self.state.next_leaf = first + len(digests)
+        return first
 
     def checkpoint(self) -> None:
         """Copy the write-ahead log into the database file and truncate it. Inside
@@ -215,6 +243,8 @@ class Database:
             db.execute("BEGIN IMMEDIATE")
             for statement in migration.statements(self.dialect.name):
                 db.execute(statement)
+            if migration.backfill is not None:
+                migration.backfill(db, self.dialect.name)
             db.execute(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 (track.meta_key, str(migration.version)),
@@ -287,11 +317,13 @@ class Transaction:
         if row is None or row[0] != self._state.generation:
             self._state.reset()
         self._state.depth = 1
+        self._state.next_leaf = None
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
         self._state.depth -= 1
         if self._state.depth:
             return
+        self._state.next_leaf = None
         if kind is not None:
             self._db.execute("ROLLBACK")
             self._state.reset()

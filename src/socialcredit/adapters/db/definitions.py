@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from socialcredit.adapters.db.database import Database
+from socialcredit.adapters.db.entries import log_rows
 from socialcredit.adapters.db.rows import parse
 from socialcredit.domain.schemes.loader import StoredDefinition
 from socialcredit.domain.times import ledger_time
@@ -24,10 +25,9 @@ class DefinitionRows:
                 "SELECT COALESCE(MAX(version), 0) FROM definitions WHERE id = ?", (id,)
             ).fetchone()
             version = latest + 1
-            self._db.execute(
-                "INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?)",
-                (id, version, type, ledger_time(added_at), digest, text),
-            )
+            row = (id, version, type, ledger_time(added_at), digest)
+            self._db.execute("INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?)", (*row, text))
+            log_rows(self._database, "definition", [row])
         return int(version)
 
     def definitions(self) -> list[StoredDefinition]:
@@ -43,10 +43,9 @@ class DefinitionRows:
         self, scheme: str, version: int, at: datetime, actor: str, reason: str | None
     ) -> None:
         with self._database.transaction():
-            self._db.execute(
-                "INSERT INTO rescorings VALUES (?, ?, ?, ?, ?)",
-                (scheme, version, ledger_time(at), actor, reason),
-            )
+            row = (scheme, version, ledger_time(at), actor, reason)
+            self._db.execute("INSERT INTO rescorings VALUES (?, ?, ?, ?, ?)", row)
+            log_rows(self._database, "rescoring", [row])
 
     def rescorings(self) -> list[tuple[str, int, datetime]]:
         rows = self._db.execute("SELECT scheme, version, at FROM rescorings ORDER BY at, version")

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from socialcredit.adapters.db.database import Database
+from socialcredit.adapters.db.entries import log_rows
 from socialcredit.adapters.db.ledger import LedgerRows
 from socialcredit.adapters.db.rows import (
     DECISION_SELECT,
@@ -79,19 +80,18 @@ class DueProcessRows:
     # -- cases -----------------------------------------------------------------
 
     def add_case_event(self, event: CaseEvent) -> None:
+        row = (
+            event.case,
+            event.n,
+            event.subject,
+            event.kind,
+            ledger_time(event.at),
+            event.actor,
+            orjson.dumps(dict(event.body)).decode(),
+        )
         with self._database.transaction():
-            self._db.execute(
-                "INSERT INTO case_events VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    event.case,
-                    event.n,
-                    event.subject,
-                    event.kind,
-                    ledger_time(event.at),
-                    event.actor,
-                    orjson.dumps(dict(event.body)).decode(),
-                ),
-            )
+            self._db.execute("INSERT INTO case_events VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            log_rows(self._database, "case", [row])
 
     def case_events(self, case_id: str) -> list[CaseEvent]:
         rows = self._db.execute(
@@ -114,23 +114,22 @@ class DueProcessRows:
 
     def add_override(self, override: Override) -> None:
         o = override
+        row = (
+            o.subject,
+            o.action,
+            o.effect,
+            o.factor,
+            ledger_time(o.since),
+            ledger_time(o.until),
+            o.case,
+            o.scheme,
+            o.reviewer,
+            o.reason,
+            ledger_time(o.made_at),
+        )
         with self._database.transaction():
-            self._db.execute(
-                "INSERT INTO overrides VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    o.subject,
-                    o.action,
-                    o.effect,
-                    o.factor,
-                    ledger_time(o.since),
-                    ledger_time(o.until),
-                    o.case,
-                    o.scheme,
-                    o.reviewer,
-                    o.reason,
-                    ledger_time(o.made_at),
-                ),
-            )
+            self._db.execute("INSERT INTO overrides VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            log_rows(self._database, "override", [row])
 
     def overrides(self, subject: str, action: str | None = None) -> list[Override]:
         sql = (
@@ -159,18 +158,17 @@ class DueProcessRows:
             (n,) = self._db.execute(
                 "SELECT COALESCE(MAX(n), 0) FROM consents WHERE subject = ?", (change.subject,)
             ).fetchone()
-            self._db.execute(
-                "INSERT INTO consents VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    change.subject,
-                    n + 1,
-                    change.scheme,
-                    change.purpose,
-                    int(change.granted),
-                    ledger_time(change.at),
-                    change.actor,
-                ),
+            row = (
+                change.subject,
+                n + 1,
+                change.scheme,
+                change.purpose,
+                int(change.granted),
+                ledger_time(change.at),
+                change.actor,
             )
+            self._db.execute("INSERT INTO consents VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            log_rows(self._database, "consent", [row])
 
     def consents(self, subject: str) -> list[ConsentChange]:
         return self._consents("subject = ? ORDER BY n", subject)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from socialcredit.adapters.db.database import Database
+from socialcredit.adapters.db.entries import log_rows
 from socialcredit.adapters.db.rows import stored_key_of
 from socialcredit.domain.ledger.values import StoredKey
 from socialcredit.domain.times import ledger_time
@@ -28,27 +29,28 @@ class KeyRows:
         self._state = database.state
 
     def add_key(self, key: StoredKey, secret_hash: str) -> None:
+        row = (
+            key.id,
+            key.role,
+            key.authority,
+            key.subject,
+            key.subject_masked,
+            secret_hash,
+            ledger_time(key.created_at),
+            key.created_by,
+        )
         with self._database.transaction():
-            self._db.execute(
-                "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    key.id,
-                    key.role,
-                    key.authority,
-                    key.subject,
-                    key.subject_masked,
-                    secret_hash,
-                    ledger_time(key.created_at),
-                    key.created_by,
-                ),
-            )
+            self._db.execute("INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+            log_rows(self._database, "key", [row])
 
     def revoke_key(self, key_id: str, at: datetime, by: str) -> bool:
+        row = (key_id, ledger_time(at), by)
         with self._database.transaction():
             cursor = self._db.execute(
-                "INSERT OR IGNORE INTO api_key_revocations VALUES (?, ?, ?)",
-                (key_id, ledger_time(at), by),
+                "INSERT OR IGNORE INTO api_key_revocations VALUES (?, ?, ?)", row
             )
+            if cursor.rowcount == 1:
+                log_rows(self._database, "key-revocation", [row])
         return cursor.rowcount == 1
 
     def add_term(
@@ -56,11 +58,10 @@ class KeyRows:
     ) -> None:
         """Set an end to a key (an expiry, or a rotation's grace period): the
         earliest end set stands."""
+        row = (key_id, ledger_time(expires_at), reason, ledger_time(at), by)
         with self._database.transaction():
-            self._db.execute(
-                "INSERT INTO api_key_terms VALUES (?, ?, ?, ?, ?)",
-                (key_id, ledger_time(expires_at), reason, ledger_time(at), by),
-            )
+            self._db.execute("INSERT INTO api_key_terms VALUES (?, ?, ?, ?, ?)", row)
+            log_rows(self._database, "key-term", [row])
 
     def keys(self) -> list[StoredKey]:
         rows = self._db.execute(f"{_KEY_SELECT} ORDER BY k.created_at, k.id")

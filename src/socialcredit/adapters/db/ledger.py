@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 from socialcredit.adapters.db.database import Database
+from socialcredit.adapters.db.entries import digests
 from socialcredit.adapters.db.rows import (
     EVENT_COLUMNS,
     RECORD_COLUMNS,
@@ -36,9 +37,10 @@ from socialcredit.domain.times import ledger_time
 
 _INSERT_RECORD = (
     "INSERT INTO records (subject, seq, id, scheme, scheme_version, category, occurred_at, "
-    "reported_at, expires_at, points, reporter, evidence, fingerprint, hash) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    "reported_at, expires_at, points, reporter, evidence, fingerprint, hash, leaf) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
+_HASH = 13  # where a planned row holds its chain hash
 # RECORD_COLUMNS but the subject, for reads of one subject's records.
 _SUBJECT_RECORD_COLUMNS = RECORD_COLUMNS.replace(" subject,", "", 1)
 
@@ -75,10 +77,10 @@ class LedgerRows:
                 "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
                 (subject.key, subject.kind, subject.masked),
             )
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO enrolments VALUES (?, ?, ?, ?)",
-                (subject.key, scheme, ledger_time(at), actor),
-            )
+            row = (subject.key, scheme, ledger_time(at), actor)
+            cursor = self._db.execute("INSERT OR IGNORE INTO enrolments VALUES (?, ?, ?, ?)", row)
+            if cursor.rowcount == 1:
+                self._database.append_leaves("enrolment", digests("enrolment", [row]))
         self._remember_kinds([subject])
         return cursor.rowcount == 1
 
@@ -90,11 +92,21 @@ class LedgerRows:
                 "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
                 [(s.key, s.kind, s.masked) for s in subjects],
             )
-            self._db.executemany(
-                "INSERT OR IGNORE INTO enrolments VALUES (?, ?, ?, ?)",
-                [(s.key, scheme, ledger_time(at), actor) for s in subjects],
-            )
+            held = self._enrolled(scheme, [s.key for s in subjects])
+            rows = {s.key: (s.key, scheme, ledger_time(at), actor) for s in subjects}
+            new = [row for key, row in rows.items() if key not in held]
+            self._db.executemany("INSERT INTO enrolments VALUES (?, ?, ?, ?)", new)
+            self._database.append_leaves("enrolment", digests("enrolment", new))
         self._remember_kinds(subjects)
+
+    def _enrolled(self, scheme: str, keys: list[str]) -> set[str]:
+        """Which of ``keys`` are enrolled in ``scheme`` already."""
+        held: set[str] = set()
+        for chunk in chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT subject FROM enrolments WHERE scheme = ? AND subject IN ({marks})"
+            held.update(key for (key,) in self._db.execute(sql, (scheme, *chunk)))
+        return held
 
     def _remember_kinds(self, subjects: Iterable[SubjectRow]) -> None:
         """A complete cache must learn subjects written outside ``append_records``
@@ -123,14 +135,14 @@ class LedgerRows:
                 # on id finds any that are not without a lookup per record.
                 self._db.execute("SAVEPOINT fresh_records")
                 plan = plan_batch(batch, cache.heads, cache.kinds, {})
-                self._db.executemany(_INSERT_RECORD, plan.rows)
+                self._insert_records(plan)
                 self._db.execute("RELEASE SAVEPOINT fresh_records")
             except self._dialect.integrity_errors:
                 self._db.execute("ROLLBACK TO SAVEPOINT fresh_records")
                 self._db.execute("RELEASE SAVEPOINT fresh_records")
                 stored = self._stored_fingerprints([item.id for item in batch])
                 plan = plan_batch(batch, cache.heads, cache.kinds, stored)
-                self._db.executemany(_INSERT_RECORD, plan.rows)
+                self._insert_records(plan)
             self._write_subjects_and_heads(plan)
         self._learn(plan)
         return plan.outcome
@@ -156,7 +168,7 @@ class LedgerRows:
                 return False  # another connection wrote: the plan's heads may be stale
             try:
                 self._db.execute("SAVEPOINT planned")
-                self._db.executemany(_INSERT_RECORD, plan.rows)
+                self._insert_records(plan)
                 self._db.execute("RELEASE SAVEPOINT planned")
             except self._dialect.integrity_errors:  # an id already held: a duplicate or a conflict
                 self._db.execute("ROLLBACK TO SAVEPOINT planned")
@@ -165,6 +177,14 @@ class LedgerRows:
             self._write_subjects_and_heads(plan)
         self._learn(plan)
         return True
+
+    def _insert_records(self, plan: BatchPlan) -> None:
+        """The planned rows, each numbered with the log leaf it gets; the leaves
+        are written only once the rows are in (a refused batch takes none)."""
+        first = self._database.next_leaf()
+        rows = plan.rows
+        self._db.executemany(_INSERT_RECORD, [(*row, first + i) for i, row in enumerate(rows)])
+        self._database.append_leaves("record", [row[_HASH] for row in rows])
 
     def _write_subjects_and_heads(self, plan: BatchPlan) -> None:
         self._db.executemany(
@@ -249,6 +269,7 @@ class LedgerRows:
             self._db.execute(
                 "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)", (subject, seq + 1, digest)
             )
+            self._database.append_leaves("event", [digest])
         # The next batch chains on from the event; a stale cached head would fork the chain.
         self._state.heads[subject] = (seq + 1, digest)
 
@@ -339,22 +360,21 @@ class LedgerRows:
         self.add_links([link], reporter, reported_at)
 
     def add_links(self, links: Sequence[Link], reporter: str, reported_at: datetime) -> None:
-        with self._database.transaction():
-            self._db.executemany(
-                "INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        link.business,
-                        link.person,
-                        link.role,
-                        ledger_time(link.since),
-                        ledger_time(link.until),
-                        reporter,
-                        ledger_time(reported_at),
-                    )
-                    for link in links
-                ],
+        rows = [
+            (
+                link.business,
+                link.person,
+                link.role,
+                ledger_time(link.since),
+                ledger_time(link.until),
+                reporter,
+                ledger_time(reported_at),
             )
+            for link in links
+        ]
+        with self._database.transaction():
+            self._db.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self._database.append_leaves("link", digests("link", rows))
 
     def links_to(self, person: str, role: str) -> list[Link]:
         return self._links("WHERE person = ? AND role = ?", (person, role))

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from socialcredit.adapters.db.entries import ENTRY_SOURCES
 
 SQLITE = "sqlite"
 POSTGRES = "postgres"
@@ -93,6 +96,9 @@ class Migration:
     # A plugin's migration that an older core migration applied before the
     # plugin had tables of its own: a database at that core version has it.
     had_with_core: int | None = None
+    # Rows to write once the statements have run, in the same transaction
+    # (connection, dialect), for what SQL alone cannot compute.
+    backfill: Callable[[Any, str], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,20 +265,26 @@ def _due_process(dialect: str) -> list[str]:
     statements += [s for table in DUE_PROCESS_APPEND_ONLY for s in guard(table, dialect)]
     statements += guard("notices", dialect, delete=False)
     if dialect == POSTGRES:
+        statements.append("DROP TRIGGER IF EXISTS records_append_only ON records")
+    else:
+        statements.append("DROP TRIGGER IF EXISTS records_no_update")
+    return statements + erase_only_trigger(dialect, ERASE_ONLY_CONDITION)
+
+
+def erase_only_trigger(dialect: str, condition: str) -> list[str]:
+    """The trigger that lets erasure, and nothing else, change a record row."""
+    if dialect == POSTGRES:
         return [
-            *statements,
-            "DROP TRIGGER IF EXISTS records_append_only ON records",
             "CREATE OR REPLACE FUNCTION socialcredit_records_erase_only() RETURNS trigger AS $$ "
-            f"BEGIN IF TG_OP = 'UPDATE' AND {ERASE_ONLY_CONDITION} THEN RETURN NEW; END IF; "
+            f"BEGIN IF TG_OP = 'UPDATE' AND {condition} THEN RETURN NEW; END IF; "
             f"RAISE EXCEPTION '{_ERASE_ONLY_MESSAGE}'; END $$ LANGUAGE plpgsql",
             "CREATE OR REPLACE TRIGGER records_erase_only BEFORE UPDATE OR DELETE ON records "
             "FOR EACH ROW EXECUTE FUNCTION socialcredit_records_erase_only()",
         ]
     return [
-        *statements,
-        "DROP TRIGGER IF EXISTS records_no_update",
+        "DROP TRIGGER IF EXISTS records_erase_only",
         f"CREATE TRIGGER records_erase_only BEFORE UPDATE ON records "
-        f"WHEN NOT ({ERASE_ONLY_CONDITION}) "
+        f"WHEN NOT ({condition}) "
         f"BEGIN SELECT RAISE(ABORT, '{_ERASE_ONLY_MESSAGE}'); END",
     ]
 
@@ -347,6 +359,69 @@ def _key_terms(dialect: str) -> list[str]:
     return [_KEY_TERMS.create(dialect), *guard("api_key_terms", dialect)]
 
 
+# -- migration 7: the transparency log ----------------------------------------------------
+# One append-only sequence of leaves (``n`` from 0, each naming its entry's kind
+# and the digest it is committed by), written in the transaction that writes the
+# entry; a record also keeps its leaf's number, to prove it without a search.
+# ``log_nodes`` keeps the hashes of the tree's complete subtrees at every 8th
+# level, made when a head is asked for (never on the write path); ``log_heads``
+# the heads published. An older ledger's entries become the first leaves.
+
+LOG_TABLES: tuple[Table | Index, ...] = (
+    Table("log_leaves", "n bigint key, kind text, digest text"),
+    Table("log_nodes", "level int, idx bigint, hash text", key=("level", "idx"), rowid=False),
+    Table(
+        "log_heads",
+        "size bigint, root text, at text, origin text, key text, signature text, target text",
+    ),
+)
+# Erasure may not move a record's leaf either.
+_ERASE_KEEPS_LEAF = {
+    SQLITE: " AND NEW.leaf IS OLD.leaf",
+    POSTGRES: " AND NEW.leaf IS NOT DISTINCT FROM OLD.leaf",
+}
+
+
+def _transparency_log(dialect: str) -> list[str]:
+    statements = [part.create(dialect) for part in LOG_TABLES]
+    statements.append(f"ALTER TABLE records ADD COLUMN leaf {_TYPES[dialect]['bigint']}")
+    statements += [
+        s for table in ("log_leaves", "log_nodes", "log_heads") for s in guard(table, dialect)
+    ]
+    # Dropped while the backfill numbers the records already held, then made
+    # again with the leaf kept (see _log_backfill).
+    if dialect == POSTGRES:
+        statements.append("DROP TRIGGER IF EXISTS records_erase_only ON records")
+    else:
+        statements.append("DROP TRIGGER IF EXISTS records_erase_only")
+    return statements
+
+
+def _log_backfill(connection: Any, dialect: str) -> None:
+    """Every entry already held becomes a leaf, kind by kind in a fixed order,
+    and each record learns its leaf's number."""
+    n = 0
+    for source in ENTRY_SOURCES:
+        # A record is found again by (subject, seq), which its index covers.
+        select = (
+            "SELECT hash, subject, seq FROM records" if source.kind == "record" else source.select
+        )
+        rows = connection.execute(f"{select} ORDER BY {source.order}").fetchall()
+        found = source.digests(rows)
+        connection.executemany(
+            "INSERT INTO log_leaves VALUES (?, ?, ?)",
+            [(n + i, source.kind, digest) for i, digest in enumerate(found)],
+        )
+        if source.kind == "record":
+            connection.executemany(
+                "UPDATE records SET leaf = ? WHERE subject = ? AND seq = ?",
+                [(n + i, subject, seq) for i, (_, subject, seq) in enumerate(rows)],
+            )
+        n += len(found)
+    for statement in erase_only_trigger(dialect, ERASE_ONLY_CONDITION + _ERASE_KEEPS_LEAF[dialect]):
+        connection.execute(statement)
+
+
 # Version 3 added the bike-sharing tables, which the mobility plugin now
 # migrates on its own track (its version 1, ``had_with_core=3``).
 CORE_TRACK = Track(
@@ -363,6 +438,7 @@ CORE_TRACK = Track(
         ),
         Migration(5, "the fairness audit's attributes", statements_of(*_FAIRNESS_TABLES)),
         Migration(6, "API keys' expiry and rotation", _key_terms),
+        Migration(7, "the transparency log", _transparency_log, backfill=_log_backfill),
     ),
 )
 

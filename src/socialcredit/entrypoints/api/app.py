@@ -26,7 +26,7 @@ from socialcredit.bootstrap import Services
 from socialcredit.entrypoints import web
 from socialcredit.entrypoints.api import problems
 from socialcredit.entrypoints.api.limits import KeyLimiter, RateLimit
-from socialcredit.entrypoints.api.routers import admin, cases, catalogue, records, subjects
+from socialcredit.entrypoints.api.routers import admin, cases, catalogue, log, records, subjects
 from socialcredit.hooks import plugin_manager
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a batch of 10,000 records is about 3 MiB
@@ -48,7 +48,14 @@ def create_app(services: Services, rate_limit: RateLimit | str | None = "env") -
     problems.install(app)
     app.add_middleware(BodyLimit, larger=web.LARGER_BODIES)
     _offline_docs(app)
-    for router in (catalogue.router, records.router, cases.router, subjects.router, admin.router):
+    for router in (
+        catalogue.router,
+        records.router,
+        cases.router,
+        subjects.router,
+        admin.router,
+        log.router,
+    ):
         app.include_router(router)
     # Checks are the most frequent call. The documented route above describes them
     # in the OpenAPI schema; requests are served by a plain Starlette route with

@@ -19,6 +19,7 @@ from socialcredit.entrypoints.cli import (
     rights,
     running,
     simulation,
+    transparency,
     upkeep,
 )
 from socialcredit.entrypoints.cli.common import set_default_db
@@ -52,6 +53,7 @@ modules = (
     simulation,
     fairness,
     keys,
+    transparency,
     rights,
     upkeep,
     running,

@@ -148,6 +148,22 @@ async def export(request: Request) -> Response:
     )
 
 
+@router.get("/me/proof/{record_id}.json")
+async def proof(request: Request, record_id: str) -> Response:
+    """One of the subject's records' inclusion proof, with the head it leads to."""
+    seen = visit(request)
+    own_subject(seen)
+    found = seen.services.log.prove_record(record_id, actor=seen.actor, authorize=_own(seen))
+    body = orjson.dumps(
+        {**found.proof.to_json(), "head": found.head.to_json()}, option=orjson.OPT_INDENT_2
+    )
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"content-disposition": f'attachment; filename="proof-{record_id}.json"'},
+    )
+
+
 # The rights over one record, each its own form, and the use case that carries it
 # out. Declared last: the path would otherwise also match /me/refer and /me/consent.
 RECORD_RIGHTS = {
