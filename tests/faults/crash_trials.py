@@ -3,7 +3,8 @@ moment, then the ledger checked and the command run again. Shared by
 ``tests/faults/`` (a few trials, in CI) and ``bench/faults.py`` (hundreds).
 
 After every kill:
-- ``verify`` passes;
+- ``verify`` passes, the transparency log included, and the log still gives
+  every head published before the trial;
 - no record is lost or duplicated against the source file: what is held of the
   trial's ids is a subset of the file's lines, each once and as sent;
 - running the command again completes the work exactly once: every line held,
@@ -25,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from socialcredit import bootstrap
+from socialcredit.adapters.files.heads import FileHeads
 from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.domain.identity import generate_ric
 
@@ -84,6 +86,7 @@ def import_trial(location: str, folder: Path, trial: int, rng: random.Random, ta
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
     env["SOCIALCREDIT_KEY"] = KEY
     command = [str(BIN), "--db", location, "records", "import", str(source), "--json"]
+    _publish_head(location, folder)
     started = time.monotonic()
     running = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if rng.random() < 0.2:
@@ -100,6 +103,15 @@ def import_trial(location: str, folder: Path, trial: int, rng: random.Random, ta
     tally.moments[moment] += 1
     if problem:
         tally.failures.append(f"trial {trial} ({time.monotonic() - started:.1f} s): {problem}")
+
+
+def _publish_head(location: str, folder: Path) -> None:
+    """A head published before the trial, which the log must still give after the kill."""
+    system = bootstrap.open(location, env={"SOCIALCREDIT_KEY": KEY})
+    try:
+        system.log.publish(FileHeads(f"file:{folder / 'heads.jsonl'}"))
+    finally:
+        system.close()
 
 
 def _settled(location: str) -> None:
@@ -156,7 +168,7 @@ def _judge(
     lines: int,
     held: list[tuple[str, tuple[str, str]]],
 ) -> str | None:
-    problems = system.integrity.verify()
+    problems = system.integrity.check().problems
     if problems:
         return f"verify after the kill: {problems[:2]}"
     sent = {
@@ -177,7 +189,7 @@ def _judge(
     after = _held(system, trial)
     if sorted(i for i, _ in after) != sorted(sent):
         return f"after the re-run {len(after)} of {lines} records are held"
-    problems = system.integrity.verify()
+    problems = system.integrity.check().problems
     return f"verify after the re-run: {problems[:2]}" if problems else None
 
 
