@@ -145,9 +145,12 @@ def sql(path: Path | str, statement: str, params: Sequence[Any] = ()) -> list[tu
 
 
 def before_the_log(path: Path) -> None:
-    """Undo migration 7 on a SQLite ledger: no log tables, no leaf column, and
-    the erase-only trigger as migration 2 made it."""
+    """Undo migration 7 on a SQLite ledger: no log tables, no leaf column, no
+    known_at of enrolments and rescorings, and the erase-only trigger as
+    migration 2 made it."""
     sql(path, "DROP TRIGGER records_erase_only")
+    sql(path, "ALTER TABLE enrolments DROP COLUMN known_at")
+    sql(path, "ALTER TABLE rescorings DROP COLUMN known_at")
     for table in ("log_leaves", "log_nodes", "log_heads"):
         sql(path, f"DROP TABLE {table}")
     sql(path, "ALTER TABLE records DROP COLUMN leaf")

@@ -197,8 +197,9 @@ class Definitions:
         if target not in history.versions:
             known = ", ".join(map(str, sorted(history.versions)))
             raise UsageError(f"scheme {scheme_id!r} has no version {target} (it has {known})")
-        moment = at or self._uow.clock()
-        self._uow.definitions.add_rescoring(scheme_id, target, moment, actor, reason)
+        now = self._uow.clock()
+        moment = at or now
+        self._uow.definitions.add_rescoring(scheme_id, target, moment, actor, reason, now)
         self._uow.definitions_changed()
         return target, moment
 

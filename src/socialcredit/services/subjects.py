@@ -110,7 +110,8 @@ class Subjects:
                 f"a {subject.kind} is not rated by {scheme_id!r} (it rates: {', '.join(rated)})"
             )
         self._known_kind(subject)
-        created = self._uow.ledger.enrol(subject, scheme_id, at or self._uow.clock(), actor)
+        now = self._uow.clock()
+        created = self._uow.ledger.enrol(subject, scheme_id, at or now, actor, now)
         self._keep_attributes([subject], [identifier if isinstance(identifier, str) else None])
         return subject, created
 
@@ -119,7 +120,7 @@ class Subjects:
     ) -> None:
         """Enrol subjects already identified, in one transaction (a registry's import)."""
         self._uow.registry.history(scheme_id)
-        self._uow.ledger.enrol_many(subjects, scheme_id, at, actor)
+        self._uow.ledger.enrol_many(subjects, scheme_id, at, actor, self._uow.clock())
         self._keep_attributes(subjects)
 
     def _known_kind(self, subject: SubjectRow) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from socialcredit.adapters.db.database import Database
 from socialcredit.adapters.db.entries import log_rows
-from socialcredit.adapters.db.rows import parse
+from socialcredit.adapters.db.rows import known_since, parse
 from socialcredit.domain.schemes.loader import StoredDefinition
 from socialcredit.domain.times import ledger_time
 
@@ -40,13 +40,26 @@ class DefinitionRows:
         ]
 
     def add_rescoring(
-        self, scheme: str, version: int, at: datetime, actor: str, reason: str | None
+        self,
+        scheme: str,
+        version: int,
+        at: datetime,
+        actor: str,
+        reason: str | None,
+        known_at: datetime,
     ) -> None:
         with self._database.transaction():
-            row = (scheme, version, ledger_time(at), actor, reason)
-            self._db.execute("INSERT INTO rescorings VALUES (?, ?, ?, ?, ?)", row)
+            row = (scheme, version, ledger_time(at), actor, reason, ledger_time(known_at))
+            self._db.execute(
+                "INSERT INTO rescorings (scheme, version, at, actor, reason, known_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                row,
+            )
             log_rows(self._database, "rescoring", [row])
 
     def rescorings(self) -> list[tuple[str, int, datetime]]:
-        rows = self._db.execute("SELECT scheme, version, at FROM rescorings ORDER BY at, version")
-        return [(scheme, version, parse(at)) for scheme, version, at in rows]
+        """Each rescoring from when it holds for answers: when it took effect,
+        or when it was known if that is later."""
+        rows = self._db.execute("SELECT scheme, version, at, known_at FROM rescorings")
+        found = [(scheme, version, known_since(at, known)) for scheme, version, at, known in rows]
+        return sorted(found, key=lambda row: (row[2], row[1]))

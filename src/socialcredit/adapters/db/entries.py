@@ -45,7 +45,10 @@ ENTRY_SOURCES: tuple[EntrySource, ...] = (
     EntrySource("event", "record_events", "hash", "subject, seq", chained=True),
     EntrySource("decision", "decisions", "hash", "subject, seq", chained=True),
     EntrySource(
-        "enrolment", "enrolments", "subject, scheme, enrolled_at, actor", "enrolled_at, subject"
+        "enrolment",
+        "enrolments",
+        "subject, scheme, enrolled_at, actor, known_at",
+        "known_at, enrolled_at, subject",
     ),
     EntrySource(
         "link",
@@ -57,7 +60,10 @@ ENTRY_SOURCES: tuple[EntrySource, ...] = (
         "definition", "definitions", "id, version, type, added_at, digest", "added_at, id, version"
     ),
     EntrySource(
-        "rescoring", "rescorings", "scheme, version, at, actor, reason", "at, scheme, version"
+        "rescoring",
+        "rescorings",
+        "scheme, version, at, actor, reason, known_at",
+        "known_at, at, scheme, version",
     ),
     EntrySource(
         "consent", "consents", "subject, n, scheme, purpose, granted, at, actor", "subject, n"

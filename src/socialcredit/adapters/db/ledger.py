@@ -19,6 +19,7 @@ from socialcredit.adapters.db.rows import (
     chunks,
     event_fields,
     event_of,
+    known_since,
     parse,
     record_of,
     subject_records,
@@ -41,6 +42,9 @@ _INSERT_RECORD = (
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _HASH = 13  # where a planned row holds its chain hash
+_INSERT_ENROLMENT = (
+    "INSERT INTO enrolments (subject, scheme, enrolled_at, actor, known_at) VALUES (?, ?, ?, ?, ?)"
+)
 # RECORD_COLUMNS but the subject, for reads of one subject's records.
 _SUBJECT_RECORD_COLUMNS = RECORD_COLUMNS.replace(" subject,", "", 1)
 
@@ -71,21 +75,28 @@ class LedgerRows:
         assert stored is not None
         return stored
 
-    def enrol(self, subject: SubjectRow, scheme: str, at: datetime, actor: str) -> bool:
+    def enrol(
+        self, subject: SubjectRow, scheme: str, at: datetime, actor: str, known_at: datetime
+    ) -> bool:
         with self._database.transaction():
             self._db.execute(
                 "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
                 (subject.key, subject.kind, subject.masked),
             )
-            row = (subject.key, scheme, ledger_time(at), actor)
-            cursor = self._db.execute("INSERT OR IGNORE INTO enrolments VALUES (?, ?, ?, ?)", row)
+            row = (subject.key, scheme, ledger_time(at), actor, ledger_time(known_at))
+            cursor = self._db.execute(_INSERT_ENROLMENT.replace("INSERT", "INSERT OR IGNORE"), row)
             if cursor.rowcount == 1:
                 self._database.append_leaves("enrolment", digests("enrolment", [row]))
         self._remember_kinds([subject])
         return cursor.rowcount == 1
 
     def enrol_many(
-        self, subjects: Sequence[SubjectRow], scheme: str, at: datetime, actor: str
+        self,
+        subjects: Sequence[SubjectRow],
+        scheme: str,
+        at: datetime,
+        actor: str,
+        known_at: datetime,
     ) -> None:
         with self._database.transaction():
             self._db.executemany(
@@ -93,9 +104,10 @@ class LedgerRows:
                 [(s.key, s.kind, s.masked) for s in subjects],
             )
             held = self._enrolled(scheme, [s.key for s in subjects])
-            rows = {s.key: (s.key, scheme, ledger_time(at), actor) for s in subjects}
+            known = ledger_time(known_at)
+            rows = {s.key: (s.key, scheme, ledger_time(at), actor, known) for s in subjects}
             new = [row for key, row in rows.items() if key not in held]
-            self._db.executemany("INSERT INTO enrolments VALUES (?, ?, ?, ?)", new)
+            self._db.executemany(_INSERT_ENROLMENT, new)
             self._database.append_leaves("enrolment", digests("enrolment", new))
         self._remember_kinds(subjects)
 
@@ -117,10 +129,12 @@ class LedgerRows:
                 self._state.kinds.setdefault(subject.key, subject.kind)
 
     def enrolments(self, subject: str) -> dict[str, datetime]:
+        """Since when the subject is enrolled in each scheme, as an answer at t
+        reads it: from when it took effect or was known, whichever is later."""
         rows = self._db.execute(
-            "SELECT scheme, enrolled_at FROM enrolments WHERE subject = ?", (subject,)
+            "SELECT scheme, enrolled_at, known_at FROM enrolments WHERE subject = ?", (subject,)
         )
-        return {scheme: parse(at) for scheme, at in rows}
+        return {scheme: known_since(at, known) for scheme, at, known in rows}
 
     # -- the ledger ----------------------------------------------------------
 
@@ -316,11 +330,12 @@ class LedgerRows:
 
     def scheme_ledgers(self, scheme: str) -> Iterator[SubjectLedger]:
         """Every subject enrolled in or recorded under ``scheme``, one at a time."""
-        enrolled = dict(
-            self._db.execute(
-                "SELECT subject, enrolled_at FROM enrolments WHERE scheme = ?", (scheme,)
+        enrolled = {
+            subject: known_since(at, known)
+            for subject, at, known in self._db.execute(
+                "SELECT subject, enrolled_at, known_at FROM enrolments WHERE scheme = ?", (scheme,)
             )
-        )
+        }
         events: dict[str, list[RecordEvent]] = {}
         for found in self._db.execute(
             f"SELECT {EVENT_COLUMNS} FROM record_events e WHERE record IN "
@@ -337,7 +352,7 @@ class LedgerRows:
         for key, records in by_subject.items():
             mine = {r.id: events[r.id] for r in records if r.id in events}
             at = enrolled.get(key)
-            yield SubjectLedger(subjects[key], records, mine, {scheme: parse(at)} if at else {})
+            yield SubjectLedger(subjects[key], records, mine, {scheme: at} if at else {})
 
     def _subject_rows(self, keys: list[str]) -> dict[str, SubjectRow]:
         rows: dict[str, SubjectRow] = {}

@@ -22,6 +22,14 @@ CHUNK = 500  # stays under SQLite's bound-parameter limit
 parse = datetime.fromisoformat
 
 
+def known_since(effect: str, known: str | None) -> datetime:
+    """When an enrolment or a rescoring holds for answers: from when it took
+    effect, or from when it was known if that is later (a backdated one does
+    not change what was answered before it was known)."""
+    at = parse(effect)
+    return max(at, parse(known)) if known else at
+
+
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -383,7 +383,7 @@ _ERASE_KEEPS_LEAF = {
 
 
 def _transparency_log(dialect: str) -> list[str]:
-    statements = [part.create(dialect) for part in LOG_TABLES]
+    statements = [part.create(dialect) for part in LOG_TABLES] + _known_at(dialect)
     statements.append(f"ALTER TABLE records ADD COLUMN leaf {_TYPES[dialect]['bigint']}")
     statements += [
         s for table in ("log_leaves", "log_nodes", "log_heads") for s in guard(table, dialect)
@@ -395,6 +395,28 @@ def _transparency_log(dialect: str) -> list[str]:
     else:
         statements.append("DROP TRIGGER IF EXISTS records_erase_only")
     return statements
+
+
+def _known_at(dialect: str) -> list[str]:
+    """When an enrolment or a rescoring was known: an answer at t reads only
+    what was known at t, as it reads only records reported by t. The ones held
+    already are taken as known when they took effect (what answers assumed)."""
+    statements: list[str] = []
+    for table, effect in (("enrolments", "enrolled_at"), ("rescorings", "at")):
+        statements += unguard(table, dialect)
+        statements += [
+            f"ALTER TABLE {table} ADD COLUMN known_at TEXT",
+            f"UPDATE {table} SET known_at = {effect}",
+        ]
+        statements += guard(table, dialect)
+    return statements
+
+
+def unguard(table: str, dialect: str) -> list[str]:
+    """Drop :func:`guard`'s triggers (for a migration's own update)."""
+    if dialect == POSTGRES:
+        return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"]
+    return [f"DROP TRIGGER IF EXISTS {table}_no_{verb}" for verb in ("update", "delete")]
 
 
 def _log_backfill(connection: Any, dialect: str) -> None:
@@ -438,7 +460,12 @@ CORE_TRACK = Track(
         ),
         Migration(5, "the fairness audit's attributes", statements_of(*_FAIRNESS_TABLES)),
         Migration(6, "API keys' expiry and rotation", _key_terms),
-        Migration(7, "the transparency log", _transparency_log, backfill=_log_backfill),
+        Migration(
+            7,
+            "the transparency log, and when enrolments and rescorings were known",
+            _transparency_log,
+            backfill=_log_backfill,
+        ),
     ),
 )
 
