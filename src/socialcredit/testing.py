@@ -118,6 +118,23 @@ def throwaway_postgres() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def restart_postgres(location: str) -> None:
+    """Restart the server that holds ``location`` (a throwaway one: its data
+    directory is asked of it), at once: clients lose their connections."""
+    import psycopg
+
+    with psycopg.connect(location, autocommit=True) as connection:
+        row = connection.execute("SHOW data_directory").fetchone()
+    if row is None:
+        raise RuntimeError(f"{location} does not say where its data directory is")
+    data = row[0]
+    subprocess.run(
+        _as_postgres([postgres_binary("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "restart"]),
+        check=True,
+        capture_output=True,
+    )
+
+
 def create_database(server: str, name: str) -> str:
     """A fresh database on ``server``; its URL."""
     import psycopg

@@ -139,7 +139,7 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_init_is_idempotent(tour: dict[str, Any]) -> None:
     cli: Cli = tour["cli"]
     first, second = tour["init"]
-    assert "schema migrations applied: 1, 2, 4, 5, 6, mobility 1" in first and str(
+    assert "schema migrations applied: 1, 2, 4, 5, 6, 7, mobility 1" in first and str(
         cli.db
     ) in first.replace("\n", "")
     assert "the schema is up to date" in second

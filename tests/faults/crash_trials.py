@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +31,7 @@ from socialcredit import bootstrap
 from socialcredit.adapters.files.heads import FileHeads
 from socialcredit.adapters.shipped import shipped_scheme_files
 from socialcredit.domain.identity import generate_ric
+from socialcredit.testing import restart_postgres
 
 KEY = "fa" * 32
 BIN = Path(sys.executable).parent / "socialcredit"
@@ -205,3 +208,408 @@ def _held(
 
 def _iso(text: str) -> str:
     return datetime.fromisoformat(text).isoformat()
+
+
+# -- the other targets: a contest and its review, an erasure, notice delivery, a rescore ----
+
+
+Judge = Callable[[bootstrap.Services], tuple[int, str | None]]  # (work done, problem)
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALCREDIT_")}
+    env["SOCIALCREDIT_KEY"] = KEY
+    return env
+
+
+def _kill_at_random(
+    location: str,
+    args: list[str],
+    rng: random.Random,
+    window: float,
+    started: Judge | None = None,
+) -> None:
+    """Start the command and kill it at a moment drawn from [0, window) seconds;
+    or, given ``started``, mostly a moment after it has begun the work (many
+    transactions: the kill then tends to land among them)."""
+    command = [str(BIN), "--db", location, *args]
+    running = subprocess.Popen(
+        command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    if started is not None and rng.random() >= 0.2:
+        with _opened(location) as watcher:
+            deadline = time.monotonic() + 60
+            while running.poll() is None and time.monotonic() < deadline:
+                if started(watcher)[0] > 0:
+                    break
+                time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, window / 10))
+    else:
+        time.sleep(rng.uniform(0.0, window))
+    running.send_signal(signal.SIGKILL)
+    running.wait(timeout=60)
+    _settled(location)
+
+
+def _run(location: str, args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN), "--db", location, *args], env=_env(), capture_output=True, text=True, timeout=300
+    )
+
+
+def _opened(location: str) -> bootstrap.Services:
+    return bootstrap.open(location, env={"SOCIALCREDIT_KEY": KEY})
+
+
+def _count(system: bootstrap.Services, sql: str, params: tuple[object, ...]) -> int:
+    (found,) = system.uow.database.connection.execute(sql, params).fetchone()
+    return int(found)
+
+
+def _trial(
+    location: str,
+    folder: Path,
+    args: list[str],
+    rng: random.Random,
+    tally: Tally,
+    *,
+    window: float,
+    total: int,
+    judge: Judge,
+    rerun_may_say: str | None = None,
+    started: Judge | None = None,
+) -> None:
+    """One kill of ``args``, then: the ledger verifies with its log and the head
+    published before; the work is done 0..total times and no part twice
+    (``judge``); the re-run succeeds (or says ``rerun_may_say``) and leaves it
+    done exactly once."""
+    _publish_head(location, folder)
+    trial = tally.trials
+    tally.trials += 1
+    _kill_at_random(location, args, rng, window, started)
+    with _opened(location) as system:
+        done, problem = judge(system)
+        problem = problem or _verified(system, "after the kill")
+    tally.moments["before" if done == 0 else "after" if done == total else "during"] += 1
+    if problem is None:
+        again = _run(location, args)
+        said = again.stderr.strip()
+        if again.returncode != 0 and not (rerun_may_say and rerun_may_say in said):
+            problem = f"the re-run failed: {said[:200]}"
+    if problem is None:
+        with _opened(location) as system:
+            done, problem = judge(system)
+            if problem is None and done != total:
+                problem = f"after the re-run the work is done {done} of {total} times"
+            problem = problem or _verified(system, "after the re-run")
+    if problem:
+        tally.failures.append(f"trial {trial} ({' '.join(args[:2])}): {problem}")
+
+
+def _verified(system: bootstrap.Services, when: str) -> str | None:
+    problems = system.integrity.check().problems
+    return f"verify {when}: {problems[:2]}" if problems else None
+
+
+def _fresh_record(location: str, name: str, rng: random.Random, occurred: datetime) -> str:
+    """A record of its own for one trial's target."""
+    item = {
+        "id": name,
+        "scheme": "rongcheng-personal",
+        "category": "traffic-violation",
+        "subject": "cn-ric:" + generate_ric(rng),
+        "occurred_at": occurred.isoformat(),
+        "reporter": "police",
+    }
+    with _opened(location) as system:
+        report = system.imports.import_records([(1, item)])
+        assert report.accepted == 1, report.rejected
+    return name
+
+
+def contest_and_review_trial(
+    location: str, folder: Path, trial: int, rng: random.Random, tally: Tally
+) -> None:
+    """`contest` killed at random, finished; then `review` killed, finished."""
+    record = _fresh_record(location, f"c{trial}", rng, datetime.now(UTC) - timedelta(days=3))
+
+    def contested(system: bootstrap.Services) -> tuple[int, str | None]:
+        events = _count(
+            system,
+            "SELECT COUNT(*) FROM record_events WHERE record = ? AND kind = 'contested'",
+            (record,),
+        )
+        cases = _count(
+            system,
+            "SELECT COUNT(*) FROM case_events WHERE kind = 'opened' AND body LIKE ?",
+            (f'%"{record}"%',),
+        )
+        return events, None if events == cases else f"{events} contested events, {cases} cases"
+
+    def reviewed(system: bootstrap.Services) -> tuple[int, str | None]:
+        events = _count(
+            system,
+            "SELECT COUNT(*) FROM record_events WHERE record = ? AND kind = 'upheld'",
+            (record,),
+        )
+        return events, None if events <= 1 else f"upheld {events} times"
+
+    statement = ["--statement", "It was not my car."]
+    _trial(
+        location,
+        folder,
+        ["contest", record, *statement],
+        rng,
+        tally,
+        window=2.0,
+        total=1,
+        judge=contested,
+        rerun_may_say="already",
+    )
+    _trial(
+        location,
+        folder,
+        ["review", record, "--uphold", "--reason", "Photo shows the plate."],
+        rng,
+        tally,
+        window=2.0,
+        total=1,
+        judge=reviewed,
+        rerun_may_say="only a contested or restricted record can be reviewed",
+    )
+
+
+def erasure_trial(
+    location: str, folder: Path, trial: int, rng: random.Random, tally: Tally
+) -> None:
+    """`retention run --apply` killed at random among 200 records past retention."""
+    long_ago = datetime(2008, 1, 1, tzinfo=UTC)
+    items = [
+        {
+            "id": f"e{trial}-{n}",
+            "scheme": "rongcheng-personal",
+            "category": "traffic-violation",
+            "subject": "cn-ric:" + generate_ric(rng),
+            "occurred_at": (long_ago + timedelta(minutes=n)).isoformat(),
+            "reported_at": (long_ago + timedelta(days=1)).isoformat(),
+            "reporter": "police",
+        }
+        for n in range(200)
+    ]
+    with _opened(location) as system:
+        assert system.imports.import_records(list(enumerate(items, 1))).accepted == 200
+    pattern = f"e{trial}-%"
+
+    def erased(system: bootstrap.Services) -> tuple[int, str | None]:
+        blank = _count(
+            system, "SELECT COUNT(*) FROM records WHERE id LIKE ? AND category = ''", (pattern,)
+        )
+        events = _count(
+            system,
+            "SELECT COUNT(*) FROM record_events WHERE record LIKE ? AND kind = 'erased'",
+            (pattern,),
+        )
+        return blank, None if blank == events else f"{blank} blanked, {events} erased events"
+
+    _trial(
+        location,
+        folder,
+        ["retention", "run", "--apply"],
+        rng,
+        tally,
+        window=3.0,
+        total=200,
+        judge=erased,
+        started=erased,
+    )
+
+
+def notices_trial(
+    location: str, folder: Path, trial: int, rng: random.Random, tally: Tally
+) -> None:
+    """`notices deliver --to file:...` killed at random, with notices to hand over."""
+    items = [
+        {
+            "id": f"n{trial}-{n}",
+            "scheme": "rongcheng-personal",
+            "category": "traffic-violation",
+            "subject": "cn-ric:" + generate_ric(rng),
+            "occurred_at": (datetime.now(UTC) - timedelta(days=2, minutes=n)).isoformat(),
+            "reporter": "police",
+        }
+        for n in range(1_500)
+    ]
+    with _opened(location) as system:
+        assert system.imports.import_records(list(enumerate(items, 1))).accepted == 1_500
+    outbox = folder / "notices.jsonl"
+    target = f"file:{outbox}"
+
+    def delivered(system: bootstrap.Services) -> tuple[int, str | None]:
+        marked = {
+            notice
+            for (notice,) in system.uow.database.connection.execute(
+                "SELECT notice FROM notice_deliveries WHERE channel = ?", (target,)
+            )
+        }
+        lines = (
+            [x for x in outbox.read_text().splitlines() if x.endswith("}")]
+            if outbox.exists()
+            else []
+        )
+        in_file = [json.loads(x)["id"] for x in lines]
+        if len(in_file) != len(set(in_file)):
+            return len(marked), "a notice is in the file twice"
+        if not marked <= set(in_file):
+            return len(marked), "a notice marked delivered is not in the file"
+        pending = _count(
+            system,
+            "SELECT COUNT(*) FROM notices n WHERE n.source LIKE ? AND NOT EXISTS "
+            "(SELECT 1 FROM notice_deliveries d WHERE d.notice = n.id)",
+            (f"record:n{trial}-%",),
+        )
+        return 1_500 - pending, None
+
+    def swept(system: bootstrap.Services) -> tuple[int, str | None]:
+        found = "SELECT COUNT(*) FROM notices WHERE source LIKE ?"
+        return _count(system, found, (f"record:n{trial}-%",)), None
+
+    _trial(
+        location,
+        folder,
+        ["notices", "deliver", "--to", target],
+        rng,
+        tally,
+        window=8.0,
+        total=1_500,
+        judge=delivered,
+        started=swept,
+    )
+
+
+def rescore_trial(
+    location: str, folder: Path, trial: int, rng: random.Random, tally: Tally
+) -> None:
+    """`schemes rescore` killed at random, after a new version of the scheme."""
+    scheme = folder / f"village-{trial}.yaml"
+    scheme.write_text(_VILLAGE.format(points=-(trial % 7) - 1), encoding="utf-8")
+    with _opened(location) as system:
+        [added] = system.definitions.add_files([scheme])
+    version = added.version
+
+    def rescored(system: bootstrap.Services) -> tuple[int, str | None]:
+        found = _count(
+            system,
+            "SELECT COUNT(*) FROM rescorings WHERE scheme = 'village' AND version = ?",
+            (version,),
+        )
+        return found, None if found <= 1 else f"rescored {found} times"
+
+    _trial(
+        location,
+        folder,
+        ["schemes", "rescore", "village"],
+        rng,
+        tally,
+        window=2.0,
+        total=1,
+        judge=rescored,
+    )
+
+
+_VILLAGE = """\
+type: scheme
+id: village
+title: Village points
+authority: {{id: village-committee, name: Village committee, kind: government}}
+context: civic
+lawful_basis: public_task
+subjects: [person]
+retention: P5Y
+score: {{base: 100, min: 0}}
+grades:
+  - {{name: good, min: 100}}
+  - {{name: poor}}
+categories:
+  - {{code: litter, title: Littering, points: {points}, severity: minor, validity: P1Y}}
+"""
+
+TARGETS = {
+    "contest and review": contest_and_review_trial,
+    "erasure": erasure_trial,
+    "notice delivery": notices_trial,
+    "rescore": rescore_trial,
+}
+
+
+# -- a full disk, and a server restarted mid-import -------------------------------------------
+
+
+def full_disk_trial(
+    location: str, folder: Path, trial: int, rng: random.Random, tally: Tally
+) -> None:
+    """An import whose files may grow only a little more (RLIMIT_FSIZE: a write
+    past it fails as on a full disk): it must end with a clear error, leave a
+    ledger that verifies, and a re-run with room must finish the work once."""
+    lines = 20_000
+    source = _source(folder, trial, lines, rng)
+    _publish_head(location, folder)
+    held = sum(p.stat().st_size for p in folder.glob(Path(location).name + "*"))
+    room = held + rng.randint(64 * 1024, 4 * 1024 * 1024)
+
+    def small_disk() -> None:
+        signal.signal(
+            signal.SIGXFSZ, signal.SIG_IGN
+        )  # a write past the limit fails, not the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (room, room))
+
+    done = subprocess.run(
+        [str(BIN), "--db", location, "records", "import", str(source), "--json"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=small_disk,
+    )
+    tally.trials += 1
+    problem = None
+    if done.returncode == 0:
+        tally.moments["after"] += 1  # it fitted: the limit was not reached
+    elif "Traceback" in done.stderr or not done.stderr.startswith("error: "):
+        problem = f"not a clear error: {done.stderr[-300:]}"
+    else:
+        tally.moments["during"] += 1
+    if problem is None:
+        problem = _check_and_finish(location, source, trial, lines)[1]
+    if problem:
+        tally.failures.append(f"trial {trial} (full disk): {problem}")
+
+
+def restart_trial(
+    location: str, folder: Path, trial: int, rng: random.Random, tally: Tally
+) -> None:
+    """The PostgreSQL server restarted while an import writes: the import must
+    end with a clear error, the ledger verify, and a re-run finish the work once."""
+    lines = 20_000
+    source = _source(folder, trial, lines, rng)
+    _publish_head(location, folder)
+    command = [str(BIN), "--db", location, "records", "import", str(source), "--json"]
+    running = subprocess.Popen(
+        command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _first_records(location, trial, running)
+    time.sleep(rng.uniform(0.0, 0.3))
+    restart_postgres(location)
+    _, stderr = running.communicate(timeout=120)
+    said = stderr.decode()
+    tally.trials += 1
+    problem = None
+    if running.returncode == 0:
+        tally.moments["after"] += 1
+    elif "Traceback" in said or not said.startswith("error: "):
+        problem = f"not a clear error: {said[-300:]}"
+    else:
+        tally.moments["during"] += 1
+    if problem is None:
+        problem = _check_and_finish(location, source, trial, lines)[1]
+    if problem:
+        tally.failures.append(f"trial {trial} (server restart): {problem}")

@@ -38,10 +38,15 @@ CONSENT_SCHEME = Path(__file__).parents[1] / "data" / "deposit-club.yaml"
 
 
 def _leaves(system: Services) -> list[tuple[int, str, str]]:
+    """Every leaf (number, kind, digest), unpacked from the log's rows."""
     rows = system.uow.database.connection.execute(
-        "SELECT n, kind, digest FROM log_leaves ORDER BY n"
+        "SELECT n, count, kind, digests FROM log_leaves ORDER BY n"
     )
-    return [(int(n), str(kind), str(digest)) for n, kind, digest in rows]
+    return [
+        (int(n) + i, str(kind), str(digests)[64 * i : 64 * (i + 1)])
+        for n, count, kind, digests in rows
+        for i in range(int(count))
+    ]
 
 
 def _busy_ledger(tmp_path: Path) -> tuple[Services, list[str]]:
@@ -252,8 +257,10 @@ def _rewritten(tmp_path: Path, statements: str) -> list[str]:
 
 REWRITES = {
     "a record's leaf edited": (
-        "UPDATE log_leaves SET digest = '00' || substr(digest, 3) "
-        "WHERE n = (SELECT leaf FROM records WHERE id = 'r2')",
+        "UPDATE log_leaves SET digests = substr(digests, 1, 64 * (l.leaf - n)) || '00' "
+        "|| substr(digests, 64 * (l.leaf - n) + 3) "
+        "FROM (SELECT leaf FROM records WHERE id = 'r2') AS l "
+        "WHERE n = (SELECT MAX(n) FROM log_leaves WHERE n <= l.leaf)",
         ["records name a leaf that is not theirs", "the log was rewritten"],
     ),
     "a leaf removed": (

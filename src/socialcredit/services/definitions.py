@@ -189,9 +189,12 @@ class Definitions:
         at: datetime | None = None,
         actor: str,
         reason: str | None = None,
-    ) -> tuple[int, datetime]:
+    ) -> tuple[int, datetime, bool]:
         """From ``at`` on, records reported under older versions count with the
-        points of ``version`` (default: the latest). Logged; never silent."""
+        points of ``version`` (default: the latest). Logged; never silent.
+        Returns the version, from when, and whether anything was written: a
+        rescore the scheme already has (the last one, to the same version, no
+        later) is not written twice, so that a retried command does it once."""
         history = self._uow.registry.history(scheme_id)
         target = version if version is not None else history.current.version
         if target not in history.versions:
@@ -199,9 +202,13 @@ class Definitions:
             raise UsageError(f"scheme {scheme_id!r} has no version {target} (it has {known})")
         now = self._uow.clock()
         moment = at or now
+        if history.rescorings:
+            since, last = history.rescorings[-1]
+            if last == target and since <= max(moment, now):
+                return target, since, False
         self._uow.definitions.add_rescoring(scheme_id, target, moment, actor, reason, now)
         self._uow.definitions_changed()
-        return target, moment
+        return target, moment, True
 
 
 __all__ = ["AddedDefinition", "Definitions", "LoadFiles", "Preview"]

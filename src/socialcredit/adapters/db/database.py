@@ -140,20 +140,22 @@ class Database:
         """The number the next leaf written in this write transaction takes."""
         state = self.state
         if state.next_leaf is None:
-            (state.next_leaf,) = self.connection.execute(
-                "SELECT COALESCE(MAX(n) + 1, 0) FROM log_leaves"
+            row = self.connection.execute(
+                "SELECT n + count FROM log_leaves ORDER BY n DESC LIMIT 1"
             ).fetchone()
+            state.next_leaf = int(row[0]) if row else 0
         return state.next_leaf
 
     def append_leaves(self, kind: str, digests: Sequence[str]) -> int:
         """Append an entry of ``kind`` to the transparency log for each digest,
         inside the write transaction that writes the entries (under the write
-        lock, so the numbers run on without a gap); the first one's number."""
+        lock, so the numbers run on without a gap), as one row; the first
+        one's number."""
         first = self.next_leaf()
         if digests:
-            self.connection.executemany(
-                "INSERT INTO log_leaves VALUES (?, ?, ?)",
-                [(first + i, kind, digest) for i, digest in enumerate(digests)],
+            self.connection.execute(
+                "INSERT INTO log_leaves VALUES (?, ?, ?, ?)",
+                (first, len(digests), kind, "".join(digests)),
             )
             self.state.next_leaf = first + len(digests)
         return first

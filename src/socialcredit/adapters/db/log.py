@@ -23,7 +23,8 @@ from socialcredit.errors import StoreError
 # Subtree hashes made per write transaction: the write lock is held for a
 # moment at a time, however far behind the log is.
 _NODES_PER_TRANSACTION = 256
-_LEAF_ROWS = 100_000  # leaves read per query when the log is read whole
+_ROWS_READ = 64  # log rows read per query when the log is read whole (up to 640,000 leaves)
+_DIGEST = 64  # hex characters a leaf's digest takes in a row
 Progress = Callable[[int], None]
 
 
@@ -33,21 +34,38 @@ class LogRows:
         self._db = database.connection
 
     def size(self) -> int:
-        (size,) = self._db.execute("SELECT COALESCE(MAX(n) + 1, 0) FROM log_leaves").fetchone()
-        return int(size)
+        row = self._db.execute(
+            "SELECT n + count FROM log_leaves ORDER BY n DESC LIMIT 1"
+        ).fetchone()
+        return int(row[0]) if row else 0
 
-    # -- the tree, as domain.ledger.merkle.NodeSource --------------------------------
-
-    def leaf_hashes(self, start: int, stop: int) -> list[bytes]:
+    def entries(self, start: int, stop: int) -> list[tuple[str, str]]:
+        """The (kind, digest) of leaves ``start`` to ``stop`` - 1, from the rows
+        that hold them."""
+        row = self._db.execute("SELECT MAX(n) FROM log_leaves WHERE n <= ?", (start,)).fetchone()
+        first = row[0] if row and row[0] is not None else start
+        found: list[tuple[str, str]] = []
         rows = self._db.execute(
-            "SELECT kind, digest FROM log_leaves WHERE n >= ? AND n < ? ORDER BY n", (start, stop)
-        ).fetchall()
-        if len(rows) != stop - start:
+            "SELECT n, count, kind, digests FROM log_leaves WHERE n >= ? AND n < ? ORDER BY n",
+            (first, stop),
+        )
+        expected = first
+        for n, count, kind, digests in rows:
+            if n != expected:
+                break
+            found += _unpacked(kind, digests, max(start - n, 0), min(stop - n, count))
+            expected = n + count
+        if len(found) != stop - start:
             raise StoreError(
                 f"the transparency log is missing leaves between {start} and {stop}: "
                 "run `socialcredit verify`"
             )
-        return [leaf_hash(leaf_bytes(kind, digest)) for kind, digest in rows]
+        return found
+
+    # -- the tree, as domain.ledger.merkle.NodeSource --------------------------------
+
+    def leaf_hashes(self, start: int, stop: int) -> list[bytes]:
+        return [leaf_hash(leaf_bytes(kind, digest)) for kind, digest in self.entries(start, stop)]
 
     def nodes(self, level: int, start: int, stop: int) -> list[bytes | None]:
         kept = dict(
@@ -108,15 +126,17 @@ class LogRows:
 
     def record_leaf(self, record_id: str) -> tuple[int, str] | None:
         """A record's leaf number and the digest its leaf holds."""
-        row = self._db.execute(
-            "SELECT l.n, l.digest FROM records r JOIN log_leaves l ON l.n = r.leaf WHERE r.id = ?",
-            (record_id,),
-        ).fetchone()
-        return (int(row[0]), str(row[1])) if row else None
+        row = self._db.execute("SELECT leaf FROM records WHERE id = ?", (record_id,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        found = self.leaf(int(row[0]))
+        return (int(row[0]), found[1]) if found and found[0] == "record" else None
 
     def leaf(self, n: int) -> tuple[str, str] | None:
-        row = self._db.execute("SELECT kind, digest FROM log_leaves WHERE n = ?", (n,)).fetchone()
-        return (str(row[0]), str(row[1])) if row else None
+        if not 0 <= n < self.size():
+            return None
+        [found] = self.entries(n, n + 1)
+        return found
 
     # -- published heads -----------------------------------------------------------------
 
@@ -164,25 +184,38 @@ class LogRows:
         return problems + self._tree(progress)
 
     def _numbering(self) -> list[str]:
-        count, top = self._db.execute(
-            "SELECT COUNT(*), COALESCE(MAX(n) + 1, 0) FROM log_leaves"
-        ).fetchone()
-        if count != top or self._db.execute("SELECT 1 FROM log_leaves WHERE n < 0").fetchone():
-            return [f"the log's leaves are not numbered 0 to {top - 1} without a gap: {count} held"]
+        expected, broken = 0, 0
+        for n, count, digests in self._db.execute(
+            "SELECT n, count, length(digests) FROM log_leaves ORDER BY n"
+        ):
+            if n != expected or count < 1 or digests != _DIGEST * count:
+                broken += 1
+            expected = n + count
+        if broken:
+            return [
+                f"the log's leaves are not numbered 0 to {expected - 1} without a gap or overlap: "
+                f"{broken} rows out of place or cut"
+            ]
         return []
 
     def _records(self) -> list[str]:
         (unnumbered,) = self._db.execute(
             "SELECT COUNT(*) FROM records WHERE leaf IS NULL"
         ).fetchone()
-        (wrong,) = self._db.execute(
-            "SELECT COUNT(*) FROM records r LEFT JOIN log_leaves l ON l.n = r.leaf "
-            "WHERE r.leaf IS NOT NULL AND (l.n IS NULL OR l.kind <> 'record' OR l.digest <> r.hash)"
-        ).fetchone()
         (records,) = self._db.execute("SELECT COUNT(*) FROM records").fetchone()
         (leaves,) = self._db.execute(
-            "SELECT COUNT(*) FROM log_leaves WHERE kind = 'record'"
+            "SELECT COALESCE(SUM(count), 0) FROM log_leaves WHERE kind = 'record'"
         ).fetchone()
+        # Each record against the leaf it names, both read in leaf order.
+        logged = self._leaves_of("record")
+        wrong, current = 0, next(logged, None)
+        for leaf, digest in self._db.execute(
+            "SELECT leaf, hash FROM records WHERE leaf IS NOT NULL ORDER BY leaf"
+        ):
+            while current is not None and current[0] < leaf:
+                current = next(logged, None)
+            if current is None or current != (leaf, digest):
+                wrong += 1
         problems = []
         if unnumbered:
             problems.append(f"{unnumbered} records have no leaf in the log")
@@ -200,12 +233,7 @@ class LogRows:
             if source.kind == "record":
                 continue
             held = Counter(source.digests(self._db.execute(source.select)))
-            logged = Counter(
-                digest
-                for (digest,) in self._db.execute(
-                    "SELECT digest FROM log_leaves WHERE kind = ?", (source.kind,)
-                )
-            )
+            logged = Counter(digest for _, digest in self._leaves_of(source.kind))
             missing, extra = held - logged, logged - held
             if missing:
                 problems.append(
@@ -254,19 +282,37 @@ class LogRows:
         return problems
 
     def _all_leaf_hashes(self, progress: Progress | None) -> Iterator[bytes]:
-        start = 0
+        for _, count, kind, digests in self._rows_in_order():
+            for _, digest in _unpacked(kind, digests, 0, count):
+                yield leaf_hash(leaf_bytes(kind, digest))
+            if progress:
+                progress(count)
+
+    def _leaves_of(self, kind: str) -> Iterator[tuple[int, str]]:
+        """(number, digest) of every leaf of ``kind``, in order."""
+        for n, count, found_kind, digests in self._rows_in_order(kind):
+            for i, (_, digest) in enumerate(_unpacked(found_kind, digests, 0, count)):
+                yield n + i, digest
+
+    def _rows_in_order(self, kind: str | None = None) -> Iterator[tuple[int, int, str, str]]:
+        """Every row of the log (of ``kind``), in order, a few at a time."""
+        after = -1
+        where = "" if kind is None else " AND kind = ?"
         while True:
             rows = self._db.execute(
-                "SELECT kind, digest FROM log_leaves WHERE n >= ? AND n < ? ORDER BY n",
-                (start, start + _LEAF_ROWS),
+                f"SELECT n, count, kind, digests FROM log_leaves WHERE n > ?{where} "
+                f"ORDER BY n LIMIT {_ROWS_READ}",
+                (after,) if kind is None else (after, kind),
             ).fetchall()
             if not rows:
                 return
-            for kind, digest in rows:
-                yield leaf_hash(leaf_bytes(kind, digest))
-            if progress:
-                progress(len(rows))
-            start += _LEAF_ROWS
+            yield from rows
+            after = rows[-1][0]
+
+
+def _unpacked(kind: str, digests: str, start: int, stop: int) -> list[tuple[str, str]]:
+    """Leaves ``start`` to ``stop`` - 1 of a row, counted from its first."""
+    return [(kind, digests[i * _DIGEST : (i + 1) * _DIGEST]) for i in range(start, stop)]
 
 
 def _head_problems(published: tuple[TreeHead, str], root: bytes) -> list[str]:

@@ -18,8 +18,9 @@ psycopg comes with the ``postgres`` extra: ``pip install 'socialcredit[postgres]
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from socialcredit.adapters.db.database import Database, Dialect
@@ -32,17 +33,23 @@ _LEDGER_LOCK = 7_243_001  # advisory lock ids: one for the ledger's write lock
 
 
 class _Translating:
-    """Enough of the sqlite3.Connection interface, over psycopg, for the repositories."""
+    """Enough of the sqlite3.Connection interface, over psycopg, for the repositories.
 
-    def __init__(self, connection: Any) -> None:
+    A connection lost (the server restarted or went away) is a :class:`StoreError`
+    naming the server, so that a command ends with one clear line; what the
+    transaction had written is the server's to roll back."""
+
+    def __init__(self, connection: Any, shown: str) -> None:
         self._connection = connection
+        self._shown = shown
         self._cache: dict[str, list[str]] = {}
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         statements = self._translate(sql)
         cursor = self._connection.cursor()
-        for statement in statements:
-            cursor.execute(statement, params if "%s" in statement else None)
+        with self._lost():
+            for statement in statements:
+                cursor.execute(statement, params if "%s" in statement else None)
         return cursor
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
@@ -50,8 +57,24 @@ class _Translating:
         cursor = self._connection.cursor()
         rows = list(rows)
         if rows:
-            cursor.executemany(statement, rows)
+            with self._lost():
+                cursor.executemany(statement, rows)
         return cursor
+
+    @contextlib.contextmanager
+    def _lost(self) -> Iterator[None]:
+        import psycopg
+
+        try:
+            yield
+        except psycopg.OperationalError as error:
+            if not self._connection.closed and not self._connection.broken:
+                raise  # a statement's own failure, on a connection still there
+            detail = str(error).strip().splitlines()[0] if str(error).strip() else "closed"
+            raise StoreError(
+                f"lost the connection to {self._shown} ({detail}): nothing of the interrupted "
+                "transaction was kept; run the command again"
+            ) from None
 
     def close(self) -> None:
         self._connection.close()
@@ -119,7 +142,7 @@ def open_postgres(dsn: str) -> Database:
         secure_delete_sql=None,
         indexes_decisions=True,
     )
-    return Database(_Translating(connection), dialect, shown)
+    return Database(_Translating(connection, shown), dialect, shown)
 
 
 def _without_password(dsn: str) -> str:

@@ -360,15 +360,17 @@ def _key_terms(dialect: str) -> list[str]:
 
 
 # -- migration 7: the transparency log ----------------------------------------------------
-# One append-only sequence of leaves (``n`` from 0, each naming its entry's kind
-# and the digest it is committed by), written in the transaction that writes the
-# entry; a record also keeps its leaf's number, to prove it without a search.
+# One append-only sequence of leaves from 0, written in the transaction that
+# writes the entries: a row per write of one kind (``n`` its first leaf, ``count``
+# leaves, ``digests`` their 64-hex-character digests end to end), so that a
+# batch of 10,000 records adds one row, not 10,000. A record also keeps its
+# leaf's number, to prove it without a search.
 # ``log_nodes`` keeps the hashes of the tree's complete subtrees at every 8th
 # level, made when a head is asked for (never on the write path); ``log_heads``
 # the heads published. An older ledger's entries become the first leaves.
 
 LOG_TABLES: tuple[Table | Index, ...] = (
-    Table("log_leaves", "n bigint key, kind text, digest text"),
+    Table("log_leaves", "n bigint key, count int, kind text, digests text"),
     Table("log_nodes", "level int, idx bigint, hash text", key=("level", "idx"), rowid=False),
     Table(
         "log_heads",
@@ -419,6 +421,9 @@ def unguard(table: str, dialect: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {table}_no_{verb}" for verb in ("update", "delete")]
 
 
+_BACKFILL_ROW = 10_000  # leaves a row, as an import batch writes them
+
+
 def _log_backfill(connection: Any, dialect: str) -> None:
     """Every entry already held becomes a leaf, kind by kind in a fixed order,
     and each record learns its leaf's number."""
@@ -430,10 +435,12 @@ def _log_backfill(connection: Any, dialect: str) -> None:
         )
         rows = connection.execute(f"{select} ORDER BY {source.order}").fetchall()
         found = source.digests(rows)
-        connection.executemany(
-            "INSERT INTO log_leaves VALUES (?, ?, ?)",
-            [(n + i, source.kind, digest) for i, digest in enumerate(found)],
-        )
+        for start in range(0, len(found), _BACKFILL_ROW):
+            part = found[start : start + _BACKFILL_ROW]
+            connection.execute(
+                "INSERT INTO log_leaves VALUES (?, ?, ?, ?)",
+                (n + start, len(part), source.kind, "".join(part)),
+            )
         if source.kind == "record":
             connection.executemany(
                 "UPDATE records SET leaf = ? WHERE subject = ? AND seq = ?",

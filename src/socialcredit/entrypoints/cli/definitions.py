@@ -235,11 +235,12 @@ def schemes_rescore(
 ) -> None:
     """Count older records with a newer version's points from now (or --at) on. Logged."""
     with opened(db) as services:
-        target, when = services.definitions.rescore(
+        target, when, written = services.definitions.rescore(
             scheme_id, version=version, at=moment(at), actor=CLI_ACTOR, reason=reason
         )
+    already = "" if written else " already (nothing written)"
     out.print(
-        f"{scheme_id}: records of earlier versions count with version {target}'s points "
+        f"{scheme_id}: records of earlier versions{already} count with version {target}'s points "
         f"from {iso(when)}"
     )
 
