@@ -3,10 +3,11 @@ the transaction that writes the entry, through ``Database.append_leaves``),
 the kept hashes of its complete subtrees, and the heads published; and
 ``verify``'s reading of them against the entries they commit to.
 
-Subtree hashes are made when a head or a proof is asked for, not when an
-entry is written, so that the log costs an import and a check one narrow
-row each; until they are made, a tree reads the leaves instead
-(``domain.ledger.merkle.TiledTree``).
+A write's leaves go into one row (their digests end to end), and subtree
+hashes are made when a head or a proof is asked for, not when an entry is
+written: the log costs an import batch one row and no hashing, and a check
+one small row. Until subtree hashes are made, a tree reads the leaves
+instead (``domain.ledger.merkle.TiledTree``).
 """
 
 from __future__ import annotations
