@@ -39,6 +39,13 @@ ENDPOINTS: list[tuple[str, str, str, Any, set[str]]] = [
     ("add scheme", "POST", "/schemes", "scheme", {"admin"}),
     ("report", "POST", "/records", "record", {"city"}),
     ("read record", "GET", "/records/matrix-base", None, {"city", "city-reviewer", "resident"}),
+    (
+        "prove record",
+        "GET",
+        "/log/proof/matrix-base",
+        None,
+        {"admin", "city", "city-reviewer", "resident"},
+    ),
     ("contest", "POST", "/records/matrix-contest-{role}/contest", STATEMENT, {"resident"}),
     (
         "review",

@@ -96,6 +96,11 @@ NOT_READS = {
     "mobility reports verify": "a write, answered with the report it decided",
     "mobility reports reject": "a write, answered with the report it decided",
     "mobility positions add": "a write",
+    "log head": "the log's size and root: hashes only",
+    "log consistency": "hashes of the log's subtrees, no entry's content or subject",
+    "log publish": "a head appended to a file: hashes only",
+    "log check": "checks files offline; opens no ledger",
+    "log witness": "checks and cosigns heads offline; opens no ledger",
 }
 # GET routes that show no subject's data.
 NOT_READ_ROUTES = {
@@ -117,6 +122,8 @@ NOT_READ_ROUTES = {
     "/console/schemes/{definition_id}": "definitions",
     "/console/statistics": "counts per grade and list: no subject's data",
     "/console/integrity": "the verify form",
+    "/log/head": "the log's size and root: hashes only",
+    "/log/consistency": "hashes of the log's subtrees, no entry's content or subject",
 }
 
 
@@ -222,6 +229,7 @@ CLI_READS = {
     "consent list": ([RESIDENT], RESIDENT, "consent enquiry"),
     "notices list": ([RESIDENT], RESIDENT, "notice enquiry"),
     "mobility reports list": (["--status", "all"], RIDER, "report review"),
+    "log prove": (["r1"], RESIDENT, "inclusion proof"),
 }
 CLI_DECISIONS = {"check": [RESIDENT, "travel.air.ticket"]}
 
@@ -308,6 +316,7 @@ HTTP_READS = {
         "publication",
     ),
     "/mobility/reports": ("/mobility/reports?status=all", "admin", RIDER, "report review"),
+    "/log/proof/{record_id}": ("/log/proof/r1", "resident", RESIDENT, "inclusion proof"),
 }
 HTTP_DECISIONS = {"/subjects/{identifier}/check": f"/subjects/{RESIDENT}/check"}
 
@@ -390,6 +399,12 @@ WEB_READS = {
     "/report/{identifier}": (f"/report/{FIRM}", None, FIRM, ("publication",)),
     "/me": ("/me", "resident", RESIDENT, ("subject access (web)",)),
     "/me/export.json": ("/me/export.json", "resident", RESIDENT, ("access request (art. 15)",)),
+    "/me/proof/{record_id}.json": (
+        "/me/proof/r1.json",
+        "resident",
+        RESIDENT,
+        ("inclusion proof",),
+    ),
     "/console": ("/console", "city-reviewer", RESIDENT, ("case review",)),
     # The case, then the record it is about.
     "/console/cases/{case_id}": (

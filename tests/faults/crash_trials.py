@@ -382,7 +382,7 @@ def contest_and_review_trial(
 def erasure_trial(
     location: str, folder: Path, trial: int, rng: random.Random, tally: Tally
 ) -> None:
-    """`retention run --apply` killed at random among 200 records past retention."""
+    """`retention run --apply` killed at random among 100 records past retention."""
     long_ago = datetime(2008, 1, 1, tzinfo=UTC)
     items = [
         {
@@ -394,10 +394,10 @@ def erasure_trial(
             "reported_at": (long_ago + timedelta(days=1)).isoformat(),
             "reporter": "police",
         }
-        for n in range(200)
+        for n in range(100)
     ]
     with _opened(location) as system:
-        assert system.imports.import_records(list(enumerate(items, 1))).accepted == 200
+        assert system.imports.import_records(list(enumerate(items, 1))).accepted == 100
     pattern = f"e{trial}-%"
 
     def erased(system: bootstrap.Services) -> tuple[int, str | None]:
@@ -418,7 +418,7 @@ def erasure_trial(
         rng,
         tally,
         window=3.0,
-        total=200,
+        total=100,
         judge=erased,
         started=erased,
     )
@@ -437,10 +437,10 @@ def notices_trial(
             "occurred_at": (datetime.now(UTC) - timedelta(days=2, minutes=n)).isoformat(),
             "reporter": "police",
         }
-        for n in range(1_500)
+        for n in range(600)
     ]
     with _opened(location) as system:
-        assert system.imports.import_records(list(enumerate(items, 1))).accepted == 1_500
+        assert system.imports.import_records(list(enumerate(items, 1))).accepted == 600
     outbox = folder / "notices.jsonl"
     target = f"file:{outbox}"
 
@@ -467,7 +467,7 @@ def notices_trial(
             "(SELECT 1 FROM notice_deliveries d WHERE d.notice = n.id)",
             (f"record:n{trial}-%",),
         )
-        return 1_500 - pending, None
+        return 600 - pending, None
 
     def swept(system: bootstrap.Services) -> tuple[int, str | None]:
         found = "SELECT COUNT(*) FROM notices WHERE source LIKE ?"
@@ -480,7 +480,7 @@ def notices_trial(
         rng,
         tally,
         window=8.0,
-        total=1_500,
+        total=600,
         judge=delivered,
         started=swept,
     )
@@ -550,11 +550,11 @@ def full_disk_trial(
     """An import whose files may grow only a little more (RLIMIT_FSIZE: a write
     past it fails as on a full disk): it must end with a clear error, leave a
     ledger that verifies, and a re-run with room must finish the work once."""
-    lines = 20_000
+    lines = 5_000
     source = _source(folder, trial, lines, rng)
     _publish_head(location, folder)
     held = sum(p.stat().st_size for p in folder.glob(Path(location).name + "*"))
-    room = held + rng.randint(64 * 1024, 4 * 1024 * 1024)
+    room = held + rng.randint(64 * 1024, 1024 * 1024)
 
     def small_disk() -> None:
         signal.signal(
@@ -589,7 +589,7 @@ def restart_trial(
 ) -> None:
     """The PostgreSQL server restarted while an import writes: the import must
     end with a clear error, the ledger verify, and a re-run finish the work once."""
-    lines = 20_000
+    lines = 5_000
     source = _source(folder, trial, lines, rng)
     _publish_head(location, folder)
     command = [str(BIN), "--db", location, "records", "import", str(source), "--json"]

@@ -20,10 +20,10 @@ from crash_trials import (
     restart_trial,
 )
 
-from socialcredit.config import test_store
+from socialcredit.config import test_store as configured_store
 from socialcredit.testing import location
 
-STORE = test_store()
+STORE = configured_store()
 
 TRIALS = 20
 
