@@ -127,11 +127,27 @@ def restart_postgres(location: str) -> None:
         row = connection.execute("SHOW data_directory").fetchone()
     if row is None:
         raise RuntimeError(f"{location} does not say where its data directory is")
-    data = row[0]
+    data = Path(row[0])
+    # The new server writes to the log file, as the first did (``-l``): with no
+    # log it would hold this process's output open, and a wait for it never end.
+    log = data.parent / "log"
     subprocess.run(
-        _as_postgres([postgres_binary("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "restart"]),
+        _as_postgres(
+            [
+                postgres_binary("pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-m",
+                "fast",
+                "-w",
+                "restart",
+            ]
+        ),
         check=True,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

@@ -46,18 +46,18 @@ class _Translating:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         statements = self._translate(sql)
-        cursor = self._connection.cursor()
         with self._lost():
+            cursor = self._connection.cursor()
             for statement in statements:
                 cursor.execute(statement, params if "%s" in statement else None)
         return cursor
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         [statement] = self._translate(sql)
-        cursor = self._connection.cursor()
         rows = list(rows)
-        if rows:
-            with self._lost():
+        with self._lost():
+            cursor = self._connection.cursor()
+            if rows:
                 cursor.executemany(statement, rows)
         return cursor
 
