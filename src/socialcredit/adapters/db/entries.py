@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from socialcredit.domain.ledger.transparency import entry_digest
 
-if TYPE_CHECKING:
-    from socialcredit.adapters.db.database import Database
+
+class Leaves(Protocol):
+    """Where a write's leaves go (``Database``; named apart here because the
+    schema's backfill reads this module, and the database reads the schema)."""
+
+    def append_leaves(self, kind: str, digests: Sequence[str]) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +96,9 @@ def digests(kind: str, rows: Iterable[Sequence[object]]) -> list[str]:
     return SOURCES[kind].digests(rows)
 
 
-def log_rows(database: Database, kind: str, rows: Sequence[Sequence[object]]) -> None:
+def log_rows(database: Leaves, kind: str, rows: Sequence[Sequence[object]]) -> None:
     """Append ``kind`` rows just written (their digested fields) to the log."""
     database.append_leaves(kind, digests(kind, rows))
 
 
-__all__ = ["ENTRY_SOURCES", "SOURCES", "EntrySource", "digests", "log_rows"]
+__all__ = ["ENTRY_SOURCES", "SOURCES", "EntrySource", "Leaves", "digests", "log_rows"]
