@@ -11,7 +11,6 @@ import json
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from ledger_support import (
@@ -28,10 +27,18 @@ from ledger_support import (
 
 from rfc9162 import rfc_verify_consistency, rfc_verify_inclusion
 from socialcredit import bootstrap
+from socialcredit.adapters.files.heads import FileHeads
 from socialcredit.bootstrap import Services
 from socialcredit.domain.ledger.merkle import MerkleTree, leaf_hash
-from socialcredit.domain.ledger.transparency import KINDS, ProofError, leaf_bytes
-from socialcredit.errors import KeyMissing
+from socialcredit.domain.ledger.transparency import (
+    KINDS,
+    ConsistencyProof,
+    ProofError,
+    TreeHead,
+    leaf_bytes,
+    witness_chain,
+)
+from socialcredit.errors import KeyMissing, StoreError
 from socialcredit.testing import location
 
 CONSENT_SCHEME = Path(__file__).parents[1] / "data" / "deposit-club.yaml"
@@ -197,7 +204,7 @@ def test_the_access_export_carries_each_records_proof(tmp_path: Path) -> None:
 
 def test_published_heads_are_appended_with_their_consistency_and_verified(tmp_path: Path) -> None:
     system, _ = _busy_ledger(tmp_path)
-    target = _FileTarget(tmp_path / "heads.jsonl")
+    target = _heads_file(tmp_path / "heads.jsonl")
     first = system.log.publish(target)
     system.imports.import_records(
         numbered([line("late", people(1, seed=940)[0], "heroic-act", at(2025, 5, 9))])
@@ -213,14 +220,8 @@ def test_published_heads_are_appended_with_their_consistency_and_verified(tmp_pa
     system.close()
 
 
-class _FileTarget:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.name = f"file:{path}"
-
-    def append(self, entry: dict[str, Any]) -> None:
-        with self.path.open("a") as handle:
-            handle.write(json.dumps(entry) + "\n")
+def _heads_file(path: Path) -> FileHeads:
+    return FileHeads(f"file:{path}")
 
 
 # -- a rewritten log (SQLite: the test edits the file past its triggers) ----------------------
@@ -234,7 +235,7 @@ def _rewritten(tmp_path: Path, statements: str) -> list[str]:
         for i, p in enumerate(people(260, seed=950))
     ]
     system.imports.import_records(numbered(extra))
-    system.log.publish(_FileTarget(tmp_path / "heads.jsonl"))
+    system.log.publish(_heads_file(tmp_path / "heads.jsonl"))
     system.close()
     path = tmp_path / "ledger.db"
     sql(path, "SELECT 1")  # skips on PostgreSQL
@@ -326,3 +327,51 @@ def test_init_brings_an_older_ledgers_entries_into_the_log(tmp_path: Path) -> No
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         sql(path, "UPDATE records SET leaf = 0 WHERE id = 'r1'")
     migrated.close()
+
+
+def test_a_publish_cut_short_still_leaves_a_file_witnesses_accept(tmp_path: Path) -> None:
+    """A head written to the file but not remembered by the ledger (the command
+    killed between the two): the next publish chains from the file's last line."""
+    system, _ = _busy_ledger(tmp_path)
+    path = tmp_path / "heads.jsonl"
+    first = system.log.publish(_heads_file(path))
+    # What a publish killed after its write leaves: a line the ledger does not know.
+    system.imports.import_records(
+        numbered([line("cut", people(1, seed=960)[0], "heroic-act", at(2025, 5, 9))])
+    )
+    orphan = system.log.head()
+    with path.open("a") as handle:
+        proof = system.log.consistency(first.head.size)[0]
+        handle.write(json.dumps({"head": orphan.to_json(), "consistency": proof.to_json()}) + "\n")
+    system.imports.import_records(
+        numbered([line("after", people(1, seed=961)[0], "heroic-act", at(2025, 5, 9))])
+    )
+    third = system.log.publish(_heads_file(path))
+
+    assert third.consistency is not None and third.consistency.old == orphan.size
+    lines = [json.loads(text) for text in path.read_text().splitlines()]
+    published = [
+        (
+            TreeHead.from_json(entry["head"]),
+            ConsistencyProof.from_json(entry["consistency"]) if entry["consistency"] else None,
+        )
+        for entry in lines
+    ]
+    assert [h.size for h in witness_chain(published, first.head.key)] == [
+        first.head.size,
+        orphan.size,
+        third.head.size,
+    ]
+    system.close()
+
+
+def test_publishing_after_a_head_the_log_no_longer_gives_is_refused(tmp_path: Path) -> None:
+    system, _ = _busy_ledger(tmp_path)
+    path = tmp_path / "heads.jsonl"
+    system.log.publish(_heads_file(path))
+    forged = json.loads(path.read_text())
+    forged["head"]["root"] = "00" * 32  # as if the log had been rewritten since
+    path.write_text(json.dumps(forged) + "\n")
+    with pytest.raises(StoreError, match="no longer gives the head"):
+        system.log.publish(_heads_file(path))
+    system.close()

@@ -198,7 +198,9 @@ class HeadTarget(Protocol):
 
     name: str
 
-    def append(self, entry: dict[str, Any]) -> None: ...
+    def append_after_last(self, make: Callable[[object], dict[str, Any]]) -> None:
+        """Append ``make(last entry, or None)``, with no other publisher between."""
+        ...
 
 
 class RecordFiles(Protocol):

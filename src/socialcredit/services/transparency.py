@@ -15,12 +15,13 @@ from socialcredit.domain.ledger.records import Record
 from socialcredit.domain.ledger.transparency import (
     ConsistencyProof,
     InclusionProof,
+    ProofError,
     TreeHead,
     public_key_of,
     sign_head,
 )
 from socialcredit.domain.times import ledger_time
-from socialcredit.errors import KeyMissing, NotFound, UsageError
+from socialcredit.errors import KeyMissing, NotFound, StoreError, UsageError
 from socialcredit.services.ports import HeadTarget
 from socialcredit.services.unit_of_work import UnitOfWork
 
@@ -61,15 +62,14 @@ class TransparencyLog:
 
     def head(self, size: int | None = None) -> TreeHead:
         """A head of the log now (or of its first ``size`` entries), signed now."""
+        key = self._signing_key()  # before any work: a ledger without one says so at once
         log = self._uow.log
         held = log.catch_up()
         size = held if size is None else size
         if not 0 <= size <= held:
             raise UsageError(f"the log holds {held} entries: there is no head of {size}")
         root = log.tree(size).root(size)
-        return sign_head(
-            self._signing_key(), self.origin, size, root, ledger_time(self._uow.clock()) or ""
-        )
+        return sign_head(key, self.origin, size, root, ledger_time(self._uow.clock()) or "")
 
     def prove_record(
         self,
@@ -140,16 +140,43 @@ class TransparencyLog:
 
     def publish(self, target: HeadTarget) -> Published:
         """A head made now, appended to ``target`` with the consistency proof
-        from the head last published there, and remembered for ``verify``."""
+        from the head on the target's last line (what its witnesses last saw,
+        even if a publish was cut short before the ledger remembered it), and
+        remembered for ``verify``. Refused if the log no longer gives that head."""
         head = self.head()
-        earlier = [h for h, where in self._uow.log.published() if where == target.name]
-        proof = None
-        if earlier:
-            last = max(earlier, key=lambda h: (h.size, h.time))
-            proof, _, _ = self.consistency(last.size, head.size)
-        target.append({"head": head.to_json(), "consistency": proof.to_json() if proof else None})
+        found: list[ConsistencyProof | None] = [None]
+
+        def entry(last: object) -> dict[str, object]:
+            if last is not None:
+                found[0] = self._from_published(last, head)
+            proof = found[0]
+            return {"head": head.to_json(), "consistency": proof.to_json() if proof else None}
+
+        target.append_after_last(entry)
         self._uow.log.add_published(head, target.name)
-        return Published(head, proof, target.name)
+        return Published(head, found[0], target.name)
+
+    def _from_published(self, last: object, head: TreeHead) -> ConsistencyProof:
+        """The consistency proof from a published line's head to ``head``."""
+        data = last.get("head") if isinstance(last, dict) else None
+        try:
+            earlier = TreeHead.from_json(data, "the target's last head")
+        except ProofError as error:
+            raise StoreError(f"cannot publish after it: {error}") from None
+        if earlier.origin != head.origin or earlier.size > head.size:
+            raise StoreError(
+                f"the target's last head is of {earlier.origin} at {earlier.size} entries; this log "
+                f"is {head.origin} at {head.size}: refused, a witness would see a fork or a log cut"
+            )
+        tree = self._uow.log.tree(head.size)
+        if tree.root(earlier.size) != earlier.root:
+            raise StoreError(
+                f"the log no longer gives the head of {earlier.size} entries published there "
+                "(another root): it was rewritten; run `socialcredit verify`"
+            )
+        return ConsistencyProof(
+            earlier.size, head.size, tuple(tree.consistency_proof(earlier.size))
+        )
 
     def problems(self, progress: Callable[[int], None] | None = None) -> list[str]:
         return self._uow.log.problems(progress)

@@ -72,8 +72,8 @@ class _Translating:
                 raise  # a statement's own failure, on a connection still there
             detail = str(error).strip().splitlines()[0] if str(error).strip() else "closed"
             raise StoreError(
-                f"lost the connection to {self._shown} ({detail}): nothing of the interrupted "
-                "transaction was kept; run the command again"
+                f"lost the connection to {self._shown} ({detail}): the interrupted transaction was "
+                "kept whole or not at all; run the command again (it does nothing twice)"
             ) from None
 
     def close(self) -> None:
