@@ -147,7 +147,7 @@ def test_init_is_idempotent(tour: dict[str, Any]) -> None:
     db = sqlite3.connect(str(cli.db))
     try:
         assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [
-            ("6",)
+            ("7",)
         ]
     finally:
         db.close()
